@@ -1,0 +1,80 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Trainyard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "trainyard", targets: ["trainyard"]),
+        .library(name: "TrainyardProtocol", targets: ["TrainyardProtocol"]),
+        .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // libzmq itself (not the separate czmq library); Debian package libzmq3-dev.
+        .systemLibrary(
+            name: "CZMQ",
+            pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"])]
+        ),
+        // Thread-owned sockets, zero-copy frames and the socket loop that bridges to async code.
+        .target(name: "ZeroMQ", dependencies: ["CZMQ"]),
+        // Wire protocol v1: header, metadata and payload frames, codec and typed errors.
+        .target(name: "TrainyardProtocol", dependencies: ["ZeroMQ"], path: "Sources/Protocol"),
+        .target(
+            name: "Coordinator",
+            dependencies: [
+                "TrainyardProtocol", "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "Worker",
+            dependencies: [
+                "TrainyardProtocol", "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Argument parsing and wiring only; no logic of its own.
+        .target(
+            name: "TrainyardCLI",
+            dependencies: [
+                "Coordinator", "Worker", "TrainyardProtocol", "ZeroMQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(name: "trainyard", dependencies: ["TrainyardCLI"]),
+        .executableTarget(
+            name: "TransportBench",
+            dependencies: ["TrainyardProtocol", "ZeroMQ"],
+            path: "bench/transport/Sources/TransportBench"
+        ),
+        .target(name: "TestSupport", dependencies: ["ZeroMQ", "TrainyardProtocol"], path: "Tests/Support"),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        .testTarget(name: "ProtocolTests", dependencies: ["TrainyardProtocol", "ZeroMQ"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "TrainyardProtocol"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "TrainyardProtocol"]),
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: ["TestSupport", "TrainyardProtocol", "ZeroMQ"]
+        ),
+        .testTarget(
+            name: "DeploymentTests",
+            dependencies: [
+                "TrainyardCLI", "TestSupport",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,17 @@
+/// Machine-readable reason carried by an ``ErrorReply`` (the `code` metadata field).
+public enum ErrorCode: String, Sendable, Codable, CaseIterable {
+    /// The sender's protocol version is not supported; the reply lists the supported ones.
+    case versionMismatch = "version_mismatch"
+    /// The frames do not form a valid message (bad magic, sizes, JSON...).
+    case malformedMessage = "malformed_message"
+    /// The type field names no known message type.
+    case unknownMessageType = "unknown_message_type"
+    /// The type is reserved in v1 but not implemented by the receiver.
+    case unsupportedMessage = "unsupported_message"
+    /// The message is valid but makes no sense from this sender in this state.
+    case unexpectedMessage = "unexpected_message"
+    /// The sender is not (or no longer) registered; it should send ``MessageType/register`` again.
+    case unknownWorker = "unknown_worker"
+    /// The registration was refused (e.g. an invalid worker id); the message says why.
+    case registrationRefused = "registration_refused"
+}

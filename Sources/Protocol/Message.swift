@@ -1,0 +1,59 @@
+import ZeroMQ
+
+/// A decoded message: its type-specific metadata and payload.
+public enum Message: Sendable {
+    case register(Register)
+    case welcome(Welcome)
+    case heartbeat
+    case deregister(Deregister)
+    case error(ErrorReply)
+    case statusRequest
+    case statusReply(ClusterStatus)
+    /// Diagnostics and transport benchmarks: the receiver answers ``echoReply(_:)`` with the same payload.
+    case echoRequest([Payload])
+    case echoReply([Payload])
+    /// A type reserved in v1 for a later stage, with its raw metadata JSON and payload.
+    case reserved(MessageType, metadata: [UInt8], payload: [Payload])
+
+    /// The header type for this message.
+    public var type: MessageType {
+        switch self {
+        case .register: .register
+        case .welcome: .welcome
+        case .heartbeat: .heartbeat
+        case .deregister: .deregister
+        case .error: .error
+        case .statusRequest: .statusRequest
+        case .statusReply: .statusReply
+        case .echoRequest: .echoRequest
+        case .echoReply: .echoReply
+        case .reserved(let type, _, _): type
+        }
+    }
+
+    /// The bulk frames carried after the metadata.
+    public var payload: [Payload] {
+        switch self {
+        case .echoRequest(let payload), .echoReply(let payload), .reserved(_, _, let payload): payload
+        default: []
+        }
+    }
+}
+
+/// A message with the header fields that route it: job and correlation ids.
+public struct Envelope: Sendable {
+    public var message: Message
+    public var jobID: UInt64
+    public var correlationID: UInt64
+    /// The version in the header. Always ``ProtocolVersion/current`` except in tests that
+    /// impersonate a peer of another version.
+    public var version: UInt16
+
+    public init(_ message: Message, jobID: UInt64 = 0, correlationID: UInt64 = 0,
+                version: UInt16 = ProtocolVersion.current) {
+        self.message = message
+        self.jobID = jobID
+        self.correlationID = correlationID
+        self.version = version
+    }
+}

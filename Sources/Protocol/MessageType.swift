@@ -1,0 +1,65 @@
+/// The message type field of the header (a little-endian `UInt16`).
+///
+/// Types are grouped by roadmap stage in the high byte. Types marked *reserved* have fixed
+/// numbers in v1 so that later stages do not renumber anything; a v1 coordinator answers
+/// them with ``ErrorCode/unsupportedMessage`` until it implements them.
+public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible {
+    // 0x00xx membership and control
+    case register = 0x0001
+    case welcome = 0x0002
+    case heartbeat = 0x0003
+    case deregister = 0x0004
+    case error = 0x0005
+    case statusRequest = 0x0006
+    case statusReply = 0x0007
+    case echoRequest = 0x0008
+    case echoReply = 0x0009
+
+    // 0x01xx dataset shipping (reserved)
+    case shardBegin = 0x0101
+    case shardChunk = 0x0102
+    case shardAck = 0x0103
+    case shardEnd = 0x0104
+
+    // 0x02xx distributed training (reserved)
+    case jobAssign = 0x0201
+    case jobAccept = 0x0202
+    case jobAbort = 0x0203
+    case sketchRequest = 0x0204
+    case sketchReply = 0x0205
+    case binCuts = 0x0206
+    case histogramRequest = 0x0207
+    case histogramReply = 0x0208
+    case splitDecision = 0x0209
+    case gradientRequest = 0x020A
+    case gradientReply = 0x020B
+    case predictRequest = 0x020C
+    case predictReply = 0x020D
+    case checkpoint = 0x020E
+
+    // 0x03xx job API for clients (reserved)
+    case jobSubmit = 0x0301
+    case jobSubmitReply = 0x0302
+    case jobList = 0x0303
+    case jobListReply = 0x0304
+    case jobShow = 0x0305
+    case jobShowReply = 0x0306
+    case jobCancel = 0x0307
+    case jobCancelReply = 0x0308
+    case jobWatch = 0x0309
+    case jobEvent = 0x030A
+
+    // 0x04xx hyperparameter tuning (reserved)
+    case trialAssign = 0x0401
+    case trialReport = 0x0402
+    case trialStop = 0x0403
+
+    // 0x05xx registry and serving notifications (reserved)
+    case modelPublished = 0x0501
+    case aliasMoved = 0x0502
+
+    /// Whether v1 defines this type's metadata and payload (as opposed to only reserving it).
+    public var isDefinedInV1: Bool { rawValue < 0x0100 }
+
+    public var description: String { "\(self)(0x\(String(rawValue, radix: 16, uppercase: true)))" }
+}
