@@ -1,0 +1,177 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import TrainyardProtocol
+import ZeroMQ
+
+/// The coordinator process: a ROUTER socket, the ``Membership`` state machine and the
+/// status and echo endpoints, run as a swift-service-lifecycle `Service`.
+///
+/// One task owns the state machine and consumes a single stream of socket messages and
+/// clock ticks, so no lock guards it; replies go back through the socket loop's outbox.
+/// On graceful shutdown the socket is closed and `run()` returns.
+public final class CoordinatorService: Service {
+    private enum Input: Sendable {
+        case frames([ZMQFrame])
+        case tick
+    }
+
+    public let settings: CoordinatorSettings
+    /// Random per process: workers see it change when the coordinator restarts.
+    public let coordinatorID: String
+    private let context: ZMQContext
+    private let logger: Logger
+
+    public init(settings: CoordinatorSettings, context: ZMQContext, logger: Logger) {
+        self.settings = settings
+        self.context = context
+        self.logger = logger
+        self.coordinatorID = String(UUID().uuidString.prefix(8)).lowercased()
+    }
+
+    public func run() async throws {
+        let logger = self.logger
+        let settings = self.settings
+        let socket = try ZMQSocketLoop(
+            context: context, kind: .router, name: "coordinator-router",
+            onSendFailure: { failure in
+                logger.debug("dropped a message to a departed peer", metadata: [
+                    "peer": "\(PeerID(failure.firstFrame.bytes))", "error": "\(failure.error)"])
+            },
+            configure: { socket in
+                try socket.set(.linger(milliseconds: 0))
+                try socket.set(.routerMandatory(true))
+                try socket.set(.routerHandover(true))
+                try socket.set(.maxMessageSize(settings.maxMessageBytes))
+                try socket.set(.sendHighWaterMark(10_000))
+                try socket.set(.receiveHighWaterMark(10_000))
+                try socket.bind(settings.bind)
+            })
+        logger.info("coordinator listening", metadata: [
+            "endpoint": "\(socket.boundEndpoint ?? settings.bind)", "coordinator": "\(coordinatorID)",
+            "protocol": "\(ProtocolVersion.current)"])
+
+        let (inputs, feed) = AsyncStream<Input>.makeStream()
+        let forwarder = Task {
+            for await frames in socket.messages { feed.yield(.frames(frames)) }
+            feed.finish()
+        }
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: settings.tickInterval)
+                feed.yield(.tick)
+            }
+        }
+        defer {
+            ticker.cancel()
+            forwarder.cancel()
+        }
+
+        var membership = Membership(settings: settings.membership, coordinatorID: coordinatorID, now: .now)
+        await withGracefulShutdownHandler {
+            for await input in inputs {
+                let now = ContinuousClock.now
+                switch input {
+                case .tick: execute(membership.tick(now: now), on: socket)
+                case .frames(let frames): handle(frames, membership: &membership, socket: socket, now: now)
+                }
+            }
+        } onGracefulShutdown: {
+            socket.close()
+        }
+        socket.close()
+        await socket.closed()
+        logger.info("coordinator stopped", metadata: ["coordinator": "\(coordinatorID)"])
+    }
+
+    private func handle(_ frames: [ZMQFrame], membership: inout Membership, socket: ZMQSocketLoop,
+                        now: ContinuousClock.Instant) {
+        guard frames.count >= 2 else {
+            logger.warning("ignored a message with no frames after the routing id")
+            return
+        }
+        let peer = PeerID(frames[0].bytes)
+        let envelope: Envelope
+        do {
+            envelope = try WireCodec.decode(frames[1...])
+        } catch {
+            refuse(peer: peer, error: error, headerFrame: frames[1], socket: socket)
+            return
+        }
+        let correlationID = envelope.correlationID
+        switch envelope.message {
+        case .register(let request):
+            execute(membership.register(request, from: peer, correlationID: correlationID, now: now), on: socket)
+        case .heartbeat:
+            execute(membership.heartbeat(from: peer, now: now), on: socket)
+        case .deregister(let request):
+            execute(membership.deregister(request, from: peer, now: now), on: socket)
+        case .statusRequest:
+            membership.markSeen(peer, now: now)
+            send(.statusReply(membership.status(now: now)), to: peer, correlationID: correlationID, on: socket)
+        case .echoRequest(let payload):
+            membership.markSeen(peer, now: now)
+            send(.echoReply(payload), to: peer, correlationID: correlationID, jobID: envelope.jobID, on: socket)
+        case .error(let reply):
+            membership.markSeen(peer, now: now)
+            logger.warning("peer reported an error", metadata: ["peer": "\(peer)", "error": "\(reply)"])
+        case .welcome, .statusReply, .echoReply:
+            membership.markSeen(peer, now: now)
+            reply(error: ErrorReply(.unexpected(envelope.message.type)), to: peer, correlationID: correlationID, on: socket)
+        case .reserved(let type, _, _):
+            membership.markSeen(peer, now: now)
+            let error = ErrorReply(code: .unsupportedMessage,
+                                   message: "\(type) is reserved in protocol v1 but this coordinator does not implement it yet")
+            reply(error: error, to: peer, correlationID: correlationID, on: socket)
+        }
+    }
+
+    /// Answers an undecodable message with an error reply naming what was wrong.
+    private func refuse(peer: PeerID, error: ProtocolError, headerFrame: ZMQFrame, socket: ZMQSocketLoop) {
+        let correlationID = Header.peekIDs(headerFrame)?.correlationID ?? 0
+        if case .unsupportedVersion(let version) = error {
+            logger.warning("refused a peer speaking another protocol version", metadata: [
+                "peer": "\(peer)", "peerVersion": "\(version)", "supported": "\(ProtocolVersion.supported)"])
+        } else {
+            logger.warning("refused a malformed message", metadata: ["peer": "\(peer)", "error": "\(error)"])
+        }
+        reply(error: ErrorReply(error), to: peer, correlationID: correlationID, on: socket)
+    }
+
+    private func execute(_ output: Membership.Output, on socket: ZMQSocketLoop) {
+        for event in output.events { log(event) }
+        for directive in output.directives {
+            switch directive {
+            case .sendWelcome(let peer, let welcome, let correlationID):
+                send(.welcome(welcome), to: peer, correlationID: correlationID, on: socket)
+            case .sendHeartbeat(let peer):
+                send(.heartbeat, to: peer, correlationID: 0, on: socket)
+            case .sendError(let peer, let error, let correlationID):
+                reply(error: error, to: peer, correlationID: correlationID, on: socket)
+            }
+        }
+    }
+
+    private func reply(error: ErrorReply, to peer: PeerID, correlationID: UInt64, on socket: ZMQSocketLoop) {
+        send(.error(error), to: peer, correlationID: correlationID, on: socket)
+    }
+
+    private func send(_ message: Message, to peer: PeerID, correlationID: UInt64, jobID: UInt64 = 0,
+                      on socket: ZMQSocketLoop) {
+        let frames = WireCodec.encode(Envelope(message, jobID: jobID, correlationID: correlationID))
+        socket.send([ZMQFrame(bytes: peer.bytes)] + frames)
+    }
+
+    private func log(_ event: Membership.Event) {
+        switch event {
+        case .joined(let id): logger.info("worker joined", metadata: ["worker": "\(id)"])
+        case .rejoined(let id): logger.info("worker re-registered", metadata: ["worker": "\(id)"])
+        case .died(let id, let silence):
+            logger.warning("worker declared dead", metadata: ["worker": "\(id)", "silentSeconds": "\(silence.seconds)"])
+        case .left(let id, let reason): logger.info("worker left", metadata: ["worker": "\(id)", "reason": "\(reason)"])
+        case .forgotten(let id): logger.debug("worker forgotten", metadata: ["worker": "\(id)"])
+        case .refused(let peer, let reason):
+            logger.warning("registration refused", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
+        }
+    }
+}

@@ -1,0 +1,14 @@
+/// Everything `trainyard coordinator` can be told, with documented defaults.
+public struct CoordinatorSettings: Sendable {
+    /// ZeroMQ endpoint the ROUTER socket binds, e.g. `tcp://0.0.0.0:5555`.
+    public var bind: String
+    /// Heartbeat and retention rules.
+    public var membership = MembershipSettings()
+    /// How often the membership table is re-evaluated. Default 100 ms, which bounds how late
+    /// after the heartbeat timeout a dead worker is noticed.
+    public var tickInterval: Duration = .milliseconds(100)
+    /// Messages larger than this are refused by libzmq before they are read (default 1 GiB).
+    public var maxMessageBytes: Int64 = 1 << 30
+
+    public init(bind: String) { self.bind = bind }
+}

@@ -1,0 +1,164 @@
+import TrainyardProtocol
+
+/// The coordinator's membership table as a pure state machine.
+///
+/// It is fed decoded messages and clock ticks, and answers with ``Output``: directives to
+/// send and events to log. It does no I/O and reads no clock it was not given, so it is
+/// deterministic and tested without sockets; ``CoordinatorService`` executes its output.
+public struct Membership: Sendable {
+    /// What the shell should send.
+    public enum Directive: Sendable, Equatable {
+        case sendWelcome(to: PeerID, Welcome, correlationID: UInt64)
+        case sendHeartbeat(to: PeerID)
+        case sendError(to: PeerID, ErrorReply, correlationID: UInt64)
+    }
+
+    /// What happened, for logs and (later) for the job scheduler.
+    public enum Event: Sendable, Equatable {
+        case joined(workerID: String)
+        /// A known worker registered again (its coordinator restarted, or it reconnected).
+        case rejoined(workerID: String)
+        case died(workerID: String, silentFor: Duration)
+        case left(workerID: String, reason: String)
+        case forgotten(workerID: String)
+        case refused(peer: PeerID, reason: String)
+    }
+
+    /// Directives and events produced by one input.
+    public struct Output: Sendable, Equatable {
+        public var directives: [Directive] = []
+        public var events: [Event] = []
+    }
+
+    struct Record: Sendable {
+        var info: Register
+        var peer: PeerID
+        var state: WorkerStatus.State
+        var lastSeen: ContinuousClock.Instant
+        var lastHeartbeatSent: ContinuousClock.Instant
+        var stateChanged: ContinuousClock.Instant
+        var registrations: Int
+    }
+
+    public let settings: MembershipSettings
+    public let coordinatorID: String
+    private let startedAt: ContinuousClock.Instant
+    private(set) var workers: [String: Record] = [:]
+    private var workerByPeer: [PeerID: String] = [:]
+
+    public init(settings: MembershipSettings, coordinatorID: String, now: ContinuousClock.Instant) {
+        self.settings = settings
+        self.coordinatorID = coordinatorID
+        self.startedAt = now
+    }
+
+    /// Ids of the workers currently alive, sorted.
+    public var aliveWorkerIDs: [String] {
+        workers.filter { $0.value.state == .alive }.keys.sorted()
+    }
+
+    private var welcome: Welcome {
+        Welcome(coordinatorID: coordinatorID,
+                heartbeatIntervalMs: Int(settings.heartbeatInterval / .milliseconds(1)),
+                heartbeatLiveness: settings.heartbeatLiveness)
+    }
+
+    /// A worker asks to join. Valid registrations are welcomed; a worker id already alive on
+    /// another connection is taken over by the newest registration (the old process is gone
+    /// or reconnected).
+    public mutating func register(_ request: Register, from peer: PeerID, correlationID: UInt64,
+                                  now: ContinuousClock.Instant) -> Output {
+        var output = Output()
+        guard Register.isValidWorkerID(request.workerID) else {
+            let reason = "worker id '\(request.workerID)' must be 1–255 printable ASCII characters without spaces"
+            output.directives.append(.sendError(to: peer, ErrorReply(code: .registrationRefused, message: reason), correlationID: correlationID))
+            output.events.append(.refused(peer: peer, reason: reason))
+            return output
+        }
+        guard request.cores >= 1 else {
+            let reason = "worker '\(request.workerID)' offers \(request.cores) cores; at least 1 is required"
+            output.directives.append(.sendError(to: peer, ErrorReply(code: .registrationRefused, message: reason), correlationID: correlationID))
+            output.events.append(.refused(peer: peer, reason: reason))
+            return output
+        }
+        if let previous = workers[request.workerID] {
+            if previous.peer != peer, workerByPeer[previous.peer] == request.workerID {
+                workerByPeer[previous.peer] = nil
+            }
+            output.events.append(.rejoined(workerID: request.workerID))
+        } else {
+            output.events.append(.joined(workerID: request.workerID))
+        }
+        let registrations = (workers[request.workerID]?.registrations ?? 0) + 1
+        workers[request.workerID] = Record(info: request, peer: peer, state: .alive, lastSeen: now,
+                                           lastHeartbeatSent: now, stateChanged: now, registrations: registrations)
+        workerByPeer[peer] = request.workerID
+        output.directives.append(.sendWelcome(to: peer, welcome, correlationID: correlationID))
+        return output
+    }
+
+    /// A heartbeat arrived. Peers that are not registered and alive are told to register again.
+    public mutating func heartbeat(from peer: PeerID, now: ContinuousClock.Instant) -> Output {
+        if markSeen(peer, now: now) { return Output() }
+        let reason = "this worker is not registered with coordinator \(coordinatorID); send register again"
+        return Output(directives: [.sendError(to: peer, ErrorReply(code: .unknownWorker, message: reason), correlationID: 0)])
+    }
+
+    /// Records traffic from `peer`. Returns whether the peer is a live, registered worker.
+    @discardableResult
+    public mutating func markSeen(_ peer: PeerID, now: ContinuousClock.Instant) -> Bool {
+        guard let id = workerByPeer[peer], workers[id]?.state == .alive else { return false }
+        workers[id]!.lastSeen = now
+        return true
+    }
+
+    /// A worker leaves on purpose. Unknown peers are ignored: there is nothing to undo.
+    public mutating func deregister(_ request: Deregister, from peer: PeerID, now: ContinuousClock.Instant) -> Output {
+        guard let id = workerByPeer[peer], workers[id]?.state == .alive else { return Output() }
+        workers[id]!.state = .left
+        workers[id]!.stateChanged = now
+        workers[id]!.lastSeen = now
+        workerByPeer[peer] = nil
+        return Output(events: [.left(workerID: id, reason: request.reason)])
+    }
+
+    /// Advances time: declares silent workers dead, sends due heartbeats, forgets old records.
+    public mutating func tick(now: ContinuousClock.Instant) -> Output {
+        var output = Output()
+        for id in workers.keys.sorted() {
+            var record = workers[id]!
+            switch record.state {
+            case .alive:
+                let silence = now - record.lastSeen
+                if silence > settings.deadAfter {
+                    record.state = .dead
+                    record.stateChanged = now
+                    if workerByPeer[record.peer] == id { workerByPeer[record.peer] = nil }
+                    output.events.append(.died(workerID: id, silentFor: silence))
+                } else if now - record.lastHeartbeatSent >= settings.heartbeatInterval {
+                    record.lastHeartbeatSent = now
+                    output.directives.append(.sendHeartbeat(to: record.peer))
+                }
+                workers[id] = record
+            case .dead, .left:
+                if now - record.stateChanged > settings.retention {
+                    workers[id] = nil
+                    output.events.append(.forgotten(workerID: id))
+                }
+            }
+        }
+        return output
+    }
+
+    /// The table as the status reply reports it, sorted by worker id.
+    public func status(now: ContinuousClock.Instant) -> ClusterStatus {
+        let rows = workers.keys.sorted().map { id -> WorkerStatus in
+            let record = workers[id]!
+            return WorkerStatus(workerID: id, host: record.info.host, cores: record.info.cores,
+                                memoryBytes: record.info.memoryBytes, pid: record.info.pid, state: record.state,
+                                lastSeenSecondsAgo: (now - record.lastSeen).seconds,
+                                registrations: record.registrations)
+        }
+        return ClusterStatus(coordinatorID: coordinatorID, uptimeSeconds: (now - startedAt).seconds, workers: rows)
+    }
+}

@@ -1,0 +1,15 @@
+/// The coordinator's membership rules.
+public struct MembershipSettings: Sendable, Equatable {
+    /// How often the coordinator sends each live worker a heartbeat, and how often workers
+    /// are told to send theirs (in ``TrainyardProtocol/Welcome``). Default 1 s.
+    public var heartbeatInterval: Duration = .seconds(1)
+    /// Intervals of silence after which a worker is declared dead. Default 3.
+    public var heartbeatLiveness: Int = 3
+    /// How long dead or departed workers stay listed in the status before being forgotten. Default 5 min.
+    public var retention: Duration = .seconds(300)
+
+    public init() {}
+
+    /// The silence after which a worker is declared dead: interval × liveness.
+    public var deadAfter: Duration { heartbeatInterval * heartbeatLiveness }
+}

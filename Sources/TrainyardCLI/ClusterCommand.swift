@@ -1,0 +1,39 @@
+import ArgumentParser
+import Coordinator
+import Foundation
+import ZeroMQ
+
+/// `trainyard cluster …`: questions for a running coordinator.
+struct ClusterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cluster",
+        abstract: "Inspect a running cluster.",
+        subcommands: [Status.self]
+    )
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the coordinator's workers with their state and last-seen time."
+        )
+
+        @Option(help: "The coordinator's ZeroMQ endpoint.")
+        var coordinator = "tcp://127.0.0.1:5555"
+
+        @Flag(help: "Print the status as JSON.")
+        var json = false
+
+        @Option(help: "How long to wait for the coordinator, in milliseconds.")
+        var timeoutMs: Int = 3000
+
+        func run() throws {
+            let client = CoordinatorClient(endpoint: coordinator, context: try ZMQContext())
+            let status: ClusterStatusReport
+            do {
+                status = ClusterStatusReport(try client.status(timeout: .milliseconds(timeoutMs)))
+            } catch {
+                throw ValidationErrorLike(message: error.description)
+            }
+            print(json ? status.json() : status.table())
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Coordinator
+import Logging
+import ServiceLifecycle
+import TrainyardProtocol
+import Worker
+import ZeroMQ
+
+/// `trainyard demo`: a coordinator and workers on loopback, their status, a clean stop.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Start a coordinator and workers locally, show the cluster status, stop them cleanly."
+    )
+
+    @Option(help: "Number of workers to start.")
+    var workers = 2
+
+    @Option(help: "Endpoint for the demo coordinator.")
+    var bind = "tcp://127.0.0.1:5599"
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard (1...16).contains(workers) else { throw ValidationError("--workers must be between 1 and 16") }
+    }
+
+    func run() async throws {
+        let logger = logging.bootstrap(label: "trainyard.demo")
+        let context = try ZMQContext()
+        var coordinatorSettings = CoordinatorSettings(bind: bind)
+        coordinatorSettings.membership.heartbeatInterval = .milliseconds(250)
+        let coordinator = CoordinatorService(settings: coordinatorSettings, context: context, logger: logger)
+        let workerServices = (1...workers).map { index in
+            var settings = WorkerSettings(
+                connect: bind,
+                identity: WorkerSettings.localIdentity(workerID: "demo-worker-\(index)", cores: 1,
+                                                       software: "trainyard \(Trainyard.version)"))
+            settings.heartbeatInterval = .milliseconds(250)
+            return WorkerService(settings: settings, context: context, logger: logger)
+        }
+        let coordinatorGroup = ServiceGroup(services: [coordinator], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let workerGroup = ServiceGroup(services: workerServices, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let client = CoordinatorClient(endpoint: bind, context: context)
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await coordinatorGroup.run() }
+            group.addTask { try await workerGroup.run() }
+
+            print("== \(workers) workers joining the coordinator at \(bind)")
+            let joined = try await waitForStatus(client) { $0.workers.filter { $0.state == .alive }.count == workers }
+            print(ClusterStatusReport(joined).table())
+
+            print("\n== stopping the workers (they deregister)")
+            await workerGroup.triggerGracefulShutdown()
+            let left = try await waitForStatus(client) { $0.workers.allSatisfy { $0.state == .left } }
+            print(ClusterStatusReport(left).table())
+
+            print("\n== stopping the coordinator")
+            await coordinatorGroup.triggerGracefulShutdown()
+            try await group.waitForAll()
+            print("demo finished: all services stopped cleanly")
+        }
+    }
+
+    /// Polls the coordinator until `done` holds, for at most ten seconds.
+    private func waitForStatus(_ client: CoordinatorClient,
+                               until done: (ClusterStatus) -> Bool) async throws -> ClusterStatus {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            if let status = try? await client.requestAsync(.statusRequest, timeout: .seconds(1)),
+               case .statusReply(let table) = status, done(table) {
+                return table
+            }
+            guard ContinuousClock.now < deadline else {
+                throw ValidationErrorLike(message: "the demo cluster did not reach the expected state within 10 s")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}

@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// The `trainyard` command: one executable, one subcommand per role.
+public struct Trainyard: AsyncParsableCommand {
+    /// The software version announced to peers and printed by `--version`.
+    public static let version = "0.1.0"
+
+    public static let configuration = CommandConfiguration(
+        commandName: "trainyard",
+        abstract: "Self-hosted ML platform: distributed training over ZeroMQ, registry, serving and monitoring.",
+        version: version,
+        subcommands: [CoordinatorCommand.self, WorkerCommand.self, ClusterCommand.self, DemoCommand.self]
+    )
+
+    public init() {}
+}

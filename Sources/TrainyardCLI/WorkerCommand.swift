@@ -1,0 +1,63 @@
+import ArgumentParser
+import ServiceLifecycle
+import TrainyardProtocol
+import Worker
+import ZeroMQ
+
+/// `trainyard worker`: join a coordinator and stay registered until SIGTERM or SIGINT.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run a worker that registers with a coordinator and heartbeats (DEALER socket)."
+    )
+
+    @Option(help: "The coordinator's ZeroMQ endpoint.")
+    var connect = "tcp://127.0.0.1:5555"
+
+    @Option(help: "Worker id (default: <host>-<pid>). 1–255 printable ASCII characters, no spaces.")
+    var id: String?
+
+    @Option(help: "Cores to offer (default: all online cores).")
+    var cores: Int?
+
+    @OptionGroup var heartbeat: HeartbeatOptions
+
+    @Option(help: "Longest delay between reconnection attempts, in milliseconds.")
+    var reconnectMaxMs: Int = 32_000
+
+    @Option(help: .hidden)
+    var protocolVersion: UInt16 = ProtocolVersion.current
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        if let id, !Register.isValidWorkerID(id) {
+            throw ValidationError("--id must be 1–255 printable ASCII characters without spaces")
+        }
+        if let cores, cores < 1 { throw ValidationError("--cores must be at least 1") }
+    }
+
+    func run() async throws {
+        let logger = logging.bootstrap(label: "trainyard.worker")
+        var settings = WorkerSettings(
+            connect: connect,
+            identity: WorkerSettings.localIdentity(workerID: id, cores: cores, software: "trainyard \(Trainyard.version)"))
+        settings.heartbeatInterval = .milliseconds(heartbeat.heartbeatIntervalMs)
+        settings.heartbeatLiveness = heartbeat.heartbeatLiveness
+        settings.reconnectMax = .milliseconds(reconnectMaxMs)
+        settings.protocolVersion = protocolVersion
+        let service = WorkerService(settings: settings, context: try ZMQContext(), logger: logger)
+        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        do {
+            try await group.run()
+        } catch let error as WorkerError {
+            throw ValidationErrorLike(message: error.description)
+        }
+    }
+}
+
+/// An error printed as `Error: <message>` with exit code 1.
+struct ValidationErrorLike: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

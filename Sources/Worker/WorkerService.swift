@@ -1,0 +1,149 @@
+import Logging
+import ServiceLifecycle
+import TrainyardProtocol
+import ZeroMQ
+
+/// The worker process: a DEALER socket to the coordinator driven by a ``WorkerSession``,
+/// run as a swift-service-lifecycle `Service`.
+///
+/// Reconnecting creates a fresh socket (discarding anything queued for the silent
+/// coordinator); messages from an older socket are ignored by generation number. On
+/// graceful shutdown (SIGTERM) the worker deregisters, flushes for up to
+/// ``WorkerSettings/shutdownFlush`` and returns. It throws ``WorkerError/refused(_:)`` if
+/// the coordinator refuses it.
+public final class WorkerService: Service {
+    private enum Input: Sendable {
+        case frames([ZMQFrame], generation: Int)
+        case tick
+        case shutdown
+    }
+
+    public let settings: WorkerSettings
+    private let context: ZMQContext
+    private let logger: Logger
+
+    public init(settings: WorkerSettings, context: ZMQContext, logger: Logger) {
+        self.settings = settings
+        self.context = context
+        var logger = logger
+        logger[metadataKey: "worker"] = "\(settings.identity.workerID)"
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let (inputs, feed) = AsyncStream<Input>.makeStream()
+        let tickInterval = settings.tickInterval
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: tickInterval)
+                feed.yield(.tick)
+            }
+        }
+        var connection: (socket: ZMQSocketLoop, forwarder: Task<Void, Never>)?
+        var generation = 0
+        var session = WorkerSession(settings: settings, now: .now)
+        var failure: String?
+
+        func disconnect() {
+            connection?.socket.close()
+            connection?.forwarder.cancel()
+            connection = nil
+        }
+
+        func send(_ message: Message) {
+            let envelope = Envelope(message, version: settings.protocolVersion)
+            connection?.socket.send(WireCodec.encode(envelope))
+        }
+
+        func execute(_ output: WorkerSession.Output) throws {
+            for event in output.events { log(event) }
+            for directive in output.directives {
+                switch directive {
+                case .connect:
+                    disconnect()
+                    generation += 1
+                    let socket = try connect()
+                    let current = generation
+                    let forwarder = Task {
+                        for await frames in socket.messages { feed.yield(.frames(frames, generation: current)) }
+                    }
+                    connection = (socket, forwarder)
+                    logger.info("connecting to coordinator", metadata: ["endpoint": "\(settings.connect)"])
+                case .disconnect: disconnect()
+                case .sendRegister: send(.register(settings.identity))
+                case .sendHeartbeat: send(.heartbeat)
+                case .sendDeregister(let reason): send(.deregister(Deregister(reason: reason)))
+                case .fail(let reason):
+                    failure = reason
+                    feed.finish()
+                }
+            }
+        }
+
+        defer { ticker.cancel() }
+        try await withGracefulShutdownHandler {
+            try execute(session.start(now: .now))
+            for await input in inputs {
+                let now = ContinuousClock.now
+                switch input {
+                case .tick:
+                    try execute(session.tick(now: now))
+                case .frames(let frames, let from):
+                    guard from == generation else { continue }
+                    do {
+                        let envelope = try WireCodec.decode(frames)
+                        try execute(session.received(envelope.message, now: now))
+                    } catch let error as ProtocolError {
+                        logger.warning("ignored a malformed message from the coordinator", metadata: ["error": "\(error)"])
+                    }
+                case .shutdown:
+                    try execute(session.shutdown(reason: "graceful shutdown"))
+                    feed.finish()
+                }
+            }
+        } onGracefulShutdown: {
+            feed.yield(.shutdown)
+        }
+
+        if let socket = connection?.socket {
+            socket.close()
+            await socket.closed()
+        }
+        connection?.forwarder.cancel()
+        if let failure {
+            logger.error("worker stopped", metadata: ["reason": "\(failure)"])
+            throw WorkerError.refused(failure)
+        }
+        logger.info("worker stopped")
+    }
+
+    private func connect() throws -> ZMQSocketLoop {
+        let settings = self.settings
+        let flushMs = Int32(settings.shutdownFlush / .milliseconds(1))
+        return try ZMQSocketLoop(context: context, kind: .dealer, name: "worker-dealer") { socket in
+            // Linger lets a deregistration leave on shutdown; reconnects close the old socket
+            // too, and anything still queued there is stale, so keep the window short.
+            try socket.set(.linger(milliseconds: flushMs))
+            try socket.set(.routingID(Array(settings.identity.workerID.utf8)))
+            try socket.set(.reconnectInterval(milliseconds: 100))
+            try socket.set(.reconnectIntervalMax(milliseconds: 2000))
+            try socket.connect(settings.connect)
+        }
+    }
+
+    private func log(_ event: WorkerSession.Event) {
+        switch event {
+        case .registered(let coordinatorID, let restarted):
+            logger.info(restarted ? "registered with restarted coordinator" : "registered with coordinator",
+                        metadata: ["coordinator": "\(coordinatorID)"])
+        case .coordinatorSilent(let delay):
+            logger.warning("coordinator silent; reconnecting", metadata: ["inSeconds": "\(delay.seconds)"])
+        case .reregisterRequested:
+            logger.info("coordinator does not know this worker; registering again")
+        case .coordinatorError(let reply):
+            if reply.code != .unknownWorker {
+                logger.error("coordinator error", metadata: ["code": "\(reply.code.rawValue)", "message": "\(reply.message)"])
+            }
+        }
+    }
+}
