@@ -12,7 +12,8 @@ public enum Message: Sendable {
     /// Diagnostics and transport benchmarks: the receiver answers ``echoReply(_:)`` with the same payload.
     case echoRequest([Payload])
     case echoReply([Payload])
-    /// A type reserved in v1 for a later stage, with its raw metadata JSON and payload.
+    /// A type reserved in v1 for a later stage, with its raw metadata (a JSON object) and payload.
+    /// On encode, the codec sets the object's `payload` key to describe the payload frames.
     case reserved(MessageType, metadata: [UInt8], payload: [Payload])
 
     /// The header type for this message.

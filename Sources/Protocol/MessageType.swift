@@ -61,5 +61,56 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
     /// Whether v1 defines this type's metadata and payload (as opposed to only reserving it).
     public var isDefinedInV1: Bool { rawValue < 0x0100 }
 
-    public var description: String { "\(self)(0x\(String(rawValue, radix: 16, uppercase: true)))" }
+    /// The name used in docs/PROTOCOL.md and in logs, e.g. `HISTOGRAM_REQUEST`.
+    public var name: String {
+        switch self {
+        case .register: "REGISTER"
+        case .welcome: "WELCOME"
+        case .heartbeat: "HEARTBEAT"
+        case .deregister: "DEREGISTER"
+        case .error: "ERROR"
+        case .statusRequest: "STATUS_REQUEST"
+        case .statusReply: "STATUS_REPLY"
+        case .echoRequest: "ECHO_REQUEST"
+        case .echoReply: "ECHO_REPLY"
+        case .shardBegin: "SHARD_BEGIN"
+        case .shardChunk: "SHARD_CHUNK"
+        case .shardAck: "SHARD_ACK"
+        case .shardEnd: "SHARD_END"
+        case .jobAssign: "JOB_ASSIGN"
+        case .jobAccept: "JOB_ACCEPT"
+        case .jobAbort: "JOB_ABORT"
+        case .sketchRequest: "SKETCH_REQUEST"
+        case .sketchReply: "SKETCH_REPLY"
+        case .binCuts: "BIN_CUTS"
+        case .histogramRequest: "HISTOGRAM_REQUEST"
+        case .histogramReply: "HISTOGRAM_REPLY"
+        case .splitDecision: "SPLIT_DECISION"
+        case .gradientRequest: "GRADIENT_REQUEST"
+        case .gradientReply: "GRADIENT_REPLY"
+        case .predictRequest: "PREDICT_REQUEST"
+        case .predictReply: "PREDICT_REPLY"
+        case .checkpoint: "CHECKPOINT"
+        case .jobSubmit: "JOB_SUBMIT"
+        case .jobSubmitReply: "JOB_SUBMIT_REPLY"
+        case .jobList: "JOB_LIST"
+        case .jobListReply: "JOB_LIST_REPLY"
+        case .jobShow: "JOB_SHOW"
+        case .jobShowReply: "JOB_SHOW_REPLY"
+        case .jobCancel: "JOB_CANCEL"
+        case .jobCancelReply: "JOB_CANCEL_REPLY"
+        case .jobWatch: "JOB_WATCH"
+        case .jobEvent: "JOB_EVENT"
+        case .trialAssign: "TRIAL_ASSIGN"
+        case .trialReport: "TRIAL_REPORT"
+        case .trialStop: "TRIAL_STOP"
+        case .modelPublished: "MODEL_PUBLISHED"
+        case .aliasMoved: "ALIAS_MOVED"
+        }
+    }
+
+    public var description: String {
+        let hex = String(rawValue, radix: 16, uppercase: true)
+        return "\(name) (0x\(String(repeating: "0", count: 4 - hex.count))\(hex))"
+    }
 }

@@ -20,7 +20,7 @@ public enum WireCodec {
         case .error(let body): metadata = json(body, payload)
         case .statusReply(let body): metadata = json(body, payload)
         case .heartbeat, .statusRequest, .echoRequest, .echoReply: metadata = json(Empty(), payload)
-        case .reserved(_, let raw, _): metadata = raw
+        case .reserved(_, let raw, _): metadata = merging(payload, into: raw)
         }
         let header = Header(version: envelope.version, type: message.type,
                             frameCount: UInt32(1 + payload.count),
@@ -105,6 +105,20 @@ public enum WireCodec {
             return Array(try encoder.encode(Flat(body: body, payload: payload.map(\.descriptor))))
         } catch {
             preconditionFailure("metadata of plain Codable structs always encodes: \(error)")
+        }
+    }
+
+    /// Raw metadata with its `payload` key set to describe `payload` (removed when empty).
+    private static func merging(_ payload: [Payload], into raw: [UInt8]) -> [UInt8] {
+        let parsed = raw.isEmpty ? [:] : (try? JSONSerialization.jsonObject(with: Data(raw))) as? [String: Any]
+        guard var object = parsed else {
+            preconditionFailure("reserved-type metadata must be a JSON object: \(String(decoding: raw, as: UTF8.self))")
+        }
+        object["payload"] = payload.isEmpty ? nil : payload.map { ["dtype": $0.dtype.rawValue, "count": $0.count] }
+        do {
+            return Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+        } catch {
+            preconditionFailure("re-encoding parsed JSON cannot fail: \(error)")
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Coordinator
 import Logging
 import ServiceLifecycle
@@ -47,20 +48,25 @@ struct DemoCommand: AsyncParsableCommand {
             group.addTask { try await coordinatorGroup.run() }
             group.addTask { try await workerGroup.run() }
 
-            print("== \(workers) workers joining the coordinator at \(bind)")
+            say("== \(workers) workers joining the coordinator at \(bind)")
             let joined = try await waitForStatus(client) { $0.workers.filter { $0.state == .alive }.count == workers }
-            print(ClusterStatusReport(joined).table())
+            say(ClusterStatusReport(joined).table())
 
-            print("\n== stopping the workers (they deregister)")
+            say("\n== stopping the workers (they deregister)")
             await workerGroup.triggerGracefulShutdown()
             let left = try await waitForStatus(client) { $0.workers.allSatisfy { $0.state == .left } }
-            print(ClusterStatusReport(left).table())
+            say(ClusterStatusReport(left).table())
 
-            print("\n== stopping the coordinator")
+            say("\n== stopping the coordinator")
             await coordinatorGroup.triggerGracefulShutdown()
             try await group.waitForAll()
-            print("demo finished: all services stopped cleanly")
+            say("demo finished: all services stopped cleanly")
         }
+    }
+
+    /// Writes a line to stdout unbuffered, so it interleaves in order with the logs on stderr.
+    private func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
     /// Polls the coordinator until `done` holds, for at most ten seconds.

@@ -1,0 +1,33 @@
+# Trainyard — the two commands a new user runs: `make demo` and `make test`.
+SWIFT ?= swift
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BIN := .build/debug/trainyard
+
+.PHONY: deps build demo test bench-transport clean
+
+# System packages a fresh Debian machine lacks: libzmq (headers + pkg-config file) for the
+# CZMQ module, iproute2 for the network-namespace tests.
+deps:
+	@if ! pkg-config --exists libzmq 2>/dev/null || ! command -v ip >/dev/null; then \
+		echo "installing libzmq3-dev, pkg-config and iproute2"; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y libzmq3-dev pkg-config iproute2; \
+	fi
+
+build: deps
+	$(SWIFT) build --product trainyard
+
+# Starts a coordinator and two workers on loopback, prints the cluster status, stops them cleanly.
+demo: build
+	$(BIN) demo --log-level warning
+
+# Unit, property, multi-process and network-namespace tests.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+# 8 MiB float frames through our ZeroMQ layer and through raw libzmq, with the ratio.
+bench-transport: deps
+	bench/transport/run.sh
+
+clean:
+	rm -rf .build

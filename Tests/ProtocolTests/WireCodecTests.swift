@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+@testable import TrainyardProtocol
+import ZeroMQ
+
+struct WireCodecTests {
+    static let register = Register(workerID: "node-1", host: "node", cores: 8, memoryBytes: 1 << 34, pid: 42,
+                                   software: "trainyard 0.1.0")
+    static let status = ClusterStatus(coordinatorID: "c0ffee", uptimeSeconds: 12.5, workers: [
+        WorkerStatus(workerID: "node-1", host: "node", cores: 8, memoryBytes: 1 << 34, pid: 42, state: .alive,
+                     lastSeenSecondsAgo: 0.25, registrations: 2),
+        WorkerStatus(workerID: "node-2", host: "other", cores: 2, memoryBytes: 1 << 30, pid: 7, state: .dead,
+                     lastSeenSecondsAgo: 3.5, registrations: 1),
+    ])
+
+    /// One message of every type, reserved ones included (with payload).
+    static var everyMessage: [Message] {
+        MessageType.allCases.map { type -> Message in
+            switch type {
+            case .register: .register(register)
+            case .welcome: .welcome(Welcome(coordinatorID: "c0ffee", heartbeatIntervalMs: 1000, heartbeatLiveness: 3))
+            case .heartbeat: .heartbeat
+            case .deregister: .deregister(Deregister(reason: "SIGTERM"))
+            case .error: .error(ErrorReply(code: .versionMismatch, message: "speak v1", supportedVersions: [1]))
+            case .statusRequest: .statusRequest
+            case .statusReply: .statusReply(status)
+            case .echoRequest: .echoRequest([.float32([1, 2, 3.5]), .uint8([9, 8])])
+            case .echoReply: .echoReply([.float64([-1, 0.5])])
+            default: .reserved(type, metadata: Array(#"{"node":3}"#.utf8),
+                               payload: [.float64([1.25, 2.5]), Payload(dtype: .u32, frame: ZMQFrame(bytes: [1, 0, 0, 0]))])
+            }
+        }
+    }
+
+    @Test(arguments: everyMessage)
+    func everyMessageTypeRoundTrips(_ message: Message) throws {
+        let envelope = Envelope(message, jobID: 77, correlationID: 99)
+        let frames = WireCodec.encode(envelope)
+        #expect(frames.count == 2 + message.payload.count)
+        let decoded = try WireCodec.decode(frames)
+        #expect(decoded.jobID == 77)
+        #expect(decoded.correlationID == 99)
+        #expect(decoded.message.type == message.type)
+        #expect(Fingerprint(decoded.message) == Fingerprint(message))
+    }
+
+    @Test func payloadFramesAreRawLittleEndianAndDescribedInMetadata() throws {
+        let frames = WireCodec.encode(Envelope(.echoRequest([.float32([1.0, -2.0])])))
+        #expect(frames[2].bytes == [0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0xC0])
+        let metadata = String(decoding: frames[1].bytes, as: UTF8.self)
+        #expect(metadata == #"{"payload":[{"count":2,"dtype":"f32"}]}"#)
+    }
+
+    @Test func metadataIsFlatJSONWithTheDocumentedFieldNames() throws {
+        let frames = WireCodec.encode(Envelope(.register(Self.register)))
+        let object = try JSONSerialization.jsonObject(with: Data(frames[1].bytes)) as? [String: Any]
+        #expect(Set(object?.keys ?? [:].keys) == ["workerID", "host", "cores", "memoryBytes", "pid", "software"])
+    }
+
+    @Test func emptyMetadataFrameMeansEmptyObject() throws {
+        let header = Header(type: .heartbeat, frameCount: 1).encode()
+        let decoded = try WireCodec.decode([header, ZMQFrame(bytes: [])])
+        #expect(decoded.message.type == .heartbeat)
+    }
+
+    @Test func wrongMetadataNamesTheField() {
+        var frames = WireCodec.encode(Envelope(.register(Self.register)))
+        frames[1] = ZMQFrame(string: #"{"workerID": 5}"#)
+        #expect(throws: ProtocolError.badMetadata(.register, "field 'workerID' is not a String")) {
+            try WireCodec.decode(frames)
+        }
+        frames[1] = ZMQFrame(string: #"{"workerID": "x"}"#)
+        #expect(throws: ProtocolError.badMetadata(.register, "missing field 'host'")) { try WireCodec.decode(frames) }
+        frames[1] = ZMQFrame(string: "not json")
+        #expect(throws: ProtocolError.badMetadata(.register, "not a JSON object")) { try WireCodec.decode(frames) }
+    }
+
+    @Test func payloadSizeAndCountMismatchesAreRejected() {
+        var frames = WireCodec.encode(Envelope(.echoRequest([.float32([1, 2])])))
+        frames[2] = ZMQFrame(bytes: [1, 2, 3])
+        #expect(throws: ProtocolError.payloadSize(index: 0, expected: 8, actual: 3)) { try WireCodec.decode(frames) }
+
+        let extra = frames + [ZMQFrame(bytes: [0])]
+        #expect(throws: ProtocolError.frameCountMismatch(declared: 2, actual: 3)) { try WireCodec.decode(extra) }
+
+        var huge = WireCodec.encode(Envelope(.echoRequest([.float32([1])])))
+        huge[1] = ZMQFrame(string: #"{"payload":[{"dtype":"f64","count":4611686018427387904}]}"#)
+        #expect(throws: ProtocolError.payloadSize(index: 0, expected: -1, actual: 4)) { try WireCodec.decode(huge) }
+    }
+
+    @Test func payloadIsSharedNotCopied() throws {
+        let values = (0..<1024).map(Float.init)
+        let frames = WireCodec.encode(Envelope(.echoRequest([.float32(values)])))
+        let decoded = try WireCodec.decode(frames)
+        #expect(decoded.message.payload[0].values(as: Float.self) == values)
+        #expect(decoded.message.payload[0].frame === frames[2])
+    }
+}
+
+/// A comparable summary of a message: type, metadata JSON and payload bytes.
+struct Fingerprint: Equatable {
+    let type: MessageType
+    let metadata: [UInt8]
+    let payload: [[UInt8]]
+    let dtypes: [DType]
+
+    init(_ message: Message) {
+        let frames = WireCodec.encode(Envelope(message))
+        type = message.type
+        metadata = frames[1].bytes
+        payload = frames.dropFirst(2).map(\.bytes)
+        dtypes = message.payload.map(\.dtype)
+    }
+}
