@@ -1,0 +1,41 @@
+import ArgumentParser
+import Testing
+import TestSupport
+@testable import TrainyardCLI
+
+struct CLITests {
+    @Test func helpListsEverySubcommandWithAOneLinePurpose() async throws {
+        let result = try await TrainyardProcess.run(["--help"])
+        #expect(result.status == 0)
+        for subcommand in Trainyard.configuration.subcommands {
+            let name = subcommand.configuration.commandName!
+            #expect(!subcommand.configuration.abstract.isEmpty, "\(name) has no purpose line")
+            #expect(result.stdout.contains(name), "--help does not list \(name)")
+        }
+    }
+
+    @Test func invalidFlagsAreRejectedWithAClearMessage() async throws {
+        let badID = try await TrainyardProcess.run(["worker", "--id", "has space"])
+        #expect(badID.status != 0)
+        #expect(badID.stderr.contains("--id must be 1–255 printable ASCII characters without spaces"))
+        let badInterval = try await TrainyardProcess.run(["coordinator", "--heartbeat-interval-ms", "1"])
+        #expect(badInterval.status != 0)
+        #expect(badInterval.stderr.contains("--heartbeat-interval-ms must be at least 10"))
+    }
+
+    @Test func statusOfAnAbsentCoordinatorTimesOutWithAnActionableMessage() async throws {
+        let result = try await TrainyardProcess.run(["cluster", "status", "--coordinator", "tcp://127.0.0.1:56199",
+                                                     "--timeout-ms", "300"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("no answer from the coordinator at tcp://127.0.0.1:56199"))
+    }
+
+    @Test func demoStartsWorkersShowsTheStatusAndStopsCleanly() async throws {
+        let result = try await TrainyardProcess.run(["demo", "--bind", "tcp://127.0.0.1:56198", "--log-level", "warning"],
+                                                    timeout: .seconds(60))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("2 alive of 2 workers"))
+        #expect(result.stdout.contains("0 alive of 2 workers"))
+        #expect(result.stdout.contains("demo finished: all services stopped cleanly"))
+    }
+}
