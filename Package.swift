@@ -55,7 +55,10 @@ let package = Package(
         .executableTarget(name: "trainyard", dependencies: ["TrainyardCLI"]),
         .executableTarget(
             name: "TransportBench",
-            dependencies: ["TrainyardProtocol", "ZeroMQ"],
+            dependencies: [
+                "Coordinator", "TrainyardProtocol", "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "bench/transport/Sources/TransportBench"
         ),
         .target(name: "TestSupport", dependencies: ["ZeroMQ", "TrainyardProtocol"], path: "Tests/Support"),
