@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/trainyard
 
-.PHONY: deps build demo test bench-transport clean
+.PHONY: deps pyenv build demo test bench-transport clean
 
 # System packages a fresh Debian machine lacks: libzmq (headers + pkg-config file) for the
 # CZMQ module, iproute2 for the network-namespace tests.
@@ -11,6 +11,14 @@ deps:
 	@if ! pkg-config --exists libzmq 2>/dev/null || ! command -v ip >/dev/null; then \
 		echo "installing libzmq3-dev, pkg-config and iproute2"; \
 		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y libzmq3-dev pkg-config iproute2; \
+	fi
+
+# A git-ignored venv with pyzmq for the Python interop tests; they are skipped, with a
+# message, only if pip cannot install it.
+pyenv:
+	@if ! .venv/bin/python3 -c 'import zmq' 2>/dev/null; then \
+		python3 -m venv .venv && .venv/bin/pip install --quiet pyzmq \
+		|| echo "pyzmq could not be installed: the Python interop tests will be skipped"; \
 	fi
 
 build: deps
@@ -21,7 +29,7 @@ demo: build
 	$(BIN) demo --log-level warning
 
 # Unit, property, multi-process and network-namespace tests.
-test: deps
+test: deps pyenv
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
