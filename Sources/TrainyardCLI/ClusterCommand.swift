@@ -31,7 +31,7 @@ struct ClusterCommand: ParsableCommand {
             do {
                 status = ClusterStatusReport(try client.status(timeout: .milliseconds(timeoutMs)))
             } catch {
-                throw ValidationErrorLike(message: error.description)
+                throw CommandFailure(error.description)
             }
             print(json ? status.json() : status.table())
         }

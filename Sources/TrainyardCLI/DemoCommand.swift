@@ -79,7 +79,7 @@ struct DemoCommand: AsyncParsableCommand {
                 return table
             }
             guard ContinuousClock.now < deadline else {
-                throw ValidationErrorLike(message: "the demo cluster did not reach the expected state within 10 s")
+                throw CommandFailure("the demo cluster did not reach the expected state within 10 s")
             }
             try await Task.sleep(for: .milliseconds(100))
         }

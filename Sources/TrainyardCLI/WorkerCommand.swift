@@ -51,13 +51,7 @@ struct WorkerCommand: AsyncParsableCommand {
         do {
             try await group.run()
         } catch let error as WorkerError {
-            throw ValidationErrorLike(message: error.description)
+            throw CommandFailure(error.description)
         }
     }
-}
-
-/// An error printed as `Error: <message>` with exit code 1.
-struct ValidationErrorLike: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
 }
