@@ -42,11 +42,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The ML engine: datasets, histogram GBDT, metrics, model files. Pure Swift, no networking.
+        .target(name: "TrainyardML", path: "Sources/ML"),
         // Argument parsing and wiring only; no logic of its own.
         .target(
             name: "TrainyardCLI",
             dependencies: [
-                "Coordinator", "Worker", "TrainyardProtocol", "ZeroMQ",
+                "Coordinator", "Worker", "TrainyardProtocol", "ZeroMQ", "TrainyardML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -63,6 +65,7 @@ let package = Package(
         ),
         .target(name: "TestSupport", dependencies: ["ZeroMQ", "TrainyardProtocol"], path: "Tests/Support"),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        .testTarget(name: "MLTests", dependencies: ["TrainyardML"]),
         .testTarget(name: "ProtocolTests", dependencies: ["TrainyardProtocol", "ZeroMQ"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "TrainyardProtocol"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "TrainyardProtocol"]),

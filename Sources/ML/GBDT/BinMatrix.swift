@@ -1,0 +1,45 @@
+/// The training matrix quantised to bin indices: one `UInt8` per value, row-major.
+///
+/// Feature `f` owns `binCounts[f] + 1` consecutive histogram slots starting at
+/// `offsets[f]`; the last one collects missing values, and a missing value is stored as
+/// the bin `binCounts[f]`. So histogram building needs no branch for missing values.
+public struct BinMatrix: Sendable {
+    public let rows: Int
+    public let features: Int
+    public let bins: [UInt8]
+    public let binCounts: [Int]
+    /// First histogram slot of each feature.
+    public let offsets: [Int]
+    /// Histogram slots in all: Σ (binCounts[f] + 1).
+    public let totalSlots: Int
+
+    public init(_ matrix: DenseMatrix, cuts: QuantileCuts, threads: Int) {
+        rows = matrix.rows
+        features = matrix.columns
+        binCounts = cuts.binCounts
+        var offsets: [Int] = []
+        var total = 0
+        for count in binCounts {
+            offsets.append(total)
+            total += count + 1
+        }
+        self.offsets = offsets
+        totalSlots = total
+        var bins = [UInt8](repeating: 0, count: rows * features)
+        let columns = features
+        bins.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            matrix.values.withUnsafeBufferPointer { values in
+                Parallel.forEachBlock(count: matrix.rows, threads: threads, minimumBlock: 8192) { range, _ in
+                    for row in range {
+                        let base = row * columns
+                        for feature in 0..<columns {
+                            out[base + feature] = UInt8(cuts.bin(feature: feature, value: values[base + feature]))
+                        }
+                    }
+                }
+            }
+        }
+        self.bins = bins
+    }
+}

@@ -1,0 +1,81 @@
+/// A trained gradient-boosted tree ensemble: what prediction needs, nothing more.
+public struct GBDTModel: Sendable, Equatable, Codable {
+    public var objective: Objective
+    /// `base_score` in prediction space (a probability for `binary:logistic`), as XGBoost stores it.
+    public var baseScore: Double
+    public var featureCount: Int
+    public var trees: [RegressionTree]
+    /// The output group (class) each tree adds to.
+    public var treeGroups: [Int]
+
+    public init(objective: Objective, baseScore: Double, featureCount: Int, trees: [RegressionTree], treeGroups: [Int]) {
+        precondition(trees.count == treeGroups.count)
+        self.objective = objective
+        self.baseScore = baseScore
+        self.featureCount = featureCount
+        self.trees = trees
+        self.treeGroups = treeGroups
+    }
+
+    /// Margins (before the objective's transform), `rows × outputGroups`, row-major.
+    public func predictMargins(_ matrix: DenseMatrix, threads: Int = 0) -> [Float] {
+        precondition(matrix.columns == featureCount, "model expects \(featureCount) features, matrix has \(matrix.columns)")
+        let groups = objective.outputGroups
+        let base = objective.margin(fromBaseScore: baseScore)
+        var margins = [Float](repeating: base, count: matrix.rows * groups)
+        let trees = self.trees, treeGroups = self.treeGroups
+        margins.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            matrix.values.withUnsafeBufferPointer { values in
+                Parallel.forEachBlock(count: matrix.rows, threads: Parallel.resolve(threads: threads), minimumBlock: 1024) { range, _ in
+                    // Blocks of rows per tree keep one tree hot in cache while it serves many rows.
+                    var start = range.lowerBound
+                    while start < range.upperBound {
+                        let end = min(start + 64, range.upperBound)
+                        for (tree, group) in zip(trees, treeGroups) {
+                            for row in start..<end {
+                                out[row * groups + group] += tree.predict(values.baseAddress! + row * matrix.columns)
+                            }
+                        }
+                        start = end
+                    }
+                }
+            }
+        }
+        return margins
+    }
+
+    /// Predictions (probabilities for the classification objectives), `rows × outputGroups`.
+    public func predict(_ matrix: DenseMatrix, threads: Int = 0) -> [Float] {
+        var margins = predictMargins(matrix, threads: threads)
+        let groups = objective.outputGroups
+        let objective = self.objective
+        margins.withUnsafeMutableBufferPointer { out in
+            for row in 0..<matrix.rows {
+                objective.transform(UnsafeMutableBufferPointer(rebasing: out[row * groups..<(row + 1) * groups]))
+            }
+        }
+        return margins
+    }
+
+    /// Keeps the first `rounds` boosting rounds (early stopping's best iteration).
+    public func truncated(toRounds rounds: Int) -> GBDTModel {
+        let keep = min(trees.count, rounds * objective.outputGroups)
+        return GBDTModel(objective: objective, baseScore: baseScore, featureCount: featureCount,
+                         trees: Array(trees.prefix(keep)), treeGroups: Array(treeGroups.prefix(keep)))
+    }
+
+    /// XGBoost's `gain` importance: the average loss change of the splits on each feature,
+    /// and `total_gain`, their sum. Features never split on are absent.
+    public func featureImportance() -> [Int: (gain: Double, totalGain: Double, splits: Int)] {
+        var totals: [Int: (Double, Int)] = [:]
+        for tree in trees {
+            for node in 0..<tree.nodeCount where tree.left[node] >= 0 {
+                let f = Int(tree.feature[node])
+                let current = totals[f] ?? (0, 0)
+                totals[f] = (current.0 + Double(tree.lossChange[node]), current.1 + 1)
+            }
+        }
+        return totals.mapValues { (gain: $0.0 / Double($0.1), totalGain: $0.0, splits: $0.1) }
+    }
+}

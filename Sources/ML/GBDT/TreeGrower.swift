@@ -1,0 +1,189 @@
+/// Grows one tree depth-wise (XGBoost's default `grow_policy=depthwise`) on a bin matrix.
+///
+/// Per level: evaluate every open node's best split from its histogram, partition its
+/// rows, build the histogram of the smaller child and get the larger one by subtraction
+/// from the parent. Finally prune bottom-up splits whose loss change is below `gamma`.
+/// The three statistics steps (histogram, split, partition) are exactly the parts the
+/// distributed trainer spreads over workers.
+public struct TreeGrower: Sendable {
+    public let parameters: GBDTParameters
+    public let bins: BinMatrix
+    public let cuts: QuantileCuts
+    public let threads: Int
+
+    public init(parameters: GBDTParameters, bins: BinMatrix, cuts: QuantileCuts, threads: Int) {
+        self.parameters = parameters
+        self.bins = bins
+        self.cuts = cuts
+        self.threads = threads
+    }
+
+    private struct OpenNode {
+        var id: Int32
+        var range: Range<Int>
+        var total: (g: Int64, h: Int64)
+        var histogram: [Int64]
+    }
+
+    /// Grows a tree on `rows` (sorted row indices; a subsample or all rows).
+    /// - Returns: the tree and each node's `(G, H)` in fixed point.
+    public func grow(rows: [UInt32], gradients: QuantizedGradients, featureMask: [Bool]) -> RegressionTree {
+        let evaluator = SplitEvaluator(parameters: parameters)
+        let builder = HistogramBuilder(threads: threads)
+        let eta = Float(parameters.eta)
+        var order = rows
+        var scratch = [UInt32](repeating: 0, count: rows.count)
+        var tree = RegressionTree()
+
+        let rootHistogram = gradients.pairs.withUnsafeBufferPointer { grads in
+            order.withUnsafeBufferPointer { builder.build(rows: $0, bins: bins, gradients: grads) }
+        }
+        let rootTotal = Self.total(of: rootHistogram, bins: bins)
+        func leafFields(_ total: (g: Int64, h: Int64)) -> (weight: Float, value: Float, hessian: Float) {
+            let real = gradients.real(total.g, total.h)
+            let w = evaluator.weight(g: real.g, h: real.h)
+            return (Float(w), Float(w) * eta, Float(real.h))
+        }
+        let root = leafFields(rootTotal)
+        tree.appendLeaf(parent: -1, baseWeight: root.weight, value: root.value, sumHessian: root.hessian)
+        var open = [OpenNode(id: 0, range: 0..<order.count, total: rootTotal, histogram: rootHistogram)]
+
+        for _ in 0..<parameters.maxDepth where !open.isEmpty {
+            var candidates = [SplitCandidate?](repeating: nil, count: open.count)
+            candidates.withUnsafeMutableBufferPointer { out in
+                nonisolated(unsafe) let out = out
+                let nodes = open
+                Parallel.forEach(count: nodes.count, threads: threads) { i in
+                    out[i] = nodes[i].histogram.withUnsafeBufferPointer {
+                        evaluator.best(histogram: $0, total: nodes[i].total, bins: bins, cuts: cuts,
+                                       featureMask: featureMask, gradients: gradients)
+                    }
+                }
+            }
+            var next: [OpenNode] = []
+            for (node, candidate) in zip(open, candidates) {
+                guard let split = candidate else { continue }
+                let leftCount = partition(&order, scratch: &scratch, range: node.range, split: split)
+                let leftRange = node.range.lowerBound..<node.range.lowerBound + leftCount
+                let rightRange = leftRange.upperBound..<node.range.upperBound
+                let l = leafFields(split.left), r = leafFields(split.right)
+                let leftID = tree.appendLeaf(parent: node.id, baseWeight: l.weight, value: l.value, sumHessian: l.hessian)
+                let rightID = tree.appendLeaf(parent: node.id, baseWeight: r.weight, value: r.value, sumHessian: r.hessian)
+                let n = Int(node.id)
+                tree.left[n] = leftID
+                tree.right[n] = rightID
+                tree.feature[n] = Int32(split.feature)
+                tree.threshold[n] = split.threshold
+                tree.splitBin[n] = Int32(split.bin)
+                tree.defaultLeft[n] = split.defaultLeft
+                tree.value[n] = 0
+                tree.lossChange[n] = Float(split.lossChange)
+
+                let smallIsLeft = leftRange.count <= rightRange.count
+                let small = gradients.pairs.withUnsafeBufferPointer { grads in
+                    order.withUnsafeBufferPointer {
+                        builder.build(rows: UnsafeBufferPointer(rebasing: $0[smallIsLeft ? leftRange : rightRange]),
+                                      bins: bins, gradients: grads)
+                    }
+                }
+                let large = HistogramBuilder.subtract(node.histogram, small)
+                next.append(OpenNode(id: leftID, range: leftRange, total: split.left, histogram: smallIsLeft ? small : large))
+                next.append(OpenNode(id: rightID, range: rightRange, total: split.right, histogram: smallIsLeft ? large : small))
+            }
+            open = next
+        }
+        if parameters.gamma > 0 { tree = Self.pruned(tree, gamma: Float(parameters.gamma), eta: eta) }
+        return tree
+    }
+
+    /// Sum of one feature's slots: every row lands in exactly one slot per feature.
+    static func total(of histogram: [Int64], bins: BinMatrix) -> (g: Int64, h: Int64) {
+        var g: Int64 = 0, h: Int64 = 0
+        let slots = bins.features > 0 ? bins.binCounts[0] + 1 : 0
+        for slot in 0..<slots {
+            g &+= histogram[2 * slot]
+            h &+= histogram[2 * slot + 1]
+        }
+        return (g, h)
+    }
+
+    /// Stable partition of `order[range]` into rows going left, then rows going right.
+    /// Returns the number going left.
+    private func partition(_ order: inout [UInt32], scratch: inout [UInt32], range: Range<Int>, split: SplitCandidate) -> Int {
+        let features = bins.features
+        let feature = split.feature
+        let missingBin = bins.binCounts[feature]
+        let splitBin = split.bin
+        let defaultLeft = split.defaultLeft
+        var leftEnd = range.lowerBound
+        var rightCount = 0
+        bins.bins.withUnsafeBufferPointer { binValues in
+            order.withUnsafeMutableBufferPointer { rows in
+                scratch.withUnsafeMutableBufferPointer { rights in
+                    for i in range {
+                        let row = rows[i]
+                        let b = Int(binValues[Int(row) * features + feature])
+                        if b == missingBin ? defaultLeft : b <= splitBin {
+                            rows[leftEnd] = row
+                            leftEnd += 1
+                        } else {
+                            rights[rightCount] = row
+                            rightCount += 1
+                        }
+                    }
+                    for j in 0..<rightCount { rows[leftEnd + j] = rights[j] }
+                }
+            }
+        }
+        return leftEnd - range.lowerBound
+    }
+
+    /// XGBoost's pruner: bottom-up, a split whose children are both leaves and whose loss
+    /// change is below `gamma` becomes a leaf again. Returns the tree renumbered without
+    /// the removed nodes (breadth-first, root 0).
+    static func pruned(_ tree: RegressionTree, gamma: Float, eta: Float) -> RegressionTree {
+        var tree = tree
+        var removed = Set<Int>()
+        var changed = true
+        while changed {
+            changed = false
+            for node in stride(from: tree.nodeCount - 1, through: 0, by: -1) where !removed.contains(node) {
+                let l = Int(tree.left[node]), r = Int(tree.right[node])
+                guard l >= 0, tree.left[l] < 0, tree.left[r] < 0, tree.lossChange[node] < gamma else { continue }
+                removed.formUnion([l, r])
+                tree.left[node] = -1
+                tree.right[node] = -1
+                tree.lossChange[node] = 0
+                tree.value[node] = tree.baseWeight[node] * eta
+                changed = true
+            }
+        }
+        guard !removed.isEmpty else { return tree }
+        var result = RegressionTree()
+        var queue: [(old: Int, parent: Int32)] = [(0, -1)]
+        var head = 0
+        while head < queue.count {
+            let (old, parent) = queue[head]
+            head += 1
+            let id = result.appendLeaf(parent: parent, baseWeight: tree.baseWeight[old], value: tree.value[old],
+                                       sumHessian: tree.sumHessian[old])
+            if parent >= 0 {
+                if result.left[Int(parent)] == -1 { result.left[Int(parent)] = id } else { result.right[Int(parent)] = id }
+            }
+            if tree.left[old] >= 0 {
+                let n = Int(id)
+                result.feature[n] = tree.feature[old]
+                result.threshold[n] = tree.threshold[old]
+                result.splitBin[n] = tree.splitBin[old]
+                result.defaultLeft[n] = tree.defaultLeft[old]
+                result.lossChange[n] = tree.lossChange[old]
+                result.value[n] = 0
+                result.left[n] = -1   // filled by the children, left first
+                result.right[n] = -1
+                queue.append((Int(tree.left[old]), id))
+                queue.append((Int(tree.right[old]), id))
+            }
+        }
+        return result
+    }
+}
