@@ -43,7 +43,9 @@ let package = Package(
             ]
         ),
         // The ML engine: datasets, histogram GBDT, metrics, model files. Pure Swift, no networking.
-        .target(name: "TrainyardML", path: "Sources/ML"),
+        .target(name: "TrainyardML", dependencies: ["CKernels"], path: "Sources/ML"),
+        // Prefetch hints for the ML core's memory-bound loops (Swift has no intrinsic).
+        .target(name: "CKernels"),
         // Argument parsing and wiring only; no logic of its own.
         .target(
             name: "TrainyardCLI",
@@ -63,6 +65,7 @@ let package = Package(
             ],
             path: "bench/transport/Sources/TransportBench"
         ),
+        .executableTarget(name: "GBDTBench", dependencies: ["TrainyardML"], path: "bench/gbdt/Sources/GBDTBench"),
         .target(name: "TestSupport", dependencies: ["ZeroMQ", "TrainyardProtocol"], path: "Tests/Support"),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "MLTests", dependencies: ["TrainyardML"]),

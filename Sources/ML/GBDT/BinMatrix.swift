@@ -27,14 +27,26 @@ public struct BinMatrix: Sendable {
         totalSlots = total
         var bins = [UInt8](repeating: 0, count: rows * features)
         let columns = features
+        // All bounds in one array so the loop touches no per-feature array (no ARC traffic).
+        let flatCuts = cuts.cuts.flatMap { $0 }
+        var cutStarts: [Int] = []
+        var start = 0
+        for count in binCounts {
+            cutStarts.append(start)
+            start += count
+        }
+        let counts = binCounts
         bins.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
             matrix.values.withUnsafeBufferPointer { values in
-                Parallel.forEachBlock(count: matrix.rows, threads: threads, minimumBlock: 8192) { range, _ in
-                    for row in range {
-                        let base = row * columns
-                        for feature in 0..<columns {
-                            out[base + feature] = UInt8(cuts.bin(feature: feature, value: values[base + feature]))
+                flatCuts.withUnsafeBufferPointer { bounds in
+                    Parallel.forEachBlock(count: matrix.rows, threads: threads, minimumBlock: 8192) { range, _ in
+                        for row in range {
+                            let base = row * columns
+                            for feature in 0..<columns {
+                                let featureBounds = UnsafeBufferPointer(rebasing: bounds[cutStarts[feature]..<cutStarts[feature] + counts[feature]])
+                                out[base + feature] = UInt8(QuantileCuts.bin(of: values[base + feature], in: featureBounds))
+                            }
                         }
                     }
                 }

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Builds gradient histograms: for every feature slot, the fixed-point sums of g and h of
 /// the rows whose bin falls there. Layout: `[g(slot 0), h(slot 0), g(slot 1), …]`.
 ///
@@ -36,6 +38,9 @@ public struct HistogramBuilder: Sendable {
         return total
     }
 
+    /// Rows ahead whose bins and gradients are prefetched.
+    static let prefetchDistance = 16
+
     /// The hot loop: one pass over the rows, one slot update per feature.
     @inline(__always)
     static func accumulate(rows: UnsafeBufferPointer<UInt32>, bins: BinMatrix, gradients: UnsafeBufferPointer<Int64>,
@@ -45,8 +50,14 @@ public struct HistogramBuilder: Sendable {
             bins.offsets.withUnsafeBufferPointer { offsets in
                 guard let binBase = binValues.baseAddress, let offsetBase = offsets.baseAddress,
                       let histBase = hist.baseAddress, let gradBase = gradients.baseAddress else { return }
-                for row in rows {
-                    let r = Int(row)
+                let ahead = Self.prefetchDistance
+                for i in 0..<rows.count {
+                    if i + ahead < rows.count {
+                        let next = Int(rows[i + ahead])
+                        ty_prefetch(binBase + next * features)
+                        ty_prefetch(gradBase + 2 * next)
+                    }
+                    let r = Int(rows[i])
                     let g = gradBase[2 * r], h = gradBase[2 * r + 1]
                     let rowBins = binBase + r * features
                     for feature in 0..<features {

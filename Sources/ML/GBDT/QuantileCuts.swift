@@ -63,10 +63,15 @@ public struct QuantileCuts: Sendable, Equatable, Codable {
     }
 
     /// The bin of `value` for `feature` (`binCounts[feature]` if missing).
-    @inline(__always)
     public func bin(feature: Int, value: Float) -> Int {
-        let bounds = cuts[feature]
+        cuts[feature].withUnsafeBufferPointer { Self.bin(of: value, in: $0) }
+    }
+
+    /// The bin of `value` among sorted upper `bounds` (`bounds.count` if missing).
+    @inline(__always)
+    static func bin(of value: Float, in bounds: UnsafeBufferPointer<Float>) -> Int {
         guard !value.isNaN else { return bounds.count }
+        guard bounds.count > 0 else { return 0 }
         var low = 0, high = bounds.count - 1
         if value >= bounds[high] { return high }
         while low < high {

@@ -68,10 +68,11 @@ public struct SplitEvaluator: Sendable {
             for bin in 0..<count {
                 leftG &+= histogram[base + 2 * bin]
                 leftH &+= histogram[base + 2 * bin + 1]
-                for missingLeft in [false, true] {
-                    if missingLeft && missing.h == 0 && missing.g == 0 { continue }
-                    let lg = missingLeft ? leftG &+ missing.g : leftG
-                    let lh = missingLeft ? leftH &+ missing.h : leftH
+                // Missing values right first, then left: the better one is the default direction.
+                for missingLeft in 0..<2 {
+                    if missingLeft == 1 && missing.h == 0 && missing.g == 0 { continue }
+                    let lg = missingLeft == 1 ? leftG &+ missing.g : leftG
+                    let lh = missingLeft == 1 ? leftH &+ missing.h : leftH
                     let rg = total.g &- lg, rh = total.h &- lh
                     let l = gradients.real(lg, lh), r = gradients.real(rg, rh)
                     guard l.h > 0, r.h > 0, l.h >= minChildWeight, r.h >= minChildWeight else { continue }
@@ -79,7 +80,7 @@ public struct SplitEvaluator: Sendable {
                     if loss > bestLoss {
                         bestLoss = loss
                         best = SplitCandidate(feature: feature, bin: bin, threshold: cuts.cuts[feature][bin],
-                                              defaultLeft: missingLeft, lossChange: loss,
+                                              defaultLeft: missingLeft == 1, lossChange: loss,
                                               left: (lg, lh), right: (rg, rh))
                     }
                 }

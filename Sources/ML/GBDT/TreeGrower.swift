@@ -1,3 +1,5 @@
+import CKernels
+
 /// Grows one tree depth-wise (XGBoost's default `grow_policy=depthwise`) on a bin matrix.
 ///
 /// Per level: evaluate every open node's best split from its histogram, partition its
@@ -60,10 +62,24 @@ public struct TreeGrower: Sendable {
                     }
                 }
             }
-            var next: [OpenNode] = []
-            for (node, candidate) in zip(open, candidates) {
-                guard let split = candidate else { continue }
-                let leftCount = partition(&order, scratch: &scratch, range: node.range, split: split)
+            let splits = zip(open, candidates).compactMap { node, candidate in candidate.map { (node, $0) } }
+            var leftCounts = [Int](repeating: 0, count: splits.count)
+            // Nodes of a level own disjoint ranges of `order`, so they partition in parallel.
+            order.withUnsafeMutableBufferPointer { rows in
+                nonisolated(unsafe) let rows = rows
+                scratch.withUnsafeMutableBufferPointer { spare in
+                    nonisolated(unsafe) let spare = spare
+                    leftCounts.withUnsafeMutableBufferPointer { counts in
+                        nonisolated(unsafe) let counts = counts
+                        Parallel.forEach(count: splits.count, threads: threads) { k in
+                            counts[k] = Self.partition(rows, scratch: spare, range: splits[k].0.range,
+                                                       split: splits[k].1, bins: bins)
+                        }
+                    }
+                }
+            }
+            var children: [(left: OpenNode, right: OpenNode, smallIsLeft: Bool)] = []
+            for ((node, split), leftCount) in zip(splits, leftCounts) {
                 let leftRange = node.range.lowerBound..<node.range.lowerBound + leftCount
                 let rightRange = leftRange.upperBound..<node.range.upperBound
                 let l = leafFields(split.left), r = leafFields(split.right)
@@ -78,17 +94,37 @@ public struct TreeGrower: Sendable {
                 tree.defaultLeft[n] = split.defaultLeft
                 tree.value[n] = 0
                 tree.lossChange[n] = Float(split.lossChange)
-
-                let smallIsLeft = leftRange.count <= rightRange.count
-                let small = gradients.pairs.withUnsafeBufferPointer { grads in
-                    order.withUnsafeBufferPointer {
-                        builder.build(rows: UnsafeBufferPointer(rebasing: $0[smallIsLeft ? leftRange : rightRange]),
-                                      bins: bins, gradients: grads)
+                children.append((OpenNode(id: leftID, range: leftRange, total: split.left, histogram: []),
+                                 OpenNode(id: rightID, range: rightRange, total: split.right, histogram: []),
+                                 leftRange.count <= rightRange.count))
+            }
+            // Histograms of the smaller children: across nodes in parallel when there are
+            // several, else across the rows of the single node.
+            let smallRanges = children.map { $0.smallIsLeft ? $0.left.range : $0.right.range }
+            var small = [[Int64]](repeating: [], count: children.count)
+            gradients.pairs.withUnsafeBufferPointer { grads in
+                order.withUnsafeBufferPointer { rows in
+                    if children.count == 1 {
+                        small[0] = builder.build(rows: UnsafeBufferPointer(rebasing: rows[smallRanges[0]]), bins: bins, gradients: grads)
+                    } else {
+                        let single = HistogramBuilder(threads: 1)
+                        small.withUnsafeMutableBufferPointer { out in
+                            nonisolated(unsafe) let out = out
+                            Parallel.forEach(count: children.count, threads: threads) { k in
+                                out[k] = single.build(rows: UnsafeBufferPointer(rebasing: rows[smallRanges[k]]), bins: bins, gradients: grads)
+                            }
+                        }
                     }
                 }
-                let large = HistogramBuilder.subtract(node.histogram, small)
-                next.append(OpenNode(id: leftID, range: leftRange, total: split.left, histogram: smallIsLeft ? small : large))
-                next.append(OpenNode(id: rightID, range: rightRange, total: split.right, histogram: smallIsLeft ? large : small))
+            }
+            var next: [OpenNode] = []
+            for ((pair, node), histogram) in zip(zip(children, splits.map(\.0)), small) {
+                let large = HistogramBuilder.subtract(node.histogram, histogram)
+                var left = pair.left, right = pair.right
+                left.histogram = pair.smallIsLeft ? histogram : large
+                right.histogram = pair.smallIsLeft ? large : histogram
+                next.append(left)
+                next.append(right)
             }
             open = next
         }
@@ -107,35 +143,35 @@ public struct TreeGrower: Sendable {
         return (g, h)
     }
 
-    /// Stable partition of `order[range]` into rows going left, then rows going right.
-    /// Returns the number going left.
-    private func partition(_ order: inout [UInt32], scratch: inout [UInt32], range: Range<Int>, split: SplitCandidate) -> Int {
+    /// Stable partition of `rows[range]` into rows going left, then rows going right,
+    /// using `scratch[range]` as room for the right side. Returns the number going left.
+    static func partition(_ rows: UnsafeMutableBufferPointer<UInt32>, scratch: UnsafeMutableBufferPointer<UInt32>,
+                          range: Range<Int>, split: SplitCandidate, bins: BinMatrix) -> Int {
         let features = bins.features
         let feature = split.feature
         let missingBin = bins.binCounts[feature]
         let splitBin = split.bin
         let defaultLeft = split.defaultLeft
         var leftEnd = range.lowerBound
-        var rightCount = 0
+        var rightEnd = range.lowerBound
         bins.bins.withUnsafeBufferPointer { binValues in
-            order.withUnsafeMutableBufferPointer { rows in
-                scratch.withUnsafeMutableBufferPointer { rights in
-                    for i in range {
-                        let row = rows[i]
-                        let b = Int(binValues[Int(row) * features + feature])
-                        if b == missingBin ? defaultLeft : b <= splitBin {
-                            rows[leftEnd] = row
-                            leftEnd += 1
-                        } else {
-                            rights[rightCount] = row
-                            rightCount += 1
-                        }
-                    }
-                    for j in 0..<rightCount { rows[leftEnd + j] = rights[j] }
+            let ahead = HistogramBuilder.prefetchDistance
+            for i in range {
+                if i + ahead < range.upperBound { ty_prefetch(binValues.baseAddress! + Int(rows[i + ahead]) * features + feature) }
+                let row = rows[i]
+                let b = Int(binValues[Int(row) * features + feature])
+                if b == missingBin ? defaultLeft : b <= splitBin {
+                    rows[leftEnd] = row
+                    leftEnd += 1
+                } else {
+                    scratch[rightEnd] = row
+                    rightEnd += 1
                 }
             }
         }
-        return leftEnd - range.lowerBound
+        let leftCount = leftEnd - range.lowerBound
+        for j in 0..<(rightEnd - range.lowerBound) { rows[leftEnd + j] = scratch[range.lowerBound + j] }
+        return leftCount
     }
 
     /// XGBoost's pruner: bottom-up, a split whose children are both leaves and whose loss

@@ -1,0 +1,2 @@
+/* The kernels are static inline functions in include/CKernels.h; SwiftPM needs one C file. */
+#include "CKernels.h"
