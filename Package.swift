@@ -66,6 +66,7 @@ let package = Package(
             path: "bench/transport/Sources/TransportBench"
         ),
         .executableTarget(name: "GBDTBench", dependencies: ["TrainyardML"], path: "bench/gbdt/Sources/GBDTBench"),
+        .executableTarget(name: "CSVBench", dependencies: ["TrainyardML"], path: "bench/csv/Sources/CSVBench"),
         .target(name: "TestSupport", dependencies: ["ZeroMQ", "TrainyardProtocol"], path: "Tests/Support"),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "MLTests", dependencies: ["TrainyardML"]),

@@ -1,0 +1,333 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads CSV files with a header line into a columnar ``Table``.
+///
+/// Column types are inferred from all rows unless overridden: a column whose every
+/// non-missing value is a number is numeric; otherwise it is text when its values are long
+/// and mostly contain spaces, else categorical. Fields may be quoted (RFC 4180, `""`
+/// escapes a quote, quoted fields may span lines). Files without quotes are split into
+/// line-aligned chunks and parsed in parallel.
+public enum CSVReader {
+    /// Reads `path`. Errors name the file, the line and the column.
+    public static func read(path: String, options: CSVOptions = CSVOptions()) throws(DatasetError) -> Table {
+        let data: Data
+        do {
+            // Mapped, not copied: the parser reads the file's pages in place.
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        } catch {
+            let reason = FileManager.default.fileExists(atPath: path) ? "permission denied or not a regular file" : "no such file"
+            throw .unreadable(file: path, reason: reason)
+        }
+        let result = data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Result<Table, DatasetError> in
+            do throws(DatasetError) {
+                return .success(try Parser(bytes: raw.bindMemory(to: UInt8.self), name: path, options: options).table())
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Reads CSV text already in memory; `name` is used in error messages.
+    public static func read(bytes: [UInt8], name: String, options: CSVOptions = CSVOptions()) throws(DatasetError) -> Table {
+        try bytes.withUnsafeBufferPointer { (buffer: UnsafeBufferPointer<UInt8>) throws(DatasetError) -> Table in
+            try Parser(bytes: buffer, name: name, options: options).table()
+        }
+    }
+}
+
+/// One record's place in the file.
+struct Record {
+    var start: Int
+    var end: Int
+    var line: Int
+}
+
+private struct ChunkResult {
+    /// Parsed numbers of the chunk's rows, row-major (`NaN` where missing or not parsed).
+    var values: [Float] = []
+    var failed: [Bool]
+    /// Physical lines the chunk spans, to number the next chunk's lines.
+    var lineCount = 0
+    var records: [Record] = []
+    var skipped: [Int] = []
+    var error: DatasetError?
+}
+
+extension ChunkResult {
+    /// Turns chunk-relative line numbers into file line numbers.
+    mutating func shiftLines(by offset: Int) {
+        for i in records.indices { records[i].line += offset }
+        for i in skipped.indices { skipped[i] += offset }
+        if case .malformedRow(let file, let line, let reason)? = error {
+            error = .malformedRow(file: file, line: line + offset, reason: reason)
+        } else if case .badValue(let file, let line, let column, let value, let expected)? = error {
+            error = .badValue(file: file, line: line + offset, column: column, value: value, expected: expected)
+        }
+    }
+}
+
+private struct Parser {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let name: String
+    let options: CSVOptions
+    let quote = UInt8(ascii: "\"")
+    let newline = UInt8(ascii: "\n")
+
+    func table() throws(DatasetError) -> Table {
+        var start = 0
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { start = 3 }
+        let hasQuotes = bytes.count > 0 && memchr(bytes.baseAddress!, Int32(quote), bytes.count) != nil
+        guard let headerRecord = nextRecord(from: start, line: 1, quoted: hasQuotes) else { throw .emptyFile(file: name) }
+        let names = fields(of: headerRecord.record).map { string($0) }
+        guard !(names.count == 1 && names[0].isEmpty) else { throw .emptyFile(file: name) }
+        var seen = Set<String>()
+        for column in names where !seen.insert(column).inserted { throw .duplicateColumn(file: name, name: column) }
+        for column in options.kinds.keys where !seen.contains(column) {
+            throw .unknownColumn(file: name, name: column, available: names)
+        }
+
+        let chunks = hasQuotes ? [headerRecord.next..<bytes.count] : lineAlignedChunks(from: headerRecord.next)
+        var results = [ChunkResult?](repeating: nil, count: chunks.count)
+        results.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            Parallel.forEach(count: chunks.count, threads: Parallel.resolve(threads: options.threads)) { k in
+                // Lines are numbered from 0 within a chunk and shifted once all chunks are done.
+                out[k] = parse(chunk: chunks[k], firstLine: 0, names: names, quoted: hasQuotes)
+            }
+        }
+        var parsed = results.map { $0! }
+        var firstLine = headerRecord.record.line + headerRecord.lines
+        for k in parsed.indices {
+            parsed[k].shiftLines(by: firstLine)
+            firstLine += parsed[k].lineCount
+        }
+        if let error = parsed.lazy.compactMap(\.error).first { throw error }
+
+        let records = parsed.flatMap(\.records)
+        let numeric = names.indices.map { c in
+            options.kinds[names[c]] == .numeric || (options.kinds[names[c]] == nil && !parsed.contains { $0.failed[c] })
+        }
+        // One scatter pass per chunk from its row-major values into every column at once;
+        // chunks own disjoint row ranges, so they run in parallel.
+        let width = names.count
+        var chunkStarts: [Int] = []
+        var rowCount = 0
+        for chunk in parsed {
+            chunkStarts.append(rowCount)
+            rowCount += chunk.records.count
+        }
+        let numericIndices = names.indices.filter { numeric[$0] }
+        let buffers = numericIndices.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(rowCount, 1)) }
+        defer { buffers.forEach { $0.deallocate() } }
+        nonisolated(unsafe) let targets = buffers
+        Parallel.forEach(count: parsed.count, threads: Parallel.resolve(threads: options.threads)) { k in
+            parsed[k].values.withUnsafeBufferPointer { values in
+                let base = chunkStarts[k]
+                for r in 0..<parsed[k].records.count {
+                    let row = r * width
+                    for (j, c) in numericIndices.enumerated() { targets[j][base + r] = values[row + c] }
+                }
+            }
+        }
+        var numericColumns = [[Float]](repeating: [], count: width)
+        for (j, c) in numericIndices.enumerated() {
+            numericColumns[c] = Array(UnsafeBufferPointer(start: buffers[j], count: rowCount))
+        }
+        var columns: [Column] = []
+        for c in names.indices {
+            columns.append(numeric[c] ? .numeric(numericColumns[c])
+                                      : stringColumn(c, records: records, declared: options.kinds[names[c]], quoted: hasQuotes))
+        }
+        var table = Table(names: names, columns: columns)
+        table.skippedLines = parsed.flatMap(\.skipped)
+        return table
+    }
+
+    // MARK: records and fields
+
+    /// The record starting at `from` (skipping blank lines), and where the next one starts.
+    func nextRecord(from: Int, line: Int, quoted: Bool) -> (record: Record, next: Int, lines: Int)? {
+        var position = from
+        var line = line
+        while position < bytes.count {
+            var end = position
+            var lines = 1
+            if quoted {
+                var inQuotes = false
+                while end < bytes.count {
+                    let b = bytes[end]
+                    if b == quote { inQuotes.toggle() } else if b == newline {
+                        if !inQuotes { break }
+                        lines += 1
+                    }
+                    end += 1
+                }
+            } else {
+                while end < bytes.count && bytes[end] != newline { end += 1 }
+            }
+            var contentEnd = end
+            if contentEnd > position && bytes[contentEnd - 1] == UInt8(ascii: "\r") { contentEnd -= 1 }
+            let next = min(end + 1, bytes.count)
+            if isBlank(position..<contentEnd) {
+                position = next
+                line += lines
+                continue
+            }
+            return (Record(start: position, end: contentEnd, line: line), next, lines)
+        }
+        return nil
+    }
+
+    func isBlank(_ range: Range<Int>) -> Bool {
+        range.allSatisfy { bytes[$0] == UInt8(ascii: " ") || bytes[$0] == UInt8(ascii: "\t") }
+    }
+
+    /// Field ranges of a record (quotes kept; see ``string(_:)``).
+    func fields(of record: Record, into ranges: inout [Range<Int>]) {
+        ranges.removeAll(keepingCapacity: true)
+        var start = record.start
+        var i = record.start
+        var inQuotes = false
+        while i < record.end {
+            let b = bytes[i]
+            if b == quote { inQuotes.toggle() } else if b == options.delimiter && !inQuotes {
+                ranges.append(start..<i)
+                start = i + 1
+            }
+            i += 1
+        }
+        ranges.append(start..<record.end)
+    }
+
+    func fields(of record: Record) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        fields(of: record, into: &ranges)
+        return ranges
+    }
+
+    /// The field without surrounding spaces and quotes.
+    func trimmed(_ range: Range<Int>) -> (range: Range<Int>, quoted: Bool) {
+        var lower = range.lowerBound, upper = range.upperBound
+        while lower < upper && (bytes[lower] == UInt8(ascii: " ") || bytes[lower] == UInt8(ascii: "\t")) { lower += 1 }
+        while upper > lower && (bytes[upper - 1] == UInt8(ascii: " ") || bytes[upper - 1] == UInt8(ascii: "\t")) { upper -= 1 }
+        if upper - lower >= 2 && bytes[lower] == quote && bytes[upper - 1] == quote { return (lower + 1..<upper - 1, true) }
+        return (lower..<upper, false)
+    }
+
+    func string(_ range: Range<Int>) -> String {
+        let (inner, quoted) = trimmed(range)
+        let raw = String(decoding: UnsafeBufferPointer(rebasing: bytes[inner]), as: UTF8.self)
+        return quoted ? raw.replacingOccurrences(of: "\"\"", with: "\"") : raw
+    }
+
+    func isMissing(_ range: Range<Int>) -> Bool {
+        let (inner, _) = trimmed(range)
+        if inner.isEmpty { return true }
+        // Every missing token starts with a letter; numbers never do.
+        guard inner.count <= 4, bytes[inner.lowerBound] | 0x20 >= UInt8(ascii: "a"), bytes[inner.lowerBound] | 0x20 <= UInt8(ascii: "z") else { return false }
+        return options.missingTokens.contains(String(decoding: UnsafeBufferPointer(rebasing: bytes[inner]), as: UTF8.self))
+    }
+
+    // MARK: chunks
+
+    func lineAlignedChunks(from start: Int) -> [Range<Int>] {
+        let threads = Parallel.resolve(threads: options.threads)
+        let target = max(1 << 20, (bytes.count - start) / (threads * 4) + 1)
+        var chunks: [Range<Int>] = []
+        var lower = start
+        while lower < bytes.count {
+            var upper = min(bytes.count, lower + target)
+            while upper < bytes.count && bytes[upper - 1] != newline { upper += 1 }
+            chunks.append(lower..<upper)
+            lower = upper
+        }
+        return chunks.isEmpty ? [start..<start] : chunks
+    }
+
+    // MARK: parsing
+
+    func parse(chunk: Range<Int>, firstLine: Int, names: [String], quoted: Bool) -> ChunkResult {
+        let columns = names.count
+        var result = ChunkResult(failed: [Bool](repeating: false, count: columns))
+        result.values.reserveCapacity(chunk.count / 6)
+        let parseColumn = names.map { options.kinds[$0] == nil || options.kinds[$0] == .numeric }
+        let strict = names.map { options.kinds[$0] == .numeric }
+        var ranges: [Range<Int>] = []
+        var row = [Float](repeating: .nan, count: columns)
+        let powersOfTen = NumberParser.powersOfTen
+        var position = chunk.lowerBound
+        var line = firstLine
+        rows: while position < chunk.upperBound, let found = nextRecord(from: position, line: line, quoted: quoted) {
+            guard found.record.start < chunk.upperBound else { break }
+            position = found.next
+            line = found.record.line + found.lines
+            let record = found.record
+            fields(of: record, into: &ranges)
+            if ranges.count != columns {
+                let message = "expected \(columns) fields as in the header, found \(ranges.count)"
+                if options.skipBadRows { result.skipped.append(record.line); continue }
+                result.error = .malformedRow(file: name, line: record.line, reason: message)
+                return result
+            }
+            for c in 0..<columns where parseColumn[c] {
+                if isMissing(ranges[c]) { row[c] = .nan; continue }
+                let inner = trimmed(ranges[c]).range
+                if let value = NumberParser.parse(UnsafeBufferPointer(rebasing: bytes[inner]), powersOfTen: powersOfTen) {
+                    row[c] = Float(value)
+                } else if strict[c] {
+                    if options.skipBadRows { result.skipped.append(record.line); continue rows }
+                    result.error = .badValue(file: name, line: record.line, column: names[c], value: string(ranges[c]), expected: "a number")
+                    return result
+                } else {
+                    result.failed[c] = true
+                    row[c] = .nan
+                }
+            }
+            result.values.append(contentsOf: row)
+            result.records.append(record)
+        }
+        // Blank lines after the last record still count towards the next chunk's numbering.
+        for i in min(position, chunk.upperBound)..<chunk.upperBound where bytes[i] == newline { line += 1 }
+        result.lineCount = line - firstLine
+        return result
+    }
+
+    /// Reads column `c` again as strings and encodes it as categorical or text.
+    func stringColumn(_ c: Int, records: [Record], declared: ColumnKind?, quoted: Bool) -> Column {
+        var ranges: [Range<Int>] = []
+        var values: [String] = []
+        values.reserveCapacity(records.count)
+        for record in records {
+            fields(of: record, into: &ranges)
+            values.append(isMissing(ranges[c]) ? "" : string(ranges[c]))
+        }
+        let kind = declared ?? inferredKind(values)
+        if kind == .text { return .text(values) }
+        var codes: [Int32] = []
+        codes.reserveCapacity(values.count)
+        var levels: [String] = []
+        var index: [String: Int32] = [:]
+        for value in values {
+            if value.isEmpty { codes.append(-1); continue }
+            if let code = index[value] { codes.append(code); continue }
+            let code = Int32(levels.count)
+            index[value] = code
+            levels.append(value)
+            codes.append(code)
+        }
+        return .categorical(codes: codes, levels: levels)
+    }
+
+    /// Text when values are long and mostly contain spaces (sentences), else categorical.
+    func inferredKind(_ values: [String]) -> ColumnKind {
+        let present = values.filter { !$0.isEmpty }
+        guard !present.isEmpty else { return .categorical }
+        let averageLength = Double(present.reduce(0) { $0 + $1.utf8.count }) / Double(present.count)
+        let withSpaces = present.filter { $0.contains(" ") }.count
+        return averageLength >= 20 && Double(withSpaces) >= 0.5 * Double(present.count) ? .text : .categorical
+    }
+}
