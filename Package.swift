@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // libzmq itself (not the separate czmq library); Debian package libzmq3-dev.
@@ -43,7 +44,11 @@ let package = Package(
             ]
         ),
         // The ML engine: datasets, histogram GBDT, metrics, model files. Pure Swift, no networking.
-        .target(name: "TrainyardML", dependencies: ["CKernels"], path: "Sources/ML"),
+        .target(
+            name: "TrainyardML",
+            dependencies: ["CKernels", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/ML"
+        ),
         // Prefetch hints for the ML core's memory-bound loops (Swift has no intrinsic).
         .target(name: "CKernels"),
         // Argument parsing and wiring only; no logic of its own.

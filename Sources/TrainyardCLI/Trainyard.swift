@@ -9,7 +9,8 @@ public struct Trainyard: AsyncParsableCommand {
         commandName: "trainyard",
         abstract: "Self-hosted ML platform: distributed training over ZeroMQ, registry, serving and monitoring.",
         version: version,
-        subcommands: [CoordinatorCommand.self, WorkerCommand.self, ClusterCommand.self, DemoCommand.self]
+        subcommands: [TrainCommand.self, PredictCommand.self, EvaluateCommand.self, DataCommand.self,
+                      CoordinatorCommand.self, WorkerCommand.self, ClusterCommand.self, DemoCommand.self]
     )
 
     public init() {}

@@ -4,6 +4,9 @@ public struct CSVOptions: Sendable {
     public var delimiter: UInt8 = UInt8(ascii: ",")
     /// Column types that override inference, by column name.
     public var kinds: [String: ColumnKind] = [:]
+    /// Whether an override naming a column the file lacks is an error (a typo) or ignored
+    /// (prediction data read with a model's full schema).
+    public var strictKinds = true
     /// Skip (and count) malformed rows instead of failing on the first one.
     public var skipBadRows = false
     /// Values read as missing (after trimming spaces), besides the empty field.

@@ -86,7 +86,7 @@ private struct Parser {
         guard !(names.count == 1 && names[0].isEmpty) else { throw .emptyFile(file: name) }
         var seen = Set<String>()
         for column in names where !seen.insert(column).inserted { throw .duplicateColumn(file: name, name: column) }
-        for column in options.kinds.keys where !seen.contains(column) {
+        for column in options.kinds.keys.sorted() where options.strictKinds && !seen.contains(column) {
             throw .unknownColumn(file: name, name: column, available: names)
         }
 

@@ -1,0 +1,35 @@
+import Foundation
+
+/// A linear model `margin = w·x + b`: logistic regression (`binary:logistic`) or ridge
+/// regression (`reg:squarederror`).
+public struct LinearModel: Sendable, Equatable, Codable {
+    public var objective: Objective
+    public var weights: [Double]
+    public var bias: Double
+
+    public init(objective: Objective, weights: [Double], bias: Double) {
+        self.objective = objective
+        self.weights = weights
+        self.bias = bias
+    }
+
+    public func predictMargins(_ matrix: DenseMatrix) -> [Double] {
+        precondition(matrix.columns == weights.count, "model expects \(weights.count) features, matrix has \(matrix.columns)")
+        var margins = [Double](repeating: bias, count: matrix.rows)
+        matrix.values.withUnsafeBufferPointer { x in
+            for row in 0..<matrix.rows {
+                var sum = bias
+                for j in 0..<weights.count { sum += weights[j] * Double(x[row * matrix.columns + j]) }
+                margins[row] = sum
+            }
+        }
+        return margins
+    }
+
+    /// Probabilities for logistic regression, values for ridge regression.
+    public func predict(_ matrix: DenseMatrix) -> [Float] {
+        predictMargins(matrix).map { margin in
+            objective == .binaryLogistic ? Float(1 / (1 + exp(-margin))) : Float(margin)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+/// Parameters of the linear models.
+public struct LinearParameters: Sendable, Equatable, Codable {
+    /// `binary:logistic` (logistic regression) or `reg:squarederror` (ridge).
+    public var objective: Objective = .binaryLogistic
+    /// L2 strength λ on the weights (not the bias): the objective is Σ loss + λ/2 ‖w‖².
+    /// scikit-learn's `LogisticRegression(C=c)` is λ = 1/c. Default 1.
+    public var lambda: Double = 1
+    public var maxIterations = 500
+    /// Gradient tolerance, relative to the objective's size.
+    public var tolerance = 1e-8
+    public var threads = 0
+
+    public init() {}
+
+    public func validate() throws(ParameterError) {
+        guard objective == .binaryLogistic || objective == .squaredError else {
+            throw .invalid("objective", "linear models support binary:logistic and reg:squarederror, not \(objective.name)")
+        }
+        guard lambda >= 0, lambda.isFinite else { throw .invalid("lambda", "must be ≥ 0, got \(lambda)") }
+        guard maxIterations >= 1 else { throw .invalid("max_iter", "must be at least 1, got \(maxIterations)") }
+        guard tolerance > 0 else { throw .invalid("tol", "must be > 0, got \(tolerance)") }
+    }
+}
+
+/// Fits a ``LinearModel`` by L-BFGS on full-batch gradients.
+public struct LinearTrainer: Sendable {
+    public let parameters: LinearParameters
+
+    public struct Result: Sendable {
+        public var model: LinearModel
+        /// The minimised objective: Σ loss + λ/2 ‖w‖².
+        public var objectiveValue: Double
+        public var iterations: Int
+        public var converged: Bool
+    }
+
+    public init(parameters: LinearParameters) throws(ParameterError) {
+        try parameters.validate()
+        self.parameters = parameters
+    }
+
+    public func train(_ features: DenseMatrix, labels: [Float]) throws(ParameterError) -> Result {
+        guard features.rows > 0 else { throw .invalid("data", "the training set has no rows") }
+        guard labels.count == features.rows else { throw .invalid("label", "\(labels.count) labels for \(features.rows) rows") }
+        try parameters.objective.validate(labels: labels)
+        if let row = features.values.firstIndex(where: \.isNaN) {
+            throw .invalid("data", "linear models need complete rows; row \(row / features.columns) has a missing value (impute first)")
+        }
+        let loss = LinearLoss(objective: parameters.objective)
+        let threads = Parallel.resolve(threads: parameters.threads)
+        let lambda = parameters.lambda
+        let columns = features.columns
+        var optimizer = LBFGS()
+        optimizer.maxIterations = parameters.maxIterations
+        optimizer.gradientTolerance = parameters.tolerance
+        let result = optimizer.minimize(start: [Double](repeating: 0, count: columns + 1)) { w in
+            var stats = loss.statistics(features: features, labels: labels, parameters: w, threads: threads)
+            for j in 0..<columns {
+                stats.loss += 0.5 * lambda * w[j] * w[j]
+                stats.gradient[j] += lambda * w[j]
+            }
+            return (stats.loss, stats.gradient)
+        }
+        let model = LinearModel(objective: parameters.objective, weights: Array(result.x.prefix(columns)), bias: result.x[columns])
+        return Result(model: model, objectiveValue: result.value, iterations: result.iterations, converged: result.converged)
+    }
+}

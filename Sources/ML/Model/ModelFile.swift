@@ -1,0 +1,120 @@
+import Crypto
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads and writes ``TrainyardModel`` files.
+///
+/// Layout: one ASCII header line `trainyard-model <version> sha256=<hex> bytes=<n>` and
+/// then `n` bytes of JSON. Loading verifies the length and the checksum before decoding,
+/// so a truncated or altered file is refused. Writing goes to a temporary file in the same
+/// directory, is flushed to disk, then renamed over the target: readers see the old file or
+/// the new one, never a partial one.
+public enum ModelFile {
+    static let magic = "trainyard-model"
+
+    /// The bytes of a model file.
+    public static func encode(_ model: TrainyardModel) throws(ModelFileError) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let body: Data
+        do { body = try encoder.encode(model) } catch { throw .encoding("\(error)") }
+        let digest = SHA256.hash(data: body).hex
+        return Array("\(magic) \(model.formatVersion) sha256=\(digest) bytes=\(body.count)\n".utf8) + Array(body)
+    }
+
+    /// Parses and verifies model file bytes; `path` is used in error messages.
+    public static func decode(_ bytes: [UInt8], path: String) throws(ModelFileError) -> TrainyardModel {
+        guard let newline = bytes.firstIndex(of: UInt8(ascii: "\n")), newline < 200 else { throw .notAModel(path) }
+        let header = String(decoding: bytes[..<newline], as: UTF8.self).split(separator: " ")
+        guard header.count == 4, header[0] == magic, header[2].hasPrefix("sha256="), header[3].hasPrefix("bytes="),
+              let version = Int(header[1]), let length = Int(header[3].dropFirst(6)) else { throw .notAModel(path) }
+        guard version == TrainyardModel.formatVersion else {
+            throw .unsupportedVersion(path, found: version, supported: TrainyardModel.formatVersion)
+        }
+        let body = Data(bytes[(newline + 1)...])
+        guard body.count == length else { throw .truncated(path, expected: length, found: body.count) }
+        let expected = String(header[2].dropFirst(7))
+        let actual = SHA256.hash(data: body).hex
+        guard actual == expected else { throw .checksumMismatch(path, expected: expected, actual: actual) }
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do { return try decoder.decode(TrainyardModel.self, from: body) } catch { throw .decoding(path, "\(error)") }
+    }
+
+    public static func read(path: String) throws(ModelFileError) -> TrainyardModel {
+        guard let data = FileManager.default.contents(atPath: path) else { throw .io(path, "cannot read the file") }
+        return try decode([UInt8](data), path: path)
+    }
+
+    /// Writes atomically: temporary file, fsync, rename.
+    public static func write(_ model: TrainyardModel, to path: String) throws(ModelFileError) {
+        try writeAtomically(encode(model), to: path)
+    }
+
+    /// Writes `bytes` to `path` through a temporary file and a rename.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(ModelFileError) {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent()
+        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)")
+        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard fd >= 0 else { throw .io(path, "cannot create \(temporary.path): \(String(cString: strerror(errno)))") }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                let reason = String(cString: strerror(errno))
+                close(fd)
+                unlink(temporary.path)
+                throw .io(path, "write failed: \(reason)")
+            }
+            written += n
+        }
+        guard fsync(fd) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            unlink(temporary.path)
+            throw .io(path, "fsync failed: \(reason)")
+        }
+        close(fd)
+        guard rename(temporary.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary.path)
+            throw .io(path, "rename failed: \(reason)")
+        }
+    }
+}
+
+/// Why a model file could not be written or loaded.
+public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    case notAModel(String)
+    case unsupportedVersion(String, found: Int, supported: Int)
+    case truncated(String, expected: Int, found: Int)
+    case checksumMismatch(String, expected: String, actual: String)
+    case decoding(String, String)
+    case encoding(String)
+    case io(String, String)
+
+    public var description: String {
+        switch self {
+        case .notAModel(let path): "\(path) is not a Trainyard model file (no 'trainyard-model' header)"
+        case .unsupportedVersion(let path, let found, let supported):
+            "\(path) uses model format \(found); this build reads format \(supported)"
+        case .truncated(let path, let expected, let found):
+            "\(path) is truncated: the header announces \(expected) bytes, the file has \(found)"
+        case .checksumMismatch(let path, let expected, let actual):
+            "\(path) is corrupt: SHA-256 is \(actual.prefix(12))…, the header says \(expected.prefix(12))…"
+        case .decoding(let path, let detail): "\(path): the model body cannot be decoded: \(detail)"
+        case .encoding(let detail): "the model cannot be encoded: \(detail)"
+        case .io(let path, let detail): "\(path): \(detail)"
+        }
+    }
+}
+
+extension Digest {
+    /// Lower-case hex.
+    public var hex: String { map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() }
+}

@@ -1,0 +1,135 @@
+import Foundation
+
+/// From raw tables to a ``TrainyardModel``: label encoding, objective, validation split,
+/// preprocessing fit, training, final metrics and the training record.
+public enum TrainingPipeline {
+    /// The outcome, for the CLI to report.
+    public struct Outcome: Sendable {
+        public var model: TrainyardModel
+        public var history: [TrainingProgress]
+        public var metrics: [String: Double]
+    }
+
+    public static func run(train: Table, validation: Table? = nil, request: TrainingRequest,
+                           progress: ((TrainingProgress) -> Void)? = nil) throws -> Outcome {
+        guard let (features, labelColumn) = train.removing(request.label) else {
+            throw DatasetError.unknownColumn(file: "training data", name: request.label, available: train.names)
+        }
+        let labelEncoding = try LabelEncoding.fit(name: request.label, column: labelColumn)
+        let allLabels = try labelEncoding.encode(labelColumn)
+        let objective = try objective(for: request, labels: allLabels, encoding: labelEncoding)
+
+        var trainTable = features, trainLabels = allLabels
+        var validTable: Table?, validLabels: [Float]?
+        if let validation {
+            guard let (table, column) = validation.removing(request.label) else {
+                throw DatasetError.unknownColumn(file: "validation data", name: request.label, available: validation.names)
+            }
+            validTable = table
+            validLabels = try labelEncoding.encode(column)
+        } else if let fraction = request.validFraction {
+            guard fraction > 0, fraction < 1 else { throw ParameterError.invalid("valid-fraction", "must be in (0, 1), got \(fraction)") }
+            let (trainRows, validRows) = stratifiedSplit(labels: allLabels, fraction: fraction, seed: request.splitSeed,
+                                                         stratify: objective != .squaredError)
+            trainTable = features.rows(trainRows)
+            trainLabels = trainRows.map { allLabels[$0] }
+            validTable = features.rows(validRows)
+            validLabels = validRows.map { allLabels[$0] }
+        }
+
+        let preprocessor = Preprocessor.fit(trainTable, target: request.kind == .gbdt ? .trees : .linear,
+                                            options: request.preprocessing)
+        let x = try preprocessor.transform(trainTable)
+        let validX = try validTable.map { try preprocessor.transform($0) }
+        let validation = zip2(validX, validLabels)
+
+        var history: [TrainingProgress] = []
+        let estimator: TrainyardModel.Estimator
+        var parameters: [String: String]
+        var bestRound: Int?
+        var importance: [String: Double]?
+        switch request.kind {
+        case .gbdt:
+            var p = request.gbdt
+            p.objective = objective
+            let result = try GBDTTrainer(parameters: p).train(x, labels: trainLabels, validation: validation, progress: progress)
+            history = result.history
+            bestRound = result.bestRound
+            estimator = .gbdt(result.model)
+            parameters = describe(p)
+            let names = preprocessor.featureNames
+            importance = Dictionary(uniqueKeysWithValues: result.model.featureImportance().map { (names[$0.key], $0.value.gain) })
+        case .linear:
+            var p = request.linear
+            p.objective = objective
+            let result = try LinearTrainer(parameters: p).train(x, labels: trainLabels)
+            estimator = .linear(result.model)
+            parameters = ["objective": objective.name, "lambda": "\(p.lambda)", "iterations": "\(result.iterations)",
+                          "converged": "\(result.converged)"]
+        }
+        parameters["model"] = request.kind.rawValue
+
+        func predictions(_ matrix: DenseMatrix) -> [Float] {
+            switch estimator {
+            case .gbdt(let model): model.predict(matrix, threads: request.gbdt.threads)
+            case .linear(let model): model.predict(matrix)
+            }
+        }
+        var metrics: [String: Double] = [:]
+        for (name, value) in Metrics.all(for: objective, labels: trainLabels, predictions: predictions(x)) { metrics["train.\(name)"] = value }
+        if let validation {
+            for (name, value) in Metrics.all(for: objective, labels: validation.labels, predictions: predictions(validation.features)) {
+                metrics["valid.\(name)"] = value
+            }
+        }
+        let record = TrainyardModel.TrainingRecord(
+            createdAt: ISO8601DateFormatter().string(from: Date()), software: request.software, parameters: parameters,
+            metrics: metrics, trainRows: x.rows, validationRows: validation?.features.rows ?? 0,
+            datasetSHA256: request.datasetSHA256, bestRound: bestRound, featureImportance: importance)
+        let model = TrainyardModel(label: labelEncoding, preprocessor: preprocessor, estimator: estimator, training: record)
+        return Outcome(model: model, history: history, metrics: metrics)
+    }
+
+    static func objective(for request: TrainingRequest, labels: [Float], encoding: LabelEncoding) throws -> Objective {
+        let classes = encoding.classes?.count ?? (Set(labels).isSubset(of: [0, 1]) ? 2 : 0)
+        if let name = request.objective {
+            // Numeric class labels 0…k−1 give k classes; a categorical label its level count.
+            let numClass = encoding.classes?.count ?? Int(labels.max() ?? 0) + 1
+            return try Objective(name: name, numClass: name == "multi:softprob" ? numClass : nil)
+        }
+        if classes == 2 { return .binaryLogistic }
+        if classes > 2 { return .softprob(numClass: classes) }
+        return .squaredError
+    }
+
+    /// Seeded split; with `stratify`, each class contributes the same fraction.
+    public static func stratifiedSplit(labels: [Float], fraction: Double, seed: UInt64, stratify: Bool) -> (train: [Int], valid: [Int]) {
+        var random = SplitMix64(seed: seed)
+        let groups: [[Int]] = stratify ? Dictionary(grouping: labels.indices, by: { labels[$0] }).sorted { $0.key < $1.key }.map(\.value)
+                                       : [Array(labels.indices)]
+        var train: [Int] = [], valid: [Int] = []
+        for group in groups {
+            let shuffled = group.shuffled(using: &random)
+            let take = Int((Double(group.count) * fraction).rounded())
+            valid += shuffled.prefix(take)
+            train += shuffled.dropFirst(take)
+        }
+        return (train.sorted(), valid.sorted())
+    }
+
+    static func describe(_ p: GBDTParameters) -> [String: String] {
+        var result = ["objective": p.objective.name, "n_trees": "\(p.trees)", "max_depth": "\(p.maxDepth)", "eta": "\(p.eta)",
+                      "lambda": "\(p.lambda)", "alpha": "\(p.alpha)", "gamma": "\(p.gamma)", "min_child_weight": "\(p.minChildWeight)",
+                      "subsample": "\(p.subsample)", "colsample_bytree": "\(p.colsampleByTree)", "max_bin": "\(p.maxBin)",
+                      "seed": "\(p.seed)"]
+        if let base = p.baseScore { result["base_score"] = "\(base)" }
+        if let rounds = p.earlyStoppingRounds { result["early_stopping_rounds"] = "\(rounds)" }
+        if case .softprob(let k) = p.objective { result["num_class"] = "\(k)" }
+        return result
+    }
+
+    private static func zip2(_ x: DenseMatrix?, _ y: [Float]?) -> (features: DenseMatrix, labels: [Float])? {
+        guard let x, let y else { return nil }
+        return (x, y)
+    }
+}

@@ -1,0 +1,30 @@
+/// How one raw input column becomes model features. Fitted on training data, stored in
+/// the model file, applied unchanged at prediction time.
+public enum ColumnTransform: Sendable, Equatable, Codable {
+    /// A number passed through; missing stays missing (trees learn where it goes).
+    case passthrough
+    /// Missing replaced by the training median, then `(x − mean) / std` (linear models).
+    case standardize(median: Float, mean: Float, std: Float)
+    /// One 0/1 feature per level; missing and unseen levels set none of them.
+    case oneHot(levels: [String])
+    /// The level's index in `levels` (most frequent first) as a number; missing and unseen are missing.
+    case ordinal(levels: [String])
+    /// The column is not used (e.g. free text for a tree model), with the reason.
+    case dropped(reason: String)
+
+    /// Features this transform produces.
+    public var width: Int {
+        switch self {
+        case .passthrough, .standardize, .ordinal: 1
+        case .oneHot(let levels): levels.count
+        case .dropped: 0
+        }
+    }
+}
+
+/// A raw input column the model expects: name, type and transform.
+public struct InputColumn: Sendable, Equatable, Codable {
+    public var name: String
+    public var kind: ColumnKind
+    public var transform: ColumnTransform
+}

@@ -1,0 +1,133 @@
+import Foundation
+
+/// The fitted steps from a raw ``Table`` (named, typed columns) to the model's dense feature
+/// matrix. It is part of the model file so that prediction applies exactly the training steps.
+public struct Preprocessor: Sendable, Equatable, Codable {
+    /// What the preprocessing is fitted for: trees take missing values and raw scales,
+    /// linear models need imputed, standardised inputs.
+    public enum Target: String, Sendable, Codable {
+        case trees, linear
+    }
+
+    /// Fitting choices.
+    public struct Options: Sendable {
+        /// Categorical columns with at most this many levels are one-hot encoded; larger
+        /// ones get ordinal codes for trees and their most frequent `maxOneHot` levels one-hot for linear models.
+        public var maxOneHot = 16
+
+        public init() {}
+    }
+
+    public var target: Target
+    public var inputs: [InputColumn]
+
+    /// Names of the produced features, in matrix column order (`plan=basic` for one-hot).
+    public var featureNames: [String] {
+        inputs.flatMap { input -> [String] in
+            switch input.transform {
+            case .passthrough, .standardize, .ordinal: [input.name]
+            case .oneHot(let levels): levels.map { "\(input.name)=\($0)" }
+            case .dropped: []
+            }
+        }
+    }
+
+    /// The CSV column types to read prediction data with (so `1`, `2` stay category codes).
+    public var columnKinds: [String: ColumnKind] {
+        Dictionary(uniqueKeysWithValues: inputs.map { ($0.name, $0.kind) })
+    }
+
+    /// Fits the steps on the training table (label already removed).
+    public static func fit(_ table: Table, target: Target, options: Options = Options()) -> Preprocessor {
+        let inputs = zip(table.names, table.columns).map { name, column -> InputColumn in
+            switch column {
+            case .numeric(let values):
+                guard target == .linear else { return InputColumn(name: name, kind: .numeric, transform: .passthrough) }
+                return InputColumn(name: name, kind: .numeric, transform: standardization(values))
+            case .categorical(let codes, let levels):
+                let byFrequency = levelsByFrequency(codes: codes, levels: levels)
+                if byFrequency.count <= options.maxOneHot {
+                    return InputColumn(name: name, kind: .categorical, transform: .oneHot(levels: byFrequency))
+                }
+                return InputColumn(name: name, kind: .categorical,
+                                   transform: target == .trees ? .ordinal(levels: byFrequency)
+                                                               : .oneHot(levels: Array(byFrequency.prefix(options.maxOneHot))))
+            case .text:
+                return InputColumn(name: name, kind: .text,
+                                   transform: .dropped(reason: "free-text columns are not used by this model (hashed TF-IDF is not implemented yet)"))
+            }
+        }
+        return Preprocessor(target: target, inputs: inputs)
+    }
+
+    static func standardization(_ values: [Float]) -> ColumnTransform {
+        let present = values.filter { !$0.isNaN }.sorted()
+        guard !present.isEmpty else { return .standardize(median: 0, mean: 0, std: 1) }
+        let median = present.count % 2 == 1 ? present[present.count / 2]
+                                            : (present[present.count / 2 - 1] + present[present.count / 2]) / 2
+        let filled = values.map { $0.isNaN ? median : $0 }
+        let mean = filled.reduce(0.0) { $0 + Double($1) } / Double(filled.count)
+        let variance = filled.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(filled.count)
+        let std = variance > 0 ? variance.squareRoot() : 1
+        return .standardize(median: median, mean: Float(mean), std: Float(std))
+    }
+
+    /// Levels most frequent first; ties keep first-appearance order.
+    static func levelsByFrequency(codes: [Int32], levels: [String]) -> [String] {
+        var counts = [Int](repeating: 0, count: levels.count)
+        for code in codes where code >= 0 { counts[Int(code)] += 1 }
+        return levels.indices.sorted { counts[$0] != counts[$1] ? counts[$0] > counts[$1] : $0 < $1 }
+            .filter { counts[$0] > 0 }.map { levels[$0] }
+    }
+
+    /// Applies the steps to a table with the same input columns (extra columns are ignored).
+    /// Throws ``PreprocessingError`` naming a missing column or a column of the wrong type.
+    public func transform(_ table: Table) throws(PreprocessingError) -> DenseMatrix {
+        let width = featureNames.count
+        var values = [Float](repeating: 0, count: table.rows * width)
+        var offset = 0
+        for input in inputs {
+            guard input.transform.width > 0 else { continue }
+            guard let column = table[input.name] else { throw .missingColumn(input.name) }
+            switch (input.transform, column) {
+            case (.passthrough, .numeric(let xs)):
+                for (r, x) in xs.enumerated() { values[r * width + offset] = x }
+            case (.standardize(let median, let mean, let std), .numeric(let xs)):
+                for (r, x) in xs.enumerated() { values[r * width + offset] = ((x.isNaN ? median : x) - mean) / std }
+            case (.oneHot(let levels), .categorical(let codes, let tableLevels)):
+                let position = Self.positions(of: levels, in: tableLevels)
+                for (r, code) in codes.enumerated() where code >= 0 {
+                    if let p = position[Int(code)] { values[r * width + offset + p] = 1 }
+                }
+            case (.ordinal(let levels), .categorical(let codes, let tableLevels)):
+                let position = Self.positions(of: levels, in: tableLevels)
+                for (r, code) in codes.enumerated() {
+                    values[r * width + offset] = code >= 0 ? position[Int(code)].map(Float.init) ?? .nan : .nan
+                }
+            default:
+                throw .wrongKind(input.name, expected: input.kind, found: column.kind)
+            }
+            offset += input.transform.width
+        }
+        return DenseMatrix(rows: table.rows, columns: width, values: values)
+    }
+
+    /// For each of the table's level codes, the index of that level in `levels` (or nil if unseen).
+    static func positions(of levels: [String], in tableLevels: [String]) -> [Int?] {
+        let index = Dictionary(uniqueKeysWithValues: levels.enumerated().map { ($1, $0) })
+        return tableLevels.map { index[$0] }
+    }
+}
+
+/// Why a table does not fit a model's preprocessing.
+public enum PreprocessingError: Error, Sendable, Equatable, CustomStringConvertible {
+    case missingColumn(String)
+    case wrongKind(String, expected: ColumnKind, found: ColumnKind)
+
+    public var description: String {
+        switch self {
+        case .missingColumn(let name): "the model needs column '\(name)', which the data does not have"
+        case .wrongKind(let name, let expected, let found): "column '\(name)' must be \(expected.rawValue), found \(found.rawValue)"
+        }
+    }
+}

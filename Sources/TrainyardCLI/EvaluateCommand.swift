@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import TrainyardML
+
+/// `trainyard evaluate`: metrics of a saved model on labelled data.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Compute a saved model's metrics (AUC, logloss, accuracy, RMSE, …) on labelled data."
+    )
+
+    @Option(help: "Model file.") var model: String
+    @Option(help: "Labelled data (CSV).") var data: String
+    @Option(help: "Name of the label column (default: the model's).") var label: String?
+    @Option(help: "Threads (0 = all cores).") var threads = 0
+    @Flag(help: "Print the metrics as JSON.") var json = false
+
+    func run() throws {
+        let trained = try ModelFile.read(path: model)
+        let labelName = label ?? trained.label.name
+        var options = CSVOptions()
+        options.kinds = trained.preprocessor.columnKinds
+        options.kinds[labelName] = trained.label.classes == nil ? .numeric : .categorical
+        options.strictKinds = false
+        let table = try CSVReader.read(path: data, options: options)
+        guard let column = table[labelName] else {
+            throw DatasetError.unknownColumn(file: data, name: labelName, available: table.names)
+        }
+        var encoding = trained.label
+        encoding.name = labelName
+        let labels = try encoding.encode(column)
+        let metrics = Metrics.all(for: trained.objective, labels: labels, predictions: try trained.predict(table, threads: threads))
+        if json {
+            printJSON(["rows": table.rows, "metrics": metrics])
+        } else {
+            print("\(table.rows) rows")
+            for (name, value) in metrics.sorted(by: { $0.key < $1.key }) { print(String(format: "  %-10@ %.6f", name as NSString, value)) }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import TrainyardML
+
+/// `trainyard predict`: apply a model file to a CSV file.
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Predict with a saved model; writes a CSV of predictions."
+    )
+
+    @Option(help: "Model file written by train or import.") var model: String
+    @Option(help: "Data to predict (CSV with the model's input columns; extra columns are ignored).") var data: String
+    @Option(help: "Output CSV, or - for standard output.") var out: String = "-"
+    @Option(help: "Threads (0 = all cores).") var threads = 0
+    @Flag(help: "Skip malformed rows instead of failing.") var skipBadRows = false
+
+    func run() throws {
+        let trained = try ModelFile.read(path: model)
+        var options = CSVOptions()
+        options.kinds = trained.preprocessor.columnKinds
+        options.strictKinds = false
+        options.skipBadRows = skipBadRows
+        let table = try CSVReader.read(path: data, options: options)
+        let predictions = try trained.predict(table, threads: threads)
+        let text = PredictionWriter(model: trained).csv(predictions, rows: table.rows)
+        if out == "-" {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        } else {
+            try ModelFile.writeAtomically(Array(text.utf8), to: out)
+            printError("wrote \(table.rows) predictions to \(out)")
+        }
+    }
+}
+
+/// Formats predictions as CSV: `probability,class` (binary), one probability per class and
+/// `class` (multiclass), or `prediction` (regression).
+struct PredictionWriter {
+    let model: TrainyardModel
+
+    func csv(_ predictions: [Float], rows: Int) -> String {
+        var lines: [String] = []
+        lines.reserveCapacity(rows + 1)
+        let classes = model.label.classes
+        switch model.objective {
+        case .binaryLogistic:
+            lines.append("probability,class")
+            for p in predictions { lines.append("\(p),\(className(p > 0.5 ? 1 : 0, classes))") }
+        case .softprob(let k):
+            lines.append(((0..<k).map { "probability_\(className($0, classes))" } + ["class"]).joined(separator: ","))
+            for row in 0..<rows {
+                let slice = predictions[row * k..<(row + 1) * k]
+                let best = slice.indices.max { slice[$0] < slice[$1] }! - row * k
+                lines.append((slice.map { "\($0)" } + [className(best, classes)]).joined(separator: ","))
+            }
+        case .squaredError:
+            lines.append("prediction")
+            for p in predictions { lines.append("\(p)") }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func className(_ index: Int, _ classes: [String]?) -> String {
+        classes.map { $0[index] } ?? String(index)
+    }
+}
