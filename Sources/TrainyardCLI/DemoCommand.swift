@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Coordinator
 import Logging
+import TrainyardML
 import ServiceLifecycle
 import TrainyardProtocol
 import Worker
@@ -11,8 +12,11 @@ import ZeroMQ
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Start a coordinator and workers locally, show the cluster status, stop them cleanly."
+        abstract: "Train a churn model on generated data, then start a coordinator and workers, show the cluster, stop them."
     )
+
+    @Option(help: "Rows of generated churn data for the training step.")
+    var rows = 20_000
 
     @Option(help: "Number of workers to start.")
     var workers = 2
@@ -27,6 +31,7 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try trainChurnModel()
         let logger = logging.bootstrap(label: "trainyard.demo")
         let context = try ZMQContext()
         var coordinatorSettings = CoordinatorSettings(bind: bind)
@@ -62,6 +67,34 @@ struct DemoCommand: AsyncParsableCommand {
             try await group.waitForAll()
             say("demo finished: all services stopped cleanly")
         }
+    }
+
+    /// Step 1: generate a churn dataset, train gradient-boosted trees on it with a
+    /// validation split, save the model and print its validation metrics.
+    private func trainChurnModel() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trainyard-demo")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let dataPath = directory.appendingPathComponent("churn.csv").path
+        let modelPath = directory.appendingPathComponent("churn.model").path
+        try ModelFile.writeAtomically(Array(SyntheticChurn.csv(rows: rows, seed: 42).utf8), to: dataPath)
+        say("== training a churn model on \(rows) generated customers (\(dataPath))")
+        var request = TrainingRequest(label: "churned")
+        request.gbdt.trees = 300
+        request.gbdt.eta = 0.1
+        request.gbdt.earlyStoppingRounds = 20
+        request.validFraction = 0.2
+        request.software = "trainyard \(Trainyard.version)"
+        let outcome = try TrainingPipeline.run(train: try CSVReader.read(path: dataPath), request: request)
+        try ModelFile.write(outcome.model, to: modelPath)
+        let record = outcome.model.training
+        say("trained \(record.parameters["model"] ?? "gbdt") (\(outcome.model.objective.name)) on \(record.trainRows) rows, "
+            + "best round \(record.bestRound ?? outcome.history.count) of \(request.gbdt.trees)")
+        for name in ["valid.auc", "valid.logloss", "valid.accuracy"] {
+            if let value = outcome.metrics[name] { say(String(format: "  %-15@ %.4f", name as NSString, value)) }
+        }
+        let top = (record.featureImportance ?? [:]).sorted { $0.value > $1.value }.prefix(3).map(\.key)
+        say("  top features by gain: \(top.joined(separator: ", "))")
+        say("model saved to \(modelPath)\n")
     }
 
     /// Writes a line to stdout unbuffered, so it interleaves in order with the logs on stderr.

@@ -34,6 +34,8 @@ struct CLITests {
         let result = try await TrainyardProcess.run(["demo", "--bind", "tcp://127.0.0.1:56198", "--log-level", "warning"],
                                                     timeout: .seconds(60))
         #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("trained gbdt (binary:logistic)"))
+        #expect(result.stdout.contains("valid.auc"))
         #expect(result.stdout.contains("2 alive of 2 workers"))
         #expect(result.stdout.contains("0 alive of 2 workers"))
         #expect(result.stdout.contains("demo finished: all services stopped cleanly"))

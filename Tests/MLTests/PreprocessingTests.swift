@@ -1,0 +1,56 @@
+import Testing
+@testable import TrainyardML
+
+struct PreprocessingTests {
+    let table = Table(names: ["x", "plan"], columns: [
+        .numeric([1, .nan, 3, 5]),
+        .categorical(codes: [0, 1, 1, -1], levels: ["basic", "pro"]),
+    ])
+
+    @Test func treesGetRawNumbersAndOneHotCategories() throws {
+        let p = Preprocessor.fit(table, target: .trees)
+        #expect(p.featureNames == ["x", "plan=pro", "plan=basic"])       // most frequent level first
+        let m = try p.transform(table)
+        #expect(m[1, 0].isNaN)
+        #expect((0..<4).map { m[$0, 1] } == [0, 1, 1, 0])
+        #expect((0..<4).map { m[$0, 2] } == [1, 0, 0, 0])                 // missing sets no indicator
+    }
+
+    @Test func linearModelsGetMedianImputedStandardisedNumbers() throws {
+        let p = Preprocessor.fit(table, target: .linear)
+        // Median of 1, 3, 5 is 3; after imputation [1, 3, 3, 5]: mean 3, std √2.
+        #expect(p.inputs[0].transform == .standardize(median: 3, mean: 3, std: Float(2.0.squareRoot())))
+        let m = try p.transform(table)
+        #expect(m[1, 0] == 0)
+        #expect(abs(m[3, 0] - Float(2 / 2.0.squareRoot())) < 1e-6)
+    }
+
+    @Test func manyLevelsBecomeOrdinalCodesForTrees() throws {
+        var options = Preprocessor.Options()
+        options.maxOneHot = 1
+        let p = Preprocessor.fit(table, target: .trees, options: options)
+        #expect(p.inputs[1].transform == .ordinal(levels: ["pro", "basic"]))
+    }
+
+    @Test func unseenLevelsAndMissingColumnsAtPredictionTime() throws {
+        let p = Preprocessor.fit(table, target: .trees)
+        let new = Table(names: ["plan", "x"], columns: [.categorical(codes: [0], levels: ["enterprise"]), .numeric([2])])
+        let m = try p.transform(new)
+        #expect(m[0, 0] == 2 && m[0, 1] == 0 && m[0, 2] == 0)
+        #expect(throws: PreprocessingError.missingColumn("plan")) {
+            try p.transform(Table(names: ["x"], columns: [.numeric([1])]))
+        }
+        #expect(throws: PreprocessingError.wrongKind("plan", expected: .categorical, found: .numeric)) {
+            try p.transform(Table(names: ["x", "plan"], columns: [.numeric([1]), .numeric([2])]))
+        }
+    }
+
+    @Test func stratifiedSplitKeepsClassShares() {
+        let labels: [Float] = Array(repeating: 0, count: 900) + Array(repeating: 1, count: 100)
+        let (train, valid) = TrainingPipeline.stratifiedSplit(labels: labels, fraction: 0.2, seed: 3, stratify: true)
+        #expect(train.count == 800 && valid.count == 200)
+        #expect(valid.filter { labels[$0] == 1 }.count == 20)
+        #expect(Set(train).isDisjoint(with: valid))
+        #expect(TrainingPipeline.stratifiedSplit(labels: labels, fraction: 0.2, seed: 3, stratify: true).valid == valid)
+    }
+}
