@@ -13,12 +13,12 @@ deps:
 		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y libzmq3-dev pkg-config iproute2; \
 	fi
 
-# A git-ignored venv with pyzmq for the Python interop tests; they are skipped, with a
-# message, only if pip cannot install it.
+# A git-ignored venv with pyzmq, numpy and xgboost for the interop tests; they are skipped,
+# with a message, only if pip cannot install them.
 pyenv:
-	@if ! .venv/bin/python3 -c 'import zmq' 2>/dev/null; then \
-		python3 -m venv .venv && .venv/bin/pip install --quiet pyzmq \
-		|| echo "pyzmq could not be installed: the Python interop tests will be skipped"; \
+	@if ! .venv/bin/python3 -c 'import zmq, numpy, xgboost' 2>/dev/null; then \
+		{ [ -x .venv/bin/python3 ] || python3 -m venv .venv; } && .venv/bin/pip install --quiet pyzmq numpy xgboost-cpu \
+		|| echo "pyzmq/numpy/xgboost could not be installed: the Python interop tests will be skipped"; \
 	fi
 
 build: deps

@@ -82,6 +82,7 @@ let package = Package(
             name: "ClusterTests",
             dependencies: ["TestSupport", "TrainyardProtocol", "ZeroMQ"]
         ),
+        .testTarget(name: "InteropTests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "DeploymentTests",
             dependencies: [

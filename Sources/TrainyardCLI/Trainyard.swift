@@ -9,7 +9,7 @@ public struct Trainyard: AsyncParsableCommand {
         commandName: "trainyard",
         abstract: "Self-hosted ML platform: distributed training over ZeroMQ, registry, serving and monitoring.",
         version: version,
-        subcommands: [TrainCommand.self, PredictCommand.self, EvaluateCommand.self, DataCommand.self,
+        subcommands: [TrainCommand.self, PredictCommand.self, EvaluateCommand.self, DataCommand.self, ExportCommand.self, ImportCommand.self,
                       CoordinatorCommand.self, WorkerCommand.self, ClusterCommand.self, DemoCommand.self]
     )
 

@@ -16,7 +16,9 @@ public final class TrainyardProcess: @unchecked Sendable {
     public let arguments: [String]
     public let process = Process()
     public let logURL: URL
-    private let stdoutPipe = Pipe()
+    /// Standard output goes to a file, not a pipe: a child writing more than a pipe buffer
+    /// would block until someone read it.
+    private let outputURL: URL
 
     /// Starts `trainyard` with `arguments`, optionally prefixed by a wrapper such as
     /// `ip netns exec NAME`.
@@ -24,7 +26,9 @@ public final class TrainyardProcess: @unchecked Sendable {
         self.arguments = arguments
         logURL = FileManager.default.temporaryDirectory
             .appendingPathComponent("trainyard-test-\(UUID().uuidString.prefix(8)).log")
+        outputURL = logURL.deletingPathExtension().appendingPathExtension("out")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
         if wrapper.isEmpty {
             process.executableURL = Self.executable
             process.arguments = arguments
@@ -33,7 +37,7 @@ public final class TrainyardProcess: @unchecked Sendable {
             process.arguments = Array(wrapper.dropFirst()) + [Self.executable.path] + arguments
         }
         process.standardError = try FileHandle(forWritingTo: logURL)
-        process.standardOutput = stdoutPipe
+        process.standardOutput = try FileHandle(forWritingTo: outputURL)
         try process.run()
     }
 
@@ -63,7 +67,7 @@ public final class TrainyardProcess: @unchecked Sendable {
 
     /// Standard output, after the process has exited.
     public func output() -> String {
-        String(decoding: stdoutPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        (try? String(contentsOf: outputURL, encoding: .utf8)) ?? ""
     }
 
     /// Kills the process if still running and removes its log.
@@ -71,13 +75,17 @@ public final class TrainyardProcess: @unchecked Sendable {
         signal(SIGKILL)
         process.waitUntilExit()
         try? FileManager.default.removeItem(at: logURL)
+        try? FileManager.default.removeItem(at: outputURL)
     }
 
     /// Runs `trainyard` to completion and returns (status, stdout, stderr).
     public static func run(_ arguments: [String], wrapper: [String] = [],
                            timeout: Duration = .seconds(20)) async throws -> (status: Int32, stdout: String, stderr: String) {
         let child = try TrainyardProcess(arguments, wrapper: wrapper)
-        defer { try? FileManager.default.removeItem(at: child.logURL) }
+        defer {
+            try? FileManager.default.removeItem(at: child.logURL)
+            try? FileManager.default.removeItem(at: child.outputURL)
+        }
         guard let status = await child.waitForExit(timeout: timeout) else {
             child.signal(SIGKILL)
             return (-1, "", "timed out: \(child.log)")

@@ -7,6 +7,9 @@ public struct GBDTModel: Sendable, Equatable, Codable {
     public var trees: [RegressionTree]
     /// The output group (class) each tree adds to.
     public var treeGroups: [Int]
+    /// Per-group starting margins, overriding `baseScore` (imported XGBoost multiclass
+    /// models carry one intercept per class). `nil` for models trained here.
+    public var groupBaseMargins: [Float]?
 
     public init(objective: Objective, baseScore: Double, featureCount: Int, trees: [RegressionTree], treeGroups: [Int]) {
         precondition(trees.count == treeGroups.count)
@@ -21,8 +24,9 @@ public struct GBDTModel: Sendable, Equatable, Codable {
     public func predictMargins(_ matrix: DenseMatrix, threads: Int = 0) -> [Float] {
         precondition(matrix.columns == featureCount, "model expects \(featureCount) features, matrix has \(matrix.columns)")
         let groups = objective.outputGroups
-        let base = objective.margin(fromBaseScore: baseScore)
-        var margins = [Float](repeating: base, count: matrix.rows * groups)
+        let base = baseMargins
+        var margins = [Float](repeating: 0, count: matrix.rows * groups)
+        for row in 0..<matrix.rows { for g in 0..<groups { margins[row * groups + g] = base[g] } }
         let trees = self.trees, treeGroups = self.treeGroups
         margins.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
@@ -45,6 +49,11 @@ public struct GBDTModel: Sendable, Equatable, Codable {
         return margins
     }
 
+    /// The margin every row starts from, per output group.
+    public var baseMargins: [Float] {
+        groupBaseMargins ?? [Float](repeating: objective.margin(fromBaseScore: baseScore), count: objective.outputGroups)
+    }
+
     /// Predictions (probabilities for the classification objectives), `rows × outputGroups`.
     public func predict(_ matrix: DenseMatrix, threads: Int = 0) -> [Float] {
         var margins = predictMargins(matrix, threads: threads)
@@ -61,8 +70,10 @@ public struct GBDTModel: Sendable, Equatable, Codable {
     /// Keeps the first `rounds` boosting rounds (early stopping's best iteration).
     public func truncated(toRounds rounds: Int) -> GBDTModel {
         let keep = min(trees.count, rounds * objective.outputGroups)
-        return GBDTModel(objective: objective, baseScore: baseScore, featureCount: featureCount,
-                         trees: Array(trees.prefix(keep)), treeGroups: Array(treeGroups.prefix(keep)))
+        var model = GBDTModel(objective: objective, baseScore: baseScore, featureCount: featureCount,
+                              trees: Array(trees.prefix(keep)), treeGroups: Array(treeGroups.prefix(keep)))
+        model.groupBaseMargins = groupBaseMargins
+        return model
     }
 
     /// XGBoost's `gain` importance: the average loss change of the splits on each feature,

@@ -5,6 +5,11 @@ public struct LabelEncoding: Sendable, Equatable, Codable {
     /// is the positive class of a binary model. `nil` for numeric labels.
     public var classes: [String]?
 
+    public init(name: String, classes: [String]?) {
+        self.name = name
+        self.classes = classes
+    }
+
     /// Fits on the training label column.
     public static func fit(name: String, column: Column) throws(PreprocessingError) -> LabelEncoding {
         switch column {

@@ -27,4 +27,10 @@ public struct InputColumn: Sendable, Equatable, Codable {
     public var name: String
     public var kind: ColumnKind
     public var transform: ColumnTransform
+
+    public init(name: String, kind: ColumnKind, transform: ColumnTransform) {
+        self.name = name
+        self.kind = kind
+        self.transform = transform
+    }
 }

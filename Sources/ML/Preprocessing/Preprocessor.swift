@@ -21,6 +21,11 @@ public struct Preprocessor: Sendable, Equatable, Codable {
     public var target: Target
     public var inputs: [InputColumn]
 
+    public init(target: Target, inputs: [InputColumn]) {
+        self.target = target
+        self.inputs = inputs
+    }
+
     /// Names of the produced features, in matrix column order (`plan=basic` for one-hot).
     public var featureNames: [String] {
         inputs.flatMap { input -> [String] in
