@@ -27,22 +27,13 @@ public struct GBDTModel: Sendable, Equatable, Codable {
         let base = baseMargins
         var margins = [Float](repeating: 0, count: matrix.rows * groups)
         for row in 0..<matrix.rows { for g in 0..<groups { margins[row * groups + g] = base[g] } }
-        let trees = self.trees, treeGroups = self.treeGroups
+        let forest = PackedForest(trees: trees, groups: treeGroups)
         margins.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
             matrix.values.withUnsafeBufferPointer { values in
                 Parallel.forEachBlock(count: matrix.rows, threads: Parallel.resolve(threads: threads), minimumBlock: 1024) { range, _ in
-                    // Blocks of rows per tree keep one tree hot in cache while it serves many rows.
-                    var start = range.lowerBound
-                    while start < range.upperBound {
-                        let end = min(start + 64, range.upperBound)
-                        for (tree, group) in zip(trees, treeGroups) {
-                            for row in start..<end {
-                                out[row * groups + group] += tree.predict(values.baseAddress! + row * matrix.columns)
-                            }
-                        }
-                        start = end
-                    }
+                    forest.accumulate(features: values.baseAddress!, columns: matrix.columns, rows: range,
+                                      margins: out.baseAddress!, groupCount: groups)
                 }
             }
         }
