@@ -71,8 +71,13 @@ public struct GBDTTrainer: Sendable {
             let mask = featureMask(count: features.columns, using: &random)
             for group in 0..<groups {
                 let gradients = computeGradients(margins: margins, labels: labels, group: group, into: &floats, threads: threads)
-                let tree = grower.grow(rows: rows, gradients: gradients, featureMask: mask)
-                addTree(tree, group: group, groups: groups, bins: bins, to: &margins, threads: threads)
+                let grown = grower.grow(rows: rows, gradients: gradients, featureMask: mask)
+                let tree = grown.tree
+                addLeaves(grown, group: group, groups: groups, to: &margins, threads: threads)
+                if rows.count < features.rows {
+                    addTree(tree, group: group, groups: groups, bins: bins, rows: unsampled(rows, of: features.rows),
+                            to: &margins, threads: threads)
+                }
                 if let validation {
                     addTree(tree, group: group, groups: groups, features: validation.features, to: &validMargins, threads: threads)
                 }
@@ -148,19 +153,46 @@ public struct GBDTTrainer: Sendable {
         }
         let maxG = maxima.map(\.g).max() ?? 0, maxH = maxima.map(\.h).max() ?? 0
         return floats.withUnsafeBufferPointer {
-            QuantizedGradients($0, gradientExponent: QuantizedGradients.exponent(rows: rows, maxAbs: maxG),
-                               hessianExponent: QuantizedGradients.exponent(rows: rows, maxAbs: maxH), threads: threads)
+            QuantizedGradients($0, gradientExponent: QuantizedGradients.exponent(maxAbs: maxG),
+                               hessianExponent: QuantizedGradients.exponent(maxAbs: maxH), threads: threads)
         }
     }
 
-    /// Adds a new tree's output to the training margins, routing rows by their bins.
-    private func addTree(_ tree: RegressionTree, group: Int, groups: Int, bins: BinMatrix, to margins: inout [Float], threads: Int) {
+    /// Adds a new tree's output to the margins of the rows it was grown on: the grower
+    /// already knows each row's leaf, so no traversal is needed.
+    private func addLeaves(_ grown: TreeGrower.Grown, group: Int, groups: Int, to margins: inout [Float], threads: Int) {
+        margins.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            grown.order.withUnsafeBufferPointer { order in
+                Parallel.forEach(count: grown.leaves.count, threads: threads) { k in
+                    let (rows, value) = grown.leaves[k]
+                    for i in rows { out[Int(order[i]) * groups + group] += value }
+                }
+            }
+        }
+    }
+
+    /// Rows not in the sorted sample.
+    private func unsampled(_ sample: [UInt32], of count: Int) -> [UInt32] {
+        var result: [UInt32] = []
+        result.reserveCapacity(count - sample.count)
+        var next = 0
+        for row in 0..<UInt32(count) {
+            if next < sample.count && sample[next] == row { next += 1 } else { result.append(row) }
+        }
+        return result
+    }
+
+    /// Adds a new tree's output to the margins of `rows` (left out by subsampling), routing them by their bins.
+    private func addTree(_ tree: RegressionTree, group: Int, groups: Int, bins: BinMatrix, rows: [UInt32],
+                         to margins: inout [Float], threads: Int) {
         margins.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
             bins.bins.withUnsafeBufferPointer { binValues in
                 bins.binCounts.withUnsafeBufferPointer { counts in
-                    Parallel.forEachBlock(count: bins.rows, threads: threads, minimumBlock: 16384) { range, _ in
-                        for row in range {
+                    Parallel.forEachBlock(count: rows.count, threads: threads, minimumBlock: 16384) { range, _ in
+                        for i in range {
+                            let row = Int(rows[i])
                             out[row * groups + group] += tree.predict(bins: binValues.baseAddress! + row * bins.features,
                                                                       binCounts: counts.baseAddress!)
                         }

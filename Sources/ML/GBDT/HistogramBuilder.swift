@@ -13,7 +13,7 @@ public struct HistogramBuilder: Sendable {
 
     public init(threads: Int) { self.threads = threads }
 
-    public func build(rows: UnsafeBufferPointer<UInt32>, bins: BinMatrix, gradients: UnsafeBufferPointer<Int64>) -> [Int64] {
+    public func build(rows: UnsafeBufferPointer<UInt32>, bins: BinMatrix, gradients: UnsafeBufferPointer<Int32>) -> [Int64] {
         let slots = 2 * bins.totalSlots
         let workers = max(1, min(threads, rows.count / minimumRowsPerThread))
         var partials = [[Int64]](repeating: [], count: workers)
@@ -43,7 +43,7 @@ public struct HistogramBuilder: Sendable {
 
     /// The hot loop: one pass over the rows, one slot update per feature.
     @inline(__always)
-    static func accumulate(rows: UnsafeBufferPointer<UInt32>, bins: BinMatrix, gradients: UnsafeBufferPointer<Int64>,
+    static func accumulate(rows: UnsafeBufferPointer<UInt32>, bins: BinMatrix, gradients: UnsafeBufferPointer<Int32>,
                            into hist: UnsafeMutableBufferPointer<Int64>) {
         let features = bins.features
         bins.bins.withUnsafeBufferPointer { binValues in
@@ -58,7 +58,7 @@ public struct HistogramBuilder: Sendable {
                         ty_prefetch(gradBase + 2 * next)
                     }
                     let r = Int(rows[i])
-                    let g = gradBase[2 * r], h = gradBase[2 * r + 1]
+                    let g = Int64(gradBase[2 * r]), h = Int64(gradBase[2 * r + 1])
                     let rowBins = binBase + r * features
                     for feature in 0..<features {
                         let slot = 2 * (offsetBase[feature] + Int(rowBins[feature]))

@@ -27,9 +27,17 @@ public struct TreeGrower: Sendable {
         var histogram: [Int64]
     }
 
+    /// A grown tree and where its training rows ended up.
+    public struct Grown: Sendable {
+        public var tree: RegressionTree
+        /// The rows, reordered so that each leaf's rows are contiguous.
+        public var order: [UInt32]
+        /// Each leaf's range in `order` and its output (eta applied).
+        public var leaves: [(rows: Range<Int>, value: Float)]
+    }
+
     /// Grows a tree on `rows` (sorted row indices; a subsample or all rows).
-    /// - Returns: the tree and each node's `(G, H)` in fixed point.
-    public func grow(rows: [UInt32], gradients: QuantizedGradients, featureMask: [Bool]) -> RegressionTree {
+    public func grow(rows: [UInt32], gradients: QuantizedGradients, featureMask: [Bool]) -> Grown {
         let evaluator = SplitEvaluator(parameters: parameters)
         let builder = HistogramBuilder(threads: threads)
         let eta = Float(parameters.eta)
@@ -49,6 +57,7 @@ public struct TreeGrower: Sendable {
         let root = leafFields(rootTotal)
         tree.appendLeaf(parent: -1, baseWeight: root.weight, value: root.value, sumHessian: root.hessian)
         var open = [OpenNode(id: 0, range: 0..<order.count, total: rootTotal, histogram: rootHistogram)]
+        var ranges = [0..<order.count]
 
         for _ in 0..<parameters.maxDepth where !open.isEmpty {
             var candidates = [SplitCandidate?](repeating: nil, count: open.count)
@@ -94,6 +103,7 @@ public struct TreeGrower: Sendable {
                 tree.defaultLeft[n] = split.defaultLeft
                 tree.value[n] = 0
                 tree.lossChange[n] = Float(split.lossChange)
+                ranges += [leftRange, rightRange]
                 children.append((OpenNode(id: leftID, range: leftRange, total: split.left, histogram: []),
                                  OpenNode(id: rightID, range: rightRange, total: split.right, histogram: []),
                                  leftRange.count <= rightRange.count))
@@ -128,8 +138,18 @@ public struct TreeGrower: Sendable {
             }
             open = next
         }
-        if parameters.gamma > 0 { tree = Self.pruned(tree, gamma: Float(parameters.gamma), eta: eta) }
-        return tree
+        let grownLeaves = (0..<tree.nodeCount).filter { tree.left[$0] < 0 }
+        if parameters.gamma > 0 { Self.prune(&tree, gamma: Float(parameters.gamma), eta: eta) }
+        // Each grown leaf's rows go to the first node on its root path that is a leaf after pruning.
+        var leaves: [(rows: Range<Int>, value: Float)] = []
+        for node in grownLeaves {
+            var path = [node]
+            while tree.parent[path[path.count - 1]] >= 0 { path.append(Int(tree.parent[path[path.count - 1]])) }
+            let effective = path.reversed().first { tree.left[$0] < 0 }!
+            leaves.append((ranges[node], tree.value[effective]))
+        }
+        if parameters.gamma > 0 { tree = Self.compacted(tree) }
+        return Grown(tree: tree, order: order, leaves: leaves)
     }
 
     /// Sum of one feature's slots: every row lands in exactly one slot per feature.
@@ -147,19 +167,19 @@ public struct TreeGrower: Sendable {
     /// using `scratch[range]` as room for the right side. Returns the number going left.
     static func partition(_ rows: UnsafeMutableBufferPointer<UInt32>, scratch: UnsafeMutableBufferPointer<UInt32>,
                           range: Range<Int>, split: SplitCandidate, bins: BinMatrix) -> Int {
-        let features = bins.features
         let feature = split.feature
         let missingBin = bins.binCounts[feature]
         let splitBin = split.bin
         let defaultLeft = split.defaultLeft
         var leftEnd = range.lowerBound
         var rightEnd = range.lowerBound
-        bins.bins.withUnsafeBufferPointer { binValues in
+        bins.columnBins.withUnsafeBufferPointer { columnBins in
+            let column = columnBins.baseAddress! + feature * bins.rows
             let ahead = HistogramBuilder.prefetchDistance
             for i in range {
-                if i + ahead < range.upperBound { ty_prefetch(binValues.baseAddress! + Int(rows[i + ahead]) * features + feature) }
+                if i + ahead < range.upperBound { ty_prefetch(column + Int(rows[i + ahead])) }
                 let row = rows[i]
-                let b = Int(binValues[Int(row) * features + feature])
+                let b = Int(column[Int(row)])
                 if b == missingBin ? defaultLeft : b <= splitBin {
                     rows[leftEnd] = row
                     leftEnd += 1
@@ -175,18 +195,15 @@ public struct TreeGrower: Sendable {
     }
 
     /// XGBoost's pruner: bottom-up, a split whose children are both leaves and whose loss
-    /// change is below `gamma` becomes a leaf again. Returns the tree renumbered without
-    /// the removed nodes (breadth-first, root 0).
-    static func pruned(_ tree: RegressionTree, gamma: Float, eta: Float) -> RegressionTree {
-        var tree = tree
-        var removed = Set<Int>()
+    /// change is below `gamma` becomes a leaf again. The removed children stay in the arrays,
+    /// unreachable, until ``compacted(_:)``.
+    static func prune(_ tree: inout RegressionTree, gamma: Float, eta: Float) {
         var changed = true
         while changed {
             changed = false
-            for node in stride(from: tree.nodeCount - 1, through: 0, by: -1) where !removed.contains(node) {
+            for node in stride(from: tree.nodeCount - 1, through: 0, by: -1) {
                 let l = Int(tree.left[node]), r = Int(tree.right[node])
                 guard l >= 0, tree.left[l] < 0, tree.left[r] < 0, tree.lossChange[node] < gamma else { continue }
-                removed.formUnion([l, r])
                 tree.left[node] = -1
                 tree.right[node] = -1
                 tree.lossChange[node] = 0
@@ -194,7 +211,10 @@ public struct TreeGrower: Sendable {
                 changed = true
             }
         }
-        guard !removed.isEmpty else { return tree }
+    }
+
+    /// The tree without unreachable nodes, renumbered breadth-first (root 0, children in pairs).
+    static func compacted(_ tree: RegressionTree) -> RegressionTree {
         var result = RegressionTree()
         var queue: [(old: Int, parent: Int32)] = [(0, -1)]
         var head = 0
@@ -214,8 +234,6 @@ public struct TreeGrower: Sendable {
                 result.defaultLeft[n] = tree.defaultLeft[old]
                 result.lossChange[n] = tree.lossChange[old]
                 result.value[n] = 0
-                result.left[n] = -1   // filled by the children, left first
-                result.right[n] = -1
                 queue.append((Int(tree.left[old]), id))
                 queue.append((Int(tree.right[old]), id))
             }
