@@ -128,6 +128,17 @@ public struct GBDTTrainer: Sendable {
         let objective = parameters.objective
         let groups = objective.outputGroups
         let rows = labels.count
+        if let bounds = objective.gradientBounds {
+            return margins.withUnsafeBufferPointer { margins in
+                labels.withUnsafeBufferPointer { labels in
+                    QuantizedGradients(rows: rows, gradientExponent: QuantizedGradients.exponent(maxAbs: bounds.gradient),
+                                       hessianExponent: QuantizedGradients.exponent(maxAbs: bounds.hessian), threads: threads) { row in
+                        objective.gradient(margins: UnsafeBufferPointer(rebasing: margins[row * groups..<(row + 1) * groups]),
+                                           label: labels[row], group: group)
+                    }
+                }
+            }
+        }
         var maxima = [(g: Float, h: Float)](repeating: (0, 0), count: threads)
         floats.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out

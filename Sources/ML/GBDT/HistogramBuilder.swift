@@ -38,6 +38,49 @@ public struct HistogramBuilder: Sendable {
         return total
     }
 
+    /// Histograms of several nodes (their row ranges in `order`), balanced over the threads:
+    /// all rows are treated as one sequence cut into equal parts, each thread keeps one
+    /// histogram per node it meets, and the parts are added per node.
+    public func build(ranges: [Range<Int>], order: UnsafeBufferPointer<UInt32>, bins: BinMatrix,
+                      gradients: UnsafeBufferPointer<Int32>) -> [[Int64]] {
+        let slots = 2 * bins.totalSlots
+        let total = ranges.reduce(0) { $0 + $1.count }
+        let workers = max(1, min(threads, total / minimumRowsPerThread))
+        let share = (total + workers - 1) / workers
+        // partials[worker][node], empty where the worker saw none of the node's rows.
+        var partials = [[[Int64]]](repeating: [[Int64]](repeating: [], count: ranges.count), count: workers)
+        partials.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            Parallel.forEach(count: workers, threads: workers) { worker in
+                let begin = worker * share, end = min(total, begin + share)
+                var position = 0
+                for (node, range) in ranges.enumerated() {
+                    let lower = max(begin, position), upper = min(end, position + range.count)
+                    if lower < upper {
+                        var histogram = [Int64](repeating: 0, count: slots)
+                        let rows = (range.lowerBound + lower - position)..<(range.lowerBound + upper - position)
+                        histogram.withUnsafeMutableBufferPointer { hist in
+                            Self.accumulate(rows: UnsafeBufferPointer(rebasing: order[rows]), bins: bins, gradients: gradients, into: hist)
+                        }
+                        out[worker][node] = histogram
+                    }
+                    position += range.count
+                }
+            }
+        }
+        return ranges.indices.map { node in
+            var sum = [Int64](repeating: 0, count: slots)
+            sum.withUnsafeMutableBufferPointer { total in
+                for worker in 0..<workers where !partials[worker][node].isEmpty {
+                    partials[worker][node].withUnsafeBufferPointer { part in
+                        for i in 0..<slots { total[i] &+= part[i] }
+                    }
+                }
+            }
+            return sum
+        }
+    }
+
     /// Rows ahead whose bins and gradients are prefetched.
     static let prefetchDistance = 16
 

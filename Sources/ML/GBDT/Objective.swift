@@ -78,6 +78,16 @@ public enum Objective: Sendable, Equatable, Hashable {
         }
     }
 
+    /// Bounds on |gradient| and hessian that hold for every row, when the objective has
+    /// them (logistic and softmax losses do; squared error does not).
+    public var gradientBounds: (gradient: Float, hessian: Float)? {
+        switch self {
+        case .binaryLogistic: (1, 0.25)
+        case .softprob: (1, 0.5)
+        case .squaredError: nil
+        }
+    }
+
     /// Gradient and hessian of the loss for one row and one output group, given all of
     /// the row's margins (`margins[group]`).
     @inline(__always)

@@ -72,12 +72,14 @@ public struct QuantileCuts: Sendable, Equatable, Codable {
     static func bin(of value: Float, in bounds: UnsafeBufferPointer<Float>) -> Int {
         guard !value.isNaN else { return bounds.count }
         guard bounds.count > 0 else { return 0 }
-        var low = 0, high = bounds.count - 1
-        if value >= bounds[high] { return high }
-        while low < high {
-            let mid = (low + high) >> 1
-            if value < bounds[mid] { high = mid } else { low = mid + 1 }
+        // Branch-free upper bound: the first bound greater than `value`, clamped to the last bin.
+        var low = 0, length = bounds.count
+        while length > 0 {
+            let half = length >> 1
+            let goRight = bounds[low + half] <= value
+            low = goRight ? low + half + 1 : low
+            length = goRight ? length - half - 1 : half
         }
-        return low
+        return min(low, bounds.count - 1)
     }
 }

@@ -41,6 +41,29 @@ public struct QuantizedGradients: Sendable {
         self.pairs = pairs
     }
 
+    /// Computes and quantises in one pass, with exponents fixed in advance from bounds on
+    /// the values (see ``Objective/gradientBounds``): no intermediate float buffer.
+    public init(rows: Int, gradientExponent: Int, hessianExponent: Int, threads: Int,
+                compute: (_ row: Int) -> (g: Float, h: Float)) {
+        self.gradientExponent = gradientExponent
+        self.hessianExponent = hessianExponent
+        let gScale = Float(sign: .plus, exponent: gradientExponent, significand: 1)
+        let hScale = Float(sign: .plus, exponent: hessianExponent, significand: 1)
+        var pairs = [Int32](repeating: 0, count: 2 * rows)
+        pairs.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            Parallel.forEachBlock(count: rows, threads: threads, minimumBlock: 16384) { range, _ in
+                for row in range {
+                    let (g, h) = compute(row)
+                    // Scaling by a power of two is exact in Float too; truncation toward zero.
+                    out[2 * row] = Int32(g * gScale)
+                    out[2 * row + 1] = Int32(h * hScale)
+                }
+            }
+        }
+        self.pairs = pairs
+    }
+
     /// Converts fixed-point sums back to real gradient and hessian sums.
     @inline(__always)
     public func real(_ g: Int64, _ h: Int64) -> (g: Double, h: Double) {

@@ -80,9 +80,14 @@ public struct TreeGrower: Sendable {
                     nonisolated(unsafe) let spare = spare
                     leftCounts.withUnsafeMutableBufferPointer { counts in
                         nonisolated(unsafe) let counts = counts
-                        Parallel.forEach(count: splits.count, threads: threads) { k in
-                            counts[k] = Self.partition(rows, scratch: spare, range: splits[k].0.range,
-                                                       split: splits[k].1, bins: bins)
+                        if splits.count == 1 {
+                            counts[0] = Self.parallelPartition(rows, scratch: spare, range: splits[0].0.range,
+                                                               split: splits[0].1, bins: bins, threads: threads)
+                        } else {
+                            Parallel.forEach(count: splits.count, threads: threads) { k in
+                                counts[k] = Self.partition(rows, scratch: spare, range: splits[k].0.range,
+                                                           split: splits[k].1, bins: bins)
+                            }
                         }
                     }
                 }
@@ -108,23 +113,11 @@ public struct TreeGrower: Sendable {
                                  OpenNode(id: rightID, range: rightRange, total: split.right, histogram: []),
                                  leftRange.count <= rightRange.count))
             }
-            // Histograms of the smaller children: across nodes in parallel when there are
-            // several, else across the rows of the single node.
+            // Histograms of the smaller children, all of the level's rows shared evenly by the threads.
             let smallRanges = children.map { $0.smallIsLeft ? $0.left.range : $0.right.range }
-            var small = [[Int64]](repeating: [], count: children.count)
-            gradients.pairs.withUnsafeBufferPointer { grads in
+            let small = gradients.pairs.withUnsafeBufferPointer { grads in
                 order.withUnsafeBufferPointer { rows in
-                    if children.count == 1 {
-                        small[0] = builder.build(rows: UnsafeBufferPointer(rebasing: rows[smallRanges[0]]), bins: bins, gradients: grads)
-                    } else {
-                        let single = HistogramBuilder(threads: 1)
-                        small.withUnsafeMutableBufferPointer { out in
-                            nonisolated(unsafe) let out = out
-                            Parallel.forEach(count: children.count, threads: threads) { k in
-                                out[k] = single.build(rows: UnsafeBufferPointer(rebasing: rows[smallRanges[k]]), bins: bins, gradients: grads)
-                            }
-                        }
-                    }
+                    builder.build(ranges: smallRanges, order: rows, bins: bins, gradients: grads)
                 }
             }
             var next: [OpenNode] = []
@@ -175,9 +168,7 @@ public struct TreeGrower: Sendable {
         var rightEnd = range.lowerBound
         bins.columnBins.withUnsafeBufferPointer { columnBins in
             let column = columnBins.baseAddress! + feature * bins.rows
-            let ahead = HistogramBuilder.prefetchDistance
             for i in range {
-                if i + ahead < range.upperBound { ty_prefetch(column + Int(rows[i + ahead])) }
                 let row = rows[i]
                 let b = Int(column[Int(row)])
                 if b == missingBin ? defaultLeft : b <= splitBin {
@@ -192,6 +183,52 @@ public struct TreeGrower: Sendable {
         let leftCount = leftEnd - range.lowerBound
         for j in 0..<(rightEnd - range.lowerBound) { rows[leftEnd + j] = scratch[range.lowerBound + j] }
         return leftCount
+    }
+
+    /// The same partition for one large node, with its rows split over the threads: each
+    /// block counts its left rows, then writes left and right rows straight to their final
+    /// places in `scratch` (prefix sums of the counts), which is copied back. Stable.
+    static func parallelPartition(_ rows: UnsafeMutableBufferPointer<UInt32>, scratch: UnsafeMutableBufferPointer<UInt32>,
+                                  range: Range<Int>, split: SplitCandidate, bins: BinMatrix, threads: Int) -> Int {
+        let blocks = max(1, min(threads, range.count / 65536))
+        guard blocks > 1 else { return partition(rows, scratch: scratch, range: range, split: split, bins: bins) }
+        let missingBin = bins.binCounts[split.feature], splitBin = split.bin, defaultLeft = split.defaultLeft
+        let size = (range.count + blocks - 1) / blocks
+        func block(_ b: Int) -> Range<Int> { (range.lowerBound + b * size)..<min(range.upperBound, range.lowerBound + (b + 1) * size) }
+        return bins.columnBins.withUnsafeBufferPointer { columnBins -> Int in
+            nonisolated(unsafe) let column = columnBins.baseAddress! + split.feature * bins.rows
+            @inline(__always) func goesLeft(_ row: UInt32) -> Bool {
+                let b = Int(column[Int(row)])
+                return b == missingBin ? defaultLeft : b <= splitBin
+            }
+            var lefts = [Int](repeating: 0, count: blocks)
+            lefts.withUnsafeMutableBufferPointer { counts in
+                nonisolated(unsafe) let counts = counts
+                Parallel.forEach(count: blocks, threads: blocks) { b in
+                    var n = 0
+                    for i in block(b) where goesLeft(rows[i]) { n += 1 }
+                    counts[b] = n
+                }
+            }
+            let totalLeft = lefts.reduce(0, +)
+            var leftStart = [Int](), rightStart = [Int]()
+            var l = range.lowerBound, r = range.lowerBound + totalLeft
+            for b in 0..<blocks {
+                leftStart.append(l)
+                rightStart.append(r)
+                l += lefts[b]
+                r += block(b).count - lefts[b]
+            }
+            Parallel.forEach(count: blocks, threads: blocks) { b in
+                var l = leftStart[b], r = rightStart[b]
+                for i in block(b) {
+                    let row = rows[i]
+                    if goesLeft(row) { scratch[l] = row; l += 1 } else { scratch[r] = row; r += 1 }
+                }
+            }
+            for i in range { rows[i] = scratch[i] }
+            return totalLeft
+        }
     }
 
     /// XGBoost's pruner: bottom-up, a split whose children are both leaves and whose loss
