@@ -15,6 +15,9 @@ struct DataOptions: ParsableArguments {
     @Flag(help: "Skip malformed rows (wrong field count, non-numbers in numeric columns) and report how many.")
     var skipBadRows = false
 
+    @Option(help: "Input format: csv or libsvm (default: libsvm for .libsvm/.svm/.txt files, else csv).")
+    var format: String?
+
     func csvOptions(extraKinds: [String: ColumnKind] = [:]) -> CSVOptions {
         var options = CSVOptions()
         options.skipBadRows = skipBadRows
@@ -26,7 +29,10 @@ struct DataOptions: ParsableArguments {
     }
 
     func read(_ path: String, extraKinds: [String: ColumnKind] = [:]) throws -> Table {
-        let table = try CSVReader.read(path: path, options: csvOptions(extraKinds: extraKinds))
+        let isLIBSVM = format.map { $0 == "libsvm" } ?? ["libsvm", "svm", "txt"].contains(URL(fileURLWithPath: path).pathExtension)
+        if let format, !["csv", "libsvm"].contains(format) { throw ValidationError("--format must be csv or libsvm, got '\(format)'") }
+        let table = isLIBSVM ? try LIBSVMReader.read(path: path, skipBadRows: skipBadRows)
+                             : try CSVReader.read(path: path, options: csvOptions(extraKinds: extraKinds))
         if !table.skippedLines.isEmpty {
             let shown = table.skippedLines.prefix(10).map(String.init).joined(separator: ", ")
             printError("skipped \(table.skippedLines.count) malformed rows of \(path) (lines \(shown)\(table.skippedLines.count > 10 ? ", …" : ""))")

@@ -16,6 +16,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Model family: gbdt or linear.") var model: String = "gbdt"
     @Option(help: "binary:logistic, reg:squarederror or multi:softprob (default: inferred from the label).") var objective: String?
     @Option(help: "One-hot encode categorical columns with at most this many levels.") var maxOneHot = 16
+    @Option(help: "Hashed TF-IDF features per text column (0 leaves text out).") var textBuckets = 256
     @Option(help: "Linear models: L-BFGS iteration limit.") var maxIter = 500
     @Option(help: "Where to write the model file.") var out: String
     @Flag(help: "Print progress and the result as JSON lines on standard output.") var json = false
@@ -44,6 +45,7 @@ struct TrainCommand: ParsableCommand {
         request.validFraction = validFraction
         request.splitSeed = gbdt.seed
         request.preprocessing.maxOneHot = maxOneHot
+        request.preprocessing.textBuckets = textBuckets
         request.datasetSHA256 = try FileFingerprint.sha256(path: data)
         request.software = "trainyard \(Trainyard.version)"
 

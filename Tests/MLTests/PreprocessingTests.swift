@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import TrainyardML
 
@@ -52,5 +53,38 @@ struct PreprocessingTests {
         #expect(valid.filter { labels[$0] == 1 }.count == 20)
         #expect(Set(train).isDisjoint(with: valid))
         #expect(TrainingPipeline.stratifiedSplit(labels: labels, fraction: 0.2, seed: 3, stratify: true).valid == valid)
+    }
+}
+
+struct HashedTFIDFTests {
+    @Test func tokensHashStablyAndIgnoreCaseAndShortTokens() {
+        #expect(HashedTFIDF.buckets(of: "Great, GREAT service!", count: 1 << 20)
+                == HashedTFIDF.buckets(of: "great great service a", count: 1 << 20))
+        #expect(HashedTFIDF.buckets(of: "a b c", count: 16).isEmpty)
+        // 32-bit FNV-1a of "ab" is 0x4D2505CA (computed independently of this code).
+        #expect(HashedTFIDF.buckets(of: "ab", count: Int(UInt32.max)) == [Int(0x4D25_05CA % UInt32.max)])
+    }
+
+    @Test func idfIsSmoothedAndRowsAreUnitLength() {
+        let documents = ["good movie", "bad movie", "good good plot"]
+        let idf = HashedTFIDF.fitIDF(documents, buckets: 1024)
+        let movie = HashedTFIDF.buckets(of: "movie", count: 1024)[0]
+        let plot = HashedTFIDF.buckets(of: "plot", count: 1024)[0]
+        #expect(abs(idf[movie] - Float(log(4.0 / 3.0) + 1)) < 1e-6)     // in 2 of 3 documents
+        #expect(abs(idf[plot] - Float(log(4.0 / 2.0) + 1)) < 1e-6)      // in 1 of 3
+        var row = [Float](repeating: 0, count: 1024)
+        row.withUnsafeMutableBufferPointer { HashedTFIDF.transform("good good plot", idf: idf, into: $0) }
+        #expect(abs(row.reduce(0) { $0 + $1 * $1 } - 1) < 1e-5)
+    }
+
+    @Test func textColumnsFeedTheModelThroughThePreprocessor() throws {
+        let table = Table(names: ["review"], columns: [.text(["loved it", "", "hated it"])])
+        var options = Preprocessor.Options()
+        options.textBuckets = 8
+        let p = Preprocessor.fit(table, target: .linear, options: options)
+        #expect(p.featureNames.count == 8 && p.featureNames[0] == "review#0")
+        let m = try p.transform(table)
+        #expect((0..<8).allSatisfy { m[1, $0] == 0 })                     // a missing text is all zeros
+        #expect(abs((0..<8).reduce(Float(0)) { $0 + m[0, $1] * m[0, $1] } - 1) < 1e-5)
     }
 }

@@ -251,6 +251,7 @@ private struct Parser {
     // MARK: parsing
 
     func parse(chunk: Range<Int>, firstLine: Int, names: [String], quoted: Bool) -> ChunkResult {
+        if !quoted { return parseUnquoted(chunk: chunk, firstLine: firstLine, names: names) }
         let columns = names.count
         var result = ChunkResult(failed: [Bool](repeating: false, count: columns))
         result.values.reserveCapacity(chunk.count / 6)
@@ -292,6 +293,84 @@ private struct Parser {
         }
         // Blank lines after the last record still count towards the next chunk's numbering.
         for i in min(position, chunk.upperBound)..<chunk.upperBound where bytes[i] == newline { line += 1 }
+        result.lineCount = line - firstLine
+        return result
+    }
+
+    /// The single-pass parser for files without quotes: one scan per line splits fields at
+    /// delimiters, and fields that start like a number are parsed on the spot; anything
+    /// else (spaces, missing tokens, text) takes the general path of ``parse(chunk:firstLine:names:quoted:)``.
+    func parseUnquoted(chunk: Range<Int>, firstLine: Int, names: [String]) -> ChunkResult {
+        let columns = names.count
+        var result = ChunkResult(failed: [Bool](repeating: false, count: columns))
+        result.values.reserveCapacity(chunk.count / 6)
+        let parseColumn = names.map { options.kinds[$0] == nil || options.kinds[$0] == .numeric }
+        let strict = names.map { options.kinds[$0] == .numeric }
+        let powersOfTen = NumberParser.powersOfTen
+        let delimiter = options.delimiter
+        let newline = self.newline
+        let carriageReturn = UInt8(ascii: "\r")
+        var row = [Float](repeating: .nan, count: columns)
+        var line = firstLine
+        var p = chunk.lowerBound
+        let end = chunk.upperBound
+        lines: while p < end {
+            let lineStart = p
+            var field = 0
+            // The first non-number in a strict numeric column: its field index, or -1.
+            var badField = -1
+            var badRange = 0..<0
+            while true {
+                let fieldStart = p
+                while p < end {
+                    let c = bytes[p]
+                    if c == delimiter || c == newline { break }
+                    p += 1
+                }
+                let atLineEnd = p >= end || bytes[p] == newline
+                var fieldEnd = p
+                if atLineEnd && fieldEnd > fieldStart && bytes[fieldEnd - 1] == carriageReturn { fieldEnd -= 1 }
+                if field < columns && parseColumn[field] && badField < 0 {
+                    let range = fieldStart..<fieldEnd
+                    let first = fieldEnd > fieldStart ? bytes[fieldStart] : 0
+                    if first &- 48 < 10 || first == UInt8(ascii: "-") || first == UInt8(ascii: "."),
+                       let value = NumberParser.parse(UnsafeBufferPointer(rebasing: bytes[range]), powersOfTen: powersOfTen) {
+                        row[field] = Float(value)
+                    } else if isMissing(range) {
+                        row[field] = .nan
+                    } else if let value = NumberParser.parse(UnsafeBufferPointer(rebasing: bytes[trimmed(range).range]), powersOfTen: powersOfTen) {
+                        row[field] = Float(value)
+                    } else if strict[field] {
+                        badField = field
+                        badRange = range
+                    } else {
+                        result.failed[field] = true
+                        row[field] = .nan
+                    }
+                }
+                field += 1
+                if atLineEnd {
+                    if p < end { p += 1 }
+                    break
+                }
+                p += 1
+            }
+            defer { line += 1 }
+            var contentEnd = p
+            if contentEnd > lineStart && bytes[contentEnd - 1] == newline { contentEnd -= 1 }
+            if contentEnd > lineStart && bytes[contentEnd - 1] == carriageReturn { contentEnd -= 1 }
+            if field != columns || badField >= 0 {
+                if isBlank(lineStart..<contentEnd) { continue lines }
+                if options.skipBadRows { result.skipped.append(line); continue lines }
+                result.error = field != columns
+                    ? .malformedRow(file: name, line: line, reason: "expected \(columns) fields as in the header, found \(field)")
+                    : .badValue(file: name, line: line, column: names[badField], value: string(badRange), expected: "a number")
+                return result
+            }
+            if columns == 1 && isBlank(lineStart..<contentEnd) { continue lines }
+            result.values.append(contentsOf: row)
+            result.records.append(Record(start: lineStart, end: contentEnd, line: line))
+        }
         result.lineCount = line - firstLine
         return result
     }

@@ -9,7 +9,9 @@ public enum ColumnTransform: Sendable, Equatable, Codable {
     case oneHot(levels: [String])
     /// The level's index in `levels` (most frequent first) as a number; missing and unseen are missing.
     case ordinal(levels: [String])
-    /// The column is not used (e.g. free text for a tree model), with the reason.
+    /// Free text as hashed TF-IDF over `idf.count` buckets (see ``HashedTFIDF``).
+    case hashedTFIDF(idf: [Float])
+    /// The column is not used, with the reason.
     case dropped(reason: String)
 
     /// Features this transform produces.
@@ -17,6 +19,7 @@ public enum ColumnTransform: Sendable, Equatable, Codable {
         switch self {
         case .passthrough, .standardize, .ordinal: 1
         case .oneHot(let levels): levels.count
+        case .hashedTFIDF(let idf): idf.count
         case .dropped: 0
         }
     }

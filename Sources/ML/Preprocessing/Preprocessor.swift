@@ -14,6 +14,8 @@ public struct Preprocessor: Sendable, Equatable, Codable {
         /// Categorical columns with at most this many levels are one-hot encoded; larger
         /// ones get ordinal codes for trees and their most frequent `maxOneHot` levels one-hot for linear models.
         public var maxOneHot = 16
+        /// Hashed TF-IDF columns per text column (0 leaves text columns out).
+        public var textBuckets = 256
 
         public init() {}
     }
@@ -32,6 +34,7 @@ public struct Preprocessor: Sendable, Equatable, Codable {
             switch input.transform {
             case .passthrough, .standardize, .ordinal: [input.name]
             case .oneHot(let levels): levels.map { "\(input.name)=\($0)" }
+            case .hashedTFIDF(let idf): idf.indices.map { "\(input.name)#\($0)" }
             case .dropped: []
             }
         }
@@ -57,9 +60,12 @@ public struct Preprocessor: Sendable, Equatable, Codable {
                 return InputColumn(name: name, kind: .categorical,
                                    transform: target == .trees ? .ordinal(levels: byFrequency)
                                                                : .oneHot(levels: Array(byFrequency.prefix(options.maxOneHot))))
-            case .text:
+            case .text(let documents):
+                guard options.textBuckets > 0 else {
+                    return InputColumn(name: name, kind: .text, transform: .dropped(reason: "text columns disabled (textBuckets = 0)"))
+                }
                 return InputColumn(name: name, kind: .text,
-                                   transform: .dropped(reason: "free-text columns are not used by this model (hashed TF-IDF is not implemented yet)"))
+                                   transform: .hashedTFIDF(idf: HashedTFIDF.fitIDF(documents, buckets: options.textBuckets)))
             }
         }
         return Preprocessor(target: target, inputs: inputs)
@@ -103,6 +109,13 @@ public struct Preprocessor: Sendable, Equatable, Codable {
                 let position = Self.positions(of: levels, in: tableLevels)
                 for (r, code) in codes.enumerated() where code >= 0 {
                     if let p = position[Int(code)] { values[r * width + offset + p] = 1 }
+                }
+            case (.hashedTFIDF(let idf), .text(let documents)):
+                values.withUnsafeMutableBufferPointer { out in
+                    for (r, document) in documents.enumerated() {
+                        HashedTFIDF.transform(document, idf: idf,
+                                              into: UnsafeMutableBufferPointer(rebasing: out[(r * width + offset)..<(r * width + offset + idf.count)]))
+                    }
                 }
             case (.ordinal(let levels), .categorical(let codes, let tableLevels)):
                 let position = Self.positions(of: levels, in: tableLevels)
