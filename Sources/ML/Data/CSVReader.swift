@@ -47,8 +47,11 @@ struct Record {
 }
 
 private struct ChunkResult {
-    /// Parsed numbers of the chunk's rows, row-major (`NaN` where missing or not parsed).
-    var values: [Float] = []
+    /// Parsed numbers of the chunk's rows, column-major with `capacity` slots per column;
+    /// slots of columns that did not parse as numbers are left unset. Freed by the parser
+    /// once the columns are assembled.
+    nonisolated(unsafe) var values: UnsafeMutablePointer<Float>
+    var capacity: Int
     var failed: [Bool]
     /// Physical lines the chunk spans, to number the next chunk's lines.
     var lineCount = 0
@@ -105,38 +108,35 @@ private struct Parser {
             parsed[k].shiftLines(by: firstLine)
             firstLine += parsed[k].lineCount
         }
-        if let error = parsed.lazy.compactMap(\.error).first { throw error }
+        if let error = parsed.lazy.compactMap(\.error).first {
+            for chunk in parsed { chunk.values.deallocate() }
+            throw error
+        }
 
         let records = parsed.flatMap(\.records)
         let numeric = names.indices.map { c in
             options.kinds[names[c]] == .numeric || (options.kinds[names[c]] == nil && !parsed.contains { $0.failed[c] })
         }
-        // One scatter pass per chunk from its row-major values into every column at once;
-        // chunks own disjoint row ranges, so they run in parallel.
+        // Each numeric column is its chunks' column slices, copied once.
         let width = names.count
-        var chunkStarts: [Int] = []
-        var rowCount = 0
-        for chunk in parsed {
-            chunkStarts.append(rowCount)
-            rowCount += chunk.records.count
-        }
-        let numericIndices = names.indices.filter { numeric[$0] }
-        let buffers = numericIndices.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(rowCount, 1)) }
-        defer { buffers.forEach { $0.deallocate() } }
-        nonisolated(unsafe) let targets = buffers
-        Parallel.forEach(count: parsed.count, threads: Parallel.resolve(threads: options.threads)) { k in
-            parsed[k].values.withUnsafeBufferPointer { values in
-                let base = chunkStarts[k]
-                for r in 0..<parsed[k].records.count {
-                    let row = r * width
-                    for (j, c) in numericIndices.enumerated() { targets[j][base + r] = values[row + c] }
+        let rowCount = records.count
+        var numericColumns = [[Float]](repeating: [], count: width)
+        numericColumns.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            Parallel.forEach(count: width, threads: Parallel.resolve(threads: options.threads)) { c in
+                guard numeric[c] else { return }
+                out[c] = [Float](unsafeUninitializedCapacity: rowCount) { buffer, initialized in
+                    var position = 0
+                    for chunk in parsed {
+                        let rows = chunk.records.count
+                        (buffer.baseAddress! + position).initialize(from: chunk.values + c * chunk.capacity, count: rows)
+                        position += rows
+                    }
+                    initialized = position
                 }
             }
         }
-        var numericColumns = [[Float]](repeating: [], count: width)
-        for (j, c) in numericIndices.enumerated() {
-            numericColumns[c] = Array(UnsafeBufferPointer(start: buffers[j], count: rowCount))
-        }
+        for chunk in parsed { chunk.values.deallocate() }
         var columns: [Column] = []
         for c in names.indices {
             columns.append(numeric[c] ? .numeric(numericColumns[c])
@@ -253,8 +253,7 @@ private struct Parser {
     func parse(chunk: Range<Int>, firstLine: Int, names: [String], quoted: Bool) -> ChunkResult {
         if !quoted { return parseUnquoted(chunk: chunk, firstLine: firstLine, names: names) }
         let columns = names.count
-        var result = ChunkResult(failed: [Bool](repeating: false, count: columns))
-        result.values.reserveCapacity(chunk.count / 6)
+        var result = makeResult(chunk: chunk, columns: columns)
         let parseColumn = names.map { options.kinds[$0] == nil || options.kinds[$0] == .numeric }
         let strict = names.map { options.kinds[$0] == .numeric }
         var ranges: [Range<Int>] = []
@@ -288,7 +287,8 @@ private struct Parser {
                     row[c] = .nan
                 }
             }
-            result.values.append(contentsOf: row)
+            let r = result.records.count
+            for c in 0..<columns where parseColumn[c] { result.values[c * result.capacity + r] = row[c] }
             result.records.append(record)
         }
         // Blank lines after the last record still count towards the next chunk's numbering.
@@ -297,26 +297,42 @@ private struct Parser {
         return result
     }
 
+    /// An empty result with column storage for every line the chunk can hold.
+    func makeResult(chunk: Range<Int>, columns: Int) -> ChunkResult {
+        var lines = 1
+        if !chunk.isEmpty {
+            var p = UnsafeRawPointer(bytes.baseAddress! + chunk.lowerBound)
+            let end = UnsafeRawPointer(bytes.baseAddress! + chunk.upperBound)
+            while p < end, let hit = memchr(p, Int32(newline), end - p) {
+                lines += 1
+                p = UnsafeRawPointer(hit) + 1
+            }
+        }
+        return ChunkResult(values: .allocate(capacity: max(1, lines * columns)), capacity: lines,
+                           failed: [Bool](repeating: false, count: columns))
+    }
+
     /// The single-pass parser for files without quotes: one scan per line splits fields at
     /// delimiters, and fields that start like a number are parsed on the spot; anything
     /// else (spaces, missing tokens, text) takes the general path of ``parse(chunk:firstLine:names:quoted:)``.
     func parseUnquoted(chunk: Range<Int>, firstLine: Int, names: [String]) -> ChunkResult {
         let columns = names.count
-        var result = ChunkResult(failed: [Bool](repeating: false, count: columns))
-        result.values.reserveCapacity(chunk.count / 6)
+        var result = makeResult(chunk: chunk, columns: columns)
+        let values = result.values, capacity = result.capacity
         let parseColumn = names.map { options.kinds[$0] == nil || options.kinds[$0] == .numeric }
         let strict = names.map { options.kinds[$0] == .numeric }
         let powersOfTen = NumberParser.powersOfTen
         let delimiter = options.delimiter
         let newline = self.newline
         let carriageReturn = UInt8(ascii: "\r")
-        var row = [Float](repeating: .nan, count: columns)
         var line = firstLine
         var p = chunk.lowerBound
         let end = chunk.upperBound
         lines: while p < end {
             let lineStart = p
             var field = 0
+            // Written straight into the chunk's columns; a skipped row is overwritten by the next.
+            let r = result.records.count
             // The first non-number in a strict numeric column: its field index, or -1.
             var badField = -1
             var badRange = 0..<0
@@ -335,17 +351,17 @@ private struct Parser {
                     let first = fieldEnd > fieldStart ? bytes[fieldStart] : 0
                     if first &- 48 < 10 || first == UInt8(ascii: "-") || first == UInt8(ascii: "."),
                        let value = NumberParser.parse(UnsafeBufferPointer(rebasing: bytes[range]), powersOfTen: powersOfTen) {
-                        row[field] = Float(value)
+                        values[field * capacity + r] = Float(value)
                     } else if isMissing(range) {
-                        row[field] = .nan
+                        values[field * capacity + r] = .nan
                     } else if let value = NumberParser.parse(UnsafeBufferPointer(rebasing: bytes[trimmed(range).range]), powersOfTen: powersOfTen) {
-                        row[field] = Float(value)
+                        values[field * capacity + r] = Float(value)
                     } else if strict[field] {
                         badField = field
                         badRange = range
                     } else {
                         result.failed[field] = true
-                        row[field] = .nan
+                        values[field * capacity + r] = .nan
                     }
                 }
                 field += 1
@@ -368,7 +384,6 @@ private struct Parser {
                 return result
             }
             if columns == 1 && isBlank(lineStart..<contentEnd) { continue lines }
-            result.values.append(contentsOf: row)
             result.records.append(Record(start: lineStart, end: contentEnd, line: line))
         }
         result.lineCount = line - firstLine
