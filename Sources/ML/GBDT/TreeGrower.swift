@@ -59,7 +59,7 @@ public struct TreeGrower: Sendable {
         var open = [OpenNode(id: 0, range: 0..<order.count, total: rootTotal, histogram: rootHistogram)]
         var ranges = [0..<order.count]
 
-        for _ in 0..<parameters.maxDepth where !open.isEmpty {
+        for depth in 0..<parameters.maxDepth where !open.isEmpty {
             var candidates = [SplitCandidate?](repeating: nil, count: open.count)
             candidates.withUnsafeMutableBufferPointer { out in
                 nonisolated(unsafe) let out = out
@@ -113,6 +113,9 @@ public struct TreeGrower: Sendable {
                                  OpenNode(id: rightID, range: rightRange, total: split.right, histogram: []),
                                  leftRange.count <= rightRange.count))
             }
+            // Children at the maximum depth are final leaves: they need row ranges (for the
+            // margins) but no histograms.
+            guard depth + 1 < parameters.maxDepth else { break }
             // Histograms of the smaller children, all of the level's rows shared evenly by the threads.
             let smallRanges = children.map { $0.smallIsLeft ? $0.left.range : $0.right.range }
             let small = gradients.pairs.withUnsafeBufferPointer { grads in
