@@ -80,14 +80,18 @@ public struct TreeGrower: Sendable {
                     nonisolated(unsafe) let spare = spare
                     leftCounts.withUnsafeMutableBufferPointer { counts in
                         nonisolated(unsafe) let counts = counts
-                        if splits.count == 1 {
-                            counts[0] = Self.parallelPartition(rows, scratch: spare, range: splits[0].0.range,
-                                                               split: splits[0].1, bins: bins, threads: threads)
-                        } else {
-                            Parallel.forEach(count: splits.count, threads: threads) { k in
-                                counts[k] = Self.partition(rows, scratch: spare, range: splits[k].0.range,
-                                                           split: splits[k].1, bins: bins)
-                            }
+                        // Large nodes split their rows over the threads one after another; the
+                        // small ones are spread over the threads whole.
+                        let large = splits.indices.filter { splits[$0].0.range.count >= Self.parallelPartitionRows }
+                        let small = splits.indices.filter { splits[$0].0.range.count < Self.parallelPartitionRows }
+                        for k in large {
+                            counts[k] = Self.parallelPartition(rows, scratch: spare, range: splits[k].0.range,
+                                                               split: splits[k].1, bins: bins, threads: threads)
+                        }
+                        Parallel.forEach(count: small.count, threads: threads) { i in
+                            let k = small[i]
+                            counts[k] = Self.partition(rows, scratch: spare, range: splits[k].0.range,
+                                                       split: splits[k].1, bins: bins)
                         }
                     }
                 }
@@ -187,6 +191,9 @@ public struct TreeGrower: Sendable {
         for j in 0..<(rightEnd - range.lowerBound) { rows[leftEnd + j] = scratch[range.lowerBound + j] }
         return leftCount
     }
+
+    /// Nodes with at least this many rows are partitioned by several threads.
+    static let parallelPartitionRows = 131_072
 
     /// The same partition for one large node, with its rows split over the threads: each
     /// block counts its left rows, then writes left and right rows straight to their final
