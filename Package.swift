@@ -70,8 +70,9 @@ let package = Package(
             ],
             path: "bench/transport/Sources/TransportBench"
         ),
-        .executableTarget(name: "GBDTBench", dependencies: ["TrainyardML"], path: "bench/gbdt/Sources/GBDTBench"),
-        .executableTarget(name: "LinearBench", dependencies: ["TrainyardML"], path: "bench/linear/Sources/LinearBench"),
+        .target(name: "BenchSupport", dependencies: ["TrainyardML"], path: "bench/Support"),
+        .executableTarget(name: "GBDTBench", dependencies: ["BenchSupport", "TrainyardML"], path: "bench/gbdt/Sources/GBDTBench"),
+        .executableTarget(name: "LinearBench", dependencies: ["BenchSupport", "TrainyardML"], path: "bench/linear/Sources/LinearBench"),
         .executableTarget(name: "CSVBench", dependencies: ["TrainyardML"], path: "bench/csv/Sources/CSVBench"),
         .target(name: "TestSupport", dependencies: ["ZeroMQ", "TrainyardProtocol"], path: "Tests/Support"),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),

@@ -3,6 +3,7 @@
 #   bench/csv/run.sh [runs]     (needs bench/.venv from bench/setup.sh and the data from make_data.py)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/lib.sh
 runs=${1:-5}
 bench/setup.sh >/dev/null
 swift build -c release --product CSVBench >/dev/null
@@ -14,6 +15,5 @@ for i in $(seq 1 "$runs"); do
   echo "run $i: trainyard $o s, pandas $p s"
   ours+=("$o"); theirs+=("$p")
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 mo=$(median "${ours[@]}"); mp=$(median "${theirs[@]}")
 echo "median: trainyard $mo s, pandas $mp s, speed ratio $(awk -v o="$mo" -v p="$mp" 'BEGIN {printf "%.2f", p / o}') (target >= 1.0)"

@@ -5,6 +5,7 @@
 #   bench/transport/run.sh [runs] [count]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/lib.sh
 runs=${1:-7}
 count=${2:-200}
 mkdir -p bench/out
@@ -19,6 +20,5 @@ for i in $(seq 1 "$runs"); do
   echo "run $i: ours $o GB/s, raw libzmq $r GB/s"
   ours+=("$o"); raw+=("$r")
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 mo=$(median "${ours[@]}"); mr=$(median "${raw[@]}")
 echo "median: ours $mo GB/s, raw libzmq $mr GB/s, ratio $(awk -v o="$mo" -v r="$mr" 'BEGIN {printf "%.3f", o / r}') (target >= 0.9)"

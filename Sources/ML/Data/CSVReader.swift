@@ -274,10 +274,8 @@ private struct Parser {
                 return result
             }
             for c in 0..<columns where parseColumn[c] {
-                if isMissing(ranges[c]) { row[c] = .nan; continue }
-                let inner = trimmed(ranges[c]).range
-                if let value = NumberParser.parse(UnsafeBufferPointer(rebasing: bytes[inner]), powersOfTen: powersOfTen) {
-                    row[c] = Float(value)
+                if case .number(let value) = numericValue(ranges[c], powersOfTen: powersOfTen) {
+                    row[c] = value
                 } else if strict[c] {
                     if options.skipBadRows { result.skipped.append(record.line); continue rows }
                     result.error = .badValue(file: name, line: record.line, column: names[c], value: string(ranges[c]), expected: "a number")
@@ -295,6 +293,29 @@ private struct Parser {
         for i in min(position, chunk.upperBound)..<chunk.upperBound where bytes[i] == newline { line += 1 }
         result.lineCount = line - firstLine
         return result
+    }
+
+    /// What a field of a numeric-candidate column holds.
+    enum FieldValue {
+        case number(Float)
+        /// Not a number: the column is text or categorical (or, if declared numeric, the row is bad).
+        case notANumber
+    }
+
+    /// Classifies one field: a number (fast path for fields that start like one), a missing
+    /// token (`NaN`), a number after trimming spaces and quotes, or not a number.
+    @inline(__always)
+    func numericValue(_ range: Range<Int>, powersOfTen: [Double]) -> FieldValue {
+        let first = range.isEmpty ? 0 : bytes[range.lowerBound]
+        if first &- 48 < 10 || first == UInt8(ascii: "-") || first == UInt8(ascii: "."),
+           let value = NumberParser.parse(UnsafeBufferPointer(rebasing: bytes[range]), powersOfTen: powersOfTen) {
+            return .number(Float(value))
+        }
+        if isMissing(range) { return .number(.nan) }
+        if let value = NumberParser.parse(UnsafeBufferPointer(rebasing: bytes[trimmed(range).range]), powersOfTen: powersOfTen) {
+            return .number(Float(value))
+        }
+        return .notANumber
     }
 
     /// An empty result with column storage for every line the chunk can hold.
@@ -348,14 +369,8 @@ private struct Parser {
                 if atLineEnd && fieldEnd > fieldStart && bytes[fieldEnd - 1] == carriageReturn { fieldEnd -= 1 }
                 if field < columns && parseColumn[field] && badField < 0 {
                     let range = fieldStart..<fieldEnd
-                    let first = fieldEnd > fieldStart ? bytes[fieldStart] : 0
-                    if first &- 48 < 10 || first == UInt8(ascii: "-") || first == UInt8(ascii: "."),
-                       let value = NumberParser.parse(UnsafeBufferPointer(rebasing: bytes[range]), powersOfTen: powersOfTen) {
-                        values[field * capacity + r] = Float(value)
-                    } else if isMissing(range) {
-                        values[field * capacity + r] = .nan
-                    } else if let value = NumberParser.parse(UnsafeBufferPointer(rebasing: bytes[trimmed(range).range]), powersOfTen: powersOfTen) {
-                        values[field * capacity + r] = Float(value)
+                    if case .number(let value) = numericValue(range, powersOfTen: powersOfTen) {
+                        values[field * capacity + r] = value
                     } else if strict[field] {
                         badField = field
                         badRange = range
