@@ -29,10 +29,15 @@ struct DataOptions: ParsableArguments {
     }
 
     func read(_ path: String, extraKinds: [String: ColumnKind] = [:]) throws -> Table {
+        try Self.read(path, format: format, options: csvOptions(extraKinds: extraKinds))
+    }
+
+    /// Reads CSV or LIBSVM (by `format`, else by the file extension) and reports skipped rows.
+    static func read(_ path: String, format: String?, options: CSVOptions, features: Int = 0) throws -> Table {
         let isLIBSVM = format.map { $0 == "libsvm" } ?? ["libsvm", "svm", "txt"].contains(URL(fileURLWithPath: path).pathExtension)
         if let format, !["csv", "libsvm"].contains(format) { throw ValidationError("--format must be csv or libsvm, got '\(format)'") }
-        let table = isLIBSVM ? try LIBSVMReader.read(path: path, skipBadRows: skipBadRows)
-                             : try CSVReader.read(path: path, options: csvOptions(extraKinds: extraKinds))
+        let table = isLIBSVM ? try LIBSVMReader.read(path: path, skipBadRows: options.skipBadRows, minimumFeatures: features)
+                             : try CSVReader.read(path: path, options: options)
         if !table.skippedLines.isEmpty {
             let shown = table.skippedLines.prefix(10).map(String.init).joined(separator: ", ")
             printError("skipped \(table.skippedLines.count) malformed rows of \(path) (lines \(shown)\(table.skippedLines.count > 10 ? ", …" : ""))")

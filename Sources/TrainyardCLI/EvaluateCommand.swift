@@ -13,6 +13,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Labelled data (CSV).") var data: String
     @Option(help: "Name of the label column (default: the model's).") var label: String?
     @Option(help: "Threads (0 = all cores).") var threads = 0
+    @Option(help: "Input format: csv or libsvm (default: by file extension).") var format: String?
     @Flag(help: "Print the metrics as JSON.") var json = false
 
     func run() throws {
@@ -22,7 +23,7 @@ struct EvaluateCommand: ParsableCommand {
         options.kinds = trained.preprocessor.columnKinds
         options.kinds[labelName] = trained.label.classes == nil ? .numeric : .categorical
         options.strictKinds = false
-        let table = try CSVReader.read(path: data, options: options)
+        let table = try DataOptions.read(data, format: format, options: options, features: trained.preprocessor.inputs.count)
         guard let column = table[labelName] else {
             throw DatasetError.unknownColumn(file: data, name: labelName, available: table.names)
         }

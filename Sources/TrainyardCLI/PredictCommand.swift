@@ -13,6 +13,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Data to predict (CSV with the model's input columns; extra columns are ignored).") var data: String
     @Option(help: "Output CSV, or - for standard output.") var out: String = "-"
     @Option(help: "Threads (0 = all cores).") var threads = 0
+    @Option(help: "Input format: csv or libsvm (default: by file extension).") var format: String?
     @Flag(help: "Skip malformed rows instead of failing.") var skipBadRows = false
 
     func run() throws {
@@ -21,7 +22,7 @@ struct PredictCommand: ParsableCommand {
         options.kinds = trained.preprocessor.columnKinds
         options.strictKinds = false
         options.skipBadRows = skipBadRows
-        let table = try CSVReader.read(path: data, options: options)
+        let table = try DataOptions.read(data, format: format, options: options, features: trained.preprocessor.inputs.count)
         let predictions = try trained.predict(table, threads: threads)
         let text = PredictionWriter(model: trained).csv(predictions, rows: table.rows)
         if out == "-" {

@@ -68,4 +68,27 @@ struct TrainingCLITests {
         let balance = profile["labelBalance"] as! [String: Int]
         #expect(balance["yes", default: 0] + balance["no", default: 0] == 500)
     }
+
+    @Test func libsvmFilesTrainPredictAndEvaluate() async throws {
+        // Label 1 exactly when feature 1 is present and above 0.5; feature 3 is noise.
+        var lines: [String] = []
+        for i in 0..<400 {
+            let x = Double(i % 100) / 100
+            let label = i % 3 != 0 && x > 0.5 ? 1 : 0
+            lines.append(i % 3 == 0 ? "\(label) 3:\(x)" : "\(label) 1:\(x) 3:\(1 - x)")
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path("train.libsvm"), atomically: true, encoding: .utf8)
+        try "1 1:0.9\n0 1:0.1\n".write(toFile: path("small.libsvm"), atomically: true, encoding: .utf8)
+        let train = try await TrainyardProcess.run(["train", "--data", path("train.libsvm"), "--label", "label",
+                                                    "--n-trees", "10", "--out", path("svm.tym")])
+        #expect(train.status == 0, "\(train.stderr)")
+        // The prediction file's largest index is 1, below the training file's 3: still fine.
+        let predict = try await TrainyardProcess.run(["predict", "--model", path("svm.tym"), "--data", path("small.libsvm")])
+        #expect(predict.status == 0, "\(predict.stderr)")
+        let rows = predict.stdout.split(separator: "\n").dropFirst()
+        #expect(rows.map { $0.split(separator: ",").last! } == ["1", "0"])
+        let evaluate = try await TrainyardProcess.run(["evaluate", "--model", path("svm.tym"), "--data", path("train.libsvm"), "--json"])
+        let metrics = (try JSONSerialization.jsonObject(with: Data(evaluate.stdout.utf8)) as? [String: Any])?["metrics"] as? [String: Double]
+        #expect((metrics?["accuracy"] ?? 0) > 0.95, "\(evaluate.stdout) \(evaluate.stderr)")
+    }
 }

@@ -7,14 +7,17 @@ import Foundation
 /// as in XGBoost, an index absent from a line is a *missing* value (not zero), so trees learn
 /// where absent entries go. Indices are used as written (0- or 1-based).
 public enum LIBSVMReader {
-    public static func read(path: String, skipBadRows: Bool = false) throws(DatasetError) -> Table {
+    /// - Parameter minimumFeatures: at least this many feature columns (a prediction file
+    ///   whose largest index is below the model's still gets every column the model needs).
+    public static func read(path: String, skipBadRows: Bool = false, minimumFeatures: Int = 0) throws(DatasetError) -> Table {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .unreadable(file: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
         }
-        return try read(text: String(decoding: data, as: UTF8.self), name: path, skipBadRows: skipBadRows)
+        return try read(text: String(decoding: data, as: UTF8.self), name: path, skipBadRows: skipBadRows,
+                        minimumFeatures: minimumFeatures)
     }
 
-    public static func read(text: String, name: String, skipBadRows: Bool = false) throws(DatasetError) -> Table {
+    public static func read(text: String, name: String, skipBadRows: Bool = false, minimumFeatures: Int = 0) throws(DatasetError) -> Table {
         var labels: [Float] = []
         var entries: [[(Int, Float)]] = []
         var skipped: [Int] = []
@@ -45,7 +48,7 @@ public enum LIBSVMReader {
             labels.append(label)
             entries.append(row)
         }
-        let width = maxIndex + 1
+        let width = max(maxIndex + 1, minimumFeatures)
         var columns = [[Float]](repeating: [Float](repeating: .nan, count: labels.count), count: width)
         for (r, row) in entries.enumerated() {
             for (index, value) in row { columns[index][r] = value }
