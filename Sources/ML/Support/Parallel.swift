@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// Splits `0..<count` into contiguous blocks and runs them on up to `threads` threads.
@@ -21,14 +20,11 @@ public enum Parallel {
             return
         }
         let blockSize = (count + workers - 1) / workers
-        // concurrentPerform returns only when every iteration has, so `body` never outlives this call.
-        withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let body = body
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let start = worker * blockSize
-                let end = min(count, start + blockSize)
-                if start < end { body(start..<end, worker) }
-            }
+        // The pool returns only when every block has finished, so `body` never outlives this call.
+        SpinPool.shared.run(iterations: workers) { worker in
+            let start = worker * blockSize
+            let end = min(count, start + blockSize)
+            if start < end { body(start..<end, worker) }
         }
     }
 
@@ -39,9 +35,6 @@ public enum Parallel {
             for i in 0..<count { body(i) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let body = body
-            DispatchQueue.concurrentPerform(iterations: count) { body($0) }
-        }
+        SpinPool.shared.run(iterations: count, body)
     }
 }
