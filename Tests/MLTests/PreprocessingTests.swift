@@ -17,6 +17,13 @@ struct PreprocessingTests {
         #expect((0..<4).map { m[$0, 2] } == [1, 0, 0, 0])                 // missing sets no indicator
     }
 
+    @Test func linearModelsImputeAMissingCategoryWithTheMostFrequentLevel() throws {
+        let p = Preprocessor.fit(table, target: .linear)
+        #expect(p.inputs[1].transform == .oneHot(levels: ["pro", "basic"], imputed: "pro"))
+        let m = try p.transform(table)
+        #expect(m[3, 1] == 1 && m[3, 2] == 0)                            // row 3's plan is missing → "pro"
+    }
+
     @Test func linearModelsGetMedianImputedStandardisedNumbers() throws {
         let p = Preprocessor.fit(table, target: .linear)
         // Median of 1, 3, 5 is 3; after imputation [1, 3, 3, 5]: mean 3, std √2.

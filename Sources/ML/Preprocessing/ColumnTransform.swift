@@ -5,8 +5,9 @@ public enum ColumnTransform: Sendable, Equatable, Codable {
     case passthrough
     /// Missing replaced by the training median, then `(x − mean) / std` (linear models).
     case standardize(median: Float, mean: Float, std: Float)
-    /// One 0/1 feature per level; missing and unseen levels set none of them.
-    case oneHot(levels: [String])
+    /// One 0/1 feature per level. Unseen levels set none; missing values set the indicator of
+    /// `imputed` (the most frequent training level, for linear models) or none (`nil`, trees).
+    case oneHot(levels: [String], imputed: String?)
     /// The level's index in `levels` (most frequent first) as a number; missing and unseen are missing.
     case ordinal(levels: [String])
     /// Free text as hashed TF-IDF over `idf.count` buckets (see ``HashedTFIDF``).
@@ -18,7 +19,7 @@ public enum ColumnTransform: Sendable, Equatable, Codable {
     public var width: Int {
         switch self {
         case .passthrough, .standardize, .ordinal: 1
-        case .oneHot(let levels): levels.count
+        case .oneHot(let levels, _): levels.count
         case .hashedTFIDF(let idf): idf.count
         case .dropped: 0
         }

@@ -33,7 +33,7 @@ public struct Preprocessor: Sendable, Equatable, Codable {
         inputs.flatMap { input -> [String] in
             switch input.transform {
             case .passthrough, .standardize, .ordinal: [input.name]
-            case .oneHot(let levels): levels.map { "\(input.name)=\($0)" }
+            case .oneHot(let levels, _): levels.map { "\(input.name)=\($0)" }
             case .hashedTFIDF(let idf): idf.indices.map { "\(input.name)#\($0)" }
             case .dropped: []
             }
@@ -54,12 +54,14 @@ public struct Preprocessor: Sendable, Equatable, Codable {
                 return InputColumn(name: name, kind: .numeric, transform: standardization(values))
             case .categorical(let codes, let levels):
                 let byFrequency = levelsByFrequency(codes: codes, levels: levels)
+                // Linear models impute a missing category with the most frequent one.
+                let imputed = target == .linear ? byFrequency.first : nil
                 if byFrequency.count <= options.maxOneHot {
-                    return InputColumn(name: name, kind: .categorical, transform: .oneHot(levels: byFrequency))
+                    return InputColumn(name: name, kind: .categorical, transform: .oneHot(levels: byFrequency, imputed: imputed))
                 }
                 return InputColumn(name: name, kind: .categorical,
                                    transform: target == .trees ? .ordinal(levels: byFrequency)
-                                                               : .oneHot(levels: Array(byFrequency.prefix(options.maxOneHot))))
+                                                               : .oneHot(levels: Array(byFrequency.prefix(options.maxOneHot)), imputed: imputed))
             case .text(let documents):
                 guard options.textBuckets > 0 else {
                     return InputColumn(name: name, kind: .text, transform: .dropped(reason: "text columns disabled (textBuckets = 0)"))
@@ -105,10 +107,11 @@ public struct Preprocessor: Sendable, Equatable, Codable {
                 for (r, x) in xs.enumerated() { values[r * width + offset] = x }
             case (.standardize(let median, let mean, let std), .numeric(let xs)):
                 for (r, x) in xs.enumerated() { values[r * width + offset] = ((x.isNaN ? median : x) - mean) / std }
-            case (.oneHot(let levels), .categorical(let codes, let tableLevels)):
+            case (.oneHot(let levels, let imputed), .categorical(let codes, let tableLevels)):
                 let position = Self.positions(of: levels, in: tableLevels)
-                for (r, code) in codes.enumerated() where code >= 0 {
-                    if let p = position[Int(code)] { values[r * width + offset + p] = 1 }
+                let missingPosition = imputed.flatMap { levels.firstIndex(of: $0) }
+                for (r, code) in codes.enumerated() {
+                    if let p = code >= 0 ? position[Int(code)] : missingPosition { values[r * width + offset + p] = 1 }
                 }
             case (.hashedTFIDF(let idf), .text(let documents)):
                 values.withUnsafeMutableBufferPointer { out in
