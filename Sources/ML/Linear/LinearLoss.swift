@@ -20,31 +20,27 @@ public struct LinearLoss: Sendable {
     public init(objective: Objective) { self.objective = objective }
 
     /// Logistic loss `log(1 + e^m) − y·m`, or `½(m − y)²`, summed over `rows`, with the gradient.
-    public func statistics(features: DenseMatrix, labels: [Float], rows: Range<Int>, parameters: [Double]) -> Statistics {
+    public func statistics(features: some LinearFeatures, labels: [Float], rows: Range<Int>, parameters: [Double]) -> Statistics {
         let columns = features.columns
         var gradient = [Double](repeating: 0, count: columns + 1)
         var loss = 0.0
         let bias = parameters[columns]
-        features.values.withUnsafeBufferPointer { x in
-            parameters.withUnsafeBufferPointer { w in
-                gradient.withUnsafeMutableBufferPointer { g in
-                    for row in rows {
-                        let base = row * columns
-                        var margin = bias
-                        for j in 0..<columns { margin += w[j] * Double(x[base + j]) }
-                        let y = Double(labels[row])
-                        let residual: Double
-                        if objective == .binaryLogistic {
-                            // log(1 + e^m) computed without overflow.
-                            loss += (margin > 0 ? margin + log1p(exp(-margin)) : log1p(exp(margin))) - y * margin
-                            residual = 1 / (1 + exp(-margin)) - y
-                        } else {
-                            residual = margin - y
-                            loss += 0.5 * residual * residual
-                        }
-                        for j in 0..<columns { g[j] += residual * Double(x[base + j]) }
-                        g[columns] += residual
+        parameters.withUnsafeBufferPointer { w in
+            gradient.withUnsafeMutableBufferPointer { g in
+                for row in rows {
+                    let margin = bias + features.dot(row: row, w)
+                    let y = Double(labels[row])
+                    let residual: Double
+                    if objective == .binaryLogistic {
+                        // log(1 + e^m) computed without overflow.
+                        loss += (margin > 0 ? margin + log1p(exp(-margin)) : log1p(exp(margin))) - y * margin
+                        residual = 1 / (1 + exp(-margin)) - y
+                    } else {
+                        residual = margin - y
+                        loss += 0.5 * residual * residual
                     }
+                    features.addScaled(row: row, residual, into: g)
+                    g[columns] += residual
                 }
             }
         }
@@ -52,7 +48,7 @@ public struct LinearLoss: Sendable {
     }
 
     /// The statistics of all rows, computed per block in parallel and added in block order.
-    public func statistics(features: DenseMatrix, labels: [Float], parameters: [Double], threads: Int) -> Statistics {
+    public func statistics(features: some LinearFeatures, labels: [Float], parameters: [Double], threads: Int) -> Statistics {
         let blocks = max(1, min(threads, features.rows / 4096))
         let size = (features.rows + blocks - 1) / blocks
         var partial = [Statistics?](repeating: nil, count: blocks)

@@ -26,10 +26,25 @@ public struct LinearModel: Sendable, Equatable, Codable {
         return margins
     }
 
+    public func predictMargins(_ matrix: SparseMatrix) -> [Double] {
+        precondition(matrix.columns == weights.count, "model expects \(weights.count) features, matrix has \(matrix.columns)")
+        return (0..<matrix.rows).map { row in
+            var sum = bias
+            for k in matrix.rowStarts[row]..<matrix.rowStarts[row + 1] { sum += weights[Int(matrix.indices[k])] * Double(matrix.values[k]) }
+            return sum
+        }
+    }
+
     /// Probabilities for logistic regression, values for ridge regression.
     public func predict(_ matrix: DenseMatrix) -> [Float] {
-        predictMargins(matrix).map { margin in
-            objective == .binaryLogistic ? Float(1 / (1 + exp(-margin))) : Float(margin)
-        }
+        predictMargins(matrix).map(output)
+    }
+
+    public func predict(_ matrix: SparseMatrix) -> [Float] {
+        predictMargins(matrix).map(output)
+    }
+
+    private func output(_ margin: Double) -> Float {
+        objective == .binaryLogistic ? Float(1 / (1 + exp(-margin))) : Float(margin)
     }
 }

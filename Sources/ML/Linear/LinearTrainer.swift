@@ -39,12 +39,13 @@ public struct LinearTrainer: Sendable {
         self.parameters = parameters
     }
 
-    public func train(_ features: DenseMatrix, labels: [Float]) throws(ParameterError) -> Result {
+    /// Trains on dense or sparse (CSR) features.
+    public func train(_ features: some LinearFeatures, labels: [Float]) throws(ParameterError) -> Result {
         guard features.rows > 0 else { throw .invalid("data", "the training set has no rows") }
         guard labels.count == features.rows else { throw .invalid("label", "\(labels.count) labels for \(features.rows) rows") }
         try parameters.objective.validate(labels: labels)
-        if let row = features.values.firstIndex(where: \.isNaN) {
-            throw .invalid("data", "linear models need complete rows; row \(row / features.columns) has a missing value (impute first)")
+        if let row = features.firstRowWithMissingValue {
+            throw .invalid("data", "linear models need complete rows; row \(row) has a missing value (impute first)")
         }
         let loss = LinearLoss(objective: parameters.objective)
         let threads = Parallel.resolve(threads: parameters.threads)

@@ -97,10 +97,9 @@ public struct TrainyardModel: Sendable, Equatable, Codable {
 
     /// Predictions for a raw table: probabilities (`rows × classes` for multiclass) or values.
     public func predict(_ table: Table, threads: Int = 0) throws(PreprocessingError) -> [Float] {
-        let features = try preprocessor.transform(table)
         switch estimator {
-        case .gbdt(let model): return model.predict(features, threads: threads)
-        case .linear(let model): return model.predict(features)
+        case .gbdt(let model): return model.predict(try preprocessor.transform(table), threads: threads)
+        case .linear(let model): return model.predict(try preprocessor.transformSparse(table))
         }
     }
 }

@@ -39,17 +39,18 @@ public enum TrainingPipeline {
 
         let preprocessor = Preprocessor.fit(trainTable, target: request.kind == .gbdt ? .trees : .linear,
                                             options: request.preprocessing)
-        let x = try preprocessor.transform(trainTable)
-        let validX = try validTable.map { try preprocessor.transform($0) }
-        let validation = zip2(validX, validLabels)
-
         var history: [TrainingProgress] = []
         let estimator: TrainyardModel.Estimator
         var parameters: [String: String]
         var bestRound: Int?
         var importance: [String: Double]?
+        // Predictions on the training and validation rows, for the final metrics.
+        let trainPredictions: [Float]
+        var validPredictions: [Float]?
         switch request.kind {
         case .gbdt:
+            let x = try preprocessor.transform(trainTable)
+            let validation = zip2(try validTable.map { try preprocessor.transform($0) }, validLabels)
             var p = request.gbdt
             p.objective = objective
             let result = try GBDTTrainer(parameters: p).train(x, labels: trainLabels, validation: validation, progress: progress)
@@ -59,32 +60,32 @@ public enum TrainingPipeline {
             parameters = describe(p)
             let names = preprocessor.featureNames
             importance = Dictionary(uniqueKeysWithValues: result.model.featureImportance().map { (names[$0.key], $0.value.gain) })
+            trainPredictions = result.model.predict(x, threads: p.threads)
+            validPredictions = validation.map { result.model.predict($0.features, threads: p.threads) }
         case .linear:
+            // Linear models work on sparse rows: text and wide one-hot columns cost only their non-zeros.
+            let x = try preprocessor.transformSparse(trainTable)
             var p = request.linear
             p.objective = objective
             let result = try LinearTrainer(parameters: p).train(x, labels: trainLabels)
             estimator = .linear(result.model)
             parameters = ["objective": objective.name, "lambda": "\(p.lambda)", "iterations": "\(result.iterations)",
                           "converged": "\(result.converged)"]
+            trainPredictions = result.model.predict(x)
+            validPredictions = try validTable.map { result.model.predict(try preprocessor.transformSparse($0)) }
         }
         parameters["model"] = request.kind.rawValue
 
-        func predictions(_ matrix: DenseMatrix) -> [Float] {
-            switch estimator {
-            case .gbdt(let model): model.predict(matrix, threads: request.gbdt.threads)
-            case .linear(let model): model.predict(matrix)
-            }
-        }
         var metrics: [String: Double] = [:]
-        for (name, value) in Metrics.all(for: objective, labels: trainLabels, predictions: predictions(x)) { metrics["train.\(name)"] = value }
-        if let validation {
-            for (name, value) in Metrics.all(for: objective, labels: validation.labels, predictions: predictions(validation.features)) {
+        for (name, value) in Metrics.all(for: objective, labels: trainLabels, predictions: trainPredictions) { metrics["train.\(name)"] = value }
+        if let validPredictions, let validLabels {
+            for (name, value) in Metrics.all(for: objective, labels: validLabels, predictions: validPredictions) {
                 metrics["valid.\(name)"] = value
             }
         }
         let record = TrainyardModel.TrainingRecord(
             createdAt: ISO8601DateFormatter().string(from: Date()), software: request.software, parameters: parameters,
-            metrics: metrics, trainRows: x.rows, validationRows: validation?.features.rows ?? 0,
+            metrics: metrics, trainRows: trainTable.rows, validationRows: validTable?.rows ?? 0,
             datasetSHA256: request.datasetSHA256, bestRound: bestRound, featureImportance: importance)
         let model = TrainyardModel(label: labelEncoding, preprocessor: preprocessor, estimator: estimator, training: record)
         return Outcome(model: model, history: history, metrics: metrics)

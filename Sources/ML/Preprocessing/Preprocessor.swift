@@ -133,6 +133,58 @@ public struct Preprocessor: Sendable, Equatable, Codable {
         return DenseMatrix(rows: table.rows, columns: width, values: values)
     }
 
+    /// The same features as ``transform(_:)`` in sparse form: only non-zero entries are
+    /// stored, so hashed TF-IDF and wide one-hot encodings stay small. Used by linear models.
+    public func transformSparse(_ table: Table) throws(PreprocessingError) -> SparseMatrix {
+        var rowStarts = [0], indices: [Int32] = [], values: [Float] = []
+        var offsets: [Int] = []
+        var offset = 0
+        for input in inputs {
+            offsets.append(offset)
+            offset += input.transform.width
+        }
+        var columns: [(input: InputColumn, column: Column, offset: Int, positions: [Int?], missing: Int?)] = []
+        for (input, start) in zip(inputs, offsets) where input.transform.width > 0 {
+            guard let column = table[input.name] else { throw .missingColumn(input.name) }
+            var positions: [Int?] = []
+            var missing: Int?
+            switch (input.transform, column) {
+            case (.passthrough, .numeric), (.standardize, .numeric), (.hashedTFIDF, .text): break
+            case (.oneHot(let levels, let imputed), .categorical(_, let tableLevels)):
+                positions = Self.positions(of: levels, in: tableLevels)
+                missing = imputed.flatMap { levels.firstIndex(of: $0) }
+            case (.ordinal(let levels), .categorical(_, let tableLevels)):
+                positions = Self.positions(of: levels, in: tableLevels)
+            default:
+                throw .wrongKind(input.name, expected: input.kind, found: column.kind)
+            }
+            columns.append((input, column, start, positions, missing))
+        }
+        var scratch: [Float] = []
+        for r in 0..<table.rows {
+            for entry in columns {
+                func add(_ index: Int, _ value: Float) {
+                    if value != 0 { indices.append(Int32(entry.offset + index)); values.append(value) }
+                }
+                switch (entry.input.transform, entry.column) {
+                case (.passthrough, .numeric(let xs)): add(0, xs[r])
+                case (.standardize(let median, let mean, let std), .numeric(let xs)): add(0, ((xs[r].isNaN ? median : xs[r]) - mean) / std)
+                case (.oneHot, .categorical(let codes, _)):
+                    if let p = codes[r] >= 0 ? entry.positions[Int(codes[r])] : entry.missing { add(p, 1) }
+                case (.ordinal, .categorical(let codes, _)):
+                    add(0, codes[r] >= 0 ? entry.positions[Int(codes[r])].map(Float.init) ?? .nan : .nan)
+                case (.hashedTFIDF(let idf), .text(let documents)):
+                    if scratch.count != idf.count { scratch = [Float](repeating: 0, count: idf.count) }
+                    scratch.withUnsafeMutableBufferPointer { HashedTFIDF.transform(documents[r], idf: idf, into: $0) }
+                    for (bucket, value) in scratch.enumerated() where value != 0 { add(bucket, value) }
+                default: break
+                }
+            }
+            rowStarts.append(values.count)
+        }
+        return SparseMatrix(rows: table.rows, columns: featureNames.count, rowStarts: rowStarts, indices: indices, values: values)
+    }
+
     /// For each of the table's level codes, the index of that level in `levels` (or nil if unseen).
     static func positions(of levels: [String], in tableLevels: [String]) -> [Int?] {
         let index = Dictionary(uniqueKeysWithValues: levels.enumerated().map { ($1, $0) })

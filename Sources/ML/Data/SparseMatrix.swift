@@ -1,0 +1,43 @@
+/// A compressed sparse row (CSR) matrix: for row `r`, the non-zero entries are
+/// `indices[rowStarts[r]..<rowStarts[r + 1]]` (column indices, ascending) with `values` alongside.
+///
+/// Linear models train and predict on it directly, so hashed TF-IDF text and wide one-hot
+/// encodings cost memory per non-zero, not per column.
+public struct SparseMatrix: Sendable, Equatable {
+    public let rows: Int
+    public let columns: Int
+    public var rowStarts: [Int]
+    public var indices: [Int32]
+    public var values: [Float]
+
+    public init(rows: Int, columns: Int, rowStarts: [Int], indices: [Int32], values: [Float]) {
+        precondition(rowStarts.count == rows + 1 && indices.count == values.count && rowStarts.last == values.count)
+        self.rows = rows
+        self.columns = columns
+        self.rowStarts = rowStarts
+        self.indices = indices
+        self.values = values
+    }
+
+    /// The non-zero entries of a dense matrix (`NaN`s are kept: they are not zero).
+    public init(_ dense: DenseMatrix) {
+        var rowStarts = [0], indices: [Int32] = [], values: [Float] = []
+        for r in 0..<dense.rows {
+            for c in 0..<dense.columns where dense[r, c] != 0 {
+                indices.append(Int32(c))
+                values.append(dense[r, c])
+            }
+            rowStarts.append(values.count)
+        }
+        self.init(rows: dense.rows, columns: dense.columns, rowStarts: rowStarts, indices: indices, values: values)
+    }
+
+    /// The same matrix with every entry stored.
+    public var dense: DenseMatrix {
+        var values = [Float](repeating: 0, count: rows * columns)
+        for r in 0..<rows {
+            for k in rowStarts[r]..<rowStarts[r + 1] { values[r * columns + Int(indices[k])] = self.values[k] }
+        }
+        return DenseMatrix(rows: rows, columns: columns, values: values)
+    }
+}
