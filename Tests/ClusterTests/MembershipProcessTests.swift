@@ -23,8 +23,11 @@ struct MembershipProcessTests {
         #expect(dead != nil, "w2 never declared dead:\n\(cluster.logs)")
         // Declared dead only once silent for longer than interval × liveness...
         #expect((dead?.value.lastSeenSecondsAgo ?? 0) >= Cluster.deadAfter.seconds)
-        // ...and promptly after: timeout + one tick + the status probe's own latency.
-        #expect(noticed < Cluster.deadAfter + .seconds(2), "took \(noticed)")
+        // ...and not much later. The exact rule (dead on the first tick after interval ×
+        // liveness of silence) is proven with a hand-moved clock in MembershipTests; here the
+        // wall-clock bound also covers the status probe (a process per probe), which takes
+        // seconds when the machine is oversubscribed, so it only guards against "late or never".
+        #expect(noticed < Cluster.deadAfter + .seconds(8), "took \(noticed)")
         #expect(Set(await cluster.probe.workers(in: .alive)?.keys ?? [:].keys) == ["w1", "w3"])
     }
 

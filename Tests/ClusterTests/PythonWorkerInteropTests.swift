@@ -14,7 +14,7 @@ struct PythonWorkerInteropTests {
         try cluster.startCoordinator()
         #expect(await eventually(timeout: .seconds(10)) { await cluster.probe.status() } != nil)
 
-        let worker = try PythonWorker.start(["--connect", "tcp://127.0.0.1:56106", "--id", "py-1", "--seconds", "1.5"])
+        let worker = try PythonWorker.start(["--connect", "tcp://127.0.0.1:56106", "--id", "py-1", "--seconds", "5"])
         let alive = await eventually(timeout: .seconds(10)) { await cluster.probe.workers(in: .alive)?["py-1"] }
         #expect(alive?.value.host == ProcessInfo.processInfo.hostName, "\(cluster.logs)")
         worker.waitUntilExit()
