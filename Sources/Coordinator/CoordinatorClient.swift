@@ -31,6 +31,7 @@ public struct CoordinatorClient: Sendable {
     public let endpoint: String
     private let context: ZMQContext
 
+    /// A client for the coordinator at `endpoint`. Each request opens and closes its own socket.
     public init(endpoint: String, context: ZMQContext) {
         self.endpoint = endpoint
         self.context = context

@@ -22,6 +22,7 @@ public final class CoordinatorService: Service {
     private let context: ZMQContext
     private let logger: Logger
 
+    /// A coordinator that will bind `settings.bind` when run; nothing is opened before ``run()``.
     public init(settings: CoordinatorSettings, context: ZMQContext, logger: Logger) {
         self.settings = settings
         self.context = context
@@ -29,6 +30,8 @@ public final class CoordinatorService: Service {
         self.coordinatorID = String(UUID().uuidString.prefix(8)).lowercased()
     }
 
+    /// Binds the ROUTER socket and serves until graceful shutdown; throws if the bind fails
+    /// (e.g. the address is in use), after closing the socket.
     public func run() async throws {
         let logger = self.logger
         let settings = self.settings

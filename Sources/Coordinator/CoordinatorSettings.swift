@@ -10,5 +10,6 @@ public struct CoordinatorSettings: Sendable {
     /// Messages larger than this are refused by libzmq before they are read (default 1 GiB).
     public var maxMessageBytes: Int64 = 1 << 30
 
+    /// Settings with the documented defaults and the given bind endpoint.
     public init(bind: String) { self.bind = bind }
 }

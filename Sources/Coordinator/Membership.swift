@@ -46,6 +46,7 @@ public struct Membership: Sendable {
     private(set) var workers: [String: Record] = [:]
     private var workerByPeer: [PeerID: String] = [:]
 
+    /// An empty table; `now` starts the uptime clock.
     public init(settings: MembershipSettings, coordinatorID: String, now: ContinuousClock.Instant) {
         self.settings = settings
         self.coordinatorID = coordinatorID

@@ -8,6 +8,7 @@ public struct MembershipSettings: Sendable, Equatable {
     /// How long dead or departed workers stay listed in the status before being forgotten. Default 5 min.
     public var retention: Duration = .seconds(300)
 
+    /// The documented defaults: 1 s interval, liveness 3, retention 5 min.
     public init() {}
 
     /// The silence after which a worker is declared dead: interval × liveness.

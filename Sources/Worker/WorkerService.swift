@@ -22,6 +22,7 @@ public final class WorkerService: Service {
     private let context: ZMQContext
     private let logger: Logger
 
+    /// A worker that will connect to `settings.connect` when run.
     public init(settings: WorkerSettings, context: ZMQContext, logger: Logger) {
         self.settings = settings
         self.context = context
@@ -30,6 +31,8 @@ public final class WorkerService: Service {
         self.logger = logger
     }
 
+    /// Registers and heartbeats until graceful shutdown (then deregisters); throws
+    /// ``WorkerError/refused(_:)`` if the coordinator refuses this worker.
     public func run() async throws {
         let (inputs, feed) = AsyncStream<Input>.makeStream()
         let tickInterval = settings.tickInterval

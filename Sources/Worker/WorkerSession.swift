@@ -53,6 +53,7 @@ public struct WorkerSession: Sendable {
     private var lastHeartbeatSent: ContinuousClock.Instant
     private var lastCoordinatorID: String?
 
+    /// An idle session with the settings' heartbeat and back-off rules; ``start(now:)`` begins it.
     public init(settings: WorkerSettings, now: ContinuousClock.Instant) {
         interval = settings.heartbeatInterval
         liveness = settings.heartbeatLiveness

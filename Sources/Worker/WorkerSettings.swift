@@ -23,6 +23,7 @@ public struct WorkerSettings: Sendable {
     /// an incompatible peer.
     public var protocolVersion: UInt16 = ProtocolVersion.current
 
+    /// Settings with the documented defaults.
     public init(connect: String, identity: Register) {
         self.connect = connect
         self.identity = identity

@@ -10,6 +10,7 @@ public struct ZMQError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What was being attempted, e.g. `"bind tcp://0.0.0.0:5555"`.
     public let operation: String
 
+    /// An error with an explicit number (e.g. a POSIX `errno`) for `operation`.
     public init(code: Int32, operation: String) {
         self.code = code
         self.operation = operation

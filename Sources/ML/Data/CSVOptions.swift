@@ -14,5 +14,6 @@ public struct CSVOptions: Sendable {
     /// Threads for parsing; 0 uses every core.
     public var threads = 0
 
+    /// Comma-separated, types inferred, failing on the first bad row.
     public init() {}
 }

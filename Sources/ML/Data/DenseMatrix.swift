@@ -7,6 +7,7 @@ public struct DenseMatrix: Sendable, Equatable {
     /// `rows × columns` values, row after row.
     public var values: [Float]
 
+    /// Wraps row-major `values`; traps if their count is not `rows × columns`.
     public init(rows: Int, columns: Int, values: [Float]) {
         precondition(values.count == rows * columns, "\(values.count) values do not fill \(rows) × \(columns)")
         self.rows = rows

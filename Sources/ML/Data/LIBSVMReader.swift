@@ -17,6 +17,7 @@ public enum LIBSVMReader {
                         minimumFeatures: minimumFeatures)
     }
 
+    /// Parses LIBSVM text already in memory; `name` is used in error messages.
     public static func read(text: String, name: String, skipBadRows: Bool = false, minimumFeatures: Int = 0) throws(DatasetError) -> Table {
         var labels: [Float] = []
         var entries: [[(Int, Float)]] = []

@@ -10,6 +10,7 @@ public struct SparseMatrix: Sendable, Equatable {
     public var indices: [Int32]
     public var values: [Float]
 
+    /// Wraps CSR arrays; traps unless `rowStarts` has `rows + 1` entries ending at `values.count`.
     public init(rows: Int, columns: Int, rowStarts: [Int], indices: [Int32], values: [Float]) {
         precondition(rowStarts.count == rows + 1 && indices.count == values.count && rowStarts.last == values.count)
         self.rows = rows

@@ -6,6 +6,7 @@ public struct Table: Sendable, Equatable {
     /// Rows skipped as malformed while reading (with `skipBadRows`), with their line numbers.
     public var skippedLines: [Int] = []
 
+    /// A table of equally long, named columns; traps if the lengths differ.
     public init(names: [String], columns: [Column]) {
         precondition(names.count == columns.count)
         precondition(Set(columns.map(\.count)).count <= 1, "columns have different lengths")
@@ -14,6 +15,7 @@ public struct Table: Sendable, Equatable {
         rows = columns.first?.count ?? 0
     }
 
+    /// The position of the column called `name`.
     public func index(of name: String) -> Int? { names.firstIndex(of: name) }
 
     public subscript(name: String) -> Column? {

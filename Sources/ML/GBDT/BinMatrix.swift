@@ -16,6 +16,7 @@ public struct BinMatrix: Sendable {
     /// Histogram slots in all: Σ (binCounts[f] + 1).
     public let totalSlots: Int
 
+    /// Quantises `matrix` with `cuts`, row blocks on `threads` threads; also builds the column-major copy.
     public init(_ matrix: DenseMatrix, cuts: QuantileCuts, threads: Int) {
         rows = matrix.rows
         features = matrix.columns

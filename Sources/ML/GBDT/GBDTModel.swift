@@ -11,6 +11,7 @@ public struct GBDTModel: Sendable, Equatable, Codable {
     /// models carry one intercept per class). `nil` for models trained here.
     public var groupBaseMargins: [Float]?
 
+    /// A model from its parts; `treeGroups[i]` is the output group tree `i` adds to.
     public init(objective: Objective, baseScore: Double, featureCount: Int, trees: [RegressionTree], treeGroups: [Int]) {
         precondition(trees.count == treeGroups.count)
         self.objective = objective

@@ -32,6 +32,7 @@ public struct GBDTParameters: Sendable, Equatable, Codable {
     /// Stop when the validation metric has not improved for this many rounds; `nil` never stops early.
     public var earlyStoppingRounds: Int?
 
+    /// XGBoost's defaults (see each property).
     public init() {}
 
     /// Rejects values outside their documented ranges, naming the parameter.

@@ -17,6 +17,7 @@ public struct GBDTTrainer: Sendable {
         public var bestRound: Int?
     }
 
+    /// A trainer for `parameters`; throws ``ParameterError`` naming the first invalid one.
     public init(parameters: GBDTParameters) throws(ParameterError) {
         try parameters.validate()
         self.parameters = parameters

@@ -11,8 +11,10 @@ public struct HistogramBuilder: Sendable {
     /// Rows per thread below which a node is built on one thread.
     public var minimumRowsPerThread = 8192
 
+    /// A builder that uses up to `threads` threads per call.
     public init(threads: Int) { self.threads = threads }
 
+    /// The histogram of one node's `rows`, split into row blocks over the threads and added.
     public func build(rows: UnsafeBufferPointer<UInt32>, bins: BinMatrix, gradients: UnsafeBufferPointer<Int32>) -> [Int64] {
         let slots = 2 * bins.totalSlots
         let workers = max(1, min(threads, rows.count / minimumRowsPerThread))

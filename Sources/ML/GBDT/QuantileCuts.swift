@@ -7,6 +7,7 @@
 public struct QuantileCuts: Sendable, Equatable, Codable {
     public var cuts: [[Float]]
 
+    /// Cuts given directly (e.g. agreed by a coordinator); each feature's bounds must be sorted.
     public init(cuts: [[Float]]) { self.cuts = cuts }
 
     /// Number of value bins of each feature (the missing slot is extra).

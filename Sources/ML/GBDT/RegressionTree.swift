@@ -20,6 +20,7 @@ public struct RegressionTree: Sendable, Equatable, Codable {
     public var lossChange: [Float] = []
     public var sumHessian: [Float] = []
 
+    /// An empty tree; the grower appends nodes.
     public init() {}
 
     public var nodeCount: Int { left.count }

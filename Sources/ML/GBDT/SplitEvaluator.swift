@@ -26,6 +26,7 @@ public struct SplitEvaluator: Sendable {
     /// XGBoost's `kRtEps`: loss changes at or below this are no split.
     public static let minimumLossChange = 1e-6
 
+    /// An evaluator with the parameters' λ, α and `min_child_weight`.
     public init(parameters: GBDTParameters) {
         lambda = parameters.lambda
         alpha = parameters.alpha

@@ -9,6 +9,7 @@ public struct LBFGS: Sendable {
     /// Correction pairs kept.
     public var memory = 10
 
+    /// The documented defaults.
     public init() {}
 
     public struct Result: Sendable {
@@ -18,6 +19,8 @@ public struct LBFGS: Sendable {
         public var converged: Bool
     }
 
+    /// Minimises `f` (value and gradient) from `start`; `converged` is false when the
+    /// iteration limit was reached or no step decreased `f`.
     public func minimize(start: [Double], _ f: ([Double]) -> (value: Double, gradient: [Double])) -> Result {
         var x = start
         var (value, gradient) = f(x)

@@ -17,6 +17,7 @@ public struct LinearLoss: Sendable {
 
     public let objective: Objective
 
+    /// The loss of `objective` (`binary:logistic` or `reg:squarederror`).
     public init(objective: Objective) { self.objective = objective }
 
     /// Logistic loss `log(1 + e^m) − y·m`, or `½(m − y)²`, summed over `rows`, with the gradient.

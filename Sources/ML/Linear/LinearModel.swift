@@ -7,12 +7,14 @@ public struct LinearModel: Sendable, Equatable, Codable {
     public var weights: [Double]
     public var bias: Double
 
+    /// A model from its parts; `weights` has one entry per feature.
     public init(objective: Objective, weights: [Double], bias: Double) {
         self.objective = objective
         self.weights = weights
         self.bias = bias
     }
 
+    /// `w·x + b` for every row.
     public func predictMargins(_ matrix: DenseMatrix) -> [Double] {
         precondition(matrix.columns == weights.count, "model expects \(weights.count) features, matrix has \(matrix.columns)")
         var margins = [Double](repeating: bias, count: matrix.rows)
@@ -26,6 +28,7 @@ public struct LinearModel: Sendable, Equatable, Codable {
         return margins
     }
 
+    /// `w·x + b` for every row of a CSR matrix.
     public func predictMargins(_ matrix: SparseMatrix) -> [Double] {
         precondition(matrix.columns == weights.count, "model expects \(weights.count) features, matrix has \(matrix.columns)")
         return (0..<matrix.rows).map { row in
@@ -40,6 +43,7 @@ public struct LinearModel: Sendable, Equatable, Codable {
         predictMargins(matrix).map(output)
     }
 
+    /// Probabilities or values for the rows of a CSR matrix.
     public func predict(_ matrix: SparseMatrix) -> [Float] {
         predictMargins(matrix).map(output)
     }

@@ -10,6 +10,7 @@ public struct LinearParameters: Sendable, Equatable, Codable {
     public var tolerance = 1e-8
     public var threads = 0
 
+    /// λ = 1, at most 500 iterations, gradient tolerance 1e-8, all cores.
     public init() {}
 
     public func validate() throws(ParameterError) {
@@ -34,6 +35,7 @@ public struct LinearTrainer: Sendable {
         public var converged: Bool
     }
 
+    /// A trainer for `parameters`; throws ``ParameterError`` naming the first invalid one.
     public init(parameters: LinearParameters) throws(ParameterError) {
         try parameters.validate()
         self.parameters = parameters

@@ -5,6 +5,7 @@ public struct LabelEncoding: Sendable, Equatable, Codable {
     /// is the positive class of a binary model. `nil` for numeric labels.
     public var classes: [String]?
 
+    /// The label `name`, categorical with `classes` (in class-index order) or numeric (`nil`).
     public init(name: String, classes: [String]?) {
         self.name = name
         self.classes = classes

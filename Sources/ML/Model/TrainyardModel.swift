@@ -86,6 +86,7 @@ public struct TrainyardModel: Sendable, Equatable, Codable {
     public var estimator: Estimator
     public var training: TrainingRecord
 
+    /// A model from its parts, in the current format version.
     public init(label: LabelEncoding, preprocessor: Preprocessor, estimator: Estimator, training: TrainingRecord) {
         self.label = label
         self.preprocessor = preprocessor

@@ -21,6 +21,7 @@ public struct DataProfile: Sendable, Codable, Equatable {
     public var labelBalance: [String: Int]?
     public var skippedLines: [Int]
 
+    /// The report for `table`; `labelBalance` only when `label` names a column with at most 20 values.
     public static func profile(_ table: Table, label: String? = nil) -> DataProfile {
         let columns = zip(table.names, table.columns).map { name, column -> ColumnProfile in
             switch column {

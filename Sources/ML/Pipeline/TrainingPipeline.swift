@@ -10,6 +10,8 @@ public enum TrainingPipeline {
         public var metrics: [String: Double]
     }
 
+    /// Trains as `request` says; throws ``DatasetError``, ``LabelError``, ``ParameterError`` or
+    /// ``PreprocessingError`` naming the problem. `progress` is called after every boosting round.
     public static func run(train: Table, validation: Table? = nil, request: TrainingRequest,
                            progress: ((TrainingProgress) -> Void)? = nil) throws -> Outcome {
         guard let (features, labelColumn) = train.removing(request.label) else {

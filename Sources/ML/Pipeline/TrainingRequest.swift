@@ -20,5 +20,6 @@ public struct TrainingRequest: Sendable {
     public var datasetSHA256: String?
     public var software = "trainyard"
 
+    /// Gradient-boosted trees on `label` with default parameters and no validation.
     public init(label: String) { self.label = label }
 }

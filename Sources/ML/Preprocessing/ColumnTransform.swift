@@ -32,6 +32,7 @@ public struct InputColumn: Sendable, Equatable, Codable {
     public var kind: ColumnKind
     public var transform: ColumnTransform
 
+    /// An input column and its transform.
     public init(name: String, kind: ColumnKind, transform: ColumnTransform) {
         self.name = name
         self.kind = kind

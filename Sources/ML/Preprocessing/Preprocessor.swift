@@ -23,6 +23,7 @@ public struct Preprocessor: Sendable, Equatable, Codable {
     public var target: Target
     public var inputs: [InputColumn]
 
+    /// Steps given directly (e.g. pass-through columns for an imported model).
     public init(target: Target, inputs: [InputColumn]) {
         self.target = target
         self.inputs = inputs
