@@ -19,23 +19,53 @@ public struct QuantileCuts: Sendable, Equatable, Codable {
 
     /// Places at most `min(maxBin, 255)` bins per feature at the quantiles of its non-missing values.
     public static func compute(_ matrix: DenseMatrix, maxBin: Int, threads: Int) -> QuantileCuts {
-        let binsPerFeature = min(maxBin, 255)
-        let stride = max(1, (matrix.rows + sampleLimit - 1) / sampleLimit)
-        var cuts = [[Float]](repeating: [], count: matrix.columns)
-        cuts.withUnsafeMutableBufferPointer { out in
+        let sample = Self.sample(matrix, firstRow: 0, totalRows: matrix.rows, threads: threads)
+        return fromSamples([sample], maxBin: maxBin, threads: threads)
+    }
+
+    /// The rows used to place the cuts: every `stride`-th row of the whole dataset, so that
+    /// a shard of it yields exactly its part of the sample.
+    public static func stride(totalRows: Int) -> Int {
+        max(1, (totalRows + sampleLimit - 1) / sampleLimit)
+    }
+
+    /// Per feature, the non-missing values of the sampled rows within this shard: the
+    /// shard holds global rows `firstRow..<firstRow + shard.rows` of a `totalRows`-row dataset.
+    /// The per-shard statistic of the cut computation.
+    public static func sample(_ shard: DenseMatrix, firstRow: Int, totalRows: Int, threads: Int) -> [[Float]] {
+        let stride = Self.stride(totalRows: totalRows)
+        // The first global row of the shard that is a multiple of the stride.
+        let first = (stride - firstRow % stride) % stride
+        var samples = [[Float]](repeating: [], count: shard.columns)
+        samples.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
-            matrix.values.withUnsafeBufferPointer { values in
-                Parallel.forEach(count: matrix.columns, threads: threads) { feature in
+            shard.values.withUnsafeBufferPointer { values in
+                Parallel.forEach(count: shard.columns, threads: threads) { feature in
                     var sample: [Float] = []
-                    sample.reserveCapacity(matrix.rows / stride + 1)
-                    var row = 0
-                    while row < matrix.rows {
-                        let v = values[row * matrix.columns + feature]
+                    sample.reserveCapacity(shard.rows / stride + 1)
+                    var row = first
+                    while row < shard.rows {
+                        let v = values[row * shard.columns + feature]
                         if !v.isNaN { sample.append(v) }
                         row += stride
                     }
-                    out[feature] = cutsForSorted(sample.sorted(), bins: binsPerFeature)
+                    out[feature] = sample
                 }
+            }
+        }
+        return samples
+    }
+
+    /// The merge and the decision: concatenates per-shard samples (in shard order; the order
+    /// does not change the result, the values are sorted) and places the cuts.
+    public static func fromSamples(_ shards: [[[Float]]], maxBin: Int, threads: Int) -> QuantileCuts {
+        let features = shards.first?.count ?? 0
+        let binsPerFeature = min(maxBin, 255)
+        var cuts = [[Float]](repeating: [], count: features)
+        cuts.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            Parallel.forEach(count: features, threads: threads) { feature in
+                out[feature] = cutsForSorted(shards.flatMap { $0[feature] }.sorted(), bins: binsPerFeature)
             }
         }
         return QuantileCuts(cuts: cuts)
