@@ -58,7 +58,7 @@ struct DataCommand: ParsableCommand {
         @Option(help: "Output CSV file.") var out: String
 
         func run() throws {
-            try ModelFile.writeAtomically(Array(SyntheticChurn.csv(rows: rows, seed: seed).utf8), to: out)
+            try AtomicFile.write(Array(SyntheticChurn.csv(rows: rows, seed: seed).utf8), to: out)
             print("wrote \(rows) rows to \(out) (label column: churned)")
         }
     }

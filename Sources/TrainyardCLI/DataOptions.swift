@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TrainyardML
 
 /// How to read a CSV file: type overrides and bad-row handling.
@@ -45,8 +46,6 @@ struct DataOptions: ParsableArguments {
         return table
     }
 }
-
-import Foundation
 
 /// Writes a line to standard error.
 func printError(_ line: String) {

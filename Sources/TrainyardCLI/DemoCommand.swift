@@ -76,7 +76,7 @@ struct DemoCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let dataPath = directory.appendingPathComponent("churn.csv").path
         let modelPath = directory.appendingPathComponent("churn.model").path
-        try ModelFile.writeAtomically(Array(SyntheticChurn.csv(rows: rows, seed: 42).utf8), to: dataPath)
+        try AtomicFile.write(Array(SyntheticChurn.csv(rows: rows, seed: 42).utf8), to: dataPath)
         say("== training a churn model on \(rows) generated customers (\(dataPath))")
         var request = TrainingRequest(label: "churned")
         request.gbdt.trees = 300

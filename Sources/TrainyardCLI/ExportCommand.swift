@@ -23,7 +23,7 @@ struct ExportCommand: ParsableCommand {
             throw CommandFailure("only gradient-boosted tree models can be exported as XGBoost JSON; \(model) is \(trained.estimator.kind)")
         }
         let names = trained.preprocessor.featureNames
-        try ModelFile.writeAtomically(Array(XGBoostJSON.export(gbdt, featureNames: names).utf8), to: out)
+        try AtomicFile.write(Array(XGBoostJSON.export(gbdt, featureNames: names).utf8), to: out)
         let encoded = trained.preprocessor.inputs.contains { if case .passthrough = $0.transform { false } else { true } }
         print("wrote \(out): \(gbdt.trees.count) trees over \(names.count) features")
         if encoded {

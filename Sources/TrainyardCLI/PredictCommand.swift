@@ -28,7 +28,7 @@ struct PredictCommand: ParsableCommand {
         if out == "-" {
             FileHandle.standardOutput.write(Data(text.utf8))
         } else {
-            try ModelFile.writeAtomically(Array(text.utf8), to: out)
+            try AtomicFile.write(Array(text.utf8), to: out)
             printError("wrote \(table.rows) predictions to \(out)")
         }
     }

@@ -24,10 +24,9 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var dataOptions: DataOptions
 
     func validate() throws {
-        guard let kind = TrainingRequest.ModelKind(rawValue: model) else {
+        guard TrainingRequest.ModelKind(rawValue: model) != nil else {
             throw ValidationError("--model must be gbdt or linear, got '\(model)'")
         }
-        _ = kind
         if valid != nil && validFraction != nil { throw ValidationError("use either --valid or --valid-fraction, not both") }
     }
 
@@ -53,7 +52,7 @@ struct TrainCommand: ParsableCommand {
         let showBar = !json && ProgressBar.isTerminal
         let outcome = try TrainingPipeline.run(train: train, validation: validation, request: request) { progress in
             if json { printJSON(["event": "round", "round": progress.round, "total": progress.totalRounds, "metric": progress.metric,
-                                 "train": progress.train as Any, "valid": progress.valid as Any, "elapsed_seconds": progress.elapsedSeconds]) }
+                                 "train": progress.train, "valid": progress.valid, "elapsed_seconds": progress.elapsedSeconds]) }
             else if showBar { bar.show(progress) }
         }
         if showBar && !outcome.history.isEmpty { bar.finish() }
@@ -62,7 +61,7 @@ struct TrainCommand: ParsableCommand {
         let record = outcome.model.training
         if json {
             printJSON(["event": "done", "model": out, "objective": outcome.model.objective.name, "train_rows": record.trainRows,
-                       "validation_rows": record.validationRows, "best_round": record.bestRound as Any, "metrics": outcome.metrics])
+                       "validation_rows": record.validationRows, "best_round": record.bestRound, "metrics": outcome.metrics])
         } else {
             print("trained \(model) (\(outcome.model.objective.name)) on \(record.trainRows) rows"
                   + (record.validationRows > 0 ? ", validated on \(record.validationRows)" : "")
@@ -74,9 +73,8 @@ struct TrainCommand: ParsableCommand {
 }
 
 /// Prints a JSON object on one line (keys sorted; `nil` values omitted).
-func printJSON(_ object: [String: Any]) {
-    let cleaned = object.filter { !($0.value is NSNull) && !(String(describing: $0.value) == "nil") }
-    if let data = try? JSONSerialization.data(withJSONObject: cleaned, options: [.sortedKeys]) {
+func printJSON(_ object: [String: Any?]) {
+    if let data = try? JSONSerialization.data(withJSONObject: object.compactMapValues { $0 }, options: [.sortedKeys]) {
         print(String(decoding: data, as: UTF8.self))
     }
 }

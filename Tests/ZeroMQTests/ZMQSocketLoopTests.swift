@@ -69,7 +69,7 @@ struct ZMQSocketLoopTests {
         client.close()
     }
 
-    @Test func setupErrorsAreThrownAndLeaveNoThreadBehind() throws {
+    @Test func setupErrorsAreThrownToTheCaller() throws {
         let context = try ZMQContext()
         #expect(throws: ZMQError.self) {
             _ = try ZMQSocketLoop(context: context, kind: .router, name: "bad") { socket in

@@ -1,8 +1,5 @@
 import Crypto
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Reads and writes ``TrainyardModel`` files.
 ///
@@ -51,39 +48,11 @@ public enum ModelFile {
 
     /// Writes atomically: temporary file, fsync, rename.
     public static func write(_ model: TrainyardModel, to path: String) throws(ModelFileError) {
-        try writeAtomically(encode(model), to: path)
-    }
-
-    /// Writes `bytes` to `path` through a temporary file and a rename.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(ModelFileError) {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)")
-        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else { throw .io(path, "cannot create \(temporary.path): \(String(cString: strerror(errno)))") }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                let reason = String(cString: strerror(errno))
-                close(fd)
-                unlink(temporary.path)
-                throw .io(path, "write failed: \(reason)")
-            }
-            written += n
-        }
-        guard fsync(fd) == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            unlink(temporary.path)
-            throw .io(path, "fsync failed: \(reason)")
-        }
-        close(fd)
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary.path)
-            throw .io(path, "rename failed: \(reason)")
+        let bytes = try encode(model)
+        do throws(AtomicFile.WriteError) {
+            try AtomicFile.write(bytes, to: path)
+        } catch {
+            throw .io(path, error.reason)
         }
     }
 }
