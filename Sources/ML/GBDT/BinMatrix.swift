@@ -69,4 +69,7 @@ public struct BinMatrix: Sendable {
         }
         self.columnBins = columnBins
     }
+
+    /// Where each feature's slots lie in a histogram of this matrix.
+    public var layout: HistogramLayout { HistogramLayout(binCounts: binCounts) }
 }

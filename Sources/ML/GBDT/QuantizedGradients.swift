@@ -64,6 +64,26 @@ public struct QuantizedGradients: Sendable {
         self.pairs = pairs
     }
 
+    /// The exponents, which is all that split finding needs to read the sums.
+    public var scale: GradientScale { GradientScale(gradientExponent: gradientExponent, hessianExponent: hessianExponent) }
+}
+
+/// The fixed-point exponents of one tree's gradients: a gradient is `value × 2^-gradientExponent`.
+public struct GradientScale: Sendable, Equatable, Codable {
+    public var gradientExponent: Int
+    public var hessianExponent: Int
+
+    public init(gradientExponent: Int, hessianExponent: Int) {
+        self.gradientExponent = gradientExponent
+        self.hessianExponent = hessianExponent
+    }
+
+    /// Exponents that fit the largest magnitudes `maxGradient` and `maxHessian`.
+    public init(maxGradient: Float, maxHessian: Float) {
+        self.init(gradientExponent: QuantizedGradients.exponent(maxAbs: maxGradient),
+                  hessianExponent: QuantizedGradients.exponent(maxAbs: maxHessian))
+    }
+
     /// Converts fixed-point sums back to real gradient and hessian sums.
     @inline(__always)
     public func real(_ g: Int64, _ h: Int64) -> (g: Double, h: Double) {

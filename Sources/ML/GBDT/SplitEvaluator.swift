@@ -54,8 +54,10 @@ public struct SplitEvaluator: Sendable {
     /// The best split over the features allowed by `featureMask`, or `nil` if no split
     /// reduces the loss by more than ``minimumLossChange`` with both children heavy enough.
     /// Ties keep the first candidate in (feature, bin, missing-right-first) order.
-    public func best(histogram: UnsafeBufferPointer<Int64>, total: (g: Int64, h: Int64), bins: BinMatrix,
-                     cuts: QuantileCuts, featureMask: [Bool], gradients: QuantizedGradients) -> SplitCandidate? {
+    public func best(histogram: UnsafeBufferPointer<Int64>, total: (g: Int64, h: Int64), layout: HistogramLayout,
+                     cuts: QuantileCuts, featureMask: [Bool], scale: GradientScale) -> SplitCandidate? {
+        let gradients = scale
+        let bins = layout
         let totalReal = gradients.real(total.g, total.h)
         let parentGain = gain(g: totalReal.g, h: totalReal.h)
         var best: SplitCandidate?
