@@ -19,35 +19,40 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Input format: csv or libsvm (default: libsvm for .libsvm/.svm/.txt files, else csv).")
     var format: String?
 
-    func csvOptions(extraKinds: [String: ColumnKind] = [:]) -> CSVOptions {
-        var options = CSVOptions()
-        options.skipBadRows = skipBadRows
-        options.kinds = extraKinds
-        for (list, kind) in [(numeric, ColumnKind.numeric), (categorical, .categorical), (text, .text)] {
-            for name in (list ?? "").split(separator: ",") { options.kinds[name.trimmingCharacters(in: .whitespaces)] = kind }
+    /// `path` with these reading options.
+    func source(_ path: String) -> DatasetSource {
+        var source = DatasetSource(path: path, format: format)
+        func names(_ list: String?) -> [String] {
+            (list ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         }
-        return options
+        source.categorical = names(categorical)
+        source.text = names(text)
+        source.numeric = names(numeric)
+        source.skipBadRows = skipBadRows
+        return source
     }
 
-    func read(_ path: String, extraKinds: [String: ColumnKind] = [:]) throws -> Table {
-        try Self.read(path, format: format, options: csvOptions(extraKinds: extraKinds))
-    }
-
-    /// Reads CSV or LIBSVM (by `format`, else by the file extension) and reports skipped rows.
-    static func read(_ path: String, format: String?, options: CSVOptions, features: Int = 0) throws -> Table {
-        let isLIBSVM = format.map { $0 == "libsvm" } ?? ["libsvm", "svm", "txt"].contains(URL(fileURLWithPath: path).pathExtension)
-        if let format, !["csv", "libsvm"].contains(format) { throw ValidationError("--format must be csv or libsvm, got '\(format)'") }
-        let table = isLIBSVM ? try LIBSVMReader.read(path: path, skipBadRows: options.skipBadRows, minimumFeatures: features)
-                             : try CSVReader.read(path: path, options: options)
-        if !table.skippedLines.isEmpty {
-            let shown = table.skippedLines.prefix(10).map(String.init).joined(separator: ", ")
-            printError("skipped \(table.skippedLines.count) malformed rows of \(path) (lines \(shown)\(table.skippedLines.count > 10 ? ", …" : ""))")
-        }
+    func read(_ path: String, extraKinds: [String: ColumnKind] = [:], features: Int = 0) throws -> Table {
+        let table = try source(path).read(extraKinds: extraKinds, minimumFeatures: features)
+        Self.reportSkipped(table, path: path)
         return table
+    }
+
+    /// Reads `path` with explicit CSV `options` (prediction and evaluation use the model's column kinds).
+    static func read(_ path: String, format: String?, options: CSVOptions, features: Int = 0) throws -> Table {
+        let table = try DatasetSource(path: path, format: format).read(options: options, minimumFeatures: features)
+        reportSkipped(table, path: path)
+        return table
+    }
+
+    /// Tells the user which malformed rows `--skip-bad-rows` skipped.
+    static func reportSkipped(_ table: Table, path: String) {
+        guard !table.skippedLines.isEmpty else { return }
+        let shown = table.skippedLines.prefix(10).map(String.init).joined(separator: ", ")
+        printError("skipped \(table.skippedLines.count) malformed rows of \(path) (lines \(shown)\(table.skippedLines.count > 10 ? ", …" : ""))")
     }
 }
 
-/// Writes a line to standard error.
 func printError(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }

@@ -21,9 +21,10 @@ public struct LBFGS: Sendable {
 
     /// Minimises `f` (value and gradient) from `start`; `converged` is false when the
     /// iteration limit was reached or no step decreased `f`.
-    public func minimize(start: [Double], _ f: ([Double]) -> (value: Double, gradient: [Double])) -> Result {
+    public func minimize<Failure: Error>(start: [Double],
+                                         _ f: ([Double]) throws(Failure) -> (value: Double, gradient: [Double])) throws(Failure) -> Result {
         var x = start
-        var (value, gradient) = f(x)
+        var (value, gradient) = try f(x)
         var s: [[Double]] = [], y: [[Double]] = [], rho: [Double] = []
         for iteration in 0..<maxIterations {
             if maxAbs(gradient) <= gradientTolerance * max(1, abs(value)) {
@@ -59,7 +60,7 @@ public struct LBFGS: Sendable {
             var accepted = false
             for _ in 0..<60 {
                 for j in x.indices { candidate[j] = x[j] + step * direction[j] }
-                next = f(candidate)
+                next = try f(candidate)
                 if next.value <= value + 1e-4 * step * slope { accepted = true; break }
                 step *= 0.5
             }

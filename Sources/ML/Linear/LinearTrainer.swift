@@ -51,13 +51,22 @@ public struct LinearTrainer: Sendable {
         }
         let loss = LinearLoss(objective: parameters.objective)
         let threads = Parallel.resolve(threads: parameters.threads)
+        return fit(columns: features.columns) { w in
+            loss.statistics(features: features, labels: labels, parameters: w, threads: threads)
+        }
+    }
+
+    /// L-BFGS on the data term's ``LinearLoss/Statistics`` from `statistics` — computed
+    /// here, or summed over workers' shards — plus the L2 penalty. Errors of `statistics`
+    /// (a lost worker) end the fit.
+    public func fit<Failure: Error>(columns: Int,
+                                    statistics: ([Double]) throws(Failure) -> LinearLoss.Statistics) throws(Failure) -> Result {
         let lambda = parameters.lambda
-        let columns = features.columns
         var optimizer = LBFGS()
         optimizer.maxIterations = parameters.maxIterations
         optimizer.gradientTolerance = parameters.tolerance
-        let result = optimizer.minimize(start: [Double](repeating: 0, count: columns + 1)) { w in
-            var stats = loss.statistics(features: features, labels: labels, parameters: w, threads: threads)
+        let result = try optimizer.minimize(start: [Double](repeating: 0, count: columns + 1)) { (w: [Double]) throws(Failure) in
+            var stats = try statistics(w)
             for j in 0..<columns {
                 stats.loss += 0.5 * lambda * w[j] * w[j]
                 stats.gradient[j] += lambda * w[j]

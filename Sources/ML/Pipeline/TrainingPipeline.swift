@@ -12,7 +12,10 @@ public enum TrainingPipeline {
 
     /// Trains as `request` says; throws ``DatasetError``, ``LabelError``, ``ParameterError`` or
     /// ``PreprocessingError`` naming the problem. `progress` is called after every boosting round.
+    /// `engine` trains the estimator on the preprocessed rows: in this process by default, or
+    /// on a cluster's workers.
     public static func run(train: Table, validation: Table? = nil, request: TrainingRequest,
+                           engine: any TrainingEngine = LocalEngine(),
                            progress: ((TrainingProgress) -> Void)? = nil) throws -> Outcome {
         guard let (features, labelColumn) = train.removing(request.label) else {
             throw DatasetError.unknownColumn(file: "training data", name: request.label, available: train.names)
@@ -55,7 +58,9 @@ public enum TrainingPipeline {
             let validation = zip2(try validTable.map { try preprocessor.transform($0) }, validLabels)
             var p = request.gbdt
             p.objective = objective
-            let result = try GBDTTrainer(parameters: p).train(x, labels: trainLabels, validation: validation, progress: progress)
+            let trainer = try GBDTTrainer(parameters: p)
+            try trainer.validate(features: x, labels: trainLabels, validation: validation)
+            let result = try engine.trainGBDT(trainer, features: x, labels: trainLabels, validation: validation, progress: progress)
             history = result.history
             bestRound = result.bestRound
             estimator = .gbdt(result.model)
@@ -69,7 +74,7 @@ public enum TrainingPipeline {
             let x = try preprocessor.transformSparse(trainTable)
             var p = request.linear
             p.objective = objective
-            let result = try LinearTrainer(parameters: p).train(x, labels: trainLabels)
+            let result = try engine.trainLinear(try LinearTrainer(parameters: p), features: x, labels: trainLabels)
             estimator = .linear(result.model)
             parameters = ["objective": objective.name, "lambda": "\(p.lambda)", "iterations": "\(result.iterations)",
                           "converged": "\(result.converged)"]

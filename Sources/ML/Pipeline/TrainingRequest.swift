@@ -1,6 +1,6 @@
 /// What to train: the label, the model family and its parameters, and the validation data.
 public struct TrainingRequest: Sendable {
-    public enum ModelKind: String, Sendable, CaseIterable {
+    public enum ModelKind: String, Sendable, CaseIterable, Codable {
         case gbdt, linear
     }
 

@@ -1,0 +1,26 @@
+/// Where a pipeline's estimator trains on the preprocessed rows: ``LocalEngine`` in this
+/// process, or a coordinator's engine over workers. Engines must give the local model.
+public protocol TrainingEngine {
+    /// Boosts trees; the data has been checked by ``GBDTTrainer/validate(features:labels:validation:)``.
+    func trainGBDT(_ trainer: GBDTTrainer, features: DenseMatrix, labels: [Float],
+                   validation: (features: DenseMatrix, labels: [Float])?,
+                   progress: ((TrainingProgress) -> Void)?) throws -> GBDTTrainer.Result
+
+    /// Fits a linear model on sparse rows.
+    func trainLinear(_ trainer: LinearTrainer, features: SparseMatrix, labels: [Float]) throws -> LinearTrainer.Result
+}
+
+/// Trains in this process, on all of its cores (or the parameters' thread count).
+public struct LocalEngine: TrainingEngine {
+    public init() {}
+
+    public func trainGBDT(_ trainer: GBDTTrainer, features: DenseMatrix, labels: [Float],
+                          validation: (features: DenseMatrix, labels: [Float])?,
+                          progress: ((TrainingProgress) -> Void)?) throws -> GBDTTrainer.Result {
+        try trainer.train(features, labels: labels, validation: validation, progress: progress)
+    }
+
+    public func trainLinear(_ trainer: LinearTrainer, features: SparseMatrix, labels: [Float]) throws -> LinearTrainer.Result {
+        try trainer.train(features, labels: labels)
+    }
+}

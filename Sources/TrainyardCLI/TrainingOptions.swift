@@ -1,0 +1,40 @@
+import ArgumentParser
+import TrainyardML
+
+/// The options shared by `trainyard train` and `trainyard submit train`: what to train on
+/// and how, as a ``TrainingSpec``.
+struct TrainingOptions: ParsableArguments {
+    @Option(help: "Training data (CSV with a header, or LIBSVM).") var data: String
+    @Option(help: "Name of the label column.") var label: String
+    @Option(help: "Validation data (CSV); default: none, or --valid-fraction.") var valid: String?
+    @Option(help: "Hold out this fraction of the training rows for validation (stratified).") var validFraction: Double?
+    @Option(help: "Model family: gbdt or linear.") var model: String = "gbdt"
+    @Option(help: "binary:logistic, reg:squarederror or multi:softprob (default: inferred from the label).") var objective: String?
+    @Option(help: "One-hot encode categorical columns with at most this many levels.") var maxOneHot = 16
+    @Option(help: "Hashed TF-IDF features per text column (0 leaves text out).") var textBuckets = 256
+    @Option(help: "Linear models: L-BFGS iteration limit.") var maxIter = 500
+    @OptionGroup var gbdt: GBDTOptions
+    @OptionGroup var dataOptions: DataOptions
+
+    func validate() throws {
+        guard TrainingRequest.ModelKind(rawValue: model) != nil else {
+            throw ValidationError("--model must be gbdt or linear, got '\(model)'")
+        }
+        if valid != nil && validFraction != nil { throw ValidationError("use either --valid or --valid-fraction, not both") }
+    }
+
+    var spec: TrainingSpec {
+        var spec = TrainingSpec(data: dataOptions.source(data), label: label)
+        spec.validationPath = valid
+        spec.validFraction = validFraction
+        spec.model = TrainingRequest.ModelKind(rawValue: model) ?? .gbdt
+        spec.objective = objective
+        spec.gbdt = gbdt.parameters
+        spec.linear.lambda = gbdt.lambda
+        spec.linear.maxIterations = maxIter
+        spec.linear.threads = gbdt.threads
+        spec.maxOneHot = maxOneHot
+        spec.textBuckets = textBuckets
+        return spec
+    }
+}
