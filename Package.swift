@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // libzmq itself (not the separate czmq library); Debian package libzmq3-dev.
@@ -27,10 +28,16 @@ let package = Package(
         .target(name: "ZeroMQ", dependencies: ["CZMQ"]),
         // Wire protocol v1: header, metadata and payload frames, codec and typed errors.
         .target(name: "TrainyardProtocol", dependencies: ["ZeroMQ"], path: "Sources/Protocol"),
+        // What coordinator and workers share about jobs: message bodies and the shard codec.
+        .target(
+            name: "DistributedTraining",
+            dependencies: ["TrainyardProtocol", "TrainyardML", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(
             name: "Coordinator",
             dependencies: [
-                "TrainyardProtocol", "ZeroMQ",
+                "TrainyardProtocol", "ZeroMQ", "TrainyardML", "DistributedTraining",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -38,7 +45,7 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "TrainyardProtocol", "ZeroMQ",
+                "TrainyardProtocol", "ZeroMQ", "TrainyardML", "DistributedTraining",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -55,7 +62,7 @@ let package = Package(
         .target(
             name: "TrainyardCLI",
             dependencies: [
-                "Coordinator", "Worker", "TrainyardProtocol", "ZeroMQ", "TrainyardML",
+                "Coordinator", "Worker", "TrainyardProtocol", "ZeroMQ", "TrainyardML", "DistributedTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

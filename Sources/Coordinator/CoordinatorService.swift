@@ -1,11 +1,13 @@
+import DistributedTraining
 import Foundation
 import Logging
 import ServiceLifecycle
 import TrainyardProtocol
 import ZeroMQ
 
-/// The coordinator process: a ROUTER socket, the ``Membership`` state machine and the
-/// status and echo endpoints, run as a swift-service-lifecycle `Service`.
+/// The coordinator process: a ROUTER socket, the ``Membership`` state machine, the job API
+/// and the ``JobScheduler`` that trains jobs on the workers, run as a swift-service-lifecycle
+/// `Service`.
 ///
 /// One task owns the state machine and consumes a single stream of socket messages and
 /// clock ticks, so no lock guards it; replies go back through the socket loop's outbox.
@@ -70,24 +72,46 @@ public final class CoordinatorService: Service {
             forwarder.cancel()
         }
 
+        let store: JobStore
+        do {
+            store = try JobStore(path: settings.jobs.databasePath)
+        } catch {
+            socket.close()
+            await socket.closed()
+            throw CoordinatorError.jobStore(path: settings.jobs.databasePath, reason: "\(error)")
+        }
+        let link = ClusterLink(socket: socket)
+        let scheduler = JobScheduler(settings: settings.jobs, store: store, link: link, software: settings.software, logger: logger)
+        scheduler.start()
+        let jobs = Jobs(link: link, scheduler: scheduler)
+
         var membership = Membership(settings: settings.membership, coordinatorID: coordinatorID, now: .now)
         await withGracefulShutdownHandler {
             for await input in inputs {
                 let now = ContinuousClock.now
                 switch input {
-                case .tick: execute(membership.tick(now: now), on: socket)
-                case .frames(let frames): handle(frames, membership: &membership, socket: socket, now: now)
+                case .tick:
+                    let output = membership.tick(now: now)
+                    execute(output, on: socket, membership: membership, jobs: jobs)
+                case .frames(let frames): handle(frames, membership: &membership, socket: socket, jobs: jobs, now: now)
                 }
             }
         } onGracefulShutdown: {
             socket.close()
         }
+        scheduler.stop()
         socket.close()
         await socket.closed()
         logger.info("coordinator stopped", metadata: ["coordinator": "\(coordinatorID)"])
     }
 
-    private func handle(_ frames: [ZMQFrame], membership: inout Membership, socket: ZMQSocketLoop,
+    /// What the message handlers need besides membership.
+    private struct Jobs {
+        let link: ClusterLink
+        let scheduler: JobScheduler
+    }
+
+    private func handle(_ frames: [ZMQFrame], membership: inout Membership, socket: ZMQSocketLoop, jobs: Jobs,
                         now: ContinuousClock.Instant) {
         guard frames.count >= 2 else {
             logger.warning("ignored a message with no frames after the routing id")
@@ -104,11 +128,12 @@ public final class CoordinatorService: Service {
         let correlationID = envelope.correlationID
         switch envelope.message {
         case .register(let request):
-            execute(membership.register(request, from: peer, correlationID: correlationID, now: now), on: socket)
+            let output = membership.register(request, from: peer, correlationID: correlationID, now: now)
+            execute(output, on: socket, membership: membership, jobs: jobs)
         case .heartbeat:
-            execute(membership.heartbeat(from: peer, now: now), on: socket)
+            execute(membership.heartbeat(from: peer, now: now), on: socket, membership: membership, jobs: jobs)
         case .deregister(let request):
-            execute(membership.deregister(request, from: peer, now: now), on: socket)
+            execute(membership.deregister(request, from: peer, now: now), on: socket, membership: membership, jobs: jobs)
         case .statusRequest:
             membership.markSeen(peer, now: now)
             send(.statusReply(membership.status(now: now)), to: peer, correlationID: correlationID, on: socket)
@@ -117,16 +142,58 @@ public final class CoordinatorService: Service {
             send(.echoReply(payload), to: peer, correlationID: correlationID, jobID: envelope.jobID, on: socket)
         case .error(let reply):
             membership.markSeen(peer, now: now)
+            let size = frames.reduce(0) { $0 + $1.count }
+            if let worker = membership.workerID(for: peer), jobs.link.deliver(from: worker, envelope, bytes: size) { return }
             logger.warning("peer reported an error", metadata: ["peer": "\(peer)", "error": "\(reply)"])
         case .welcome, .statusReply, .echoReply:
             membership.markSeen(peer, now: now)
             reply(error: ErrorReply(.unexpected(envelope.message.type)), to: peer, correlationID: correlationID, on: socket)
-        case .reserved(let type, _, _):
+        case .other(let type, _, _):
             membership.markSeen(peer, now: now)
-            let error = ErrorReply(code: .unsupportedMessage,
-                                   message: "\(type) is reserved in protocol v1 but this coordinator does not implement it yet")
-            reply(error: error, to: peer, correlationID: correlationID, on: socket)
+            switch type {
+            case .jobSubmit, .jobList, .jobShow, .jobCancel:
+                answerJobRequest(envelope, from: peer, scheduler: jobs.scheduler, socket: socket)
+            case .shardAck, .sketchReply, .jobAccept, .gradientReply, .histogramReply, .splitReply:
+                let size = frames.reduce(0) { $0 + $1.count }
+                guard let worker = membership.workerID(for: peer), jobs.link.deliver(from: worker, envelope, bytes: size) else {
+                    logger.debug("dropped a late or unsolicited reply", metadata: ["peer": "\(peer)", "type": "\(type)"])
+                    return
+                }
+            case _ where type.isDefinedInV1:
+                reply(error: ErrorReply(.unexpected(type)), to: peer, correlationID: correlationID, on: socket)
+            default:
+                let error = ErrorReply(code: .unsupportedMessage,
+                                       message: "\(type) is reserved in protocol v1 but this coordinator does not implement it yet")
+                reply(error: error, to: peer, correlationID: correlationID, on: socket)
+            }
         }
+    }
+
+    /// JOB_SUBMIT, JOB_LIST, JOB_SHOW and JOB_CANCEL from a client.
+    private func answerJobRequest(_ envelope: Envelope, from peer: PeerID, scheduler: JobScheduler, socket: ZMQSocketLoop) {
+        let message = envelope.message
+        let answer: Message
+        do {
+            switch message.type {
+            case .jobSubmit:
+                answer = .encoding(.jobSubmitReply, JobReply(job: try scheduler.submit(try message.decodeBody(JobSubmit.self))))
+            case .jobList:
+                answer = .encoding(.jobListReply, JobListReply(jobs: try scheduler.list()))
+            case .jobShow:
+                answer = .encoding(.jobShowReply, try scheduler.show(try message.decodeBody(JobRequest.self)))
+            default:
+                answer = .encoding(.jobCancelReply, JobReply(job: try scheduler.cancel(try message.decodeBody(JobRequest.self).id)))
+            }
+        } catch let error as JobRequestError {
+            let code: ErrorCode = if case .notFound = error { .notFound } else { .invalidRequest }
+            answer = .error(ErrorReply(code: code, message: error.description))
+        } catch let error as ProtocolError {
+            answer = .error(ErrorReply(error))
+        } catch {
+            logger.error("job request failed", metadata: ["type": "\(message.type)", "error": "\(error)"])
+            answer = .error(ErrorReply(code: .invalidRequest, message: "the coordinator could not answer: \(error)"))
+        }
+        send(answer, to: peer, correlationID: envelope.correlationID, on: socket)
     }
 
     /// Answers an undecodable message with an error reply naming what was wrong.
@@ -141,8 +208,15 @@ public final class CoordinatorService: Service {
         reply(error: ErrorReply(error), to: peer, correlationID: correlationID, on: socket)
     }
 
-    private func execute(_ output: Membership.Output, on socket: ZMQSocketLoop) {
-        for event in output.events { log(event) }
+    private func execute(_ output: Membership.Output, on socket: ZMQSocketLoop, membership: Membership, jobs: Jobs) {
+        for event in output.events {
+            log(event)
+            switch event {
+            case .died(let id, _), .left(let id, _), .rejoined(let id): jobs.link.workerLost(id)
+            case .joined, .forgotten, .refused: break
+            }
+        }
+        if !output.events.isEmpty { jobs.link.update(alive: membership.alivePeers) }
         for directive in output.directives {
             switch directive {
             case .sendWelcome(let peer, let welcome, let correlationID):

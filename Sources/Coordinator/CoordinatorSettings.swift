@@ -10,6 +10,11 @@ public struct CoordinatorSettings: Sendable {
     /// Messages larger than this are refused by libzmq before they are read (default 1 GiB).
     public var maxMessageBytes: Int64 = 1 << 30
 
+    /// Where jobs and models are kept, and how jobs wait for workers.
+    public var jobs = JobSettings(stateDirectory: "trainyard-state")
+    /// Written into the models the coordinator trains.
+    public var software = "trainyard"
+
     /// Settings with the documented defaults and the given bind endpoint.
     public init(bind: String) { self.bind = bind }
 }

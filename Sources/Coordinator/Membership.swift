@@ -58,6 +58,17 @@ public struct Membership: Sendable {
         workers.filter { $0.value.state == .alive }.keys.sorted()
     }
 
+    /// The connection of every live worker, by worker id.
+    public var alivePeers: [String: PeerID] {
+        workers.filter { $0.value.state == .alive }.mapValues(\.peer)
+    }
+
+    /// The live worker on connection `peer`, if any.
+    public func workerID(for peer: PeerID) -> String? {
+        guard let id = workerByPeer[peer], workers[id]?.state == .alive else { return nil }
+        return id
+    }
+
     private var welcome: Welcome {
         Welcome(coordinatorID: coordinatorID,
                 heartbeatIntervalMs: Int(settings.heartbeatInterval / .milliseconds(1)),

@@ -14,4 +14,14 @@ public enum ErrorCode: String, Sendable, Codable, CaseIterable {
     case unknownWorker = "unknown_worker"
     /// The registration was refused (e.g. an invalid worker id); the message says why.
     case registrationRefused = "registration_refused"
+    /// A job request is invalid (missing file, unknown column, bad parameter, too few
+    /// workers); the message names the problem and nothing was queued.
+    case invalidRequest = "invalid_request"
+    /// No job has the requested id.
+    case notFound = "not_found"
+    /// The worker does not hold the shard named in the request (it restarted, or the job
+    /// was aborted); the coordinator ships the shard again.
+    case unknownShard = "unknown_shard"
+    /// A shard chunk or a whole shard did not match its SHA-256; the sender resends it.
+    case checksumMismatch = "checksum_mismatch"
 }

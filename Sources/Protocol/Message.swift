@@ -12,9 +12,11 @@ public enum Message: Sendable {
     /// Diagnostics and transport benchmarks: the receiver answers ``echoReply(_:)`` with the same payload.
     case echoRequest([Payload])
     case echoReply([Payload])
-    /// A type reserved in v1 for a later stage, with its raw metadata (a JSON object) and payload.
-    /// On encode, the codec sets the object's `payload` key to describe the payload frames.
-    case reserved(MessageType, metadata: [UInt8], payload: [Payload])
+    /// Any other type — jobs, shards, training, and the types still reserved — with its raw
+    /// metadata (a JSON object) and payload. Build one with ``encoding(_:_:payload:)`` and
+    /// read its fields with ``decodeBody(_:)``. On encode, the codec sets the object's
+    /// `payload` key to describe the payload frames.
+    case other(MessageType, metadata: [UInt8], payload: [Payload])
 
     /// The header type for this message.
     public var type: MessageType {
@@ -28,14 +30,14 @@ public enum Message: Sendable {
         case .statusReply: .statusReply
         case .echoRequest: .echoRequest
         case .echoReply: .echoReply
-        case .reserved(let type, _, _): type
+        case .other(let type, _, _): type
         }
     }
 
     /// The bulk frames carried after the metadata.
     public var payload: [Payload] {
         switch self {
-        case .echoRequest(let payload), .echoReply(let payload), .reserved(_, _, let payload): payload
+        case .echoRequest(let payload), .echoReply(let payload), .other(_, _, let payload): payload
         default: []
         }
     }
@@ -56,5 +58,21 @@ public struct Envelope: Sendable {
         self.jobID = jobID
         self.correlationID = correlationID
         self.version = version
+    }
+}
+
+extension Message {
+    /// A message of `type` whose metadata is `body` encoded as JSON.
+    public static func encoding(_ type: MessageType, _ body: some Encodable, payload: [Payload] = []) -> Message {
+        .other(type, metadata: WireCodec.json(body, []), payload: payload)
+    }
+
+    /// The metadata decoded as `Body`; throws ``ProtocolError/badMetadata(_:_:)`` naming
+    /// the missing or mistyped field.
+    public func decodeBody<Body: Decodable>(_: Body.Type) throws(ProtocolError) -> Body {
+        guard case .other(let type, let metadata, _) = self else {
+            throw .badMetadata(self.type, "this message has no body of type \(Body.self)")
+        }
+        return try WireCodec.decodeJSON(Body.self, metadata.isEmpty ? Array("{}".utf8) : metadata, type)
     }
 }

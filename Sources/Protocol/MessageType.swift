@@ -15,13 +15,13 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
     case echoRequest = 0x0008
     case echoReply = 0x0009
 
-    // 0x01xx dataset shipping (reserved)
+    // 0x01xx dataset shipping
     case shardBegin = 0x0101
     case shardChunk = 0x0102
     case shardAck = 0x0103
     case shardEnd = 0x0104
 
-    // 0x02xx distributed training (reserved)
+    // 0x02xx distributed training
     case jobAssign = 0x0201
     case jobAccept = 0x0202
     case jobAbort = 0x0203
@@ -33,11 +33,11 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
     case splitDecision = 0x0209
     case gradientRequest = 0x020A
     case gradientReply = 0x020B
-    case predictRequest = 0x020C
-    case predictReply = 0x020D
+    case treeFinish = 0x020C
+    case splitReply = 0x020D
     case checkpoint = 0x020E
 
-    // 0x03xx job API for clients (reserved)
+    // 0x03xx job API for clients (JOB_WATCH and JOB_EVENT reserved: `jobs watch` polls JOB_SHOW)
     case jobSubmit = 0x0301
     case jobSubmitReply = 0x0302
     case jobList = 0x0303
@@ -59,7 +59,12 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
     case aliasMoved = 0x0502
 
     /// Whether v1 defines this type's metadata and payload (as opposed to only reserving it).
-    public var isDefinedInV1: Bool { rawValue < 0x0100 }
+    public var isDefinedInV1: Bool {
+        switch self {
+        case .jobWatch, .jobEvent: false
+        default: rawValue < 0x0400
+        }
+    }
 
     /// The name used in docs/PROTOCOL.md and in logs, e.g. `HISTOGRAM_REQUEST`.
     public var name: String {
@@ -88,8 +93,8 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
         case .splitDecision: "SPLIT_DECISION"
         case .gradientRequest: "GRADIENT_REQUEST"
         case .gradientReply: "GRADIENT_REPLY"
-        case .predictRequest: "PREDICT_REQUEST"
-        case .predictReply: "PREDICT_REPLY"
+        case .treeFinish: "TREE_FINISH"
+        case .splitReply: "SPLIT_REPLY"
         case .checkpoint: "CHECKPOINT"
         case .jobSubmit: "JOB_SUBMIT"
         case .jobSubmitReply: "JOB_SUBMIT_REPLY"

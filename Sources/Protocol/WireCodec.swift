@@ -20,7 +20,7 @@ public enum WireCodec {
         case .error(let body): metadata = json(body, payload)
         case .statusReply(let body): metadata = json(body, payload)
         case .heartbeat, .statusRequest, .echoRequest, .echoReply: metadata = json(Empty(), payload)
-        case .reserved(_, let raw, _): metadata = merging(payload, into: raw)
+        case .other(_, let raw, _): metadata = merging(payload, into: raw)
         }
         let header = Header(version: envelope.version, type: message.type,
                             frameCount: UInt32(1 + payload.count),
@@ -66,7 +66,7 @@ public enum WireCodec {
         case .statusReply: message = .statusReply(try decodeJSON(ClusterStatus.self, metadata, header.type))
         case .echoRequest: message = .echoRequest(payload)
         case .echoReply: message = .echoReply(payload)
-        default: message = .reserved(header.type, metadata: metadata, payload: payload)
+        default: message = .other(header.type, metadata: metadata, payload: payload)
         }
         return Envelope(message, jobID: header.jobID, correlationID: header.correlationID, version: header.version)
     }
@@ -98,7 +98,7 @@ public enum WireCodec {
         }
     }
 
-    private static func json(_ body: some Encodable, _ payload: [Payload]) -> [UInt8] {
+    static func json(_ body: some Encodable, _ payload: [Payload]) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         do {
@@ -122,7 +122,7 @@ public enum WireCodec {
         }
     }
 
-    private static func decodeJSON<T: Decodable>(_: T.Type, _ bytes: [UInt8], _ type: MessageType) throws(ProtocolError) -> T {
+    static func decodeJSON<T: Decodable>(_: T.Type, _ bytes: [UInt8], _ type: MessageType) throws(ProtocolError) -> T {
         do {
             return try JSONDecoder().decode(T.self, from: Data(bytes))
         } catch let error as DecodingError {

@@ -7,7 +7,7 @@ import ZeroMQ
 struct CoordinatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coordinator",
-        abstract: "Run the coordinator: worker membership and heartbeats (ROUTER socket)."
+        abstract: "Run the coordinator: worker membership, the job queue and distributed training (ROUTER socket)."
     )
 
     @Option(help: "ZeroMQ endpoint to bind.")
@@ -18,6 +18,12 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "Seconds a dead or departed worker stays listed in the status.")
     var retentionSeconds: Int = 300
 
+    @Option(help: "Directory for the job database (jobs.sqlite) and trained models (models/).")
+    var stateDir = "trainyard-state"
+
+    @Option(help: "Seconds a job whose workers are all gone waits for a live worker before failing.")
+    var workerWaitSeconds: Int = 30
+
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -26,8 +32,15 @@ struct CoordinatorCommand: AsyncParsableCommand {
         settings.membership.heartbeatInterval = .milliseconds(heartbeat.heartbeatIntervalMs)
         settings.membership.heartbeatLiveness = heartbeat.heartbeatLiveness
         settings.membership.retention = .seconds(retentionSeconds)
+        settings.jobs = JobSettings(stateDirectory: stateDir)
+        settings.jobs.workerWait = .seconds(workerWaitSeconds)
+        settings.software = "trainyard \(Trainyard.version)"
         let service = CoordinatorService(settings: settings, context: try ZMQContext(), logger: logger)
         let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let error as CoordinatorError {
+            throw CommandFailure(error.description)
+        }
     }
 }

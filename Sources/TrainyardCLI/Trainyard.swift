@@ -10,7 +10,8 @@ public struct Trainyard: AsyncParsableCommand {
         abstract: "Self-hosted ML platform: distributed training over ZeroMQ, registry, serving and monitoring.",
         version: version,
         subcommands: [TrainCommand.self, PredictCommand.self, EvaluateCommand.self, DataCommand.self, ExportCommand.self, ImportCommand.self,
-                      CoordinatorCommand.self, WorkerCommand.self, ClusterCommand.self, DemoCommand.self]
+                      CoordinatorCommand.self, WorkerCommand.self, ClusterCommand.self, SubmitCommand.self, JobsCommand.self,
+                      DemoCommand.self]
     )
 
     public init() {}

@@ -8,7 +8,7 @@ import ZeroMQ
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Run a worker that registers with a coordinator and heartbeats (DEALER socket)."
+        abstract: "Run a worker: registers with a coordinator, heartbeats, and trains the shards it is sent (DEALER socket)."
     )
 
     @Option(help: "The coordinator's ZeroMQ endpoint.")
@@ -17,7 +17,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Worker id (default: <host>-<pid>). 1–255 printable ASCII characters, no spaces.")
     var id: String?
 
-    @Option(help: "Cores to offer (default: all online cores).")
+    @Option(help: "Cores to offer and to compute with (default: all online cores).")
     var cores: Int?
 
     @OptionGroup var heartbeat: HeartbeatOptions

@@ -1,5 +1,7 @@
+import Dispatch
 import Logging
 import ServiceLifecycle
+import Synchronization
 import TrainyardProtocol
 import ZeroMQ
 
@@ -11,6 +13,9 @@ import ZeroMQ
 /// graceful shutdown (SIGTERM) the worker deregisters, flushes for up to
 /// ``WorkerSettings/shutdownFlush`` and returns. It throws ``WorkerError/refused(_:)`` if
 /// the coordinator refuses it.
+///
+/// Shard and training requests go to a ``ShardExecutor`` on a serial compute queue; its
+/// replies leave through whichever socket is current, so heartbeats never wait for work.
 public final class WorkerService: Service {
     private enum Input: Sendable {
         case frames([ZMQFrame], generation: Int)
@@ -44,10 +49,15 @@ public final class WorkerService: Service {
         }
         var connection: (socket: ZMQSocketLoop, forwarder: Task<Void, Never>)?
         var generation = 0
+        let liveSocket = Mutex<ZMQSocketLoop?>(nil)
+        nonisolated(unsafe) let executor = ShardExecutor(threads: settings.identity.cores)
+        let compute = DispatchQueue(label: "trainyard.worker.compute")
+        let logger = self.logger
         var session = WorkerSession(settings: settings, now: .now)
         var failure: String?
 
         func disconnect() {
+            liveSocket.withLock { $0 = nil }
             connection?.socket.close()
             connection?.forwarder.cancel()
             connection = nil
@@ -71,6 +81,7 @@ public final class WorkerService: Service {
                         for await frames in socket.messages { feed.yield(.frames(frames, generation: current)) }
                     }
                     connection = (socket, forwarder)
+                    liveSocket.withLock { $0 = socket }
                     logger.info("connecting to coordinator", metadata: ["endpoint": "\(settings.connect)"])
                 case .disconnect: disconnect()
                 case .sendRegister: send(.register(settings.identity))
@@ -95,7 +106,22 @@ public final class WorkerService: Service {
                     guard from == generation else { continue }
                     do {
                         let envelope = try WireCodec.decode(frames)
-                        try execute(session.received(envelope.message, now: now))
+                        let output = session.received(envelope.message, now: now)
+                        if output.events.contains(where: { if case .registered(_, true) = $0 { true } else { false } }) {
+                            compute.async { executor.dropAll() }
+                        }
+                        try execute(output)
+                        if (0x0100..<0x0300).contains(envelope.message.type.rawValue) {
+                            compute.async {
+                                guard let reply = executor.handle(envelope) else { return }
+                                if case .error(let error) = reply {
+                                    logger.warning("refused a training request", metadata: [
+                                        "type": "\(envelope.message.type)", "error": "\(error.message)"])
+                                }
+                                let frames = WireCodec.encode(Envelope(reply, jobID: envelope.jobID, correlationID: envelope.correlationID))
+                                liveSocket.withLock { $0?.send(frames) }
+                            }
+                        }
                     } catch let error as ProtocolError {
                         logger.warning("ignored a malformed message from the coordinator", metadata: ["error": "\(error)"])
                     }

@@ -101,7 +101,7 @@ struct MembershipProcessTests {
             ("missing metadata", [valid[0]], .malformedMessage),
             ("bad metadata", badJSON, .malformedMessage),
             ("unknown type", [patchedHeader(valid[0], type: 0x7777), valid[1]], .unknownMessageType),
-            ("reserved type", WireCodec.encode(Envelope(.reserved(.histogramRequest, metadata: [], payload: []))), .unsupportedMessage),
+            ("reserved type", WireCodec.encode(Envelope(.other(.trialAssign, metadata: [], payload: []))), .unsupportedMessage),
         ]
         for test in cases {
             peer.send(test.frames)

@@ -26,7 +26,7 @@ struct WireCodecTests {
             case .statusReply: .statusReply(status)
             case .echoRequest: .echoRequest([.float32([1, 2, 3.5]), .uint8([9, 8])])
             case .echoReply: .echoReply([.float64([-1, 0.5])])
-            default: .reserved(type, metadata: Array(#"{"node":3}"#.utf8),
+            default: .other(type, metadata: Array(#"{"node":3}"#.utf8),
                                payload: [.float64([1.25, 2.5]), Payload(dtype: .u32, frame: ZMQFrame(bytes: [1, 0, 0, 0]))])
             }
         }

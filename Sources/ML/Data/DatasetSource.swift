@@ -47,6 +47,23 @@ public struct DatasetSource: Sendable, Codable, Equatable {
         return options
     }
 
+    /// The column names, from the header line alone (LIBSVM: `label`, `f0`, `f1`, …; the
+    /// feature names are not known without reading the file, so only `label` is listed).
+    public func header() throws -> [String] {
+        try validate()
+        if isLIBSVM { return ["label"] }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw DatasetError.unreadable(file: path, reason: "no such file or no permission")
+        }
+        defer { try? handle.close() }
+        var bytes: [UInt8] = []
+        while !bytes.contains(UInt8(ascii: "\n")), let block = try handle.read(upToCount: 65536), !block.isEmpty {
+            bytes += block
+        }
+        if let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) { bytes = Array(bytes[...newline]) }
+        return try CSVReader.read(bytes: bytes, name: path, options: csvOptions()).names
+    }
+
     /// Reads the file; throws ``DatasetError`` (with file and line) or ``ParameterError``.
     public func read(extraKinds: [String: ColumnKind] = [:], minimumFeatures: Int = 0) throws -> Table {
         try read(options: csvOptions(extraKinds: extraKinds), minimumFeatures: minimumFeatures)

@@ -10,6 +10,11 @@ public struct LinearLoss: Sendable {
         public var loss: Double
         public var gradient: [Double]
 
+        public init(loss: Double, gradient: [Double]) {
+            self.loss = loss
+            self.gradient = gradient
+        }
+
         public static func + (a: Statistics, b: Statistics) -> Statistics {
             Statistics(loss: a.loss + b.loss, gradient: zip(a.gradient, b.gradient).map { $0 + $1 })
         }

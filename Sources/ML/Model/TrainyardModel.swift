@@ -64,6 +64,8 @@ public struct TrainyardModel: Sendable, Equatable, Codable {
         public var bestRound: Int?
         /// Gain importance by feature name (GBDT).
         public var featureImportance: [String: Double]?
+        /// The coordinator job that trained it (distributed training).
+        public var jobID: UInt64?
 
         public init(createdAt: String, software: String, parameters: [String: String], metrics: [String: Double],
                     trainRows: Int, validationRows: Int, datasetSHA256: String? = nil, bestRound: Int? = nil,

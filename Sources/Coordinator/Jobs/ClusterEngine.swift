@@ -1,0 +1,208 @@
+import DistributedTraining
+import Foundation
+import Logging
+import TrainyardML
+import TrainyardProtocol
+
+/// Trains one job's estimator on workers: ships the rows in balanced shards, agrees the
+/// bin cuts from the workers' samples, and drives boosting (or L-BFGS) through
+/// ``RemoteShards``. When workers are lost it moves their shards to live workers and
+/// continues from the last completed round; the model is the local one either way.
+final class ClusterEngine: TrainingEngine {
+    let link: ClusterLink
+    let store: JobStore
+    let settings: JobSettings
+    let logger: Logger
+    let cancelled: @Sendable () -> Bool
+    /// Called whenever the job's record changes (placement, recoveries, progress, traffic).
+    let onChange: (JobInfo) -> Void
+    private(set) var job: JobInfo
+    /// The worker holding each shard, and whether it holds it (shipped, and binned for trees).
+    private var placement: [String]
+    private var ready: [Bool]
+
+    init(job: JobInfo, workers: [String], link: ClusterLink, store: JobStore, settings: JobSettings, logger: Logger,
+         cancelled: @escaping @Sendable () -> Bool, onChange: @escaping (JobInfo) -> Void) {
+        self.job = job
+        self.link = link
+        self.store = store
+        self.settings = settings
+        self.logger = logger
+        self.cancelled = cancelled
+        self.onChange = onChange
+        placement = (0..<job.workers).map { workers[$0 % workers.count] }
+        ready = [Bool](repeating: false, count: job.workers)
+        link.forgive(workers)
+        self.job.assigned = placement
+    }
+
+    private var shipper: ShardShipper {
+        ShardShipper(link: link, job: job.id, timeout: settings.requestTimeout, cancelled: cancelled)
+    }
+
+    private func descriptor(_ shard: Int, rows totalRows: Int, columns: Int, layout: ShardLayout) -> ShardDescriptor {
+        let range = ShardDescriptor.rows(shard: shard, of: placement.count, totalRows: totalRows)
+        return ShardDescriptor(index: shard, firstRow: range.lowerBound, rows: range.count, totalRows: totalRows,
+                               columns: columns, layout: layout)
+    }
+
+    private func call(_ message: Message, _ worker: String) throws(ClusterError) -> Envelope {
+        try link.await([try link.send(message, to: worker, job: job.id)], timeout: settings.requestTimeout, cancelled: cancelled)[0]
+    }
+
+    private func publish() {
+        let traffic = link.traffic
+        job.bytesSent = traffic.sent
+        job.bytesReceived = traffic.received
+        onChange(job)
+    }
+
+    /// Moves the shards of lost workers to live ones (least loaded first), waiting up to
+    /// `settings.workerWait` for one to appear. Surviving shards stay where they are.
+    private func recover(from error: ClusterError) throws(ClusterError) {
+        guard case .workersLost = error else { throw error }
+        let lost = link.lostWorkers
+        let deadline = ContinuousClock.now + settings.workerWait
+        var alive = link.aliveWorkers
+        while alive.isEmpty {
+            if cancelled() { throw .cancelled }
+            guard ContinuousClock.now < deadline else { throw .noWorkers(waited: settings.workerWait) }
+            Thread.sleep(forTimeInterval: 0.2)
+            alive = link.aliveWorkers
+        }
+        // A lost worker that registered again is alive but empty: its shards are shipped again too.
+        let moving = placement.indices.filter { lost.contains(placement[$0]) || !alive.contains(placement[$0]) }
+        var load = Dictionary(grouping: placement.indices.filter { !moving.contains($0) }, by: { placement[$0] }).mapValues(\.count)
+        for shard in moving {
+            let target = alive.min { (load[$0] ?? 0, $0) < (load[$1] ?? 0, $1) }!
+            logger.warning("moving a shard to a live worker", metadata: [
+                "job": "\(job.id)", "shard": "\(shard)", "from": "\(placement[shard])", "to": "\(target)"])
+            placement[shard] = target
+            ready[shard] = false
+            load[target, default: 0] += 1
+        }
+        link.forgive(Array(lost))
+        job.assigned = placement
+        job.recoveries += 1
+        publish()
+    }
+
+    /// Ships every shard not yet on its worker; `prepare` then readies it (bins it for trees).
+    private func place(_ slice: (Range<Int>) -> ShardData, rows: Int, columns: Int, layout: ShardLayout,
+                       prepare: (Int, String) throws(ClusterError) -> Void) throws(ClusterError) {
+        for shard in placement.indices where !ready[shard] {
+            let descriptor = descriptor(shard, rows: rows, columns: columns, layout: layout)
+            let range = descriptor.firstRow..<descriptor.firstRow + descriptor.rows
+            try shipper.ship(slice(range), descriptor: descriptor, to: placement[shard])
+            try prepare(shard, placement[shard])
+            ready[shard] = true
+            publish()
+        }
+    }
+
+    func trainGBDT(_ trainer: GBDTTrainer, features: DenseMatrix, labels: [Float],
+                   validation: (features: DenseMatrix, labels: [Float])?,
+                   progress: ((TrainingProgress) -> Void)?) throws -> GBDTTrainer.Result {
+        let p = trainer.parameters
+        let baseScore = p.baseScore ?? p.objective.defaultBaseScore(labels: labels)
+        let baseMargin = p.objective.margin(fromBaseScore: baseScore)
+        var checkpoint = try store.checkpoint(job: job.id)
+        var cuts: QuantileCuts?
+        var attempts = 0
+        while true {
+            attempts += 1
+            do {
+                if cuts == nil {
+                    // Cuts from the shards' samples, merged: the same as the local cuts.
+                    try place({ ShardData.slice(dense: features, labels: labels, rows: $0) }, rows: features.rows,
+                              columns: features.columns, layout: .denseF32) { _, _ in }
+                    var correlations: [UInt64] = []
+                    for (shard, worker) in placement.enumerated() {
+                        correlations.append(try link.send(.encoding(.sketchRequest, ShardRef(shard: shard)), to: worker, job: job.id))
+                    }
+                    let samples = try link.await(correlations, timeout: settings.requestTimeout, cancelled: cancelled).map { reply in
+                        let counts = reply.message.payload[0].values(as: Int64.self)
+                        let values = reply.message.payload[1].values(as: Float.self)
+                        var start = 0
+                        return counts.map { count -> [Float] in
+                            defer { start += Int(count) }
+                            return Array(values[start..<start + Int(count)])
+                        }
+                    }
+                    cuts = QuantileCuts.fromSamples(samples, maxBin: p.maxBin, threads: Parallel.resolve(threads: p.threads))
+                    ready = ready.map { _ in false }
+                }
+                let agreed = cuts!
+                let counts = Payload(dtype: .i64, frame: .init(adopting: agreed.cuts.map { Int64($0.count) }))
+                let values = Payload.float32(agreed.cuts.flatMap { $0 })
+                // Shards that are new (or re-shipped) get the cuts; every shard then replays the checkpoint.
+                try place({ ShardData.slice(dense: features, labels: labels, rows: $0) }, rows: features.rows,
+                          columns: features.columns, layout: .denseF32) { shard, worker throws(ClusterError) in
+                    _ = try call(.encoding(.binCuts, BinCuts(shard: shard, objective: p.objective, baseMargin: baseMargin),
+                                           payload: [counts, values]), worker)
+                }
+                // After an interruption every shard restarts from the checkpoint (even an empty
+                // one: a lost round may have reached some shards' margins).
+                if !checkpoint.trees.isEmpty || attempts > 1 {
+                    for (shard, worker) in placement.enumerated() {
+                        _ = try call(.encoding(.checkpoint, CheckpointReplay(shard: shard, trees: checkpoint.trees,
+                                                                             treeGroups: checkpoint.treeGroups)), worker)
+                    }
+                }
+                var shards = RemoteShards(link: link, job: job.id, placement: placement, totalRows: features.rows,
+                                          timeout: settings.requestTimeout, cancelled: cancelled)
+                var saveError: (any Error)?
+                let result = try trainer.boost(&shards, cuts: agreed, baseScore: baseScore, validation: validation,
+                                               resume: checkpoint.trees.isEmpty ? nil : checkpoint,
+                                               progress: progress) { next in
+                    let added = Array(zip(next.trees, next.treeGroups).dropFirst(checkpoint.trees.count))
+                    do {
+                        try self.store.appendRound(job: self.job.id, progress: next.history.last!,
+                                                   trees: added.map { ($0.0, $0.1) }, firstPosition: checkpoint.trees.count)
+                    } catch { saveError = error }
+                    checkpoint = next
+                    self.job.progress = next.history.last
+                    self.publish()
+                }
+                if let saveError { throw saveError }
+                return result
+            } catch let error as ClusterError {
+                logger.warning("job interrupted; recovering", metadata: ["job": "\(job.id)", "reason": "\(error)"])
+                try recover(from: error)
+            }
+        }
+    }
+
+    func trainLinear(_ trainer: LinearTrainer, features: SparseMatrix, labels: [Float]) throws -> LinearTrainer.Result {
+        let objective = trainer.parameters.objective
+        while true {
+            do {
+                try place({ ShardData.slice(sparse: features, labels: labels, rows: $0) }, rows: features.rows,
+                          columns: features.columns, layout: .csrF32) { _, _ in }
+                let shards = RemoteShards(link: link, job: job.id, placement: placement, totalRows: features.rows,
+                                          timeout: settings.requestTimeout, cancelled: cancelled)
+                return try trainer.fit(columns: features.columns) { (w: [Double]) throws(ClusterError) in
+                    try shards.linearStatistics(w, objective: objective)
+                }
+            } catch {
+                logger.warning("job interrupted; recovering", metadata: ["job": "\(job.id)", "reason": "\(error)"])
+                try recover(from: error)
+            }
+        }
+    }
+}
+
+/// How the coordinator runs jobs.
+public struct JobSettings: Sendable {
+    /// Where the job database and the trained models live.
+    public var stateDirectory: String
+    /// How long a job whose workers are all gone waits for a live one before failing.
+    public var workerWait: Duration = .seconds(30)
+    /// The longest a single worker request may take (a live worker that never answers).
+    public var requestTimeout: Duration = .seconds(600)
+
+    public init(stateDirectory: String) { self.stateDirectory = stateDirectory }
+
+    public var databasePath: String { stateDirectory + "/jobs.sqlite" }
+    public var modelsDirectory: String { stateDirectory + "/models" }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Synchronization
+import TrainyardProtocol
+import ZeroMQ
+
+/// The job thread's view of the cluster: which workers are alive, and request/reply to
+/// them through the coordinator's ROUTER socket.
+///
+/// The coordinator's service loop feeds it (``update(alive:)``, ``workerLost(_:)``,
+/// ``deliver(from:_:)``); the job thread blocks in ``await(_:timeout:cancelled:)`` on a
+/// condition variable — its own thread, never the cooperative pool.
+public final class ClusterLink: @unchecked Sendable {
+    private let socket: ZMQSocketLoop
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var peers: [String: PeerID] = [:]
+    private var lost: Set<String> = []
+    private var pending: [UInt64: String] = [:]
+    private var replies: [UInt64: (worker: String, envelope: Envelope)] = [:]
+    private var nextCorrelation: UInt64 = 1 << 32
+    private var sentBytes = 0
+    private var receivedBytes = 0
+
+    init(socket: ZMQSocketLoop) { self.socket = socket }
+
+    // MARK: fed by the service loop
+
+    /// The live workers and their connections, after any membership change.
+    func update(alive: [String: PeerID]) {
+        condition.withLock {
+            peers = alive
+            condition.broadcast()
+        }
+    }
+
+    /// `worker` died, left or re-registered: anything it held is gone.
+    func workerLost(_ worker: String) {
+        condition.withLock {
+            lost.insert(worker)
+            condition.broadcast()
+        }
+    }
+
+    /// A reply from `worker`; returns whether a request was waiting for it.
+    func deliver(from worker: String, _ envelope: Envelope, bytes: Int) -> Bool {
+        condition.withLock {
+            guard pending[envelope.correlationID] == worker else { return false }
+            pending[envelope.correlationID] = nil
+            replies[envelope.correlationID] = (worker, envelope)
+            receivedBytes += bytes
+            condition.broadcast()
+            return true
+        }
+    }
+
+    // MARK: used by the job thread
+
+    /// Live workers, sorted by id.
+    public var aliveWorkers: [String] { condition.withLock { peers.keys.sorted() } }
+
+    /// Forgets that `workers` were lost (they are being given fresh shards).
+    func forgive(_ workers: [String]) {
+        condition.withLock { for worker in workers { lost.remove(worker) } }
+    }
+
+    /// Workers lost since they were last forgiven.
+    var lostWorkers: Set<String> { condition.withLock { lost } }
+
+    /// Bytes sent to and received from workers so far.
+    var traffic: (sent: Int, received: Int) { condition.withLock { (sentBytes, receivedBytes) } }
+
+    /// Sends `message` to `worker` for `job`; returns the correlation id its reply will carry.
+    func send(_ message: Message, to worker: String, job: UInt64) throws(ClusterError) -> UInt64 {
+        condition.lock()
+        guard let peer = peers[worker], !lost.contains(worker) else {
+            condition.unlock()
+            throw .workersLost([worker])
+        }
+        nextCorrelation += 1
+        let correlation = nextCorrelation
+        pending[correlation] = worker
+        condition.unlock()
+        let frames = WireCodec.encode(Envelope(message, jobID: job, correlationID: correlation))
+        let bytes = frames.reduce(0) { $0 + $1.count }
+        condition.withLock { sentBytes += bytes }
+        socket.send([ZMQFrame(bytes: peer.bytes)] + frames)
+        return correlation
+    }
+
+    /// Sends without expecting a reply (JOB_ABORT); silently skips workers that are gone.
+    func notify(_ message: Message, to worker: String, job: UInt64) {
+        guard let peer = condition.withLock({ peers[worker] }) else { return }
+        socket.send([ZMQFrame(bytes: peer.bytes)] + WireCodec.encode(Envelope(message, jobID: job)))
+    }
+
+    /// Waits for the replies to `correlations`, in order. Throws ``ClusterError/workersLost(_:)``
+    /// as soon as a worker owing a reply is lost, ``ClusterError/workerError(worker:_:)`` for
+    /// an ERROR reply (`unknown_shard` counts as lost), and `cancelled` when `cancelled()` says so.
+    func await(_ correlations: [UInt64], timeout: Duration,
+               cancelled: () -> Bool = { false }) throws(ClusterError) -> [Envelope] {
+        let deadline = Date(timeIntervalSinceNow: timeout.seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            let owing = correlations.compactMap { pending[$0] }
+            let gone = Set(owing).filter { lost.contains($0) || peers[$0] == nil }
+            if !gone.isEmpty {
+                for id in correlations { pending[id] = nil; replies[id] = nil }
+                throw .workersLost(gone.sorted())
+            }
+            for id in correlations {
+                if let (worker, reply) = replies[id], case .error(let error) = reply.message {
+                    for id in correlations { pending[id] = nil; replies[id] = nil }
+                    if error.code == .unknownShard { throw .workersLost([worker]) }
+                    throw .workerError(worker: worker, error)
+                }
+            }
+            if owing.isEmpty {
+                return correlations.map { replies.removeValue(forKey: $0)!.envelope }
+            }
+            if cancelled() {
+                for id in correlations { pending[id] = nil; replies[id] = nil }
+                throw .cancelled
+            }
+            if !condition.wait(until: min(deadline, Date(timeIntervalSinceNow: 0.2))), Date() >= deadline {
+                let worker = owing.first!
+                for id in correlations { pending[id] = nil; replies[id] = nil }
+                throw .timeout(worker: worker, timeout)
+            }
+        }
+    }
+}

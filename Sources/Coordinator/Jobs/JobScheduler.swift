@@ -1,0 +1,208 @@
+import DistributedTraining
+import Foundation
+import Logging
+import Synchronization
+import TrainyardML
+import TrainyardProtocol
+
+/// Runs the coordinator's jobs one at a time on its own thread, in submission order, with
+/// interrupted jobs (a coordinator restart) resumed first; validates submissions and
+/// answers the job API from the ``JobStore``.
+public final class JobScheduler: Sendable {
+    public let settings: JobSettings
+    let store: JobStore
+    let link: ClusterLink
+    private let logger: Logger
+    private let wake = NSCondition()
+    private let cancelRequests = Mutex<Set<UInt64>>([])
+    private let stopping = Mutex(false)
+    private let software: String
+
+    init(settings: JobSettings, store: JobStore, link: ClusterLink, software: String, logger: Logger) {
+        self.settings = settings
+        self.store = store
+        self.link = link
+        self.software = software
+        self.logger = logger
+    }
+
+    // MARK: job API (called from the service loop)
+
+    /// Validates and queues a job. Throws ``JobRequestError`` naming the problem; nothing
+    /// is queued then.
+    public func submit(_ request: JobSubmit) throws -> JobInfo {
+        let spec = request.spec
+        do {
+            try spec.validate()
+        } catch {
+            throw JobRequestError.invalid("\(error)")
+        }
+        guard request.workers >= 1 else { throw JobRequestError.invalid("workers must be at least 1, got \(request.workers)") }
+        let alive = link.aliveWorkers.count
+        guard request.workers <= alive else {
+            throw JobRequestError.invalid("the job asks for \(request.workers) workers but \(alive) \(alive == 1 ? "is" : "are") alive")
+        }
+        for path in [spec.data.path] + (spec.validationPath.map { [$0] } ?? []) {
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw JobRequestError.invalid("data file '\(path)' does not exist or is not readable on the coordinator")
+            }
+        }
+        let columns: [String]
+        do {
+            columns = try spec.data.header()
+        } catch {
+            throw JobRequestError.invalid("\(error)")
+        }
+        guard columns.contains(spec.label) else {
+            throw JobRequestError.invalid("label column '\(spec.label)' is not in \(spec.data.path); columns: \(columns.joined(separator: ", "))")
+        }
+        let job = try store.insert(spec: spec, workers: request.workers)
+        logger.info("job queued", metadata: ["job": "\(job.id)", "workers": "\(job.workers)", "data": "\(spec.data.path)"])
+        wake.withLock { wake.broadcast() }
+        return job
+    }
+
+    public func list() throws -> [JobInfo] { try store.all() }
+
+    public func show(_ request: JobRequest) throws -> JobReply {
+        guard let job = try store.job(request.id) else { throw JobRequestError.notFound(request.id) }
+        return JobReply(job: job, history: try store.history(job: job.id, from: request.historyFrom ?? 1))
+    }
+
+    /// Cancels a queued job at once, a running one at its next request to the workers.
+    public func cancel(_ id: UInt64) throws -> JobInfo {
+        guard var job = try store.job(id) else { throw JobRequestError.notFound(id) }
+        switch job.state {
+        case .queued:
+            job.state = .cancelled
+            job.reason = "cancelled before it started"
+            job.finishedAt = Date().timeIntervalSince1970
+            try store.update(job)
+        case .running:
+            cancelRequests.withLock { _ = $0.insert(id) }
+        case .succeeded, .failed, .cancelled:
+            break
+        }
+        return job
+    }
+
+    // MARK: the job thread
+
+    /// Starts the job thread; it runs until ``stop()``.
+    func start() {
+        let thread = Thread { [self] in loop() }
+        thread.name = "trainyard-jobs"
+        thread.start()
+    }
+
+    func stop() {
+        stopping.withLock { $0 = true }
+        wake.withLock { wake.broadcast() }
+    }
+
+    private var isStopping: Bool { stopping.withLock { $0 } }
+
+    private func loop() {
+        while !isStopping {
+            let next: JobInfo?
+            do {
+                next = try store.next()
+            } catch {
+                logger.error("cannot read the job table", metadata: ["error": "\(error)"])
+                next = nil
+            }
+            guard let job = next else {
+                wake.withLock { _ = wake.wait(until: Date(timeIntervalSinceNow: 1)) }
+                continue
+            }
+            run(job)
+        }
+    }
+
+    private func run(_ queued: JobInfo) {
+        var job = queued
+        let resuming = job.state == .running
+        let id = job.id
+        let cancelled: @Sendable () -> Bool = { [self] in
+            cancelRequests.withLock { $0.contains(id) } || isStopping
+        }
+        // Wait for workers: a resumed job gives re-registering workers a few heartbeats.
+        let wanted = job.workers
+        let patience: Duration = resuming ? .seconds(5) : .zero
+        let deadline = ContinuousClock.now + settings.workerWait
+        let graceEnd = ContinuousClock.now + patience
+        while link.aliveWorkers.count < wanted && ContinuousClock.now < graceEnd || link.aliveWorkers.isEmpty {
+            if isStopping { return }
+            if cancelled() { break }
+            if ContinuousClock.now >= deadline {
+                finish(&job, state: .failed, reason: ClusterError.noWorkers(waited: settings.workerWait).description)
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        if resuming {
+            job.recoveries += 1
+            logger.info("resuming job after a coordinator restart", metadata: ["job": "\(id)"])
+        }
+        job.state = .running
+        job.startedAt = job.startedAt ?? Date().timeIntervalSince1970
+        let workers = Array(link.aliveWorkers.prefix(wanted))
+        let store = self.store
+        let engine = ClusterEngine(job: job, workers: workers, link: link, store: store, settings: settings, logger: logger,
+                                   cancelled: cancelled) { [logger] info in
+            do { try store.update(info) } catch { logger.error("cannot save job progress", metadata: ["error": "\(error)"]) }
+        }
+        do {
+            try store.update(engine.job)
+            logger.info("job started", metadata: ["job": "\(id)", "workers": "\(workers.joined(separator: ","))"])
+            let spec = job.spec
+            let (train, validation) = try spec.load()
+            let request = spec.request(datasetSHA256: try FileFingerprint.sha256(path: spec.data.path), software: software)
+            let outcome = try TrainingPipeline.run(train: train, validation: validation, request: request, engine: engine)
+            job = engine.job
+            var model = outcome.model
+            model.training.jobID = id
+            let path = settings.modelsDirectory + "/job-\(id).model"
+            try FileManager.default.createDirectory(atPath: settings.modelsDirectory, withIntermediateDirectories: true)
+            try ModelFile.write(model, to: path)
+            job.modelPath = path
+            job.metrics = outcome.metrics
+            finish(&job, state: .succeeded, reason: nil)
+        } catch ClusterError.cancelled where isStopping {
+            logger.info("job paused for shutdown; it resumes on restart", metadata: ["job": "\(id)"])
+            return
+        } catch ClusterError.cancelled {
+            job = engine.job
+            finish(&job, state: .cancelled, reason: "cancelled by request")
+        } catch {
+            job = engine.job
+            finish(&job, state: .failed, reason: "\(error)")
+        }
+        for worker in Set(job.assigned) {
+            link.notify(.encoding(.jobAbort, JobAbort(reason: "job \(job.state.rawValue)")), to: worker, job: id)
+        }
+        cancelRequests.withLock { _ = $0.remove(id) }
+    }
+
+    private func finish(_ job: inout JobInfo, state: JobState, reason: String?) {
+        job.state = state
+        job.reason = reason
+        job.finishedAt = Date().timeIntervalSince1970
+        do { try store.update(job) } catch { logger.error("cannot save job state", metadata: ["error": "\(error)"]) }
+        logger.log(level: state == .succeeded ? .info : .warning, "job \(state.rawValue)", metadata: [
+            "job": "\(job.id)", "reason": "\(reason ?? "")", "model": "\(job.modelPath ?? "")"])
+    }
+}
+
+/// Why a job request was refused.
+public enum JobRequestError: Error, Sendable, CustomStringConvertible {
+    case invalid(String)
+    case notFound(UInt64)
+
+    public var description: String {
+        switch self {
+        case .invalid(let reason): reason
+        case .notFound(let id): "no job \(id)"
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import DistributedTraining
+import Foundation
+import GRDB
+import TrainyardML
+
+/// The coordinator's persistent job table (SQLite through GRDB, WAL mode): jobs with
+/// their specs and states, each round's progress, and the trees of completed rounds —
+/// the checkpoint a job resumes from after a coordinator restart.
+///
+/// Thread-safe: GRDB's pool serialises writes.
+public final class JobStore: Sendable {
+    private let database: DatabasePool
+
+    /// Opens (creating if needed) the store at `path`.
+    public init(path: String) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        database = try DatabasePool(path: path)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE job (id INTEGER PRIMARY KEY AUTOINCREMENT, state TEXT NOT NULL, info TEXT NOT NULL);
+                CREATE TABLE job_round (job_id INTEGER NOT NULL REFERENCES job(id), round INTEGER NOT NULL,
+                                        progress TEXT NOT NULL, PRIMARY KEY (job_id, round));
+                CREATE TABLE job_tree (job_id INTEGER NOT NULL REFERENCES job(id), position INTEGER NOT NULL,
+                                       output_group INTEGER NOT NULL, tree TEXT NOT NULL, PRIMARY KEY (job_id, position));
+                """)
+        }
+        try migrator.migrate(database)
+    }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }()
+
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
+    }()
+
+    private static func json(_ value: some Encodable) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    private static func decode<T: Decodable>(_: T.Type, _ text: String) throws -> T {
+        try decoder.decode(T.self, from: Data(text.utf8))
+    }
+
+    /// Queues a new job and returns it with its id.
+    public func insert(spec: TrainingSpec, workers: Int) throws -> JobInfo {
+        try database.write { db in
+            var info = JobInfo(id: 0, state: .queued, spec: spec, workers: workers, submittedAt: Date().timeIntervalSince1970)
+            try db.execute(sql: "INSERT INTO job (state, info) VALUES (?, ?)", arguments: [info.state.rawValue, try Self.json(info)])
+            info.id = UInt64(db.lastInsertedRowID)
+            try db.execute(sql: "UPDATE job SET info = ? WHERE id = ?", arguments: [try Self.json(info), Int64(info.id)])
+            return info
+        }
+    }
+
+    /// Saves `info` over the stored job.
+    public func update(_ info: JobInfo) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE job SET state = ?, info = ? WHERE id = ?",
+                           arguments: [info.state.rawValue, try Self.json(info), Int64(info.id)])
+        }
+    }
+
+    public func job(_ id: UInt64) throws -> JobInfo? {
+        try database.read { db in
+            try String.fetchOne(db, sql: "SELECT info FROM job WHERE id = ?", arguments: [Int64(id)]).map { try Self.decode(JobInfo.self, $0) }
+        }
+    }
+
+    /// Every job, newest first.
+    public func all() throws -> [JobInfo] {
+        try database.read { db in
+            try String.fetchAll(db, sql: "SELECT info FROM job ORDER BY id DESC").map { try Self.decode(JobInfo.self, $0) }
+        }
+    }
+
+    /// The next job to run: a running one (interrupted by a restart) first, else the oldest queued.
+    public func next() throws -> JobInfo? {
+        try database.read { db in
+            try String.fetchOne(db, sql: """
+                SELECT info FROM job WHERE state IN ('running', 'queued')
+                ORDER BY CASE state WHEN 'running' THEN 0 ELSE 1 END, id LIMIT 1
+                """).map { try Self.decode(JobInfo.self, $0) }
+        }
+    }
+
+    /// Records a completed round: its progress and the trees it added, in one transaction.
+    public func appendRound(job: UInt64, progress: TrainingProgress, trees: [(tree: RegressionTree, group: Int)],
+                            firstPosition: Int) throws {
+        try database.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO job_round (job_id, round, progress) VALUES (?, ?, ?)",
+                           arguments: [Int64(job), progress.round, try Self.json(progress)])
+            for (offset, (tree, group)) in trees.enumerated() {
+                try db.execute(sql: "INSERT OR REPLACE INTO job_tree (job_id, position, output_group, tree) VALUES (?, ?, ?, ?)",
+                               arguments: [Int64(job), firstPosition + offset, group, try Self.json(tree)])
+            }
+        }
+    }
+
+    /// Rounds from `round` (1-based) on.
+    public func history(job: UInt64, from round: Int = 1) throws -> [TrainingProgress] {
+        try database.read { db in
+            try String.fetchAll(db, sql: "SELECT progress FROM job_round WHERE job_id = ? AND round >= ? ORDER BY round",
+                                arguments: [Int64(job), round]).map { try Self.decode(TrainingProgress.self, $0) }
+        }
+    }
+
+    /// The completed rounds' trees and progress: where a resumed job continues.
+    public func checkpoint(job: UInt64) throws -> GBDTTrainer.Checkpoint {
+        try database.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT output_group, tree FROM job_tree WHERE job_id = ? ORDER BY position",
+                                        arguments: [Int64(job)])
+            let history = try String.fetchAll(db, sql: "SELECT progress FROM job_round WHERE job_id = ? ORDER BY round",
+                                              arguments: [Int64(job)]).map { try Self.decode(TrainingProgress.self, $0) }
+            return GBDTTrainer.Checkpoint(trees: try rows.map { try Self.decode(RegressionTree.self, $0["tree"]) },
+                                          treeGroups: rows.map { $0["output_group"] }, history: history)
+        }
+    }
+}

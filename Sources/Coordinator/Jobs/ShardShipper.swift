@@ -1,0 +1,52 @@
+import DistributedTraining
+import TrainyardProtocol
+import ZeroMQ
+
+/// Ships a shard to a worker: SHARD_BEGIN, then SHARD_CHUNKs with their SHA-256 under a
+/// window of unacknowledged chunks (flow control), then SHARD_END, which the worker
+/// acknowledges once the whole shard's digest matches. A chunk the worker rejects is
+/// sent again from there (go-back-N), up to ``maxResends`` times.
+struct ShardShipper {
+    let link: ClusterLink
+    let job: UInt64
+    let timeout: Duration
+    let cancelled: @Sendable () -> Bool
+    var chunkBytes = 4 << 20
+    var window = 4
+    var maxResends = 3
+
+    func ship(_ data: ShardData, descriptor: ShardDescriptor, to worker: String) throws(ClusterError) {
+        let bytes = data.encode()
+        let chunks = (bytes.count + chunkBytes - 1) / chunkBytes
+        let begin = ShardBegin(shard: descriptor, bytes: bytes.count, chunks: chunks, chunkBytes: chunkBytes,
+                               sha256: ShardData.sha256(bytes[...]))
+        try call(.encoding(.shardBegin, begin), worker)
+        var next = 0
+        var resends = 0
+        var inFlight: [(chunk: Int, correlation: UInt64)] = []
+        while next < chunks || !inFlight.isEmpty {
+            while next < chunks && inFlight.count < window {
+                let range = (next * chunkBytes)..<min(bytes.count, (next + 1) * chunkBytes)
+                let body = ShardChunk(shard: descriptor.index, chunk: next, sha256: ShardData.sha256(bytes[range]))
+                let message = Message.encoding(.shardChunk, body, payload: [.uint8(Array(bytes[range]))])
+                inFlight.append((next, try link.send(message, to: worker, job: job)))
+                next += 1
+            }
+            let (chunk, correlation) = inFlight.removeFirst()
+            do {
+                _ = try link.await([correlation], timeout: timeout, cancelled: cancelled)
+            } catch .workerError(_, let reply) where reply.code == .checksumMismatch && resends < maxResends {
+                // Drain the rest of the window (rejected as out of order), then go back.
+                for (_, later) in inFlight { _ = try? link.await([later], timeout: timeout, cancelled: cancelled) }
+                inFlight = []
+                next = chunk
+                resends += 1
+            }
+        }
+        try call(.encoding(.shardEnd, ShardRef(shard: descriptor.index)), worker)
+    }
+
+    private func call(_ message: Message, _ worker: String) throws(ClusterError) {
+        _ = try link.await([try link.send(message, to: worker, job: job)], timeout: timeout, cancelled: cancelled)
+    }
+}

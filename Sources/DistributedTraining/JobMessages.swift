@@ -1,0 +1,85 @@
+import TrainyardML
+
+/// Where a job is in its life: queued → running → succeeded | failed | cancelled.
+public enum JobState: String, Sendable, Codable, CaseIterable {
+    case queued, running, succeeded, failed, cancelled
+
+    /// Succeeded, failed or cancelled: nothing will change any more.
+    public var isFinal: Bool { self == .succeeded || self == .failed || self == .cancelled }
+}
+
+/// A job as `jobs list` and `jobs show` report it.
+public struct JobInfo: Sendable, Codable, Equatable {
+    public var id: UInt64
+    public var state: JobState
+    public var spec: TrainingSpec
+    /// Workers (shards) the job was submitted for.
+    public var workers: Int
+    /// The workers holding its shards, in shard order (one may hold several after a failure).
+    public var assigned: [String] = []
+    /// Why it failed or was cancelled.
+    public var reason: String?
+    /// Unix times in seconds.
+    public var submittedAt: Double
+    public var startedAt: Double?
+    public var finishedAt: Double?
+    /// The last round's progress.
+    public var progress: TrainingProgress?
+    /// Times the job recovered from a lost worker or resumed after a coordinator restart.
+    public var recoveries = 0
+    /// On success: the model file the coordinator wrote, and its metrics.
+    public var modelPath: String?
+    public var metrics: [String: Double]?
+    /// Bytes of requests and shard data sent to workers, and of their replies.
+    public var bytesSent: Int = 0
+    public var bytesReceived: Int = 0
+
+    public init(id: UInt64, state: JobState, spec: TrainingSpec, workers: Int, submittedAt: Double) {
+        self.id = id
+        self.state = state
+        self.spec = spec
+        self.workers = workers
+        self.submittedAt = submittedAt
+    }
+}
+
+/// JOB_SUBMIT: train `spec` over `workers` workers.
+public struct JobSubmit: Sendable, Codable, Equatable {
+    public var spec: TrainingSpec
+    public var workers: Int
+
+    public init(spec: TrainingSpec, workers: Int) {
+        self.spec = spec
+        self.workers = workers
+    }
+}
+
+/// JOB_SHOW (with `historyFrom`, the first round to return) and JOB_CANCEL.
+public struct JobRequest: Sendable, Codable, Equatable {
+    public var id: UInt64
+    public var historyFrom: Int?
+
+    public init(id: UInt64, historyFrom: Int? = nil) {
+        self.id = id
+        self.historyFrom = historyFrom
+    }
+}
+
+/// JOB_SUBMIT_REPLY, JOB_CANCEL_REPLY and JOB_SHOW_REPLY: the job, and for JOB_SHOW the
+/// rounds from `historyFrom` on.
+public struct JobReply: Sendable, Codable, Equatable {
+    public var job: JobInfo
+    public var history: [TrainingProgress]?
+
+    public init(job: JobInfo, history: [TrainingProgress]? = nil) {
+        self.job = job
+        self.history = history
+    }
+}
+
+/// JOB_LIST_REPLY: every job, newest first.
+public struct JobListReply: Sendable, Codable, Equatable {
+    public var jobs: [JobInfo]
+
+    public init(jobs: [JobInfo]) { self.jobs = jobs }
+}

@@ -1,0 +1,78 @@
+import Coordinator
+import DistributedTraining
+import Foundation
+import TrainyardML
+import TrainyardProtocol
+import ZeroMQ
+
+/// The job API of a coordinator, for the CLI: one request and its decoded reply.
+struct JobClient {
+    let client: CoordinatorClient
+    let timeout: Duration
+
+    init(endpoint: String, timeoutMs: Int) throws {
+        client = CoordinatorClient(endpoint: endpoint, context: try ZMQContext())
+        timeout = .milliseconds(timeoutMs)
+    }
+
+    func call<Reply: Decodable>(_ type: MessageType, _ body: some Encodable, as _: Reply.Type) throws -> Reply {
+        do {
+            return try client.request(.encoding(type, body), timeout: timeout).decodeBody(Reply.self)
+        } catch let error as CoordinatorClient.ClientError {
+            if case .refused(let reply) = error { throw CommandFailure(reply.message) }
+            throw CommandFailure(error.description)
+        }
+    }
+
+    func submit(_ spec: TrainingSpec, workers: Int) throws -> JobInfo {
+        try call(.jobSubmit, JobSubmit(spec: spec, workers: workers), as: JobReply.self).job
+    }
+
+    func list() throws -> [JobInfo] {
+        struct Empty: Encodable {}
+        return try call(.jobList, Empty(), as: JobListReply.self).jobs
+    }
+
+    func show(_ id: UInt64, historyFrom: Int? = nil) throws -> JobReply {
+        try call(.jobShow, JobRequest(id: id, historyFrom: historyFrom), as: JobReply.self)
+    }
+
+    func cancel(_ id: UInt64) throws -> JobInfo {
+        try call(.jobCancel, JobRequest(id: id), as: JobReply.self).job
+    }
+
+    /// Follows a job until it ends, calling `round` for every new round; returns the final job.
+    /// A coordinator that restarts mid-watch is waited for (the job resumes there).
+    func watch(_ id: UInt64, poll: Duration = .milliseconds(250), round: (TrainingProgress, JobInfo) -> Void) throws -> JobInfo {
+        var next = 1
+        var failures = 0
+        while true {
+            let reply: JobReply
+            do {
+                reply = try show(id, historyFrom: next)
+                failures = 0
+            } catch let error as CommandFailure where !error.description.hasPrefix("no job") && failures < 120 {
+                failures += 1  // the coordinator may be restarting: keep trying for a minute
+                Thread.sleep(forTimeInterval: 0.5)
+                continue
+            }
+            for progress in reply.history ?? [] where progress.round >= next {
+                round(progress, reply.job)
+                next = progress.round + 1
+            }
+            if reply.job.state.isFinal { return reply.job }
+            Thread.sleep(forTimeInterval: poll.seconds)
+        }
+    }
+}
+
+extension JobInfo {
+    /// The fields `--json` prints.
+    var jsonObject: [String: Any?] {
+        ["id": id, "state": state.rawValue, "workers": workers, "assigned": assigned, "reason": reason,
+         "submitted_at": submittedAt, "started_at": startedAt, "finished_at": finishedAt,
+         "round": progress?.round, "total_rounds": progress?.totalRounds, "recoveries": recoveries,
+         "model": modelPath, "metrics": metrics, "bytes_sent": bytesSent, "bytes_received": bytesReceived,
+         "data": spec.data.path, "label": spec.label, "estimator": spec.model.rawValue]
+    }
+}

@@ -1,0 +1,122 @@
+import ArgumentParser
+import DistributedTraining
+import Foundation
+import TrainyardML
+
+/// `trainyard jobs …`: the coordinator's jobs.
+struct JobsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobs",
+        abstract: "List, show, cancel and watch jobs.",
+        subcommands: [List.self, Show.self, Cancel.self, Watch.self]
+    )
+
+    struct Connection: ParsableArguments {
+        @Option(help: "The coordinator's ZeroMQ endpoint.") var coordinator = "tcp://127.0.0.1:5555"
+        @Option(help: "How long to wait for the coordinator's reply, in milliseconds.") var timeoutMs = 5000
+        @Flag(help: "Print JSON instead of text.") var json = false
+
+        func client() throws -> JobClient { try JobClient(endpoint: coordinator, timeoutMs: timeoutMs) }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List jobs, newest first.")
+        @OptionGroup var connection: Connection
+
+        func run() throws {
+            let jobs = try connection.client().list()
+            if connection.json {
+                for job in jobs { printJSON(job.jsonObject) }
+                return
+            }
+            print("ID    STATE      WORKERS  ROUNDS     MODEL")
+            for job in jobs {
+                let rounds = job.progress.map { "\($0.round)/\($0.totalRounds)" } ?? "-"
+                print(String(format: "%-5llu %-10@ %-8d %-10@ %@", job.id, job.state.rawValue as NSString, job.workers,
+                             rounds as NSString, (job.modelPath ?? job.reason ?? "") as NSString))
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one job: state, workers, progress, result.")
+        @Argument(help: "Job id.") var id: UInt64
+        @OptionGroup var connection: Connection
+
+        func run() throws {
+            let reply = try connection.client().show(id)
+            let job = reply.job
+            if connection.json {
+                var object = job.jsonObject
+                object["history"] = (reply.history ?? []).map { ["round": $0.round, "valid": $0.valid, "elapsed_seconds": $0.elapsedSeconds]
+                    .compactMapValues { $0 } }
+                printJSON(object)
+                return
+            }
+            print("job \(job.id): \(job.state.rawValue)\(job.reason.map { " (\($0))" } ?? "")")
+            print("  data        \(job.spec.data.path) (label \(job.spec.label), \(job.spec.model.rawValue))")
+            print("  workers     \(job.workers) shard(s) on \(job.assigned.isEmpty ? "-" : job.assigned.joined(separator: ", "))")
+            if let progress = job.progress { print("  progress    round \(progress.round)/\(progress.totalRounds)") }
+            if job.recoveries > 0 { print("  recoveries  \(job.recoveries)") }
+            print("  traffic     \(job.bytesSent) bytes sent, \(job.bytesReceived) received")
+            if let model = job.modelPath { print("  model       \(model)") }
+            for (name, value) in (job.metrics ?? [:]).sorted(by: { $0.key < $1.key }) {
+                print(String(format: "  %-16@ %.6f", name as NSString, value))
+            }
+        }
+    }
+
+    struct Cancel: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cancel a queued or running job.")
+        @Argument(help: "Job id.") var id: UInt64
+        @OptionGroup var connection: Connection
+
+        func run() throws {
+            let job = try connection.client().cancel(id)
+            if connection.json { printJSON(job.jsonObject) } else {
+                print(job.state == .queued || job.state == .running ? "job \(id): cancellation requested" : "job \(id) is \(job.state.rawValue)")
+            }
+        }
+    }
+
+    struct Watch: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Follow a job: trees done, metric per round, throughput and ETA; exits when it ends.")
+        @Argument(help: "Job id.") var id: UInt64
+        @OptionGroup var connection: Connection
+
+        func run() throws { try Self.follow(id, client: connection.client(), json: connection.json) }
+
+        /// Prints progress until the job ends; fails (exit 1) unless it succeeded.
+        static func follow(_ id: UInt64, client: JobClient, json: Bool) throws {
+            let bar = ProgressBar()
+            let showBar = !json && ProgressBar.isTerminal
+            let job = try client.watch(id) { progress, job in
+                let perSecond = progress.elapsedSeconds > 0 ? Double(progress.round) / progress.elapsedSeconds : 0
+                let eta = perSecond > 0 ? Double(progress.totalRounds - progress.round) / perSecond : nil
+                if json {
+                    printJSON(["event": "round", "job": id, "round": progress.round, "total": progress.totalRounds,
+                               "metric": progress.metric, "valid": progress.valid, "elapsed_seconds": progress.elapsedSeconds,
+                               "rounds_per_second": perSecond, "eta_seconds": eta])
+                } else if showBar {
+                    bar.show(progress)
+                } else {
+                    print("round \(progress.round)/\(progress.totalRounds)"
+                          + (progress.valid.map { String(format: "  valid %@ %.6f", progress.metric, $0) } ?? "")
+                          + String(format: "  %.1f rounds/s", perSecond) + (eta.map { String(format: "  eta %.0fs", $0) } ?? ""))
+                }
+            }
+            if showBar { bar.finish() }
+            if json {
+                printJSON(["event": "done", "job": job.jsonObject])
+            } else {
+                print("job \(id) \(job.state.rawValue)\(job.reason.map { ": \($0)" } ?? "")")
+                if let model = job.modelPath { print("model written to \(model)") }
+                for (name, value) in (job.metrics ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    print(String(format: "  %-16@ %.6f", name as NSString, value))
+                }
+            }
+            guard job.state == .succeeded else { throw ExitCode.failure }
+        }
+    }
+}

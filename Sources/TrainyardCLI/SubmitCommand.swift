@@ -1,0 +1,45 @@
+import ArgumentParser
+import DistributedTraining
+import Foundation
+import TrainyardML
+
+/// `trainyard submit train`: queue a distributed training job on a coordinator.
+struct SubmitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Submit a job to a coordinator.",
+        subcommands: [Train.self]
+    )
+
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Queue a training job that runs across --workers workers.",
+            discussion: """
+            Takes the same options as `trainyard train`. Paths are made absolute here and are \
+            read by the coordinator, which ships each worker its shard; the model is written to \
+            the coordinator's --state-dir. The job is validated before it is queued.
+            """
+        )
+
+        @Option(help: "The coordinator's ZeroMQ endpoint.") var coordinator = "tcp://127.0.0.1:5555"
+        @Option(help: "Workers (shards) to train on.") var workers = 1
+        @OptionGroup var training: TrainingOptions
+        @Flag(help: "Follow the job until it ends (as `jobs watch`).") var wait = false
+        @Flag(help: "Print JSON instead of text.") var json = false
+        @Option(help: "How long to wait for the coordinator's reply, in milliseconds.") var timeoutMs = 10_000
+
+        func run() throws {
+            var spec = training.spec
+            let cwd = FileManager.default.currentDirectoryPath
+            func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : cwd + "/" + path }
+            spec.data.path = absolute(spec.data.path)
+            spec.validationPath = spec.validationPath.map(absolute)
+            let client = try JobClient(endpoint: coordinator, timeoutMs: timeoutMs)
+            let job = try client.submit(spec, workers: workers)
+            if json { printJSON(["event": "submitted", "job": job.jsonObject]) } else {
+                print("job \(job.id) queued (\(workers) worker\(workers == 1 ? "" : "s"))")
+            }
+            if wait { try JobsCommand.Watch.follow(job.id, client: client, json: json) }
+        }
+    }
+}

@@ -1,0 +1,214 @@
+import DistributedTraining
+import TrainyardML
+import TrainyardProtocol
+import ZeroMQ
+
+/// The worker's half of distributed training: receives shards, and answers the
+/// coordinator's per-shard requests (sketches, histograms, partitions, margin updates,
+/// linear statistics) from the shards it holds.
+///
+/// Not thread-safe: ``WorkerService`` confines it to one serial compute queue, so socket
+/// and heartbeat handling never wait on training work.
+public final class ShardExecutor {
+    private enum Held {
+        case receiving(ShardReceiver)
+        case raw(ShardData, ShardDescriptor)
+        case boosting(GBDTShard)
+    }
+
+    private struct Key: Hashable {
+        var job: UInt64
+        var shard: Int
+    }
+
+    public let threads: Int
+    private var held: [Key: Held] = [:]
+
+    /// An executor that computes with `threads` threads.
+    public init(threads: Int) { self.threads = Parallel.resolve(threads: threads) }
+
+    /// Shards held, for logs and tests.
+    public var shardCount: Int { held.count }
+
+    /// Forgets every shard (the coordinator restarted: its jobs will ship them again).
+    public func dropAll() { held = [:] }
+
+    /// Handles one request of `envelope`'s job and returns the reply, or `nil` for
+    /// messages that take none (JOB_ABORT). Errors become ERROR replies naming the problem.
+    public func handle(_ envelope: Envelope) -> Message? {
+        do {
+            return try reply(to: envelope.message, job: envelope.jobID)
+        } catch let error as ShardError {
+            let code: ErrorCode = if case .checksumMismatch = error { .checksumMismatch } else { .malformedMessage }
+            return .error(ErrorReply(code: code, message: error.description))
+        } catch let error as ProtocolError {
+            return .error(ErrorReply(error))
+        } catch let error as ExecutorError {
+            return .error(ErrorReply(code: error.code, message: error.description))
+        } catch {
+            return .error(ErrorReply(code: .malformedMessage, message: "\(error)"))
+        }
+    }
+
+    private func reply(to message: Message, job: UInt64) throws -> Message? {
+        switch message.type {
+        case .shardBegin:
+            let begin = try message.decodeBody(ShardBegin.self)
+            held[Key(job: job, shard: begin.shard.index)] = .receiving(try ShardReceiver(begin))
+            return .encoding(.shardAck, ShardAck(shard: begin.shard.index, chunk: -1))
+        case .shardChunk:
+            let chunk = try message.decodeBody(ShardChunk.self)
+            guard case .receiving(var receiver) = try shard(job, chunk.shard), let frame = message.payload.first else {
+                throw ExecutorError.unexpected("SHARD_CHUNK for shard \(chunk.shard), which is not being received")
+            }
+            held[Key(job: job, shard: chunk.shard)] = nil
+            try receiver.receive(chunk, bytes: frame.frame)
+            held[Key(job: job, shard: chunk.shard)] = .receiving(receiver)
+            return .encoding(.shardAck, ShardAck(shard: chunk.shard, chunk: chunk.chunk))
+        case .shardEnd:
+            let end = try message.decodeBody(ShardRef.self)
+            guard case .receiving(let receiver) = try shard(job, end.shard) else {
+                throw ExecutorError.unexpected("SHARD_END for shard \(end.shard), which is not being received")
+            }
+            held[Key(job: job, shard: end.shard)] = nil
+            let data = try receiver.finish()
+            held[Key(job: job, shard: end.shard)] = .raw(data, receiver.begin.shard)
+            return .encoding(.shardAck, ShardAck(shard: end.shard, chunk: receiver.begin.chunks))
+        case .sketchRequest:
+            let request = try message.decodeBody(ShardRef.self)
+            guard case .raw(.dense(let features, _), let descriptor) = try shard(job, request.shard) else {
+                throw ExecutorError.unexpected("SKETCH_REQUEST for shard \(request.shard), which holds no dense rows")
+            }
+            let samples = QuantileCuts.sample(features, firstRow: descriptor.firstRow, totalRows: descriptor.totalRows,
+                                              threads: threads)
+            return .encoding(.sketchReply, request, payload: [
+                Payload(dtype: .i64, frame: ZMQFrame(adopting: samples.map { Int64($0.count) })),
+                .float32(samples.flatMap { $0 }),
+            ])
+        case .binCuts:
+            let body = try message.decodeBody(BinCuts.self)
+            guard message.payload.count == 2, message.payload[0].dtype == .i64, message.payload[1].dtype == .f32 else {
+                throw ExecutorError.unexpected("BIN_CUTS needs an i64 and an f32 payload frame")
+            }
+            let cuts = try Self.cuts(counts: message.payload[0].values(as: Int64.self), values: message.payload[1].values(as: Float.self))
+            guard case .raw(.dense(let features, let labels), let descriptor) = try shard(job, body.shard) else {
+                throw ExecutorError.unexpected("BIN_CUTS for shard \(body.shard), which holds no dense rows")
+            }
+            guard cuts.cuts.count == features.columns else {
+                throw ExecutorError.unexpected("BIN_CUTS has cuts for \(cuts.cuts.count) features; the shard has \(features.columns)")
+            }
+            held[Key(job: job, shard: body.shard)] = .boosting(GBDTShard(
+                features: features, labels: labels, cuts: cuts, objective: body.objective, baseMargin: body.baseMargin,
+                firstRow: descriptor.firstRow, totalRows: descriptor.totalRows, threads: threads))
+            return .encoding(.jobAccept, ShardRef(shard: body.shard))
+        case .checkpoint:
+            let body = try message.decodeBody(CheckpointReplay.self)
+            try mutateBoosting(job, body.shard) { $0.replay(body.trees, groups: body.treeGroups) }
+            return .encoding(.jobAccept, ShardRef(shard: body.shard))
+        case .gradientRequest:
+            let body = try message.decodeBody(GradientRequest.self)
+            if let objective = body.objective {
+                return try linearStatistics(job, body.shard, objective: objective, payload: message.payload)
+            }
+            guard let group = body.group else { throw ExecutorError.unexpected("GRADIENT_REQUEST needs a group or an objective") }
+            let maxima = try mutateBoosting(job, body.shard) { $0.gradientMaxima(group: group) }
+            return .encoding(.gradientReply, GradientMaxima(shard: body.shard, gradient: maxima.gradient, hessian: maxima.hessian))
+        case .histogramRequest:
+            let body = try message.decodeBody(HistogramRequest.self)
+            let histograms: [[Int64]]
+            if let start = body.start {
+                histograms = [try mutateBoosting(job, body.shard) { $0.beginTree(start) }]
+            } else if let nodes = body.nodes {
+                histograms = try mutateBoosting(job, body.shard) { $0.histograms(nodes: nodes) }
+            } else {
+                throw ExecutorError.unexpected("HISTOGRAM_REQUEST needs start or nodes")
+            }
+            return .encoding(.histogramReply, ShardRef(shard: body.shard),
+                             payload: [Payload(dtype: .i64, frame: ZMQFrame(adopting: histograms.flatMap { $0 }))])
+        case .splitDecision:
+            let body = try message.decodeBody(SplitDecision.self)
+            let counts = try mutateBoosting(job, body.shard) { $0.applySplits(body.splits) }
+            return .encoding(.splitReply, ShardRef(shard: body.shard),
+                             payload: [Payload(dtype: .i64, frame: ZMQFrame(adopting: counts.flatMap { [Int64($0.left), Int64($0.right)] }))])
+        case .treeFinish:
+            let body = try message.decodeBody(TreeFinish.self)
+            try mutateBoosting(job, body.shard) { $0.finishTree(body.tree, group: body.group, leaves: body.leaves) }
+            return .encoding(.jobAccept, ShardRef(shard: body.shard))
+        case .jobAbort:
+            held = held.filter { $0.key.job != job }
+            return nil
+        default:
+            throw ExecutorError.unexpected("\(message.type) is not a request a worker answers")
+        }
+    }
+
+    private func shard(_ job: UInt64, _ index: Int) throws(ExecutorError) -> Held {
+        guard let shard = held[Key(job: job, shard: index)] else { throw .unknownShard(job: job, shard: index) }
+        return shard
+    }
+
+    @discardableResult
+    private func mutateBoosting<T>(_ job: UInt64, _ index: Int, _ body: (inout GBDTShard) -> T) throws(ExecutorError) -> T {
+        let key = Key(job: job, shard: index)
+        guard case .boosting(var shard) = held[key] else {
+            if held[key] == nil { throw .unknownShard(job: job, shard: index) }
+            throw .unexpected("shard \(index) of job \(job) has no bin cuts yet")
+        }
+        held[key] = nil  // keep the shard's arrays uniquely referenced while it changes
+        defer { held[key] = .boosting(shard) }
+        return body(&shard)
+    }
+
+    private func linearStatistics(_ job: UInt64, _ index: Int, objective: Objective, payload: [Payload]) throws -> Message {
+        guard case .raw(let data, _) = try shard(job, index) else {
+            throw ExecutorError.unexpected("shard \(index) of job \(job) holds no rows for a linear model")
+        }
+        guard let frame = payload.first, frame.dtype == .f64, frame.count == data.columns + 1 else {
+            throw ExecutorError.unexpected("GRADIENT_REQUEST for a linear model needs f64[\(data.columns + 1)] parameters")
+        }
+        let w = frame.values(as: Double.self)
+        let loss = LinearLoss(objective: objective)
+        let stats = switch data {
+        case .dense(let m, let labels): loss.statistics(features: m, labels: labels, parameters: w, threads: threads)
+        case .sparse(let m, let labels): loss.statistics(features: m, labels: labels, parameters: w, threads: threads)
+        }
+        return .encoding(.gradientReply, GradientMaxima(shard: index), payload: [.float64([stats.loss] + stats.gradient)])
+    }
+
+    static func cuts(counts: [Int64], values: [Float]) throws(ExecutorError) -> QuantileCuts {
+        guard counts.allSatisfy({ $0 >= 0 && $0 <= 256 }), counts.reduce(0, +) == Int64(values.count) else {
+            throw .unexpected("BIN_CUTS counts do not add up to the \(values.count) cut values")
+        }
+        var cuts: [[Float]] = []
+        var start = 0
+        for count in counts {
+            let feature = Array(values[start..<start + Int(count)])
+            guard zip(feature, feature.dropFirst()).allSatisfy({ $0 < $1 }) else {
+                throw .unexpected("BIN_CUTS cuts of feature \(cuts.count) are not strictly ascending")
+            }
+            cuts.append(feature)
+            start += Int(count)
+        }
+        return QuantileCuts(cuts: cuts)
+    }
+}
+
+/// Why a worker refused a request.
+public enum ExecutorError: Error, Sendable, CustomStringConvertible {
+    case unknownShard(job: UInt64, shard: Int)
+    case unexpected(String)
+
+    var code: ErrorCode {
+        switch self {
+        case .unknownShard: .unknownShard
+        case .unexpected: .unexpectedMessage
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .unknownShard(let job, let shard): "this worker holds no shard \(shard) of job \(job)"
+        case .unexpected(let reason): reason
+        }
+    }
+}
