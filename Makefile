@@ -6,11 +6,12 @@ BIN := .build/debug/trainyard
 .PHONY: deps pyenv build demo test bench-transport clean
 
 # System packages a fresh Debian machine lacks: libzmq (headers + pkg-config file) for the
-# CZMQ module, iproute2 for the network-namespace tests.
+# CZMQ module, SQLite headers for GRDB (the coordinator's job store), iproute2 for the
+# network-namespace tests.
 deps:
-	@if ! pkg-config --exists libzmq 2>/dev/null || ! command -v ip >/dev/null; then \
-		echo "installing libzmq3-dev, pkg-config and iproute2"; \
-		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y libzmq3-dev pkg-config iproute2; \
+	@if ! pkg-config --exists libzmq sqlite3 2>/dev/null || ! command -v ip >/dev/null; then \
+		echo "installing libzmq3-dev, libsqlite3-dev, pkg-config and iproute2"; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y libzmq3-dev libsqlite3-dev pkg-config iproute2; \
 	fi
 
 # A git-ignored venv with pyzmq, numpy and xgboost for the interop tests; they are skipped,

@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "TrainyardProtocol"]),
         .testTarget(
             name: "ClusterTests",
-            dependencies: ["TestSupport", "TrainyardProtocol", "ZeroMQ"]
+            dependencies: ["TestSupport", "TrainyardProtocol", "ZeroMQ", "TrainyardML"]
         ),
         .testTarget(name: "InteropTests", dependencies: ["TestSupport"]),
         .testTarget(

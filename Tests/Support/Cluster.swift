@@ -16,7 +16,14 @@ public final class Cluster: @unchecked Sendable {
     /// - Parameters:
     ///   - bind: the coordinator's bind endpoint.
     ///   - connect: what workers and the probe connect to (defaults to `bind`).
+    /// The coordinator's --state-dir: a fresh temporary directory per cluster.
+    public let stateDirectory: String
+    /// Extra coordinator arguments (e.g. `--worker-wait-seconds`).
+    public var coordinatorArguments: [String] = []
+
     public init(bind: String, connect: String? = nil, probeEndpoint: String? = nil, wrapper: [String] = []) {
+        stateDirectory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("trainyard-state-\(UUID().uuidString.prefix(8))").path
         self.bindEndpoint = bind
         self.endpoint = connect ?? bind
         self.wrapper = wrapper
@@ -27,8 +34,9 @@ public final class Cluster: @unchecked Sendable {
 
     /// Starts (or restarts) the coordinator, optionally inside a namespace wrapper.
     public func startCoordinator(wrapper: [String]? = nil) throws {
-        coordinator = try TrainyardProcess(["coordinator", "--bind", bindEndpoint, "--log-level", "debug"]
-                                           + Self.heartbeatArguments, wrapper: wrapper ?? self.wrapper)
+        coordinator = try TrainyardProcess(["coordinator", "--bind", bindEndpoint, "--log-level", "debug",
+                                            "--state-dir", stateDirectory]
+                                           + Self.heartbeatArguments + coordinatorArguments, wrapper: wrapper ?? self.wrapper)
     }
 
     /// Starts a worker with a fixed id.
@@ -59,5 +67,6 @@ public final class Cluster: @unchecked Sendable {
     public func stopAll() {
         for worker in workers.values { worker.stop() }
         coordinator?.stop()
+        try? FileManager.default.removeItem(atPath: stateDirectory)
     }
 }
