@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Coordinator
+import DistributedTraining
 import Logging
 import TrainyardML
 import ServiceLifecycle
@@ -8,11 +9,12 @@ import TrainyardProtocol
 import Worker
 import ZeroMQ
 
-/// `trainyard demo`: a coordinator and workers on loopback, their status, a clean stop.
+/// `trainyard demo`: a churn model trained locally, then the same job across a coordinator
+/// and workers on loopback, with its progress, metrics and a check that both models agree.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Train a churn model on generated data, then start a coordinator and workers, show the cluster, stop them."
+        abstract: "Train a churn model locally, then across a coordinator and workers on loopback; compare, stop cleanly."
     )
 
     @Option(help: "Rows of generated churn data for the training step.")
@@ -31,11 +33,15 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try trainChurnModel()
+        let (spec, localModel) = try trainChurnModel()
         let logger = logging.bootstrap(label: "trainyard.demo")
         let context = try ZMQContext()
         var coordinatorSettings = CoordinatorSettings(bind: bind)
         coordinatorSettings.membership.heartbeatInterval = .milliseconds(250)
+        let stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("trainyard-demo/state-\(getpid())").path
+        coordinatorSettings.jobs = JobSettings(stateDirectory: stateDirectory)
+        coordinatorSettings.software = "trainyard \(Trainyard.version)"
+        defer { try? FileManager.default.removeItem(atPath: stateDirectory) }
         let coordinator = CoordinatorService(settings: coordinatorSettings, context: context, logger: logger)
         let workerServices = (1...workers).map { index in
             var settings = WorkerSettings(
@@ -57,6 +63,19 @@ struct DemoCommand: AsyncParsableCommand {
             let joined = try await waitForStatus(client) { $0.workers.filter { $0.state == .alive }.count == workers }
             say(ClusterStatusReport(joined).table())
 
+            say("\n== the same training job across the \(workers) workers (each is shipped its shard over ZeroMQ)")
+            let job = try await runJob(spec, client: client)
+            say("job \(job.id) \(job.state.rawValue): \(job.bytesSent / 1_000_000) MB sent to workers, \(job.bytesReceived / 1_000_000) MB received")
+            for name in ["valid.auc", "valid.logloss", "valid.accuracy"] {
+                if let value = job.metrics?[name] { say(String(format: "  %-15@ %.4f", name as NSString, value)) }
+            }
+            if let path = job.modelPath {
+                let distributed = try ModelFile.read(path: path)
+                let same = distributed.estimator == localModel.estimator && distributed.preprocessor == localModel.preprocessor
+                say(same ? "the distributed model is identical to the local one (same trees, same predictions)"
+                         : "WARNING: the distributed model differs from the local one")
+            }
+
             say("\n== stopping the workers (they deregister)")
             await workerGroup.triggerGracefulShutdown()
             let left = try await waitForStatus(client) { $0.workers.allSatisfy { $0.state == .left } }
@@ -69,22 +88,48 @@ struct DemoCommand: AsyncParsableCommand {
         }
     }
 
+    /// Submits `spec` over all workers and prints each round until the job ends.
+    private func runJob(_ spec: TrainingSpec, client: CoordinatorClient) async throws -> JobInfo {
+        let submitted = try await client.requestAsync(.encoding(.jobSubmit, JobSubmit(spec: spec, workers: workers)),
+                                                      timeout: .seconds(10)).decodeBody(JobReply.self).job
+        var next = 1
+        while true {
+            let reply = try await client.requestAsync(.encoding(.jobShow, JobRequest(id: submitted.id, historyFrom: next)),
+                                                      timeout: .seconds(10)).decodeBody(JobReply.self)
+            for progress in reply.history ?? [] where progress.round >= next {
+                if progress.round % 10 == 0 || progress.round == 1 {
+                    say(String(format: "  round %3d  valid %@ %.4f  %.1f s", progress.round, progress.metric, progress.valid ?? .nan,
+                               progress.elapsedSeconds))
+                }
+                next = progress.round + 1
+            }
+            if reply.job.state.isFinal {
+                guard reply.job.state == .succeeded else {
+                    throw CommandFailure("job \(submitted.id) \(reply.job.state.rawValue): \(reply.job.reason ?? "")")
+                }
+                return reply.job
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
     /// Step 1: generate a churn dataset, train gradient-boosted trees on it with a
-    /// validation split, save the model and print its validation metrics.
-    private func trainChurnModel() throws {
+    /// validation split, save the model and print its validation metrics. Returns the
+    /// training spec (for the distributed job) and the model.
+    private func trainChurnModel() throws -> (TrainingSpec, TrainyardModel) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trainyard-demo")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let dataPath = directory.appendingPathComponent("churn.csv").path
         let modelPath = directory.appendingPathComponent("churn.model").path
         try AtomicFile.write(Array(SyntheticChurn.csv(rows: rows, seed: 42).utf8), to: dataPath)
         say("== training a churn model on \(rows) generated customers (\(dataPath))")
-        var request = TrainingRequest(label: "churned")
-        request.gbdt.trees = 300
-        request.gbdt.eta = 0.1
-        request.gbdt.earlyStoppingRounds = 20
-        request.validFraction = 0.2
-        request.software = "trainyard \(Trainyard.version)"
-        let outcome = try TrainingPipeline.run(train: try CSVReader.read(path: dataPath), request: request)
+        var spec = TrainingSpec(data: DatasetSource(path: dataPath), label: "churned")
+        spec.gbdt.trees = 300
+        spec.gbdt.eta = 0.1
+        spec.gbdt.earlyStoppingRounds = 20
+        spec.validFraction = 0.2
+        let request = spec.request(datasetSHA256: try FileFingerprint.sha256(path: dataPath), software: "trainyard \(Trainyard.version)")
+        let outcome = try TrainingPipeline.run(train: try spec.load().train, request: request)
         try ModelFile.write(outcome.model, to: modelPath)
         let record = outcome.model.training
         say("trained \(record.parameters["model"] ?? "gbdt") (\(outcome.model.objective.name)) on \(record.trainRows) rows, "
@@ -95,6 +140,7 @@ struct DemoCommand: AsyncParsableCommand {
         let top = (record.featureImportance ?? [:]).sorted { $0.value > $1.value }.prefix(3).map(\.key)
         say("  top features by gain: \(top.joined(separator: ", "))")
         say("model saved to \(modelPath)\n")
+        return (spec, outcome.model)
     }
 
     /// Writes a line to stdout unbuffered, so it interleaves in order with the logs on stderr.
