@@ -33,6 +33,8 @@ public struct JobInfo: Sendable, Codable, Equatable {
     /// Bytes of requests and shard data sent to workers, and of their replies.
     public var bytesSent: Int = 0
     public var bytesReceived: Int = 0
+    /// Of ``bytesSent``, the bytes of shard data (rows shipped to workers, re-shipments included).
+    public var shardBytes: Int = 0
 
     public init(id: UInt64, state: JobState, spec: TrainingSpec, workers: Int, submittedAt: Double) {
         self.id = id

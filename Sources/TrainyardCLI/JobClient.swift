@@ -72,7 +72,7 @@ extension JobInfo {
         ["id": id, "state": state.rawValue, "workers": workers, "assigned": assigned, "reason": reason,
          "submitted_at": submittedAt, "started_at": startedAt, "finished_at": finishedAt,
          "round": progress?.round, "total_rounds": progress?.totalRounds, "recoveries": recoveries,
-         "model": modelPath, "metrics": metrics, "bytes_sent": bytesSent, "bytes_received": bytesReceived,
+         "model": modelPath, "metrics": metrics, "bytes_sent": bytesSent, "bytes_received": bytesReceived, "shard_bytes": shardBytes,
          "data": spec.data.path, "label": spec.label, "estimator": spec.model.rawValue]
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import TrainyardML
 import TrainyardProtocol
 
 /// The membership scenario across hosts: coordinator and workers each in their own network
@@ -35,5 +36,28 @@ struct NamespaceMembershipTests {
         cluster.workers["host1"]!.signal(SIGKILL)
         let killed = await eventually(timeout: .seconds(10)) { await cluster.probe.workers(in: .dead)?["host1"] }
         #expect(killed != nil, "\(cluster.logs)")
+    }
+
+    @Test func aJobTrainsAcrossWorkersOnOtherHostsAndEqualsTheLocalModel() async throws {
+        let data = try await DistributedTrainingTests.dataset(rows: 6000)
+        let arguments = ["--data", data, "--label", "churned", "--n-trees", "10"]
+        let local = try await DistributedTrainingTests.local(arguments)
+        let hosts = try NetworkNamespaces(workers: 2)
+        defer { hosts.remove() }
+        let inCoordinator = hosts.exec(in: hosts.coordinatorNamespace)
+        let cluster = Cluster(bind: "tcp://0.0.0.0:5555", probeEndpoint: "tcp://127.0.0.1:5555", wrapper: inCoordinator)
+        defer { cluster.stopAll() }
+        try cluster.startCoordinator()
+        for i in 1...2 {
+            try cluster.startWorker("host\(i)", connect: "tcp://\(hosts.coordinatorAddress(forWorker: i)):5555",
+                                    wrapper: hosts.exec(in: hosts.workerNamespaces[i - 1]))
+        }
+        try #require(await cluster.waitUntilAlive(["host1", "host2"]) != nil, "workers did not register:\n\(cluster.logs)")
+        let result = try await TrainyardProcess.run(["submit", "train", "--coordinator", "tcp://127.0.0.1:5555", "--workers", "2",
+                                                     "--wait", "--json"] + arguments, wrapper: inCoordinator, timeout: .seconds(120))
+        let job = try DistributedTrainingTests.lastJob(result.stdout, context: "\(result.stderr)\n\(cluster.logs)")
+        #expect(job["state"] as? String == "succeeded", "\(job)\n\(cluster.logs)")
+        #expect(Set(job["assigned"] as? [String] ?? []) == ["host1", "host2"])
+        #expect(DistributedTrainingTests.trained(try DistributedTrainingTests.model(of: job)) == DistributedTrainingTests.trained(local))
     }
 }

@@ -93,7 +93,7 @@ final class ClusterEngine: TrainingEngine {
         for shard in placement.indices where !ready[shard] {
             let descriptor = descriptor(shard, rows: rows, columns: columns, layout: layout)
             let range = descriptor.firstRow..<descriptor.firstRow + descriptor.rows
-            try shipper.ship(slice(range), descriptor: descriptor, to: placement[shard])
+            job.shardBytes += try shipper.ship(slice(range), descriptor: descriptor, to: placement[shard])
             try prepare(shard, placement[shard])
             ready[shard] = true
             publish()

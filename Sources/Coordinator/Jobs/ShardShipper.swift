@@ -15,7 +15,9 @@ struct ShardShipper {
     var window = 4
     var maxResends = 3
 
-    func ship(_ data: ShardData, descriptor: ShardDescriptor, to worker: String) throws(ClusterError) {
+    /// Returns the shard's size in bytes.
+    @discardableResult
+    func ship(_ data: ShardData, descriptor: ShardDescriptor, to worker: String) throws(ClusterError) -> Int {
         let bytes = data.encode()
         let chunks = (bytes.count + chunkBytes - 1) / chunkBytes
         let begin = ShardBegin(shard: descriptor, bytes: bytes.count, chunks: chunks, chunkBytes: chunkBytes,
@@ -44,6 +46,7 @@ struct ShardShipper {
             }
         }
         try call(.encoding(.shardEnd, ShardRef(shard: descriptor.index)), worker)
+        return bytes.count
     }
 
     private func call(_ message: Message, _ worker: String) throws(ClusterError) {

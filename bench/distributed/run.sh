@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Distributed GBDT training against local training, on the ML core benchmark's 1M-row set
+# and parameters (100 trees, depth 6, eta 0.1, 256 bins), alternated in one run:
+#   local `trainyard train --threads 2`   vs  coordinator + 2 workers with 1 core each
+#   local `trainyard train --threads 1`   vs  coordinator + 1 worker with 1 core
+# Every process runs on this machine over loopback TCP.
+#   bench/distributed/run.sh [runs]      (default 3)
+# Prints each run, then medians, the ratios (targets: <= 1.2 and <= 1.05) and the bytes
+# exchanged per tree and per tree level (requests and replies, shard shipping excluded).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source bench/lib.sh
+runs=${1:-3}
+bench/setup.sh >/dev/null
+swift build -c release --product trainyard >/dev/null
+ty="$(swift build -c release --show-bin-path)/trainyard"
+out=bench/out/distributed
+mkdir -p "$out"
+data=bench/out/cls_1m.csv
+[ -f "$data" ] || head -n 1000001 bench/out/cls_1.1m.csv > "$data"
+data="$(pwd)/$data"
+params=(--label label --n-trees 100 --max-depth 6 --eta 0.1 --max-bin 256 --lambda 1)
+endpoint=tcp://127.0.0.1:5731
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+# local THREADS → "wall_seconds boost_seconds"
+local_run() {
+  local start end boost
+  start=$(date +%s.%N)
+  boost=$("$ty" train --data "$data" "${params[@]}" --threads "$1" --out "$out/local.model" --json \
+          | python3 -c 'import json,sys; print([json.loads(l) for l in sys.stdin if "\"round\"" in l][-1]["elapsed_seconds"])')
+  end=$(date +%s.%N)
+  echo "$(echo "$end - $start" | bc) $boost"
+}
+
+# distributed WORKERS → "wall_seconds boost_seconds bytes_per_tree"
+distributed_run() {
+  local n=$1 state
+  state=$(mktemp -d)
+  "$ty" coordinator --bind "$endpoint" --state-dir "$state" --log-level warning & pids+=($!)
+  for i in $(seq 1 "$n"); do "$ty" worker --connect "$endpoint" --id "bench-w$i" --cores 1 --log-level warning & pids+=($!); done
+  for _ in $(seq 1 100); do
+    [ "$("$ty" cluster status --coordinator "$endpoint" --json 2>/dev/null | grep -o '"state":"alive"' | wc -l)" -ge "$n" ] && break
+    sleep 0.1
+  done
+  local start end
+  start=$(date +%s.%N)
+  "$ty" submit train --coordinator "$endpoint" --workers "$n" --data "$data" "${params[@]}" --wait --json > "$out/job.json"
+  end=$(date +%s.%N)
+  "$ty" jobs show 1 --coordinator "$endpoint" --json | python3 -c '
+import json, sys
+job = json.load(sys.stdin)
+trees = job["round"]
+print(job["history"][-1]["elapsed_seconds"], (job["bytes_sent"] + job["bytes_received"] - job["shard_bytes"]) / trees)' | {
+    read -r boost per_tree
+    echo "$(echo "$end - $start" | bc) $boost $per_tree"
+  }
+  cleanup; pids=()
+  rm -rf "$state"
+}
+
+declare -a l2w l2b d2w d2b l1w l1b d1w d1b d2bytes d1bytes
+for i in $(seq 1 "$runs"); do
+  read -r w b <<<"$(local_run 2)"; l2w+=("$w"); l2b+=("$b")
+  read -r w b t <<<"$(distributed_run 2)"; d2w+=("$w"); d2b+=("$b"); d2bytes+=("$t")
+  echo "run $i: 2 threads local ${l2w[-1]} s (boosting ${l2b[-1]} s) | 2 workers ${d2w[-1]} s (boosting ${d2b[-1]} s), $(printf '%.0f' "$t") bytes/tree"
+  read -r w b <<<"$(local_run 1)"; l1w+=("$w"); l1b+=("$b")
+  read -r w b t <<<"$(distributed_run 1)"; d1w+=("$w"); d1b+=("$b"); d1bytes+=("$t")
+  echo "run $i: 1 thread  local ${l1w[-1]} s (boosting ${l1b[-1]} s) | 1 worker  ${d1w[-1]} s (boosting ${d1b[-1]} s), $(printf '%.0f' "$t") bytes/tree"
+done
+
+python3 - "$(median "${l2w[@]}")" "$(median "${l2b[@]}")" "$(median "${d2w[@]}")" "$(median "${d2b[@]}")" \
+          "$(median "${l1w[@]}")" "$(median "${l1b[@]}")" "$(median "${d1w[@]}")" "$(median "${d1b[@]}")" \
+          "$(median "${d2bytes[@]}")" "$(median "${d1bytes[@]}")" <<'PY'
+import sys
+l2w, l2b, d2w, d2b, l1w, l1b, d1w, d1b, d2t, d1t = map(float, sys.argv[1:])
+print(f"{'medians':28} {'end to end s':>13} {'boosting s':>11}")
+for name, w, b in [("local, 2 threads", l2w, l2b), ("2 workers x 1 core", d2w, d2b),
+                   ("local, 1 thread", l1w, l1b), ("1 worker x 1 core", d1w, d1b)]:
+    print(f"{name:28} {w:13.2f} {b:11.2f}")
+print(f"2 workers / local 2 threads: end to end {d2w / l2w:.3f}, boosting {d2b / l2b:.3f} (target <= 1.2)")
+print(f"1 worker / local 1 thread:   end to end {d1w / l1w:.3f}, boosting {d1b / l1b:.3f} (target <= 1.05)")
+levels = 6
+print(f"traffic, 2 workers: {d2t / 1e6:.2f} MB per tree, {d2t / levels / 1e6:.2f} MB per level (both directions, all workers)")
+print(f"traffic, 1 worker:  {d1t / 1e6:.2f} MB per tree, {d1t / levels / 1e6:.2f} MB per level")
+PY
