@@ -17,6 +17,41 @@ struct RemoteShards: GBDTShards {
     let timeout: Duration
     let cancelled: @Sendable () -> Bool
 
+    /// Over the network a round trip costs more than building a larger histogram now and then.
+    var choosesChildrenByRows: Bool { false }
+
+    /// Sends several requests to every shard back to back (workers answer them in order)
+    /// and returns each shard's replies, in shard order.
+    func pipeline(_ messages: (Int) -> [Message]) throws(ClusterError) -> [[Envelope]] {
+        var correlations: [[UInt64]] = []
+        for (shard, worker) in placement.enumerated() {
+            var ids: [UInt64] = []
+            for message in messages(shard) { ids.append(try link.send(message, to: worker, job: job)) }
+            correlations.append(ids)
+        }
+        let replies = try link.await(correlations.flatMap { $0 }, timeout: timeout, cancelled: cancelled)
+        let perShard = correlations.first?.count ?? 0
+        return placement.indices.map { Array(replies[$0 * perShard..<($0 + 1) * perShard]) }
+    }
+
+    mutating func applySplits(_ splits: [SplitOrder], thenBuild nodes: [Int32]) throws(ClusterError) -> [[Int64]] {
+        let replies = try pipeline { shard in
+            [.encoding(.splitDecision, SplitDecision(shard: shard, splits: splits)),
+             .encoding(.histogramRequest, HistogramRequest(shard: shard, nodes: nodes))]
+        }
+        var all: [[Int64]] = []
+        for pair in replies { all.append(try int64Payload(pair[1])) }
+        return Self.split(Self.sum(all), into: nodes.count)
+    }
+
+    mutating func applySplits(_ splits: [SplitOrder], thenFinish tree: RegressionTree, group: Int,
+                              leaves: [LeafValue]) throws(ClusterError) {
+        _ = try pipeline { shard in
+            (splits.isEmpty ? [] : [Message.encoding(.splitDecision, SplitDecision(shard: shard, splits: splits))])
+                + [.encoding(.treeFinish, TreeFinish(shard: shard, group: group, tree: tree, leaves: leaves))]
+        }
+    }
+
     /// Sends one request per shard and returns the replies in shard order.
     func scatter(_ type: MessageType, payload: (Int) -> [Payload] = { _ in [] },
                  _ body: (Int) -> some Encodable) throws(ClusterError) -> [Envelope] {
@@ -45,6 +80,12 @@ struct RemoteShards: GBDTShards {
             }
         }
         return total
+    }
+
+    /// Histograms sent back to back, one per node.
+    static func split(_ histograms: [Int64], into count: Int) -> [[Int64]] {
+        let size = count == 0 ? 0 : histograms.count / count
+        return (0..<count).map { Array(histograms[$0 * size..<($0 + 1) * size]) }
     }
 
     mutating func gradientMaxima(group: Int) throws(ClusterError) -> (gradient: Float, hessian: Float) {
@@ -77,9 +118,7 @@ struct RemoteShards: GBDTShards {
         let replies = try scatter(.histogramRequest) { HistogramRequest(shard: $0, nodes: nodes) }
         var all: [[Int64]] = []
         for reply in replies { all.append(try int64Payload(reply)) }
-        let total = Self.sum(all)
-        let size = nodes.isEmpty ? 0 : total.count / nodes.count
-        return nodes.indices.map { Array(total[$0 * size..<($0 + 1) * size]) }
+        return Self.split(Self.sum(all), into: nodes.count)
     }
 
     mutating func finishTree(_ tree: RegressionTree, group: Int, leaves: [LeafValue]) throws(ClusterError) {

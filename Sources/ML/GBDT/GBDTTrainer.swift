@@ -126,16 +126,25 @@ public struct GBDTTrainer: Sendable {
                 let root = try shards.beginTree(TreeStart(group: group, scale: scale, subsample: parameters.subsample, seed: seed))
                 var growth = TreeGrowth(parameters: parameters, layout: layout, cuts: cuts, scale: scale,
                                         featureMask: mask, rootHistogram: root, threads: threads)
+                var lastSplits: [SplitOrder] = []
                 while true {
                     let splits = growth.nextSplits()
                     guard !splits.isEmpty else { break }
-                    let counts = try shards.applySplits(splits)
-                    guard growth.childrenNeedHistograms else { continue }
-                    let nodes = growth.smallerChildren(rowCounts: counts)
-                    growth.receive(histograms: try shards.histograms(nodes: nodes), of: nodes)
+                    // The last level's children are leaves: partition with the margin update.
+                    guard growth.childrenNeedHistograms else {
+                        lastSplits = splits
+                        break
+                    }
+                    if shards.choosesChildrenByRows {
+                        let nodes = growth.smallerChildren(rowCounts: try shards.applySplits(splits))
+                        growth.receive(histograms: try shards.histograms(nodes: nodes), of: nodes)
+                    } else {
+                        let nodes = growth.lighterChildren()
+                        growth.receive(histograms: try shards.applySplits(splits, thenBuild: nodes), of: nodes)
+                    }
                 }
                 let (tree, leaves) = growth.finish()
-                try shards.finishTree(tree, group: group, leaves: leaves)
+                try shards.applySplits(lastSplits, thenFinish: tree, group: group, leaves: leaves)
                 if let validation {
                     addTree(tree, group: group, groups: groups, features: validation.features, to: &validMargins, threads: threads)
                 }
