@@ -17,9 +17,6 @@ struct RemoteShards: GBDTShards {
     let timeout: Duration
     let cancelled: @Sendable () -> Bool
 
-    /// Over the network a round trip costs more than building a larger histogram now and then.
-    var choosesChildrenByRows: Bool { false }
-
     /// Sends several requests to every shard back to back (workers answer them in order)
     /// and returns each shard's replies, in shard order.
     func pipeline(_ messages: (Int) -> [Message]) throws(ClusterError) -> [[Envelope]] {
@@ -32,16 +29,6 @@ struct RemoteShards: GBDTShards {
         let replies = try link.await(correlations.flatMap { $0 }, timeout: timeout, cancelled: cancelled)
         let perShard = correlations.first?.count ?? 0
         return placement.indices.map { Array(replies[$0 * perShard..<($0 + 1) * perShard]) }
-    }
-
-    mutating func applySplits(_ splits: [SplitOrder], thenBuild nodes: [Int32]) throws(ClusterError) -> [[Int64]] {
-        let replies = try pipeline { shard in
-            [.encoding(.splitDecision, SplitDecision(shard: shard, splits: splits)),
-             .encoding(.histogramRequest, HistogramRequest(shard: shard, nodes: nodes))]
-        }
-        var all: [[Int64]] = []
-        for pair in replies { all.append(try int64Payload(pair[1])) }
-        return Self.split(Self.sum(all), into: nodes.count)
     }
 
     mutating func applySplits(_ splits: [SplitOrder], thenFinish tree: RegressionTree, group: Int,

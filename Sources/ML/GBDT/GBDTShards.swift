@@ -18,25 +18,12 @@ public protocol GBDTShards {
     /// See ``GBDTShard/finishTree(_:group:leaves:)``.
     mutating func finishTree(_ tree: RegressionTree, group: Int, leaves: [LeafValue]) throws(Failure)
 
-    /// Whether the child to build is chosen by row counts (an extra exchange per level,
-    /// free in process) rather than by hessian sums, which the coordinator knows already.
-    /// Either choice gives the same tree: the sibling is the exact difference.
-    var choosesChildrenByRows: Bool { get }
-    /// ``applySplits(_:)`` then ``histograms(nodes:)`` in one exchange.
-    mutating func applySplits(_ splits: [SplitOrder], thenBuild nodes: [Int32]) throws(Failure) -> [[Int64]]
     /// ``applySplits(_:)`` (the last level's, unless empty) then ``finishTree(_:group:leaves:)`` in one exchange.
     mutating func applySplits(_ splits: [SplitOrder], thenFinish tree: RegressionTree, group: Int,
                               leaves: [LeafValue]) throws(Failure)
 }
 
 extension GBDTShards {
-    public var choosesChildrenByRows: Bool { true }
-
-    public mutating func applySplits(_ splits: [SplitOrder], thenBuild nodes: [Int32]) throws(Failure) -> [[Int64]] {
-        _ = try applySplits(splits)
-        return try histograms(nodes: nodes)
-    }
-
     public mutating func applySplits(_ splits: [SplitOrder], thenFinish tree: RegressionTree, group: Int,
                                      leaves: [LeafValue]) throws(Failure) {
         if !splits.isEmpty { _ = try applySplits(splits) }

@@ -135,13 +135,8 @@ public struct GBDTTrainer: Sendable {
                         lastSplits = splits
                         break
                     }
-                    if shards.choosesChildrenByRows {
-                        let nodes = growth.smallerChildren(rowCounts: try shards.applySplits(splits))
-                        growth.receive(histograms: try shards.histograms(nodes: nodes), of: nodes)
-                    } else {
-                        let nodes = growth.lighterChildren()
-                        growth.receive(histograms: try shards.applySplits(splits, thenBuild: nodes), of: nodes)
-                    }
+                    let nodes = growth.smallerChildren(rowCounts: try shards.applySplits(splits))
+                    growth.receive(histograms: try shards.histograms(nodes: nodes), of: nodes)
                 }
                 let (tree, leaves) = growth.finish()
                 try shards.applySplits(lastSplits, thenFinish: tree, group: group, leaves: leaves)

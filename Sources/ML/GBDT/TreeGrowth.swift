@@ -106,12 +106,6 @@ public struct TreeGrowth: Sendable {
         return zip(pending, rowCounts).map { pair, counts in counts.left <= counts.right ? pair.left.id : pair.right.id }
     }
 
-    /// The children whose histograms to build, chosen by hessian sum (known here without
-    /// asking the shards): the lighter child of each split, usually the one with fewer rows.
-    public func lighterChildren() -> [Int32] {
-        pending.map { $0.left.total.h <= $0.right.total.h ? $0.left.id : $0.right.id }
-    }
-
     /// Receives the histograms of ``smallerChildren(rowCounts:)``, in the same order, and
     /// opens the next level.
     public mutating func receive(histograms: [[Int64]], of nodes: [Int32]) {
