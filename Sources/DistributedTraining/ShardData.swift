@@ -86,12 +86,7 @@ public enum ShardData: Sendable {
 
     /// Hex SHA-256 of `bytes`.
     public static func sha256(_ bytes: ArraySlice<UInt8>) -> String {
-        bytes.withUnsafeBytes { SHA256.hash(data: $0) }.map { hex($0) }.joined()
-    }
-
-    private static func hex(_ byte: UInt8) -> String {
-        let digits = Array("0123456789abcdef")
-        return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+        bytes.withUnsafeBytes { SHA256.hash(data: $0) }.hex
     }
 
     private static func append<T: BitwiseCopyable>(_ values: [T], to bytes: inout [UInt8]) {

@@ -81,16 +81,10 @@ public final class ShardExecutor {
             }
             let samples = QuantileCuts.sample(features, firstRow: descriptor.firstRow, totalRows: descriptor.totalRows,
                                               threads: threads)
-            return .encoding(.sketchReply, request, payload: [
-                Payload(dtype: .i64, frame: ZMQFrame(adopting: samples.map { Int64($0.count) })),
-                .float32(samples.flatMap { $0 }),
-            ])
+            return .encoding(.sketchReply, request, payload: FeatureArrays.payload(samples))
         case .binCuts:
             let body = try message.decodeBody(BinCuts.self)
-            guard message.payload.count == 2, message.payload[0].dtype == .i64, message.payload[1].dtype == .f32 else {
-                throw ExecutorError.unexpected("BIN_CUTS needs an i64 and an f32 payload frame")
-            }
-            let cuts = try Self.cuts(counts: message.payload[0].values(as: Int64.self), values: message.payload[1].values(as: Float.self))
+            let cuts = try Self.cuts(FeatureArrays.arrays(message.payload))
             guard case .raw(.dense(let features, let labels), let descriptor) = try shard(job, body.shard) else {
                 throw ExecutorError.unexpected("BIN_CUTS for shard \(body.shard), which holds no dense rows")
             }
@@ -175,21 +169,15 @@ public final class ShardExecutor {
         return .encoding(.gradientReply, GradientMaxima(shard: index), payload: [.float64([stats.loss] + stats.gradient)])
     }
 
-    static func cuts(counts: [Int64], values: [Float]) throws(ExecutorError) -> QuantileCuts {
-        guard counts.allSatisfy({ $0 >= 0 && $0 <= 256 }), counts.reduce(0, +) == Int64(values.count) else {
-            throw .unexpected("BIN_CUTS counts do not add up to the \(values.count) cut values")
-        }
-        var cuts: [[Float]] = []
-        var start = 0
-        for count in counts {
-            let feature = Array(values[start..<start + Int(count)])
-            guard zip(feature, feature.dropFirst()).allSatisfy({ $0 < $1 }) else {
-                throw .unexpected("BIN_CUTS cuts of feature \(cuts.count) are not strictly ascending")
+    /// Checks BIN_CUTS arrays: each feature's cuts at most 256 and strictly ascending.
+    static func cuts(_ arrays: [[Float]]?) throws(ExecutorError) -> QuantileCuts {
+        guard let arrays else { throw .unexpected("BIN_CUTS needs i64 cut counts and f32 cuts that add up") }
+        for (feature, cuts) in arrays.enumerated() {
+            guard cuts.count <= 256, zip(cuts, cuts.dropFirst()).allSatisfy({ $0 < $1 }) else {
+                throw .unexpected("BIN_CUTS cuts of feature \(feature) are not at most 256 strictly ascending values")
             }
-            cuts.append(feature)
-            start += Int(count)
         }
-        return QuantileCuts(cuts: cuts)
+        return QuantileCuts(cuts: arrays)
     }
 }
 

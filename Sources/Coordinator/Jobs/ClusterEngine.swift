@@ -120,26 +120,24 @@ final class ClusterEngine: TrainingEngine {
                     for (shard, worker) in placement.enumerated() {
                         correlations.append(try link.send(.encoding(.sketchRequest, ShardRef(shard: shard)), to: worker, job: job.id))
                     }
-                    let samples = try link.await(correlations, timeout: settings.requestTimeout, cancelled: cancelled).map { reply in
-                        let counts = reply.message.payload[0].values(as: Int64.self)
-                        let values = reply.message.payload[1].values(as: Float.self)
-                        var start = 0
-                        return counts.map { count -> [Float] in
-                            defer { start += Int(count) }
-                            return Array(values[start..<start + Int(count)])
+                    var samples: [[[Float]]] = []
+                    for reply in try link.await(correlations, timeout: settings.requestTimeout, cancelled: cancelled) {
+                        guard let sample = FeatureArrays.arrays(reply.message.payload) else {
+                            throw ClusterError.workerError(worker: "?", ErrorReply(code: .malformedMessage,
+                                                                                  message: "SKETCH_REPLY without its sample frames"))
                         }
+                        samples.append(sample)
                     }
                     cuts = QuantileCuts.fromSamples(samples, maxBin: p.maxBin, threads: Parallel.resolve(threads: p.threads))
                     ready = ready.map { _ in false }
                 }
                 let agreed = cuts!
-                let counts = Payload(dtype: .i64, frame: .init(adopting: agreed.cuts.map { Int64($0.count) }))
-                let values = Payload.float32(agreed.cuts.flatMap { $0 })
+                let cutsPayload = FeatureArrays.payload(agreed.cuts)
                 // Shards that are new (or re-shipped) get the cuts; every shard then replays the checkpoint.
                 try place({ ShardData.slice(dense: features, labels: labels, rows: $0) }, rows: features.rows,
                           columns: features.columns, layout: .denseF32) { shard, worker throws(ClusterError) in
                     _ = try call(.encoding(.binCuts, BinCuts(shard: shard, objective: p.objective, baseMargin: baseMargin),
-                                           payload: [counts, values]), worker)
+                                           payload: cutsPayload), worker)
                 }
                 // After an interruption every shard restarts from the checkpoint (even an empty
                 // one: a lost round may have reached some shards' margins).

@@ -93,6 +93,14 @@ public final class ClusterLink: @unchecked Sendable {
         socket.send([ZMQFrame(bytes: peer.bytes)] + WireCodec.encode(Envelope(message, jobID: job)))
     }
 
+    /// Drops the bookkeeping of abandoned requests (late replies are then ignored). Call with the lock held.
+    private func forget(_ correlations: [UInt64]) {
+        for id in correlations {
+            pending[id] = nil
+            replies[id] = nil
+        }
+    }
+
     /// Waits for the replies to `correlations`, in order. Throws ``ClusterError/workersLost(_:)``
     /// as soon as a worker owing a reply is lost, ``ClusterError/workerError(worker:_:)`` for
     /// an ERROR reply (`unknown_shard` counts as lost), and `cancelled` when `cancelled()` says so.
@@ -105,12 +113,12 @@ public final class ClusterLink: @unchecked Sendable {
             let owing = correlations.compactMap { pending[$0] }
             let gone = Set(owing).filter { lost.contains($0) || peers[$0] == nil }
             if !gone.isEmpty {
-                for id in correlations { pending[id] = nil; replies[id] = nil }
+                forget(correlations)
                 throw .workersLost(gone.sorted())
             }
             for id in correlations {
                 if let (worker, reply) = replies[id], case .error(let error) = reply.message {
-                    for id in correlations { pending[id] = nil; replies[id] = nil }
+                    forget(correlations)
                     if error.code == .unknownShard { throw .workersLost([worker]) }
                     throw .workerError(worker: worker, error)
                 }
@@ -119,12 +127,12 @@ public final class ClusterLink: @unchecked Sendable {
                 return correlations.map { replies.removeValue(forKey: $0)!.envelope }
             }
             if cancelled() {
-                for id in correlations { pending[id] = nil; replies[id] = nil }
+                forget(correlations)
                 throw .cancelled
             }
             if !condition.wait(until: min(deadline, Date(timeIntervalSinceNow: 0.2))), Date() >= deadline {
                 let worker = owing.first!
-                for id in correlations { pending[id] = nil; replies[id] = nil }
+                forget(correlations)
                 throw .timeout(worker: worker, timeout)
             }
         }

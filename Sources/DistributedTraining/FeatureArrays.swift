@@ -1,0 +1,22 @@
+import TrainyardProtocol
+import ZeroMQ
+
+/// One float array per feature (quantile samples, bin cuts) as two payload frames:
+/// `i64[features]` lengths, then every array's `f32` values back to back.
+public enum FeatureArrays {
+    public static func payload(_ arrays: [[Float]]) -> [Payload] {
+        [Payload(dtype: .i64, frame: ZMQFrame(adopting: arrays.map { Int64($0.count) })), .float32(arrays.flatMap { $0 })]
+    }
+
+    /// The arrays of `payload`, or `nil` unless it is an `i64` and an `f32` frame whose lengths add up.
+    public static func arrays(_ payload: [Payload]) -> [[Float]]? {
+        guard payload.count == 2, payload[0].dtype == .i64, payload[1].dtype == .f32 else { return nil }
+        let counts = payload[0].values(as: Int64.self), values = payload[1].values(as: Float.self)
+        guard counts.allSatisfy({ $0 >= 0 }), counts.reduce(0, +) == Int64(values.count) else { return nil }
+        var start = 0
+        return counts.map { count in
+            defer { start += Int(count) }
+            return Array(values[start..<start + Int(count)])
+        }
+    }
+}
