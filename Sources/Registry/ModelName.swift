@@ -1,0 +1,22 @@
+/// Validates the names the registry puts in paths and URLs: model names and alias names.
+///
+/// A name is 1–64 characters of `a-z A-Z 0-9 . _ -`, starts with a letter or digit and is not
+/// `.` or `..`, so it can never escape the store's directory or change a URL's path.
+public enum ModelName {
+    /// Throws ``RegistryError/invalidName(_:kind:)`` unless `name` is a valid model or alias name.
+    public static func validate(_ name: String, kind: String = "model name") throws(RegistryError) {
+        guard isValid(name) else { throw .invalidName(name, kind: kind) }
+    }
+
+    /// Whether `name` is a valid model or alias name.
+    public static func isValid(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (1...64).contains(bytes.count), isAlphanumeric(bytes[0]) else { return false }
+        return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+    }
+}

@@ -1,0 +1,139 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import NIOCore
+import NIOHTTP1
+import TrainyardML
+
+/// Talks to a registry's REST API (`trainyard registry` or a coordinator's embedded one).
+/// Downloads are checked against the SHA-256 the registry recorded at publish time.
+public struct RegistryClient: Sendable {
+    /// e.g. `http://127.0.0.1:8080` (no trailing slash needed).
+    public let baseURL: String
+    public var timeout: TimeAmount = .seconds(60)
+    private let client: HTTPClient
+
+    public init(baseURL: String, client: HTTPClient = .shared) {
+        var url = baseURL
+        while url.hasSuffix("/") { url.removeLast() }
+        if !url.contains("://") { url = "http://" + url }
+        self.baseURL = url
+        self.client = client
+    }
+
+    public func models() async throws(RegistryError) -> [RegisteredModel] {
+        try await json([RegisteredModel].self, "GET", "/api/v1/models")
+    }
+
+    public func model(_ name: String) async throws(RegistryError) -> RegisteredModel {
+        try ModelName.validate(name)
+        return try await json(RegisteredModel.self, "GET", "/api/v1/models/\(name)")
+    }
+
+    public func version(_ name: String, _ number: Int) async throws(RegistryError) -> ModelVersion {
+        try ModelName.validate(name)
+        return try await json(ModelVersion.self, "GET", "/api/v1/models/\(name)/versions/\(number)")
+    }
+
+    public func resolve(_ name: String, alias: String) async throws(RegistryError) -> ModelVersion {
+        try ModelName.validate(name)
+        try ModelName.validate(alias, kind: "alias")
+        return try await json(ModelVersion.self, "GET", "/api/v1/models/\(name)/aliases/\(alias)")
+    }
+
+    public func audit(_ name: String) async throws(RegistryError) -> [AuditEntry] {
+        try ModelName.validate(name)
+        return try await json([AuditEntry].self, "GET", "/api/v1/models/\(name)/audit")
+    }
+
+    /// Publishes model file bytes as the next version of `name`.
+    public func publish(name: String, artifact: [UInt8], description: String? = nil) async throws(RegistryError) -> ModelVersion {
+        try ModelName.validate(name)
+        var path = "/api/v1/models/\(name)/versions"
+        if let description, let query = description.addingPercentEncoding(withAllowedCharacters: .alphanumerics) {
+            path += "?description=\(query)"
+        }
+        return try await json(ModelVersion.self, "POST", path, body: artifact, contentType: "application/octet-stream")
+    }
+
+    public func setStatus(_ name: String, _ number: Int, _ status: ApprovalStatus, reason: String? = nil) async throws(RegistryError) -> ModelVersion {
+        try ModelName.validate(name)
+        return try await json(ModelVersion.self, "PUT", "/api/v1/models/\(name)/versions/\(number)/status",
+                              body: try encode(RegistryRoutes.StatusChange(status: status, reason: reason)))
+    }
+
+    public func promote(_ name: String, alias: String, to number: Int, reason: String? = nil) async throws(RegistryError) -> ModelVersion {
+        try ModelName.validate(name)
+        try ModelName.validate(alias, kind: "alias")
+        return try await json(ModelVersion.self, "PUT", "/api/v1/models/\(name)/aliases/\(alias)",
+                              body: try encode(RegistryRoutes.Promotion(version: number, reason: reason)))
+    }
+
+    public func rollback(_ name: String, alias: String, reason: String? = nil) async throws(RegistryError) -> ModelVersion {
+        try ModelName.validate(name)
+        try ModelName.validate(alias, kind: "alias")
+        return try await json(ModelVersion.self, "POST", "/api/v1/models/\(name)/aliases/\(alias)/rollback",
+                              body: try encode(RegistryRoutes.Reason(reason: reason)))
+    }
+
+    /// The artifact of a version, verified against the registry's SHA-256 and decoded.
+    public func download(_ name: String, version number: Int) async throws(RegistryError) -> (version: Int, sha256: String, bytes: [UInt8]) {
+        try ModelName.validate(name)
+        return try await artifact("/api/v1/models/\(name)/versions/\(number)/artifact")
+    }
+
+    /// The artifact `alias` points at, verified against the registry's SHA-256.
+    public func download(_ name: String, alias: String) async throws(RegistryError) -> (version: Int, sha256: String, bytes: [UInt8]) {
+        try ModelName.validate(name)
+        try ModelName.validate(alias, kind: "alias")
+        return try await artifact("/api/v1/models/\(name)/aliases/\(alias)/artifact")
+    }
+
+    // MARK: Transport
+
+    private func artifact(_ path: String) async throws(RegistryError) -> (version: Int, sha256: String, bytes: [UInt8]) {
+        let (head, bytes) = try await send("GET", path, body: nil, contentType: nil, limit: RegistryRoutes.defaultMaxArtifactBytes)
+        guard let expected = head.headers.first(name: "X-Content-SHA256"), let version = head.headers.first(name: "X-Model-Version").flatMap(Int.init) else {
+            throw .remote(status: Int(head.status.code), message: "the artifact response lacks its X-Content-SHA256 or X-Model-Version header")
+        }
+        let actual = SHA256.hash(data: bytes).hex
+        guard actual == expected else {
+            throw .invalidArtifact("downloaded \(bytes.count) bytes hash to \(actual.prefix(12))…, the registry recorded \(expected.prefix(12))…")
+        }
+        return (version, expected, bytes)
+    }
+
+    private func json<T: Decodable>(_ type: T.Type, _ method: String, _ path: String, body: [UInt8]? = nil,
+                                    contentType: String = "application/json") async throws(RegistryError) -> T {
+        let (_, bytes) = try await send(method, path, body: body, contentType: body == nil ? nil : contentType, limit: 64 << 20)
+        do { return try JSONDecoder().decode(T.self, from: Data(bytes)) } catch {
+            throw .remote(status: 200, message: "unexpected response from \(baseURL)\(path): \(DecodingFailure.describe(error))")
+        }
+    }
+
+    private func send(_ method: String, _ path: String, body: [UInt8]?, contentType: String?, limit: Int) async throws(RegistryError)
+        -> (head: HTTPClientResponse, bytes: [UInt8]) {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = HTTPMethod(rawValue: method)
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+        let response: HTTPClientResponse
+        let bytes: [UInt8]
+        do {
+            response = try await client.execute(request, timeout: timeout)
+            bytes = Array(buffer: try await response.body.collect(upTo: limit))
+        } catch {
+            throw .unreachable("\(method) \(baseURL)\(path): \(error)")
+        }
+        guard (200..<300).contains(response.status.code) else {
+            let message = (try? JSONDecoder().decode([String: String].self, from: Data(bytes)))?["error"]
+                ?? String(decoding: bytes.prefix(300), as: UTF8.self)
+            throw .remote(status: Int(response.status.code), message: message)
+        }
+        return (response, bytes)
+    }
+
+    private func encode(_ value: some Encodable) throws(RegistryError) -> [UInt8] {
+        do { return Array(try JSONEncoder().encode(value)) } catch { throw .invalidRequest("\(error)") }
+    }
+}

@@ -1,0 +1,52 @@
+/// Why a registry operation was refused or failed. ``httpStatus`` is what the REST API answers.
+public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalidName(String, kind: String)
+    case modelNotFound(String)
+    case versionNotFound(String, Int)
+    case aliasNotFound(String, String)
+    /// The uploaded bytes are not a loadable model file.
+    case invalidArtifact(String)
+    /// The stored artifact no longer matches its recorded SHA-256.
+    case checksumMismatch(name: String, version: Int, expected: String, actual: String)
+    case notApproved(String, version: Int, status: ApprovalStatus)
+    case nothingToRollBack(String, alias: String)
+    case invalidRequest(String)
+    case storage(String)
+    /// Transport or server failure seen by ``RegistryClient``.
+    case remote(status: Int, message: String)
+    case unreachable(String)
+
+    public var description: String {
+        switch self {
+        case .invalidName(let name, let kind):
+            "invalid \(kind) '\(name.prefix(80))': use 1–64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit"
+        case .modelNotFound(let name): "no model named '\(name)' in the registry"
+        case .versionNotFound(let name, let version): "model '\(name)' has no version \(version)"
+        case .aliasNotFound(let name, let alias): "model '\(name)' has no alias '\(alias)'"
+        case .invalidArtifact(let detail): "the uploaded artifact is not a valid Trainyard model file: \(detail)"
+        case .checksumMismatch(let name, let version, let expected, let actual):
+            "the stored artifact of \(name) version \(version) is corrupt: SHA-256 \(actual.prefix(12))…, recorded \(expected.prefix(12))…"
+        case .notApproved(let name, let version, let status):
+            status == .rejected
+                ? "version \(version) of '\(name)' was rejected and cannot be promoted"
+                : "version \(version) of '\(name)' is \(status.rawValue); approve it first (trainyard models approve \(name) \(version))"
+        case .nothingToRollBack(let name, let alias): "alias '\(alias)' of '\(name)' has no earlier version to roll back to"
+        case .invalidRequest(let detail): detail
+        case .storage(let detail): "registry storage error: \(detail)"
+        case .remote(let status, let message): "registry answered \(status): \(message)"
+        case .unreachable(let detail): "cannot reach the registry: \(detail)"
+        }
+    }
+
+    /// The HTTP status the REST API answers with.
+    public var httpStatus: Int {
+        switch self {
+        case .invalidName, .invalidArtifact, .invalidRequest: 400
+        case .modelNotFound, .versionNotFound, .aliasNotFound: 404
+        case .notApproved, .nothingToRollBack: 409
+        case .checksumMismatch, .storage: 500
+        case .remote(let status, _): status
+        case .unreachable: 502
+        }
+    }
+}

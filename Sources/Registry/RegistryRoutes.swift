@@ -1,0 +1,169 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOPosix
+
+/// The registry's REST API (documented in `docs/openapi/registry.yaml`), mounted on a
+/// Hummingbird router. Store calls are blocking SQLite and file I/O, so they run on NIO's
+/// blocking thread pool, never on the request's task.
+public enum RegistryRoutes {
+    /// Artifacts larger than this are refused with 413 (default 512 MiB).
+    public static let defaultMaxArtifactBytes = 512 << 20
+
+    /// Adds the API under `/api/v1` and `GET /health` to `router`.
+    public static func add<Context: RequestContext>(to router: Router<Context>, store: RegistryStore,
+                                                    maxArtifactBytes: Int = defaultMaxArtifactBytes) {
+        router.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
+        let api = router.group("/api/v1/models")
+        api.get { _, _ in await respond { try store.models() } }
+        api.get(":name") { _, context in
+            let name = try context.parameters.require("name")
+            return await respond { try store.model(name) }
+        }
+        api.get(":name/audit") { _, context in
+            let name = try context.parameters.require("name")
+            return await respond { try store.audit(name) }
+        }
+        api.post(":name/versions") { request, context in
+            let name = try context.parameters.require("name")
+            let description = request.uri.queryParameters["description"].map(String.init)
+            let body: ByteBuffer
+            do { body = try await request.body.collect(upTo: maxArtifactBytes) } catch is NIOTooManyBytesError {
+                return JSONResponse.error("the artifact is larger than the registry's limit of \(maxArtifactBytes) bytes", status: .contentTooLarge)
+            }
+            let bytes = Array(buffer: body)
+            return await respond(status: .created) { try store.publish(name: name, artifact: bytes, description: description) }
+        }
+        api.get(":name/versions/:version") { _, context in
+            let (name, number) = try nameAndVersion(context)
+            return await respond { try store.version(name, number) }
+        }
+        api.get(":name/versions/:version/artifact") { _, context in
+            let (name, number) = try nameAndVersion(context)
+            return await artifact { try store.artifact(name, number) }
+        }
+        api.put(":name/versions/:version/status") { request, context in
+            let (name, number) = try nameAndVersion(context)
+            let change: StatusChange
+            do { change = try await decode(StatusChange.self, request) } catch { return JSONResponse.error("\(error)", status: .badRequest) }
+            return await respond { try store.setStatus(name, number, change.status, reason: change.reason) }
+        }
+        api.get(":name/aliases/:alias") { _, context in
+            let (name, alias) = try nameAndAlias(context)
+            return await respond { try store.resolve(name, alias: alias) }
+        }
+        api.get(":name/aliases/:alias/artifact") { _, context in
+            let (name, alias) = try nameAndAlias(context)
+            return await artifact { try store.artifact(name, try store.resolve(name, alias: alias).version) }
+        }
+        api.put(":name/aliases/:alias") { request, context in
+            let (name, alias) = try nameAndAlias(context)
+            let promotion: Promotion
+            do { promotion = try await decode(Promotion.self, request) } catch { return JSONResponse.error("\(error)", status: .badRequest) }
+            return await respond { try store.promote(name, alias: alias, to: promotion.version, reason: promotion.reason) }
+        }
+        api.post(":name/aliases/:alias/rollback") { request, context in
+            let (name, alias) = try nameAndAlias(context)
+            let reason = (try? await decode(Reason.self, request))?.reason
+            return await respond { try store.rollback(name, alias: alias, reason: reason) }
+        }
+    }
+
+    /// Body of `PUT …/aliases/{alias}`.
+    public struct Promotion: Codable, Sendable {
+        public var version: Int
+        public var reason: String?
+        public init(version: Int, reason: String? = nil) { self.version = version; self.reason = reason }
+    }
+
+    /// Body of `PUT …/versions/{version}/status`.
+    public struct StatusChange: Codable, Sendable {
+        public var status: ApprovalStatus
+        public var reason: String?
+        public init(status: ApprovalStatus, reason: String? = nil) { self.status = status; self.reason = reason }
+    }
+
+    /// Optional body of `POST …/rollback`.
+    public struct Reason: Codable, Sendable {
+        public var reason: String?
+        public init(reason: String?) { self.reason = reason }
+    }
+
+    /// The header that carries an artifact's SHA-256 on download.
+    public static let checksumHeader = HTTPField.Name("X-Content-SHA256")!
+    /// The header that carries an artifact's version number on download.
+    public static let versionHeader = HTTPField.Name("X-Model-Version")!
+
+    private struct Artifact: Sendable {
+        var version: ModelVersion
+        var bytes: [UInt8]
+        var tuple: (ModelVersion, [UInt8]) { (version, bytes) }
+    }
+
+    private static func nameAndVersion<Context: RequestContext>(_ context: Context) throws -> (String, Int) {
+        let name = try context.parameters.require("name")
+        guard let number = context.parameters.get("version", as: Int.self), number > 0 else {
+            throw HTTPError(.badRequest, message: "the version must be a positive integer")
+        }
+        return (name, number)
+    }
+
+    private static func nameAndAlias<Context: RequestContext>(_ context: Context) throws -> (String, String) {
+        (try context.parameters.require("name"), try context.parameters.require("alias"))
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws(RegistryError) -> T {
+        let body: ByteBuffer
+        do { body = try await request.body.collect(upTo: 64 << 10) } catch { throw .invalidRequest("the request body is too large") }
+        do { return try JSONDecoder().decode(T.self, from: Data(buffer: body)) } catch {
+            throw .invalidRequest("malformed request body: \(DecodingFailure.describe(error))")
+        }
+    }
+
+    /// Runs a store call on the blocking pool; a ``RegistryError`` becomes its status and message.
+    static func respond(status: HTTPResponse.Status = .ok, _ body: @escaping @Sendable () throws -> some Encodable & Sendable) async -> Response {
+        do {
+            let value = try await NIOThreadPool.singleton.runIfActive(body)
+            return JSONResponse.make(value, status: status)
+        } catch let error as RegistryError {
+            return JSONResponse.error(error.description, status: .init(code: error.httpStatus))
+        } catch {
+            return JSONResponse.error("\(error)", status: .internalServerError)
+        }
+    }
+
+    private static func artifact(_ body: @escaping @Sendable () throws -> (version: ModelVersion, bytes: [UInt8])) async -> Response {
+        do {
+            let (version, bytes) = try await NIOThreadPool.singleton.runIfActive { () throws -> Artifact in
+                let (version, bytes) = try body()
+                return Artifact(version: version, bytes: bytes)
+            }.tuple
+            return Response(status: .ok, headers: [.contentType: "application/octet-stream", checksumHeader: version.sha256,
+                                                   versionHeader: String(version.version)],
+                            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        } catch let error as RegistryError {
+            return JSONResponse.error(error.description, status: .init(code: error.httpStatus))
+        } catch {
+            return JSONResponse.error("\(error)", status: .internalServerError)
+        }
+    }
+}
+
+/// Short, actionable descriptions of JSON decoding failures (field path and problem).
+public enum DecodingFailure {
+    public static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            return keys.isEmpty ? "the body" : "'\(keys.joined(separator: "."))'"
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "missing field '\(key.stringValue)'" + (context.codingPath.isEmpty ? "" : " in \(path(context))")
+        case .typeMismatch(let type, let context): return "\(path(context)) must be of type \(type)"
+        case .valueNotFound(let type, let context): return "\(path(context)) must be a \(type), not null"
+        case .dataCorrupted(let context): return "\(path(context)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Crypto
+import Foundation
+import Logging
+import ModelRegistry
+import NIOPosix
+import ServiceLifecycle
+import TrainyardML
+
+/// Where a replica gets its model: an alias in a registry, followed as it moves, or a
+/// model file loaded once.
+public enum ModelSource: Sendable {
+    case registry(RegistryClient, name: String, alias: String)
+    case file(path: String, name: String)
+}
+
+/// Keeps a ``ModelSlot`` filled from a ``ModelSource``: loads at start, and for a registry
+/// alias polls it and, when it moves, downloads the new version (checked against its
+/// SHA-256), decodes it off the request path and swaps it in. A failed load keeps serving
+/// the current version and is retried at the next poll.
+public struct ModelWatcher: Service {
+    public let source: ModelSource
+    public let slot: ModelSlot
+    public let pollInterval: Duration
+    public let metrics: ServingMetrics
+    public let logger: Logger
+
+    public init(source: ModelSource, slot: ModelSlot, pollInterval: Duration, metrics: ServingMetrics, logger: Logger) {
+        self.source = source
+        self.slot = slot
+        self.pollInterval = pollInterval
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        switch source {
+        case .file(let path, let name):
+            do {
+                let bytes = try await NIOThreadPool.singleton.runIfActive { () throws -> [UInt8] in
+                    guard let data = FileManager.default.contents(atPath: path) else { throw ModelFileError.io(path, "cannot read the file") }
+                    return [UInt8](data)
+                }
+                try await install(name: name, version: 1, sha256: SHA256Hex.of(bytes), bytes: bytes, origin: path)
+            } catch {
+                metrics.modelLoadFailed()
+                logger.error("cannot load the model file", metadata: ["path": "\(path)", "error": "\(error)"])
+                throw error
+            }
+            try? await gracefulShutdown()
+        case .registry(let client, let name, let alias):
+            try? await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    await poll(client: client, name: name, alias: alias)
+                    try await Task.sleep(for: pollInterval)
+                }
+            }
+        }
+    }
+
+    private func poll(client: RegistryClient, name: String, alias: String) async {
+        do {
+            let target = try await client.resolve(name, alias: alias)
+            if let current = slot.model, current.version == target.version, current.sha256 == target.sha256 { return }
+            let (version, sha256, bytes) = try await client.download(name, version: target.version)
+            try await install(name: name, version: version, sha256: sha256, bytes: bytes, origin: client.baseURL)
+        } catch {
+            metrics.modelLoadFailed()
+            logger.warning("cannot load \(name)@\(alias) from the registry; retrying", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func install(name: String, version: Int, sha256: String, bytes: [UInt8], origin: String) async throws {
+        let served = try await NIOThreadPool.singleton.runIfActive { () throws -> ServedModel in
+            ServedModel(name: name, version: version, sha256: sha256, model: try ModelFile.decode(bytes, path: "\(name) version \(version)"))
+        }
+        let old = slot.swap(served)
+        metrics.modelLoaded(served)
+        logger.notice("serving \(name) version \(version)", metadata: [
+            "previous": "\(old.map { String($0.version) } ?? "none")", "sha256": "\(sha256.prefix(12))", "from": "\(origin)"])
+    }
+}
+
+/// SHA-256 hex of bytes.
+enum SHA256Hex {
+    static func of(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).hex }
+}

@@ -1,0 +1,21 @@
+import TrainyardML
+
+/// A loaded model version: what requests predict with. Immutable; a new version is a new value.
+public struct ServedModel: Sendable {
+    public let name: String
+    public let version: Int
+    public let sha256: String
+    public let model: TrainyardModel
+    public let features: FeatureTable
+    /// The version as text, for headers and metric labels.
+    public let versionText: String
+
+    public init(name: String, version: Int, sha256: String, model: TrainyardModel) {
+        self.name = name
+        self.version = version
+        self.sha256 = sha256
+        self.model = model
+        self.features = FeatureTable(model: model)
+        self.versionText = String(version)
+    }
+}

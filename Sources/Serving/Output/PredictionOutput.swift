@@ -1,0 +1,80 @@
+import TrainyardML
+
+/// Writes predictions as JSON for each endpoint. Numbers are printed in Float's shortest
+/// round-trip form, so a client parsing them gets back exactly the Float `trainyard predict` prints.
+public enum PredictionOutput {
+    /// `/predict`: one object per row — `{"probability", "class"}` (binary),
+    /// `{"probabilities": {class: p}, "class"}` (multiclass) or `{"prediction"}` (regression).
+    public static func records(_ predictions: [Float], rows: Int, model: TrainyardModel) -> String {
+        var out = "["
+        out.reserveCapacity(rows * 40)
+        let classes = model.label.classes
+        func className(_ index: Int) -> String { classes.map { $0[index] } ?? String(index) }
+        for row in 0..<rows {
+            if row > 0 { out += "," }
+            switch model.objective {
+            case .binaryLogistic:
+                let p = predictions[row]
+                out += "{\"class\":" + string(className(p > 0.5 ? 1 : 0)) + ",\"probability\":" + number(p) + "}"
+            case .softprob(let k):
+                let slice = predictions[row * k..<(row + 1) * k]
+                let best = slice.indices.max { slice[$0] < slice[$1] }! - row * k
+                out += "{\"class\":" + string(className(best)) + ",\"probabilities\":{"
+                for c in 0..<k {
+                    if c > 0 { out += "," }
+                    out += string(className(c)) + ":" + number(slice[row * k + c])
+                }
+                out += "}}"
+            case .squaredError:
+                out += "{\"prediction\":" + number(predictions[row]) + "}"
+            }
+        }
+        return out + "]"
+    }
+
+    /// `/invocations` (MLflow): a flat array of numbers — the positive class's probability
+    /// (binary) or the value (regression) — or an array of per-class probability arrays.
+    public static func values(_ predictions: [Float], rows: Int, model: TrainyardModel) -> String {
+        var out = "["
+        out.reserveCapacity(rows * 12)
+        if case .softprob(let k) = model.objective {
+            for row in 0..<rows {
+                if row > 0 { out += "," }
+                out += "[" + predictions[row * k..<(row + 1) * k].map(number).joined(separator: ",") + "]"
+            }
+        } else {
+            for (index, p) in predictions.enumerated() {
+                if index > 0 { out += "," }
+                out += number(p)
+            }
+        }
+        return out + "]"
+    }
+
+    /// The shape of the output tensor: `[rows]` or `[rows, classes]`.
+    public static func shape(rows: Int, model: TrainyardModel) -> [Int] {
+        if case .softprob(let k) = model.objective { return [rows, k] }
+        return [rows]
+    }
+
+    /// A float as JSON (`null` if not finite).
+    @inline(__always)
+    static func number(_ value: Float) -> String { value.isFinite ? value.description : "null" }
+
+    /// A JSON string literal.
+    public static func string(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

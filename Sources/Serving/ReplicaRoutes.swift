@@ -1,0 +1,235 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import ModelRegistry
+import NIOCore
+import NIOPosix
+import TrainyardML
+
+/// The replica's HTTP API: `POST /predict`, MLflow's `POST /invocations`, the V2 open
+/// inference protocol, `GET /metrics` and `GET /predictions`.
+///
+/// Every prediction response names the model and version that produced it (`X-Model-Name`,
+/// `X-Model-Version`, and in the body), echoes or assigns `X-Request-Id`, and every request —
+/// refused ones too — is counted in the metrics and appended to the prediction log.
+struct ReplicaRoutes: Sendable {
+    let replica: Replica
+
+    static let modelNameHeader = HTTPField.Name("X-Model-Name")!
+    static let modelVersionHeader = HTTPField.Name("X-Model-Version")!
+    static let requestIDHeader = HTTPField.Name("X-Request-Id")!
+
+    func add(to router: Router<BasicRequestContext>) {
+        router.post("/predict") { request, _ in
+            await predict(request, endpoint: "/predict", decode: PayloadDecoder.predict) { served, predictions, rows, _ in
+                "{\"model\":" + PredictionOutput.string(served.name) + ",\"version\":" + served.versionText
+                    + ",\"predictions\":" + PredictionOutput.records(predictions, rows: rows, model: served.model) + "}"
+            }
+        }
+        router.post("/invocations") { request, _ in
+            await predict(request, endpoint: "/invocations", decode: PayloadDecoder.invocations) { served, predictions, rows, _ in
+                "{\"predictions\":" + PredictionOutput.values(predictions, rows: rows, model: served.model) + "}"
+            }
+        }
+        router.post("/v2/models/:name/infer") { request, context in
+            await v2Infer(request, name: context.parameters.get("name") ?? "", version: nil)
+        }
+        router.post("/v2/models/:name/versions/:version/infer") { request, context in
+            await v2Infer(request, name: context.parameters.get("name") ?? "", version: context.parameters.get("version") ?? "")
+        }
+        router.get("/v2/health/live") { _, _ in JSONResponse.make(["live": true]) }
+        router.get("/v2/health/ready") { _, _ in
+            JSONResponse.make(["ready": replica.slot.model != nil], status: replica.slot.model != nil ? .ok : .serviceUnavailable)
+        }
+        router.get("/v2") { _, _ in
+            JSONResponse.make(ServerMetadata(name: "trainyard", version: "1", extensions: []))
+        }
+        router.get("/v2/models/:name") { _, context in
+            metadata(name: context.parameters.get("name") ?? "")
+        }
+        router.get("/v2/models/:name/ready") { _, context in
+            guard let served = replica.slot.model, served.name == context.parameters.get("name") else {
+                return JSONResponse.make(["ready": false], status: .serviceUnavailable)
+            }
+            return JSONResponse.make(["ready": true])
+        }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: replica.metrics.exposition())))
+        }
+        router.get("/predictions") { request, _ in await predictions(request, counts: false) }
+        router.get("/predictions/counts") { request, _ in await predictions(request, counts: true) }
+    }
+
+    // MARK: Prediction
+
+    private func v2Infer(_ request: Request, name: String, version: String?) async -> Response {
+        if let served = replica.slot.model, served.name != name || (version != nil && version != served.versionText) {
+            let message = "model '\(name)'\(version.map { " version \($0)" } ?? "") is not served here; this replica serves '\(served.name)' version \(served.version)"
+            return await refuse(request, endpoint: "/v2/infer", status: 404, message: message)
+        }
+        return await predict(request, endpoint: "/v2/infer", decode: PayloadDecoder.v2) { served, predictions, rows, json in
+            let id = ((json as? [String: Any])?["id"] as? String).map { ",\"id\":" + PredictionOutput.string($0) } ?? ""
+            let shape = PredictionOutput.shape(rows: rows, model: served.model).map(String.init).joined(separator: ",")
+            var flat = PredictionOutput.values(predictions, rows: rows, model: served.model)
+            if case .softprob = served.model.objective { flat = "[" + predictions.map { $0.isFinite ? $0.description : "null" }.joined(separator: ",") + "]" }
+            return "{\"model_name\":" + PredictionOutput.string(served.name) + ",\"model_version\":\"" + served.versionText + "\"" + id
+                + ",\"outputs\":[{\"name\":\"predict\",\"datatype\":\"FP32\",\"shape\":[" + shape + "],\"data\":" + flat + "}]}"
+        }
+    }
+
+    /// The common path: read the body, take the current model once, decode, predict, format,
+    /// answer, count and log.
+    private func predict(_ request: Request, endpoint: String,
+                         decode: (Any, FeatureTable) throws(InputError) -> Table,
+                         format: (ServedModel, [Float], Int, Any) -> String) async -> Response {
+        let start = ContinuousClock.now
+        let time = Date().timeIntervalSince1970
+        let requestID = request.headers[Self.requestIDHeader] ?? Self.newRequestID()
+        let body: [UInt8]
+        do {
+            body = Array(buffer: try await request.body.collect(upTo: replica.settings.maxBodyBytes))
+        } catch is NIOTooManyBytesError {
+            return finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: replica.slot.model, status: 413,
+                          body: [], error: "the body is larger than the limit of \(replica.settings.maxBodyBytes) bytes", output: nil, rows: 0)
+        } catch {
+            return finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: replica.slot.model, status: 400,
+                          body: [], error: "cannot read the body: \(error)", output: nil, rows: 0)
+        }
+        guard let served = replica.slot.model else {
+            return finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: nil, status: 503,
+                          body: body, error: "no model loaded yet", output: nil, rows: 0)
+        }
+        do throws(InputError) {
+            let json = try JSONInput.parse(body)
+            let table = try decode(json, served.features)
+            let predictions: [Float]
+            do {
+                predictions = try served.model.predict(table, threads: table.rows >= replica.settings.parallelRows ? 0 : 1)
+            } catch { throw InputError(error.description) }
+            let output = format(served, predictions, table.rows, json)
+            return finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: served, status: 200,
+                          body: body, error: nil, output: output, rows: table.rows)
+        } catch {
+            return finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: served, status: error.status,
+                          body: body, error: error.message, output: nil, rows: 0)
+        }
+    }
+
+    private func refuse(_ request: Request, endpoint: String, status: Int, message: String) async -> Response {
+        let requestID = request.headers[Self.requestIDHeader] ?? Self.newRequestID()
+        let body = (try? await request.body.collect(upTo: replica.settings.maxBodyBytes)).map { Array(buffer: $0) } ?? []
+        return finish(endpoint: endpoint, requestID: requestID, time: Date().timeIntervalSince1970, start: .now, served: replica.slot.model,
+                      status: status, body: body, error: message, output: nil, rows: 0)
+    }
+
+    private func finish(endpoint: String, requestID: String, time: Double, start: ContinuousClock.Instant, served: ServedModel?,
+                        status: Int, body: [UInt8], error: String?, output: String?, rows: Int) -> Response {
+        var headers: HTTPFields = [Self.requestIDHeader: requestID]
+        if let served {
+            headers[Self.modelNameHeader] = served.name
+            headers[Self.modelVersionHeader] = served.versionText
+        }
+        let response: Response
+        if let output {
+            response = JSONResponse.bytes(Array(output.utf8), headers: headers)
+        } else {
+            response = JSONResponse.error(error ?? "error", status: .init(code: status), headers: headers)
+        }
+        let elapsed = ContinuousClock.now - start
+        replica.metrics.record(endpoint: endpoint, status: status, duration: elapsed, rows: rows)
+        if let log = replica.log {
+            let micros = Int(elapsed.components.seconds) * 1_000_000 + Int(elapsed.components.attoseconds / 1_000_000_000_000)
+            log.append(PredictionRecord(requestID: requestID, time: time, model: served?.name, version: served?.version, endpoint: endpoint,
+                                        status: status, latencyMicroseconds: micros, rows: rows, inputsSHA256: SHA256.hash(data: body).hex,
+                                        output: output, error: error,
+                                        inputs: replica.settings.logInputs ? String(decoding: body, as: UTF8.self) : nil))
+        }
+        return response
+    }
+
+    static func newRequestID() -> String {
+        let value = UInt64.random(in: 0...UInt64.max)
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    // MARK: Metadata and log
+
+    struct ServerMetadata: Encodable {
+        var name: String
+        var version: String
+        var extensions: [String]
+    }
+
+    struct TensorMetadata: Encodable {
+        var name: String
+        var datatype: String
+        var shape: [Int]
+    }
+
+    struct ModelMetadata: Encodable {
+        var name: String
+        var versions: [String]
+        var platform: String
+        var inputs: [TensorMetadata]
+        var outputs: [TensorMetadata]
+    }
+
+    private func metadata(name: String) -> Response {
+        guard let served = replica.slot.model else { return JSONResponse.error("no model loaded yet", status: .serviceUnavailable) }
+        guard served.name == name else {
+            return JSONResponse.error("model '\(name)' is not served here; this replica serves '\(served.name)'", status: .notFound)
+        }
+        let inputs = served.features.inputs.map { TensorMetadata(name: $0.name, datatype: $0.kind == .numeric ? "FP32" : "BYTES", shape: [-1]) }
+        var outputShape = [-1]
+        if case .softprob(let k) = served.model.objective { outputShape = [-1, k] }
+        return JSONResponse.make(ModelMetadata(name: served.name, versions: [served.versionText], platform: "trainyard-\(served.model.estimator.kind)",
+                                               inputs: inputs, outputs: [TensorMetadata(name: "predict", datatype: "FP32", shape: outputShape)]),
+                                 headers: [Self.modelVersionHeader: served.versionText])
+    }
+
+    private func predictions(_ request: Request, counts: Bool) async -> Response {
+        guard let log = replica.log else { return JSONResponse.error("this replica runs without a prediction log", status: .notFound) }
+        let parameters = request.uri.queryParameters
+        var query = PredictionQuery()
+        query.model = parameters["model"].map(String.init)
+        if let text = parameters["version"] {
+            guard let version = Int(text) else { return JSONResponse.error("'version' must be an integer", status: .badRequest) }
+            query.version = version
+        }
+        if let text = parameters["status"] {
+            guard let status = Int(text) else { return JSONResponse.error("'status' must be an HTTP status code", status: .badRequest) }
+            query.status = status
+        }
+        if let text = parameters["since"] {
+            guard let since = PredictionTime.parse(String(text)) else {
+                return JSONResponse.error("'since' must be seconds since 1970 or an ISO 8601 time (2026-11-23T10:00:00Z)", status: .badRequest)
+            }
+            query.since = since
+        }
+        if let text = parameters["limit"] {
+            guard let limit = Int(text), limit > 0 else { return JSONResponse.error("'limit' must be a positive integer", status: .badRequest) }
+            query.limit = limit
+        }
+        let finalQuery = query
+        do {
+            return try await NIOThreadPool.singleton.runIfActive {
+                let query = finalQuery
+                log.flush()
+                return counts ? JSONResponse.make(try log.counts(query)) : JSONResponse.make(try log.query(query))
+            }
+        } catch {
+            return JSONResponse.error("cannot read the prediction log: \(error)", status: .internalServerError)
+        }
+    }
+}
+
+/// Parses `since` values: seconds since 1970, or ISO 8601.
+public enum PredictionTime {
+    public static func parse(_ text: String) -> Double? {
+        if let seconds = Double(text) { return seconds }
+        return ISO8601DateFormatter().date(from: text)?.timeIntervalSince1970
+    }
+}

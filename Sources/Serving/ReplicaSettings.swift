@@ -1,0 +1,17 @@
+/// Everything `trainyard serve` can be told, with documented defaults.
+public struct ReplicaSettings: Sendable {
+    public var host = "0.0.0.0"
+    public var port = 9000
+    /// Bodies larger than this get 413 (default 1 MiB).
+    public var maxBodyBytes = 1 << 20
+    /// How often a registry alias is checked for a new version (default 1 s).
+    public var pollInterval: Duration = .seconds(1)
+    /// Where the prediction log is written (nil: no log).
+    public var logPath: String? = "trainyard-predictions.sqlite"
+    /// Keep each request's body in the log, not only its digest.
+    public var logInputs = false
+    /// Batches of at least this many rows are predicted on all cores; smaller ones on one.
+    public var parallelRows = 4096
+
+    public init() {}
+}

@@ -1,0 +1,69 @@
+import Prometheus
+import Synchronization
+
+/// A replica's Prometheus metrics, exposed at `GET /metrics`:
+/// `trainyard_requests_total{endpoint,status}`, `trainyard_request_duration_seconds{endpoint}`,
+/// `trainyard_predicted_rows_total`, `trainyard_model_version{model}`,
+/// `trainyard_model_loads_total`, `trainyard_model_load_failures_total`,
+/// `trainyard_prediction_log_pending` and `trainyard_prediction_log_dropped_total`.
+public final class ServingMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let requests = Mutex<[String: Counter]>([:])
+    private let durations = Mutex<[String: DurationHistogram]>([:])
+    private let rows: Counter
+    private let loads: Counter
+    private let loadFailures: Counter
+    let logPending: Gauge
+    let logDropped: Counter
+    private let modelVersion = Mutex<Gauge?>(nil)
+
+    static let buckets: [Duration] = [.microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+                                      .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                                      .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)]
+
+    public init() {
+        rows = registry.makeCounter(name: "trainyard_predicted_rows_total", help: "Rows predicted.")
+        loads = registry.makeCounter(name: "trainyard_model_loads_total", help: "Model versions loaded.")
+        loadFailures = registry.makeCounter(name: "trainyard_model_load_failures_total", help: "Failed attempts to load a model version.")
+        logPending = registry.makeGauge(name: "trainyard_prediction_log_pending", help: "Prediction log records not yet written.")
+        logDropped = registry.makeCounter(name: "trainyard_prediction_log_dropped_total", help: "Prediction log records dropped (backlog full).")
+    }
+
+    /// Counts one response and its latency.
+    public func record(endpoint: String, status: Int, duration: Duration, rows predicted: Int) {
+        let key = endpoint + " " + String(status)
+        let counter = requests.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = registry.makeCounter(name: "trainyard_requests_total", labels: [("endpoint", endpoint), ("status", String(status))],
+                                               help: "Requests answered, by endpoint and HTTP status.")
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
+        let histogram = durations.withLock { histograms in
+            if let histogram = histograms[endpoint] { return histogram }
+            let histogram = registry.makeDurationHistogram(name: "trainyard_request_duration_seconds", labels: [("endpoint", endpoint)],
+                                                           buckets: Self.buckets, help: "Request latency, by endpoint.")
+            histograms[endpoint] = histogram
+            return histogram
+        }
+        histogram.record(duration)
+        if predicted > 0 { rows.increment(by: Int64(predicted)) }
+    }
+
+    func modelLoaded(_ model: ServedModel) {
+        loads.increment()
+        let gauge = modelVersion.withLock { gauge in
+            if gauge == nil {
+                gauge = registry.makeGauge(name: "trainyard_model_version", labels: [("model", model.name)], help: "The model version being served.")
+            }
+            return gauge!
+        }
+        gauge.set(to: Double(model.version))
+    }
+
+    func modelLoadFailed() { loadFailures.increment() }
+
+    /// The Prometheus text exposition.
+    public func exposition() -> [UInt8] { registry.emitToBuffer() }
+}
