@@ -1,3 +1,4 @@
+import Foundation
 import TrainyardML
 
 /// Where a job is in its life: queued → running → succeeded | failed | cancelled.
@@ -30,6 +31,11 @@ public struct JobInfo: Sendable, Codable, Equatable {
     /// On success: the model file the coordinator wrote, and its metrics.
     public var modelPath: String?
     public var metrics: [String: Double]?
+    /// The registry name the model is published under.
+    public var modelName: String?
+    /// On success with a registry: the version the model was published as, or why publishing failed.
+    public var registryVersion: Int?
+    public var publishError: String?
     /// Bytes of requests and shard data sent to workers, and of their replies.
     public var bytesSent: Int = 0
     public var bytesReceived: Int = 0
@@ -49,10 +55,20 @@ public struct JobInfo: Sendable, Codable, Equatable {
 public struct JobSubmit: Sendable, Codable, Equatable {
     public var spec: TrainingSpec
     public var workers: Int
+    /// The registry name to publish the model under (default: the data file's name without extension).
+    public var modelName: String?
 
-    public init(spec: TrainingSpec, workers: Int) {
+    public init(spec: TrainingSpec, workers: Int, modelName: String? = nil) {
         self.spec = spec
         self.workers = workers
+        self.modelName = modelName
+    }
+
+    /// The data file's name without its extension, made a valid registry name.
+    public var defaultModelName: String {
+        let stem = ((spec.data.path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let cleaned = String(stem.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "-" }.drop { !$0.isLetter && !$0.isNumber }.prefix(64))
+        return cleaned.isEmpty ? "model" : cleaned
     }
 }
 

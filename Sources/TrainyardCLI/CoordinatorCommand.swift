@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coordinator
+import ModelRegistry
 import ServiceLifecycle
 import ZeroMQ
 
@@ -24,7 +25,17 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "Seconds a job whose workers are all gone waits for a live worker before failing.")
     var workerWaitSeconds: Int = 30
 
+    @Option(help: "Publish each successful job's model to this registry URL.")
+    var registry: String?
+
+    @Option(help: "Run a registry inside the coordinator on HOST:PORT (data in STATE-DIR/registry) and publish models to it.")
+    var registryListen: ListenAddress?
+
     @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        if registry != nil && registryListen != nil { throw ValidationError("give --registry URL or --registry-listen ADDR, not both") }
+    }
 
     func run() async throws {
         let logger = logging.bootstrap(label: "trainyard.coordinator")
@@ -35,8 +46,19 @@ struct CoordinatorCommand: AsyncParsableCommand {
         settings.jobs = JobSettings(stateDirectory: stateDir)
         settings.jobs.workerWait = .seconds(workerWaitSeconds)
         settings.software = "trainyard \(Trainyard.version)"
+        var services: [any Service] = []
+        if let registry {
+            settings.jobs.publisher = HTTPPublisher(client: RegistryClient(baseURL: registry))
+        } else if let registryListen {
+            let store: RegistryStore
+            do { store = try RegistryStore(directory: stateDir + "/registry") } catch { throw CommandFailure(error.description) }
+            settings.jobs.publisher = StorePublisher(store: store)
+            services.append(RegistryServer.application(store: store, host: registryListen.host, port: registryListen.port, logger: logger) { port in
+                printError("registry listening on \(registryListen.host):\(port), data in \(stateDir)/registry")
+            })
+        }
         let service = CoordinatorService(settings: settings, context: try ZMQContext(), logger: logger)
-        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let group = ServiceGroup(services: [service] + services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await group.run()
         } catch let error as CoordinatorError {

@@ -24,8 +24,8 @@ struct JobClient {
         }
     }
 
-    func submit(_ spec: TrainingSpec, workers: Int) throws -> JobInfo {
-        try call(.jobSubmit, JobSubmit(spec: spec, workers: workers), as: JobReply.self).job
+    func submit(_ spec: TrainingSpec, workers: Int, modelName: String? = nil) throws -> JobInfo {
+        try call(.jobSubmit, JobSubmit(spec: spec, workers: workers, modelName: modelName), as: JobReply.self).job
     }
 
     func list() throws -> [JobInfo] {
@@ -73,6 +73,7 @@ extension JobInfo {
          "submitted_at": submittedAt, "started_at": startedAt, "finished_at": finishedAt,
          "round": progress?.round, "total_rounds": progress?.totalRounds, "recoveries": recoveries,
          "model": modelPath, "metrics": metrics, "bytes_sent": bytesSent, "bytes_received": bytesReceived, "shard_bytes": shardBytes,
+         "model_name": modelName, "registry_version": registryVersion, "publish_error": publishError,
          "data": spec.data.path, "label": spec.label, "estimator": spec.model.rawValue]
     }
 }

@@ -60,6 +60,8 @@ struct JobsCommand: ParsableCommand {
             if job.recoveries > 0 { print("  recoveries  \(job.recoveries)") }
             print("  traffic     \(job.bytesSent) bytes sent, \(job.bytesReceived) received")
             if let model = job.modelPath { print("  model       \(model)") }
+            if let version = job.registryVersion { print("  published   \(job.modelName ?? "?") version \(version)") }
+            if let error = job.publishError { print("  not published: \(error)") }
             for (name, value) in (job.metrics ?? [:]).sorted(by: { $0.key < $1.key }) {
                 print(String(format: "  %-16@ %.6f", name as NSString, value))
             }

@@ -23,6 +23,7 @@ struct SubmitCommand: ParsableCommand {
 
         @Option(help: "The coordinator's ZeroMQ endpoint.") var coordinator = "tcp://127.0.0.1:5555"
         @Option(help: "Workers (shards) to train on.") var workers = 1
+        @Option(help: "Registry name to publish the model under (default: the data file's name).") var modelName: String?
         @OptionGroup var training: TrainingOptions
         @Flag(help: "Follow the job until it ends (as `jobs watch`).") var wait = false
         @Flag(help: "Print JSON instead of text.") var json = false
@@ -35,7 +36,7 @@ struct SubmitCommand: ParsableCommand {
             spec.data.path = absolute(spec.data.path)
             spec.validationPath = spec.validationPath.map(absolute)
             let client = try JobClient(endpoint: coordinator, timeoutMs: timeoutMs)
-            let job = try client.submit(spec, workers: workers)
+            let job = try client.submit(spec, workers: workers, modelName: modelName)
             if json { printJSON(["event": "submitted", "job": job.jsonObject]) } else {
                 print("job \(job.id) queued (\(workers) worker\(workers == 1 ? "" : "s"))")
             }

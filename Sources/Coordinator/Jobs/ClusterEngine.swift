@@ -198,6 +198,8 @@ public struct JobSettings: Sendable {
     public var workerWait: Duration = .seconds(30)
     /// The longest a single worker request may take (a live worker that never answers).
     public var requestTimeout: Duration = .seconds(600)
+    /// Where successful jobs' models are published (nil: they are only written to ``modelsDirectory``).
+    public var publisher: (any ModelPublisher)?
 
     public init(stateDirectory: String) { self.stateDirectory = stateDirectory }
 

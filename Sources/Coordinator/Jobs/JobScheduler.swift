@@ -1,5 +1,6 @@
 import DistributedTraining
 import Foundation
+import ModelRegistry
 import Logging
 import Synchronization
 import TrainyardML
@@ -56,7 +57,9 @@ public final class JobScheduler: Sendable {
         guard columns.contains(spec.label) else {
             throw JobRequestError.invalid("label column '\(spec.label)' is not in \(spec.data.path); columns: \(columns.joined(separator: ", "))")
         }
-        let job = try store.insert(spec: spec, workers: request.workers)
+        let modelName = request.modelName ?? request.defaultModelName
+        guard ModelName.isValid(modelName) else { throw JobRequestError.invalid(RegistryError.invalidName(modelName, kind: "model name").description) }
+        let job = try store.insert(spec: spec, workers: request.workers, modelName: modelName)
         logger.info("job queued", metadata: ["job": "\(job.id)", "workers": "\(job.workers)", "data": "\(spec.data.path)"])
         wake.withLock { wake.broadcast() }
         return job
@@ -167,6 +170,16 @@ public final class JobScheduler: Sendable {
             try ModelFile.write(model, to: path)
             job.modelPath = path
             job.metrics = outcome.metrics
+            if let publisher = settings.publisher {
+                let name = job.modelName ?? JobSubmit(spec: job.spec, workers: job.workers).defaultModelName
+                do {
+                    job.registryVersion = try publisher.publish(name: name, artifact: try ModelFile.encode(model), description: "job \(id)")
+                    logger.info("model published", metadata: ["job": "\(id)", "model": "\(name)", "version": "\(job.registryVersion!)"])
+                } catch {
+                    job.publishError = "\(error)"
+                    logger.error("the model was written but not published", metadata: ["job": "\(id)", "error": "\(error)"])
+                }
+            }
             finish(&job, state: .succeeded, reason: nil)
         } catch ClusterError.cancelled where isStopping {
             logger.info("job paused for shutdown; it resumes on restart", metadata: ["job": "\(id)"])

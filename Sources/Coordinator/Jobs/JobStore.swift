@@ -51,9 +51,10 @@ public final class JobStore: Sendable {
     }
 
     /// Queues a new job and returns it with its id.
-    public func insert(spec: TrainingSpec, workers: Int) throws -> JobInfo {
+    public func insert(spec: TrainingSpec, workers: Int, modelName: String? = nil) throws -> JobInfo {
         try database.write { db in
             var info = JobInfo(id: 0, state: .queued, spec: spec, workers: workers, submittedAt: Date().timeIntervalSince1970)
+            info.modelName = modelName
             try db.execute(sql: "INSERT INTO job (state, info) VALUES (?, ?)", arguments: [info.state.rawValue, try Self.json(info)])
             info.id = UInt64(db.lastInsertedRowID)
             try db.execute(sql: "UPDATE job SET info = ? WHERE id = ?", arguments: [try Self.json(info), Int64(info.id)])

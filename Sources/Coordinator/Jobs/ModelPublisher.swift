@@ -1,0 +1,48 @@
+import Foundation
+import ModelRegistry
+
+/// Publishes a successful job's model as a new registry version.
+public protocol ModelPublisher: Sendable {
+    /// Publishes `artifact` (model file bytes) as the next version of `name`; returns the version.
+    func publish(name: String, artifact: [UInt8], description: String) throws -> Int
+}
+
+/// Publishes into a registry directory directly: the coordinator's embedded registry.
+public struct StorePublisher: ModelPublisher {
+    public let store: RegistryStore
+
+    public init(store: RegistryStore) { self.store = store }
+
+    public func publish(name: String, artifact: [UInt8], description: String) throws -> Int {
+        try store.publish(name: name, artifact: artifact, description: description).version
+    }
+}
+
+/// Publishes to a registry over HTTP. Called from the job thread, which it blocks until the
+/// upload is answered (never a cooperative-pool thread).
+public struct HTTPPublisher: ModelPublisher {
+    public let client: RegistryClient
+
+    public init(client: RegistryClient) { self.client = client }
+
+    public func publish(name: String, artifact: [UInt8], description: String) throws -> Int {
+        let done = DispatchSemaphore(value: 0)
+        let result = ResultBox()
+        let client = self.client
+        Task {
+            do { result.set(.success(try await client.publish(name: name, artifact: artifact, description: description).version)) } catch {
+                result.set(.failure(error))
+            }
+            done.signal()
+        }
+        done.wait()
+        return try result.get()
+    }
+
+    private final class ResultBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: Result<Int, any Error> = .failure(RegistryError.unreachable("no answer"))
+        func set(_ value: Result<Int, any Error>) { lock.withLock { self.value = value } }
+        func get() throws -> Int { try lock.withLock { value }.get() }
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import ModelRegistry
+
+/// `trainyard registry`: serve a model registry directory over HTTP.
+struct RegistryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "registry",
+        abstract: "Run the model registry: versions, approval, aliases and artifacts over a REST API (docs/openapi/registry.yaml)."
+    )
+
+    @Option(help: "Directory of the registry (registry.sqlite and blobs/).") var dataDir = "trainyard-registry"
+    @Option(help: "Address to listen on: HOST:PORT or :PORT.") var listen = ListenAddress(host: "0.0.0.0", port: 8080)
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        let logger = logging.bootstrap(label: "trainyard.registry")
+        let store: RegistryStore
+        do { store = try RegistryStore(directory: dataDir) } catch { throw CommandFailure(error.description) }
+        let app = RegistryServer.application(store: store, host: listen.host, port: listen.port, logger: logger) { port in
+            printError("registry listening on \(listen.host):\(port), data in \(dataDir)")
+        }
+        try await app.runService()
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import ModelRegistry
+import Serving
+
+/// `trainyard serve`: an inference replica.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run an inference replica: /predict, MLflow /invocations, V2 inference, /metrics and the prediction log.",
+        discussion: "Serves the version an alias of a registered model points at and follows the alias as it moves, or a model file (--model-file)."
+    )
+
+    @Option(help: "The registry's URL.") var registry = "http://127.0.0.1:8080"
+    @Option(help: "Registered model name.") var model: String?
+    @Option(help: "Alias to serve and follow.") var alias = "production"
+    @Option(help: "Serve this model file instead of a registry alias.") var modelFile: String?
+    @Option(help: "Address to listen on: HOST:PORT or :PORT.") var listen = ListenAddress(host: "0.0.0.0", port: 9000)
+    @Option(help: "Prediction log (SQLite); 'none' to disable.") var log = "trainyard-predictions.sqlite"
+    @Flag(help: "Keep each request's body in the prediction log, not only its SHA-256.") var logInputs = false
+    @Option(help: "Largest accepted request body, in bytes.") var maxBodyBytes = 1 << 20
+    @Option(help: "How often to check the alias for a new version, in milliseconds.") var pollIntervalMs = 1000
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard (model == nil) != (modelFile == nil) || (model != nil && modelFile != nil) else {
+            throw ValidationError("give --model NAME (served from the registry) or --model-file PATH")
+        }
+        if let model, !ModelName.isValid(model) { throw ValidationError(RegistryError.invalidName(model, kind: "model name").description) }
+        guard maxBodyBytes > 0, pollIntervalMs > 0 else { throw ValidationError("--max-body-bytes and --poll-interval-ms must be positive") }
+    }
+
+    func run() async throws {
+        let logger = logging.bootstrap(label: "trainyard.replica")
+        var settings = ReplicaSettings()
+        settings.host = listen.host
+        settings.port = listen.port
+        settings.maxBodyBytes = maxBodyBytes
+        settings.pollInterval = .milliseconds(pollIntervalMs)
+        settings.logPath = log == "none" ? nil : log
+        settings.logInputs = logInputs
+        let source: ModelSource
+        if let modelFile {
+            source = .file(path: modelFile, name: model ?? ((modelFile as NSString).lastPathComponent as NSString).deletingPathExtension)
+        } else {
+            source = .registry(RegistryClient(baseURL: registry), name: model!, alias: alias)
+        }
+        let replica = try Replica(source: source, settings: settings, logger: logger)
+        let origin = modelFile ?? "\(model!)@\(alias) from \(registry)"
+        try await replica.run { port in
+            printError("replica listening on \(listen.host):\(port), serving \(origin)")
+        }
+    }
+}
