@@ -133,6 +133,16 @@ let package = Package(
             name: "ClusterTests",
             dependencies: ["TestSupport", "TrainyardProtocol", "ZeroMQ", "TrainyardML"]
         ),
+        .testTarget(
+            name: "RegistryTests",
+            dependencies: [
+                "ModelRegistry", "TrainyardML",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .testTarget(name: "ServingTests", dependencies: ["Serving", "TrainyardML"]),
         .testTarget(name: "InteropTests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "DeploymentTests",
