@@ -143,6 +143,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ServingTests", dependencies: ["Serving", "TrainyardML"]),
+        .testTarget(
+            name: "ServingProcessTests",
+            dependencies: [
+                "TestSupport", "TrainyardML", "ModelRegistry", "LoadTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "InteropTests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "DeploymentTests",

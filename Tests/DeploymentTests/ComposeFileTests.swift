@@ -36,7 +36,7 @@ struct ComposeFileTests {
     }
 
     @Test func everyCommandInTheComposeFileParsesWithTheCLI() throws {
-        var commands = try ["coordinator", "worker"].map { try command($0) }
+        var commands = try services.keys.sorted().map { try command($0) }
         for service in services.values {
             if let test = (service["healthcheck"] as? [String: Any])?["test"] as? [String] {
                 #expect(test.first == "CMD")
@@ -44,7 +44,7 @@ struct ComposeFileTests {
                 commands.append(Array(test.dropFirst(2)))
             }
         }
-        #expect(commands.count >= 3)
+        #expect(commands.count >= 7)
         for arguments in commands {
             #expect(throws: Never.self, "\(arguments.joined(separator: " "))") {
                 _ = try Trainyard.parseAsRoot(arguments)
@@ -71,6 +71,29 @@ struct ComposeFileTests {
         for flag in ["--heartbeat-interval-ms", "--heartbeat-liveness"] {
             #expect(try option(flag, in: command("coordinator")) == option(flag, in: command("worker")))
         }
+    }
+
+    @Test func servingServicesAgreeOnAddressesAndReplicasScale() throws {
+        #expect(Set(services.keys).isSuperset(of: ["registry", "replica", "proxy"]))
+        let registryListen = try #require(option("--listen", in: command("registry")))
+        let registryPort = try #require(registryListen.split(separator: ":").last.flatMap { Int($0) })
+        #expect(registryListen.hasPrefix("0.0.0.0:"), "the registry must listen on all interfaces in a container")
+        // The coordinator publishes to, and replicas load from, the registry service.
+        for (service, flag) in [("coordinator", "--registry"), ("replica", "--registry")] {
+            let url = try #require(URLComponents(string: try #require(option(flag, in: command(service)))))
+            #expect(url.host == "registry" && url.port == registryPort, "\(service) \(flag)")
+        }
+        let replica = try #require(services["replica"])
+        #expect(replica["container_name"] == nil && replica["ports"] == nil, "replicas scale with --scale replica=N")
+        let replicaListen = try #require(option("--listen", in: command("replica")))
+        let replicaPort = try #require(replicaListen.split(separator: ":").last.flatMap { Int($0) })
+        #expect(try option("--discover", in: command("proxy")) == "replica:\(replicaPort)")
+        let proxyListen = try #require(option("--listen", in: command("proxy")))
+        let proxyPort = try #require(proxyListen.split(separator: ":").last)
+        #expect((services["proxy"]?["ports"] as? [String])?.contains { $0.hasSuffix(":\(proxyPort)") } == true)
+        #expect((services["registry"]?["ports"] as? [String])?.contains { $0.hasSuffix(":\(registryPort)") } == true)
+        let volumes = try #require(compose["volumes"] as? [String: Any])
+        #expect(volumes.keys.contains("registry"))
     }
 
     @Test func dockerfileBuildsOneImageForEveryRole() throws {
