@@ -97,11 +97,22 @@ let package = Package(
         ),
         // Prefetch hints for the ML core's memory-bound loops (Swift has no intrinsic).
         .target(name: "CKernels"),
+        // HTTP/1.1 load generator over SwiftNIO: closed and open loop, HDR latency histogram.
+        .target(
+            name: "LoadTesting",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Sources/LoadTest"
+        ),
         // Argument parsing and wiring only; no logic of its own.
         .target(
             name: "TrainyardCLI",
             dependencies: [
-                "Coordinator", "Worker", "TrainyardProtocol", "ZeroMQ", "TrainyardML", "DistributedTraining", "ModelRegistry", "Serving",
+                "Coordinator", "Worker", "TrainyardProtocol", "ZeroMQ", "TrainyardML", "DistributedTraining", "ModelRegistry", "Serving", "LoadTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -125,6 +136,16 @@ let package = Package(
         .executableTarget(name: "CSVBench", dependencies: ["TrainyardML"], path: "bench/csv/Sources/CSVBench"),
         .target(name: "TestSupport", dependencies: ["ZeroMQ", "TrainyardProtocol"], path: "Tests/Support"),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        .testTarget(
+            name: "LoadTestTests",
+            dependencies: [
+                "LoadTesting",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "MLTests", dependencies: ["TrainyardML"]),
         .testTarget(name: "ProtocolTests", dependencies: ["TrainyardProtocol", "ZeroMQ"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "TrainyardProtocol"]),

@@ -80,7 +80,8 @@ struct ComposeFileTests {
         #expect(registryListen.hasPrefix("0.0.0.0:"), "the registry must listen on all interfaces in a container")
         // The coordinator publishes to, and replicas load from, the registry service.
         for (service, flag) in [("coordinator", "--registry"), ("replica", "--registry")] {
-            let url = try #require(URLComponents(string: try #require(option(flag, in: command(service)))))
+            let text = try #require(option(flag, in: command(service)))
+            let url = try #require(URLComponents(string: text))
             #expect(url.host == "registry" && url.port == registryPort, "\(service) \(flag)")
         }
         let replica = try #require(services["replica"])
