@@ -20,7 +20,9 @@ struct ServingProcessTests {
             return keep.map { index -> Any in
                 let cell = cells[index]
                 if cell.isEmpty { return NSNull() }
-                return kinds[header[index]] == .numeric ? (Double(cell)! as Any) : cell
+                // Numeric cells the CSV reader takes as missing (NA, ?) are null here.
+                guard kinds[header[index]] == .numeric else { return cell }
+                return Double(cell).map { $0 as Any } ?? NSNull()
             }
         }
         return (keep.map { header[$0] }, data)
@@ -157,7 +159,7 @@ struct ServingProcessTests {
         try await stack.run(["data", "synth", "--rows", "400", "--seed", "5", "--out", stack.path("churn.csv")])
         try await stack.start("coordinator", ["coordinator", "--bind", "tcp://127.0.0.1:57381", "--state-dir", stack.path("state"),
                                               "--registry-listen", "127.0.0.1:57380"], ready: "registry listening")
-        try await stack.start("worker", ["worker", "--connect", "tcp://127.0.0.1:57381", "--id", "w1", "--cores", "1"], ready: "")
+        try await stack.start("worker", ["worker", "--connect", "tcp://127.0.0.1:57381", "--id", "w1", "--cores", "1"])
         let registry = RegistryClient(baseURL: stack.registryURL)
         try await waitUntil("the worker to join") {
             (try? await stack.run(["submit", "train", "--coordinator", "tcp://127.0.0.1:57381", "--data", stack.path("churn.csv"),

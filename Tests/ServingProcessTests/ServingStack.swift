@@ -45,11 +45,11 @@ final class ServingStack: @unchecked Sendable {
         try await run(["train", "--data", path("churn.csv"), "--label", "churned", "--n-trees", "40", "--out", path("v2.model")])
     }
 
-    /// Starts a long-running process and waits until its standard error has `ready`.
-    func start(_ key: String, _ arguments: [String], ready: String) async throws {
+    /// Starts a long-running process and waits until its standard error has `ready` (if given).
+    func start(_ key: String, _ arguments: [String], ready: String? = nil) async throws {
         let process = try TrainyardProcess(arguments)
         processes[key] = process
-        try await waitUntil("\(key) to start") { process.log.contains(ready) || !process.isRunning }
+        try await waitUntil("\(key) to start") { ready.map { process.log.contains($0) } ?? true || !process.isRunning }
         guard process.isRunning else { throw StackError("\(key) exited: \(process.log)") }
     }
 
