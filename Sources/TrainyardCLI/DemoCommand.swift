@@ -3,6 +3,7 @@ import Foundation
 import Coordinator
 import DistributedTraining
 import Logging
+import ModelRegistry
 import TrainyardML
 import ServiceLifecycle
 import TrainyardProtocol
@@ -10,11 +11,13 @@ import Worker
 import ZeroMQ
 
 /// `trainyard demo`: a churn model trained locally, then the same job across a coordinator
-/// and workers on loopback, with its progress, metrics and a check that both models agree.
+/// and workers on loopback, with its progress, metrics and a check that both models agree;
+/// then the job's model published, promoted and served by two replicas behind the proxy,
+/// under a short load test.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Train a churn model locally, then across a coordinator and workers on loopback; compare, stop cleanly."
+        abstract: "Train a churn model locally and across workers, publish it, serve it behind the proxy, load-test it; stop cleanly."
     )
 
     @Option(help: "Rows of generated churn data for the training step.")
@@ -25,6 +28,9 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: "Endpoint for the demo coordinator.")
     var bind = "tcp://127.0.0.1:5599"
+
+    @Option(help: "First of the demo's HTTP ports: registry, then two replicas (+1, +2) and the proxy (+10).")
+    var httpPort = 5680
 
     @OptionGroup var logging: LoggingOptions
 
@@ -42,6 +48,10 @@ struct DemoCommand: AsyncParsableCommand {
         coordinatorSettings.jobs = JobSettings(stateDirectory: stateDirectory)
         coordinatorSettings.software = "trainyard \(Trainyard.version)"
         defer { try? FileManager.default.removeItem(atPath: stateDirectory) }
+        // The registry runs inside the coordinator, which publishes the job's model to it.
+        let store = try RegistryStore(directory: stateDirectory + "/registry")
+        coordinatorSettings.jobs.publisher = StorePublisher(store: store)
+        let registryApp = RegistryServer.application(store: store, host: "127.0.0.1", port: httpPort, logger: logger)
         let coordinator = CoordinatorService(settings: coordinatorSettings, context: context, logger: logger)
         let workerServices = (1...workers).map { index in
             var settings = WorkerSettings(
@@ -51,7 +61,7 @@ struct DemoCommand: AsyncParsableCommand {
             settings.heartbeatInterval = .milliseconds(250)
             return WorkerService(settings: settings, context: context, logger: logger)
         }
-        let coordinatorGroup = ServiceGroup(services: [coordinator], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let coordinatorGroup = ServiceGroup(services: [coordinator, registryApp], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         let workerGroup = ServiceGroup(services: workerServices, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         let client = CoordinatorClient(endpoint: bind, context: context)
 
@@ -69,12 +79,19 @@ struct DemoCommand: AsyncParsableCommand {
             for name in ["valid.auc", "valid.logloss", "valid.accuracy"] {
                 if let value = job.metrics?[name] { say(String(format: "  %-15@ %.4f", name as NSString, value)) }
             }
-            if let path = job.modelPath {
-                let distributed = try ModelFile.read(path: path)
-                let same = distributed.estimator == localModel.estimator && distributed.preprocessor == localModel.preprocessor
-                say(same ? "the distributed model is identical to the local one (same trees, same predictions)"
-                         : "WARNING: the distributed model differs from the local one")
+            guard let path = job.modelPath else { throw CommandFailure("job \(job.id) wrote no model") }
+            let distributed = try ModelFile.read(path: path)
+            let same = distributed.estimator == localModel.estimator && distributed.preprocessor == localModel.preprocessor
+            say(same ? "the distributed model is identical to the local one (same trees, same predictions)"
+                     : "WARNING: the distributed model differs from the local one")
+            guard let version = job.registryVersion else {
+                throw CommandFailure("the job's model was not published: \(job.publishError ?? "no registry")")
             }
+            say("published to the registry as \(job.modelName ?? "churn") version \(version)")
+
+            let serving = DemoServing(registry: RegistryClient(baseURL: "http://127.0.0.1:\(httpPort)"), basePort: httpPort,
+                                      directory: URL(fileURLWithPath: stateDirectory), say: say)
+            try await serving.run(model: job.modelName ?? "churn", version: version, data: spec.data.path, model: distributed)
 
             say("\n== stopping the workers (they deregister)")
             await workerGroup.triggerGracefulShutdown()
@@ -90,7 +107,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     /// Submits `spec` over all workers and prints each round until the job ends.
     private func runJob(_ spec: TrainingSpec, client: CoordinatorClient) async throws -> JobInfo {
-        let submitted = try await client.requestAsync(.encoding(.jobSubmit, JobSubmit(spec: spec, workers: workers)),
+        let submitted = try await client.requestAsync(.encoding(.jobSubmit, JobSubmit(spec: spec, workers: workers, modelName: "churn")),
                                                       timeout: .seconds(10)).decodeBody(JobReply.self).job
         var next = 1
         while true {
