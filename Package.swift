@@ -63,11 +63,23 @@ let package = Package(
         ),
         // Prefetch hints for the ML core's memory-bound loops (Swift has no intrinsic).
         .target(name: "CKernels"),
+        // Round-robin HTTP/1.1 reverse proxy for inference replicas, directly on SwiftNIO.
+        .target(
+            name: "Proxy",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Argument parsing and wiring only; no logic of its own.
         .target(
             name: "TrainyardCLI",
             dependencies: [
-                "Coordinator", "Worker", "TrainyardProtocol", "ZeroMQ", "TrainyardML", "DistributedTraining",
+                "Coordinator", "Worker", "Proxy", "TrainyardProtocol", "ZeroMQ", "TrainyardML", "DistributedTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -92,6 +104,16 @@ let package = Package(
         .testTarget(name: "ProtocolTests", dependencies: ["TrainyardProtocol", "ZeroMQ"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "TrainyardProtocol"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "TrainyardProtocol"]),
+        .testTarget(
+            name: "ProxyTests",
+            dependencies: [
+                "Proxy",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "ClusterTests",
             dependencies: ["TestSupport", "TrainyardProtocol", "ZeroMQ", "TrainyardML"]

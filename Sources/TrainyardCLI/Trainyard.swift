@@ -11,7 +11,7 @@ public struct Trainyard: AsyncParsableCommand {
         version: version,
         subcommands: [TrainCommand.self, PredictCommand.self, EvaluateCommand.self, DataCommand.self, ExportCommand.self, ImportCommand.self,
                       CoordinatorCommand.self, WorkerCommand.self, ClusterCommand.self, SubmitCommand.self, JobsCommand.self,
-                      DemoCommand.self]
+                      DemoCommand.self, ProxyCommand.self]
     )
 
     public init() {}
