@@ -108,11 +108,23 @@ let package = Package(
             ],
             path: "Sources/LoadTest"
         ),
+        // Round-robin HTTP/1.1 reverse proxy for inference replicas, directly on SwiftNIO.
+        .target(
+            name: "Proxy",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Argument parsing and wiring only; no logic of its own.
         .target(
             name: "TrainyardCLI",
             dependencies: [
-                "Coordinator", "Worker", "TrainyardProtocol", "ZeroMQ", "TrainyardML", "DistributedTraining", "ModelRegistry", "Serving", "LoadTesting",
+                "Coordinator", "Worker", "TrainyardProtocol", "ZeroMQ", "TrainyardML", "DistributedTraining", "Proxy", "ModelRegistry", "Serving", "LoadTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -150,6 +162,16 @@ let package = Package(
         .testTarget(name: "ProtocolTests", dependencies: ["TrainyardProtocol", "ZeroMQ"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "TrainyardProtocol"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "TrainyardProtocol"]),
+        .testTarget(
+            name: "ProxyTests",
+            dependencies: [
+                "Proxy",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "ClusterTests",
             dependencies: ["TestSupport", "TrainyardProtocol", "ZeroMQ", "TrainyardML"]

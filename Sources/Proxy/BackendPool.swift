@@ -1,0 +1,41 @@
+/// Idle keep-alive connections to one backend, owned by one event loop (see ``LoopContext``).
+/// Last in, first out, so the warmest connections are reused and surplus ones age out at the backend.
+final class BackendPool {
+    let backend: Backend
+    let maxIdle: Int
+    private var idle: [BackendConnection] = []
+
+    init(backend: Backend, maxIdle: Int) {
+        self.backend = backend
+        self.maxIdle = maxIdle
+        idle.reserveCapacity(min(maxIdle, 64))
+    }
+
+    /// An idle connection that is still open, or nil (the caller connects).
+    func acquire() -> BackendConnection? {
+        while let connection = idle.popLast() {
+            if connection.isReusable { return connection }
+        }
+        return nil
+    }
+
+    /// Takes a connection back after a complete keep-alive response; closes it when the pool is full.
+    func release(_ connection: BackendConnection) {
+        if idle.count < maxIdle {
+            idle.append(connection)
+        } else {
+            connection.close()
+        }
+    }
+
+    /// Forgets a connection that closed while idle.
+    func remove(_ connection: BackendConnection) {
+        if let index = idle.lastIndex(where: { $0 === connection }) { idle.remove(at: index) }
+    }
+
+    func closeAll() {
+        let connections = idle
+        idle.removeAll()
+        for connection in connections { connection.close() }
+    }
+}

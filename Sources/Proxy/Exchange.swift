@@ -1,0 +1,186 @@
+import NIOCore
+import NIOHTTP1
+
+/// One proxied request, from its buffered body to the end of the client's response, across at most two
+/// backends. Lives on its ``LoopContext``'s event loop, as do its client handler and backend connections.
+///
+/// Attempt rules:
+/// - A connection-level failure before the response head (connect refused or timed out, reset, closed, request
+///   timeout) counts against the backend (``Backend/recordFailure(_:)``, which may eject it) and the request is
+///   retried once on another healthy backend. Predictions are idempotent, so this is safe.
+/// - A pooled connection that fails that way may simply have been closed by the backend while idle, so it is
+///   first retried on a fresh connection to the same backend, without counting a failure (as nginx does).
+/// - A 503 is retried once on another backend when one is healthy; other statuses, 5xx included, pass through.
+/// - Once the response head has been forwarded nothing can be retried: a failure closes the client connection.
+final class Exchange {
+    private let client: ProxyHandler
+    private let loop: LoopContext
+    /// When the request head arrived (latency is measured from here).
+    let startedAt: NIODeadline
+    let requestID: String
+    /// HTTP version of the client's request, used for the response.
+    let clientVersion: HTTPVersion
+    /// Whether the client connection stays open after this response.
+    private(set) var keepAlive: Bool
+    private var request: ForwardedRequest
+    private var body: ByteBuffer?
+    /// Body bytes buffered so far.
+    private(set) var bodyBytes = 0
+
+    private var backend: Backend?
+    private var connection: BackendConnection?
+    /// Increases with every attempt so that a late connect or timer of an earlier attempt is ignored.
+    private var attempt = 0
+    private var timeout: Scheduled<Void>?
+    private var retried = false
+    private var freshConnectionRetried = false
+    private var responseStarted = false
+    private var status = 0
+
+    init(client: ProxyHandler, loop: LoopContext, request: ForwardedRequest, clientHead: HTTPRequestHead, start: NIODeadline) {
+        self.client = client
+        self.loop = loop
+        self.request = request
+        self.requestID = request.requestID
+        self.clientVersion = clientHead.version
+        self.keepAlive = clientHead.isKeepAlive
+        self.startedAt = start
+    }
+
+    /// Buffers a body part; the caller has checked the size limit.
+    func appendBody(_ part: ByteBuffer) {
+        bodyBytes += part.readableBytes
+        if body == nil {
+            body = part
+        } else {
+            body!.writeImmutableBuffer(part)
+        }
+    }
+
+    /// The whole request is buffered: pick a backend and send it.
+    func forward() {
+        request.setBodyLength(bodyBytes)
+        dispatch(to: loop.core.backends.pick(), pooled: true)
+    }
+
+    // MARK: Attempts
+
+    private func dispatch(to candidate: Backend?, pooled: Bool) {
+        guard let backend = candidate else {
+            return client.failExchange(self, status: .serviceUnavailable, message: "no healthy backend")
+        }
+        self.backend = backend
+        attempt &+= 1
+        let attempt = self.attempt
+        backend.requests.add(1, ordering: .relaxed)
+        backend.inFlight.add(1, ordering: .relaxed)
+        timeout = loop.eventLoop.assumeIsolated().scheduleTask(in: loop.core.requestTimeout) { [self] in
+            timedOut(attempt: attempt)
+        }
+        if pooled, let idle = loop.pools[backend.index].acquire() {
+            send(on: idle)
+            return
+        }
+        loop.connect(to: backend) { [self] result in
+            guard attempt == self.attempt, self.connection == nil, timeout != nil else {
+                // This attempt already timed out; keep the new connection for someone else.
+                if case .success(let late) = result { late.pool?.release(late) }
+                return
+            }
+            switch result {
+            case .success(let connection):
+                send(on: connection)
+            case .failure(let error):
+                endAttempt()
+                attemptFailed(reason: "connect failed: \(error)", timedOut: false, reusedConnection: false)
+            }
+        }
+    }
+
+    private func send(on connection: BackendConnection) {
+        self.connection = connection
+        connection.send(request.head, body: body, for: self)
+    }
+
+    private func endAttempt() {
+        connection = nil
+        timeout?.cancel()
+        timeout = nil
+        backend?.inFlight.subtract(1, ordering: .relaxed)
+    }
+
+    private func timedOut(attempt: Int) {
+        guard attempt == self.attempt, timeout != nil else { return }
+        timeout = nil
+        let abandoned = connection
+        endAttempt()
+        abandoned?.abandon()
+        let millis = loop.core.requestTimeout.nanoseconds / 1_000_000
+        attemptFailed(reason: "no complete response within \(millis) ms", timedOut: true, reusedConnection: false)
+    }
+
+    private func attemptFailed(reason: String, timedOut: Bool, reusedConnection: Bool) {
+        guard let backend else { return }
+        if responseStarted {
+            backend.recordFailure(reason)
+            return client.abortExchange(self, status: status)
+        }
+        if reusedConnection && !freshConnectionRetried {
+            freshConnectionRetried = true
+            return dispatch(to: backend, pooled: false)
+        }
+        backend.recordFailure(reason)
+        let backends = loop.core.backends
+        if !retried, let other = backends.pick(excluding: backend) {
+            retried = true
+            loop.core.metrics.retries.increment()
+            return dispatch(to: other, pooled: true)
+        }
+        if !backends.anyHealthy {
+            client.failExchange(self, status: .serviceUnavailable, message: "no healthy backend")
+        } else if timedOut {
+            client.failExchange(self, status: .gatewayTimeout, message: "backend \(backend.address) timed out: \(reason)")
+        } else {
+            client.failExchange(self, status: .badGateway, message: "backend \(backend.address) failed: \(reason)")
+        }
+    }
+
+    // MARK: Called by the backend connection
+
+    func backendResponded(_ head: HTTPResponseHead, on connection: BackendConnection) {
+        guard connection === self.connection, let backend else { return }
+        if head.status == .serviceUnavailable, !retried, let other = loop.core.backends.pick(excluding: backend) {
+            connection.discardResponse()
+            endAttempt()
+            retried = true
+            loop.core.metrics.retries.increment()
+            return dispatch(to: other, pooled: true)
+        }
+        responseStarted = true
+        status = Int(head.status.code)
+        client.sendResponseHead(
+            ClientResponseHead.make(from: head, requestID: requestID, version: clientVersion, keepAlive: &keepAlive)
+        )
+    }
+
+    func backendBody(_ part: ByteBuffer) {
+        client.sendResponseBody(part)
+    }
+
+    func flushClient() {
+        client.flush()
+    }
+
+    func backendFinished(on connection: BackendConnection) {
+        guard connection === self.connection, responseStarted else { return }
+        endAttempt()
+        backend?.recordSuccess()
+        client.finishExchange(self, status: status)
+    }
+
+    func backendFailed(on connection: BackendConnection, reason: String) {
+        guard connection === self.connection else { return }
+        endAttempt()
+        attemptFailed(reason: reason, timedOut: false, reusedConnection: connection.requestCount > 1)
+    }
+}

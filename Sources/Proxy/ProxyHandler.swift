@@ -1,0 +1,229 @@
+import NIOCore
+import NIOHTTP1
+
+/// The server side of one client connection, after NIO's HTTP/1.1 decoder and pipelining handler (which
+/// hands over one request at a time and holds back pipelined ones until the previous response has ended).
+///
+/// Buffers each request up to `maxBodyBytes`, answers `/metrics` and `/proxy/backends` itself, and hands
+/// everything else to an ``Exchange``. Enforces the body and in-flight limits.
+final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        case idle
+        /// Head accepted, body being buffered; the request counts as in flight.
+        case receiving(Exchange)
+        /// Sent to a backend; the request counts as in flight.
+        case forwarding(Exchange)
+        /// A proxy endpoint, answered when the request ends.
+        case local(LocalRoute, keepAlive: Bool, requestID: String)
+        /// Refused (overload), answered when the request ends so that the connection stays usable.
+        case refusing(HTTPResponseStatus, message: String, keepAlive: Bool, requestID: String)
+        /// A final response went out and the connection is closing: input is ignored.
+        case closing
+    }
+
+    private enum LocalRoute {
+        case metrics
+        case backends
+
+        init?(uri: String) {
+            guard uri.utf8.count >= 8 else { return nil }
+            let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            switch path {
+            case "/metrics": self = .metrics
+            case "/proxy/backends": self = .backends
+            default: return nil
+            }
+        }
+    }
+
+    private let loop: LoopContext
+    private let clientAddress: String?
+    private var state = State.idle
+    private var context: ChannelHandlerContext?
+
+    init(loop: LoopContext, clientAddress: String?) {
+        self.loop = loop
+        self.clientAddress = clientAddress
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            receivedHead(head, context: context)
+        case .body(let part):
+            guard case .receiving(let exchange) = state else { return }
+            if exchange.bodyBytes + part.readableBytes > loop.core.settings.maxBodyBytes {
+                loop.core.inFlight.subtract(1, ordering: .relaxed)
+                refuseOversized(requestID: exchange.requestID, start: exchange.startedAt)
+            } else {
+                exchange.appendBody(part)
+            }
+        case .end:
+            switch state {
+            case .receiving(let exchange):
+                state = .forwarding(exchange)
+                exchange.forward()
+            case .local(let route, let keepAlive, let requestID):
+                serve(route, keepAlive: keepAlive, requestID: requestID)
+            case .refusing(let status, let message, let keepAlive, let requestID):
+                respond(status: status, json: JSONText.error(message), keepAlive: keepAlive, requestID: requestID,
+                        start: .now())
+            case .idle, .forwarding, .closing:
+                break
+            }
+        }
+    }
+
+    private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard case .idle = state else { return }
+        let start = NIODeadline.now()
+        let core = loop.core
+        if head.method == .GET, let route = LocalRoute(uri: head.uri) {
+            let requestID = head.headers.first(name: "x-request-id") ?? loop.requestIDs.next()
+            state = .local(route, keepAlive: head.isKeepAlive, requestID: requestID)
+            return
+        }
+        let request = ForwardedRequest(client: head, clientAddress: clientAddress, ids: &loop.requestIDs)
+        if let length = request.declaredLength, length > core.settings.maxBodyBytes {
+            return refuseOversized(requestID: request.requestID, start: start)
+        }
+        let limit = core.settings.maxInFlight
+        if core.inFlight.add(1, ordering: .relaxed).newValue > limit {
+            core.inFlight.subtract(1, ordering: .relaxed)
+            state = .refusing(.serviceUnavailable, message: "proxy overloaded: \(limit) requests in flight",
+                              keepAlive: head.isKeepAlive, requestID: request.requestID)
+            return
+        }
+        if request.expectsContinue {
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
+                                  promise: nil)
+        }
+        state = .receiving(Exchange(client: self, loop: loop, request: request, clientHead: head, start: start))
+    }
+
+    private func refuseOversized(requestID: String, start: NIODeadline) {
+        let limit = loop.core.settings.maxBodyBytes
+        respond(status: .payloadTooLarge,
+                json: JSONText.error("request body exceeds the limit of \(limit) bytes (--max-body-bytes)"),
+                keepAlive: false, requestID: requestID, start: start)
+    }
+
+    private func serve(_ route: LocalRoute, keepAlive: Bool, requestID: String) {
+        guard let context else { return }
+        let core = loop.core
+        let body: ByteBuffer
+        let contentType: String
+        switch route {
+        case .metrics:
+            body = core.metrics.render(inFlightNow: core.inFlight.load(ordering: .relaxed),
+                                       allocator: context.channel.allocator)
+            contentType = "text/plain; version=0.0.4; charset=utf-8"
+        case .backends:
+            body = ByteBuffer(string: JSONText.backends(core.backends.backends.map(\.status)))
+            contentType = "application/json"
+        }
+        write(status: .ok, body: body, contentType: contentType, keepAlive: keepAlive, requestID: requestID)
+    }
+
+    // MARK: Responses
+
+    /// A complete JSON response from the proxy itself, counted in the metrics.
+    private func respond(status: HTTPResponseStatus, json: String, keepAlive: Bool, requestID: String, start: NIODeadline) {
+        loop.core.metrics.recordResponse(status: Int(status.code), since: start)
+        write(status: status, body: ByteBuffer(string: json), contentType: "application/json", keepAlive: keepAlive,
+              requestID: requestID)
+    }
+
+    private func write(status: HTTPResponseStatus, body: ByteBuffer, contentType: String, keepAlive: Bool, requestID: String) {
+        state = keepAlive ? .idle : .closing
+        guard let context else { return }
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: contentType)
+        headers.add(name: "content-length", value: String(body.readableBytes))
+        headers.add(name: "x-request-id", value: requestID)
+        if !keepAlive { headers.add(name: "connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
+                      promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        end(context: context, keepAlive: keepAlive)
+    }
+
+    private func end(context: ChannelHandlerContext, keepAlive: Bool) {
+        if keepAlive {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        } else {
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    // MARK: Called by the exchange
+
+    func sendResponseHead(_ head: HTTPResponseHead) {
+        context?.write(wrapOutboundOut(.head(head)), promise: nil)
+    }
+
+    func sendResponseBody(_ part: ByteBuffer) {
+        context?.write(wrapOutboundOut(.body(.byteBuffer(part))), promise: nil)
+    }
+
+    func flush() {
+        context?.flush()
+    }
+
+    /// The backend's response has been forwarded up to its end.
+    func finishExchange(_ exchange: Exchange, status: Int) {
+        finished(exchange, status: status)
+        let keepAlive = exchange.keepAlive
+        state = keepAlive ? .idle : .closing
+        if let context { end(context: context, keepAlive: keepAlive) }
+    }
+
+    /// No backend produced a response: answer with the proxy's own error.
+    func failExchange(_ exchange: Exchange, status: HTTPResponseStatus, message: String) {
+        loop.core.inFlight.subtract(1, ordering: .relaxed)
+        respond(status: status, json: JSONText.error(message), keepAlive: exchange.keepAlive,
+                requestID: exchange.requestID, start: exchange.startedAt)
+    }
+
+    /// The backend failed after its response head was forwarded: the client sees the connection close.
+    func abortExchange(_ exchange: Exchange, status: Int) {
+        finished(exchange, status: status)
+        state = .closing
+        context?.close(promise: nil)
+    }
+
+    private func finished(_ exchange: Exchange, status: Int) {
+        loop.core.inFlight.subtract(1, ordering: .relaxed)
+        loop.core.metrics.recordResponse(status: status, since: exchange.startedAt)
+    }
+
+    // MARK: Connection events
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .receiving = state {
+            // The client left mid-body: the request never reaches a backend.
+            loop.core.inFlight.subtract(1, ordering: .relaxed)
+            state = .closing
+        }
+        // A request being forwarded finishes on its own (its writes go nowhere) and releases its slot then.
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // For a malformed request NIO's HTTPServerProtocolErrorHandler has already written and flushed the 400;
+        // closing is left to us. Any other error ends the connection too; channelInactive releases the request.
+        context.close(promise: nil)
+    }
+}

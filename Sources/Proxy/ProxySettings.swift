@@ -1,0 +1,63 @@
+import NIOCore
+
+/// Everything `trainyard proxy` can be told, with the CLI's defaults.
+public struct ProxySettings: Sendable {
+    /// Where clients connect. Default `0.0.0.0:8000`.
+    public var listen = ListenAddress(host: "0.0.0.0", port: 8000)
+    /// The replicas requests are spread over, in round-robin order.
+    public var backends: [BackendAddress]
+    /// Path probed with `GET` on every backend; a 2xx answer means healthy.
+    public var healthPath = "/v2/health/ready"
+    /// Time between the end of one health probe of a backend and the start of the next.
+    public var healthInterval: Duration = .milliseconds(500)
+    /// A probe not answered within this time counts as failed.
+    public var healthTimeout: Duration = .seconds(1)
+    /// Consecutive connection-level failures (refused, reset, closed early, timed out) that eject a backend
+    /// from the rotation until its health probe passes again.
+    public var ejectAfter = 1
+    /// Largest request body forwarded; larger ones get 413.
+    public var maxBodyBytes = 1 << 20
+    /// Requests proxied at once across all connections; beyond it clients get 503.
+    public var maxInFlight = 1024
+    /// Event loop threads (one per core by default). Ignored when the server is given an event loop group.
+    public var threads = System.coreCount
+    /// Time allowed to open a TCP connection to a backend.
+    public var connectTimeout: Duration = .seconds(1)
+    /// Time allowed for one attempt, from picking a backend to the end of its response.
+    public var requestTimeout: Duration = .seconds(30)
+    /// Idle keep-alive connections kept per backend on each event loop.
+    public var maxIdleConnectionsPerBackend = 256
+    /// On shutdown, time given to requests in progress before their connections are closed.
+    public var shutdownGracePeriod: Duration = .seconds(10)
+
+    /// Settings with the defaults above and the given backends.
+    public init(backends: [BackendAddress]) {
+        self.backends = backends
+    }
+
+    /// Checks ranges before anything is bound.
+    /// - Throws: ``ProxyError/noBackends`` or ``ProxyError/invalidSetting(name:value:reason:)``.
+    public func validate() throws(ProxyError) {
+        if backends.isEmpty { throw .noBackends }
+        guard healthPath.hasPrefix("/") else {
+            throw .invalidSetting(name: "health path", value: healthPath, reason: "must start with /")
+        }
+        try Self.positive("health interval", healthInterval)
+        try Self.positive("health timeout", healthTimeout)
+        try Self.positive("connect timeout", connectTimeout)
+        try Self.positive("request timeout", requestTimeout)
+        try Self.atLeast("eject-after", ejectAfter, 1)
+        try Self.atLeast("max body bytes", maxBodyBytes, 0)
+        try Self.atLeast("max in-flight", maxInFlight, 1)
+        try Self.atLeast("threads", threads, 1)
+        try Self.atLeast("max idle connections per backend", maxIdleConnectionsPerBackend, 0)
+    }
+
+    private static func positive(_ name: String, _ value: Duration) throws(ProxyError) {
+        if value <= .zero { throw .invalidSetting(name: name, value: "\(value)", reason: "must be positive") }
+    }
+
+    private static func atLeast(_ name: String, _ value: Int, _ minimum: Int) throws(ProxyError) {
+        if value < minimum { throw .invalidSetting(name: name, value: "\(value)", reason: "must be at least \(minimum)") }
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import Proxy
+import ServiceLifecycle
+
+/// `trainyard proxy`: a round-robin HTTP/1.1 reverse proxy in front of inference replicas, until SIGTERM or SIGINT.
+struct ProxyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxy",
+        abstract: "Run the round-robin HTTP reverse proxy in front of inference replicas (health checks, ejection, one retry).",
+        discussion: """
+            Serves GET /metrics (Prometheus) and GET /proxy/backends (JSON) itself and forwards everything else. \
+            Prints "proxy listening on HOST:PORT, N backends" to standard error once it accepts connections.
+            """
+    )
+
+    @Option(help: "Address to accept clients on, HOST:PORT.")
+    var listen = "0.0.0.0:8000"
+
+    @Option(name: .customLong("backend"), help: "A replica, http://HOST:PORT (repeat for each replica).")
+    var backends: [String] = []
+
+    @Option(help: "Path probed with GET on every backend; 2xx means healthy.")
+    var healthPath = "/v2/health/ready"
+
+    @Option(help: "Milliseconds between health probes of a backend.")
+    var healthIntervalMs = 500
+
+    @Option(help: "Consecutive connection failures (refused, reset, timeout) that eject a backend until its probe passes.")
+    var ejectAfter = 1
+
+    @Option(help: "Largest request body accepted, in bytes; larger requests get 413.")
+    var maxBodyBytes = 1 << 20
+
+    @Option(help: "Requests proxied at once; beyond it clients get 503.")
+    var maxInFlight = 1024
+
+    @Option(help: "Event loop threads (default: one per core).")
+    var threads: Int?
+
+    @Option(help: "Milliseconds allowed to connect to a backend.")
+    var connectTimeoutMs = 1000
+
+    @Option(help: "Milliseconds allowed for one attempt, from sending the request to the end of the response.")
+    var requestTimeoutMs = 30_000
+
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        let logger = logging.bootstrap(label: "trainyard.proxy")
+        let server: ProxyServer
+        var listening: Proxy.ListenAddress
+        do {
+            let settings = try settings()
+            server = try ProxyServer(settings: settings, logger: logger)
+            listening = settings.listen
+            listening.port = try await server.start().port ?? listening.port
+        } catch {
+            throw CommandFailure(String(describing: error))
+        }
+        let address = listening.description
+        let count = backends.count
+        FileHandle.standardError.write(Data("proxy listening on \(address), \(count) backend\(count == 1 ? "" : "s")\n".utf8))
+        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+
+    private func settings() throws(ProxyError) -> ProxySettings {
+        var addresses: [BackendAddress] = []
+        for url in backends { addresses.append(try BackendAddress(url: url)) }
+        var settings = ProxySettings(backends: addresses)
+        settings.listen = try Proxy.ListenAddress(parsing: listen)
+        settings.healthPath = healthPath
+        settings.healthInterval = .milliseconds(healthIntervalMs)
+        settings.ejectAfter = ejectAfter
+        settings.maxBodyBytes = maxBodyBytes
+        settings.maxInFlight = maxInFlight
+        if let threads { settings.threads = threads }
+        settings.connectTimeout = .milliseconds(connectTimeoutMs)
+        settings.requestTimeout = .milliseconds(requestTimeoutMs)
+        return settings
+    }
+}

@@ -1,0 +1,278 @@
+import Foundation
+import NIOHTTP1
+import Proxy
+import Synchronization
+import Testing
+
+/// The proxy end to end: in-process backends on 127.0.0.1, a real proxy, a real HTTP client.
+struct ProxyServerTests {
+    @Test func requestsAlternateBetweenBackends() async throws {
+        let a = try await TestBackend.start("a")
+        let b = try await TestBackend.start("b")
+        try await withProxy([a, b]) { _, port in
+            let client = try await TestClient.connect(port: port)
+            var seen: [String] = []
+            for _ in 0..<10 { seen.append(try await client.predict()) }
+            await client.close()
+            #expect(seen.filter { $0 == "a" }.count == 5)
+            #expect(seen.filter { $0 == "b" }.count == 5)
+            #expect(zip(seen, seen.dropFirst()).allSatisfy { $0 != $1 })
+        }
+    }
+
+    @Test func responseHeadersComeFromTheBackend() async throws {
+        let a = try await TestBackend.start("a")
+        try await withProxy([a]) { _, port in
+            let client = try await TestClient.connect(port: port)
+            let response = try await client.request(.POST, "/v2/models/churn/infer", body: "{}")
+            await client.close()
+            #expect(response.status == .ok)
+            #expect(response.headers.first(name: "x-model-version") == "a-v1")
+            #expect(response.headers.first(name: "content-length") == String(response.body.utf8.count))
+        }
+    }
+
+    @Test func requestIDIsGeneratedAndForwarded() async throws {
+        let a = try await TestBackend.start("a")
+        try await withProxy([a]) { _, port in
+            let client = try await TestClient.connect(port: port)
+            let generated = try await client.request(body: "{}")
+            let id = try #require(generated.headers.first(name: "x-request-id"))
+            #expect(id.count == 16 && id.allSatisfy(\.isHexDigit))
+            #expect(generated.headers.first(name: "x-seen-request-id") == id)
+
+            let given = try await client.request(headers: [("X-Request-Id", "client-abc-123")], body: "{}")
+            #expect(given.headers[canonicalForm: "x-request-id"] == ["client-abc-123"])
+            #expect(given.headers.first(name: "x-seen-request-id") == "client-abc-123")
+            #expect(given.body.contains("client-abc-123"))
+            await client.close()
+        }
+    }
+
+    @Test func bodyOverTheLimitIsRefusedWith413() async throws {
+        let a = try await TestBackend.start("a")
+        try await withProxy([a], configure: { $0.maxBodyBytes = 1000 }) { _, port in
+            let small = try await TestClient.connect(port: port)
+            let fits = try await small.request(body: String(repeating: "x", count: 1000))
+            #expect(fits.status == .ok)
+            #expect(fits.body.contains("\"bodyBytes\": 1000"))
+            let chunkedFits = try await small.request(body: String(repeating: "x", count: 900), chunked: true)
+            #expect(chunkedFits.body.contains("\"bodyBytes\": 900"))
+            await small.close()
+
+            let declared = try await TestClient.connect(port: port)
+            let tooLarge = try await declared.request(body: String(repeating: "x", count: 1001))
+            #expect(tooLarge.status == .payloadTooLarge)
+            #expect(tooLarge.body.contains("1000 bytes"))
+            #expect(tooLarge.headers.first(name: "x-request-id") != nil)
+            await declared.close()
+
+            let streamed = try await TestClient.connect(port: port)
+            let chunkedTooLarge = try await streamed.request(body: String(repeating: "x", count: 1600), chunked: true)
+            #expect(chunkedTooLarge.status == .payloadTooLarge)
+            await streamed.close()
+            #expect(a.requests.load(ordering: .relaxed) == 2)
+        }
+    }
+
+    @Test func backendShutDownMidwayCostsNoRequestAndIsReadmitted() async throws {
+        let a = try await TestBackend.start("a")
+        let b = try await TestBackend.start("b")
+        try await withProxy([a, b]) { proxy, port in
+            let failures = Tally()
+            let served = Tally()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        let client = try await TestClient.connect(port: port)
+                        for _ in 0..<60 {
+                            do {
+                                _ = try await client.predict()
+                                served.add()
+                            } catch {
+                                failures.add()
+                            }
+                        }
+                        await client.close()
+                    }
+                }
+                group.addTask {
+                    try await eventually("some requests were served") { served.count >= 40 }
+                    await b.stop()
+                }
+                try await group.waitForAll()
+            }
+            #expect(failures.count == 0)
+            #expect(served.count == 240)
+            #expect(proxy.status(of: b)?.healthy == false)
+
+            try await b.restart()
+            try await eventually("b is healthy again") { proxy.status(of: b)?.healthy == true }
+            let client = try await TestClient.connect(port: port)
+            var seen: Set<String> = []
+            for _ in 0..<4 { seen.insert(try await client.predict()) }
+            await client.close()
+            #expect(seen == ["a", "b"])
+        }
+    }
+
+    @Test func refusedConnectionsEjectTheBackendAndAreRetried() async throws {
+        let a = try await TestBackend.start("a")
+        let gone = try await TestBackend.start("gone")
+        try await withProxy([gone, a], configure: { $0.healthInterval = .seconds(60) }) { proxy, port in
+            // The first probe runs at start and the next in a minute: stop the backend after the first has been
+            // answered, so that only requests can find out.
+            try await eventually("the first probe was answered") { gone.probes.load(ordering: .relaxed) >= 1 }
+            await gone.stop()
+            let client = try await TestClient.connect(port: port)
+            for _ in 0..<6 { #expect(try await client.predict() == "a") }
+            let metrics = try await client.request(.GET, "/metrics")
+            await client.close()
+            #expect(proxy.status(of: gone)?.healthy == false)
+            #expect(proxy.status(of: gone)?.failures == 1)
+            #expect(metrics.body.contains("trainyard_proxy_retries_total 1"))
+            #expect(metrics.body.contains("trainyard_proxy_ejections_total{backend=\"\(gone.address)\"} 1"))
+        }
+    }
+
+    @Test func allBackendsDownGives503() async throws {
+        let first = try await TestBackend.start("x")
+        let second = try await TestBackend.start("y")
+        await first.stop()
+        await second.stop()
+        try await withProxy([first, second]) { _, port in
+            let client = try await TestClient.connect(port: port)
+            let response = try await client.request(body: "{}")
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.body == "{\"error\": \"no healthy backend\"}")
+            #expect(response.headers.first(name: "content-type") == "application/json")
+            await client.close()
+        }
+    }
+
+    @Test func backend503IsRetriedOnceOnAnother() async throws {
+        let a = try await TestBackend.start("a")
+        let b = try await TestBackend.start("b")
+        b.answer503.store(true, ordering: .relaxed)
+        try await withProxy([a, b]) { _, port in
+            let client = try await TestClient.connect(port: port)
+            for _ in 0..<6 { #expect(try await client.predict() == "a") }
+            await client.close()
+        }
+        let only = try await TestBackend.start("only")
+        only.answer503.store(true, ordering: .relaxed)
+        try await withProxy([only]) { _, port in
+            let client = try await TestClient.connect(port: port)
+            let response = try await client.request(body: "{}")
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.body.contains("model not loaded"))
+            await client.close()
+        }
+    }
+
+    @Test func failingHealthCheckTakesBackendOutAndBackIn() async throws {
+        let a = try await TestBackend.start("a")
+        let b = try await TestBackend.start("b")
+        try await withProxy([a, b]) { proxy, port in
+            b.ready.store(false, ordering: .relaxed)
+            try await eventually("b is unhealthy") { proxy.status(of: b)?.healthy == false }
+            let client = try await TestClient.connect(port: port)
+            for _ in 0..<4 { #expect(try await client.predict() == "a") }
+            let listing = try await client.request(.GET, "/proxy/backends")
+            let statuses = try JSONDecoder().decode([BackendStatus].self, from: Data(listing.body.utf8))
+            #expect(statuses.map(\.healthy) == [true, false])
+            #expect(statuses.map(\.url) == [a.address.description, b.address.description])
+
+            b.ready.store(true, ordering: .relaxed)
+            try await eventually("b is healthy again") { proxy.status(of: b)?.healthy == true }
+            var seen: Set<String> = []
+            for _ in 0..<4 { seen.insert(try await client.predict()) }
+            #expect(seen == ["a", "b"])
+            await client.close()
+        }
+    }
+
+    @Test func metricsCountResponsesByStatus() async throws {
+        let a = try await TestBackend.start("a")
+        try await withProxy([a], configure: { $0.maxBodyBytes = 10 }) { _, port in
+            let client = try await TestClient.connect(port: port)
+            for _ in 0..<3 { _ = try await client.request(body: "{}") }
+            let metrics = try await client.request(.GET, "/metrics")
+            await client.close()
+            let refused = try await TestClient.connect(port: port)
+            _ = try await refused.request(body: String(repeating: "x", count: 11))
+            await refused.close()
+            let again = try await TestClient.connect(port: port)
+            let after = try await again.request(.GET, "/metrics")
+            await again.close()
+            #expect(metrics.status == .ok)
+            #expect(metrics.body.contains("trainyard_proxy_requests_total{code=\"200\"} 3"))
+            #expect(metrics.body.contains("trainyard_proxy_retries_total 0"))
+            #expect(metrics.body.contains("trainyard_proxy_in_flight 0.0"))
+            #expect(metrics.body.contains("trainyard_proxy_backend_healthy{backend=\"\(a.address)\"} 1.0"))
+            #expect(metrics.body.contains("trainyard_proxy_request_duration_seconds_count 3"))
+            #expect(after.body.contains("trainyard_proxy_requests_total{code=\"413\"} 1"))
+        }
+    }
+
+    @Test func tooManyRequestsInFlightGet503() async throws {
+        let a = try await TestBackend.start("a")
+        a.answerDelay.store(300, ordering: .relaxed)
+        try await withProxy([a], configure: { $0.maxInFlight = 1 }) { _, port in
+            let slow = try await TestClient.connect(port: port)
+            async let first = slow.request(body: "{}")
+            try await eventually("the first request reached the backend") { a.requests.load(ordering: .relaxed) == 1 }
+            let other = try await TestClient.connect(port: port)
+            let refused = try await other.request(body: "{}")
+            #expect(refused.status == .serviceUnavailable)
+            #expect(refused.body == "{\"error\": \"proxy overloaded: 1 requests in flight\"}")
+            #expect(try await first.status == .ok)
+            #expect(try await other.request(body: "{}").status == .ok)
+            await slow.close()
+            await other.close()
+        }
+    }
+
+    @Test func backendClosingEachConnectionIsHandled() async throws {
+        let a = try await TestBackend.start("a")
+        a.closeAfterResponse.store(true, ordering: .relaxed)
+        try await withProxy([a]) { proxy, port in
+            let client = try await TestClient.connect(port: port)
+            for _ in 0..<5 { #expect(try await client.predict() == "a") }
+            await client.close()
+            #expect(proxy.status(of: a)?.failures == 0)
+        }
+    }
+
+    @Test func malformedRequestGets400AndClose() async throws {
+        let a = try await TestBackend.start("a")
+        try await withProxy([a]) { _, port in
+            let reply = try await RawConnection.exchange(port: port, "NOT HTTP AT ALL\r\n\r\n")
+            #expect(reply.hasPrefix("HTTP/1.1 400"))
+        }
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        let a = try await TestBackend.start("a")
+        try await withProxy([a]) { _, port in
+            let request = { (id: String, close: Bool) in
+                "POST /predict HTTP/1.1\r\nHost: p\r\nX-Request-Id: \(id)\r\nContent-Length: 2\r\n"
+                    + (close ? "Connection: close\r\n" : "") + "\r\n{}"
+            }
+            let reply = try await RawConnection.exchange(
+                port: port, request("first", false) + request("second", false) + request("third", true)
+            )
+            let order = ["first", "second", "third"].compactMap { reply.range(of: "\"requestId\": \"\($0)\"")?.lowerBound }
+            #expect(order.count == 3 && order == order.sorted())
+        }
+    }
+}
+
+/// A counter shared by concurrent test tasks.
+final class Tally: Sendable {
+    private let value = Atomic<Int>(0)
+
+    func add() { value.add(1, ordering: .relaxed) }
+
+    var count: Int { value.load(ordering: .relaxed) }
+}

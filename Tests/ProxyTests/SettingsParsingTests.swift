@@ -1,0 +1,40 @@
+import Proxy
+import Testing
+
+/// Parsing of `--backend` and `--listen` values and settings validation, with no network.
+struct SettingsParsingTests {
+    @Test func backendURLsParse() throws {
+        #expect(try BackendAddress(url: "http://10.0.0.5:9000") == BackendAddress(host: "10.0.0.5", port: 9000))
+        #expect(try BackendAddress(url: "http://replica-1:9000/") == BackendAddress(host: "replica-1", port: 9000))
+        #expect(try BackendAddress(url: "http://[::1]:9000").hostHeader == "[::1]:9000")
+        #expect(try BackendAddress(url: "http://replica").port == 80)
+        #expect(try BackendAddress(url: "127.0.0.1:9000").description == "http://127.0.0.1:9000")
+    }
+
+    @Test func badBackendURLsAreRefusedWithTheReason() {
+        #expect(throws: ProxyError.invalidBackendURL("https://a:1", reason: "only http:// is supported")) {
+            try BackendAddress(url: "https://a:1")
+        }
+        #expect(throws: ProxyError.invalidBackendURL("http://a:1/v2", reason: "a path prefix is not supported")) {
+            try BackendAddress(url: "http://a:1/v2")
+        }
+        #expect(throws: ProxyError.self) { try BackendAddress(url: "http://a:99999") }
+        #expect(throws: ProxyError.self) { try BackendAddress(url: "http://:80") }
+    }
+
+    @Test func listenAddressNeedsAPort() throws {
+        #expect(try ListenAddress(parsing: "0.0.0.0:8000") == ListenAddress(host: "0.0.0.0", port: 8000))
+        #expect(try ListenAddress(parsing: "[::]:8000").description == "[::]:8000")
+        #expect(throws: ProxyError.invalidListenAddress("localhost")) { try ListenAddress(parsing: "localhost") }
+    }
+
+    @Test func settingsAreValidated() {
+        #expect(throws: ProxyError.noBackends) { try ProxySettings(backends: []).validate() }
+        var settings = ProxySettings(backends: [BackendAddress(host: "a", port: 1)])
+        settings.ejectAfter = 0
+        #expect(throws: ProxyError.self) { try settings.validate() }
+        settings.ejectAfter = 1
+        settings.healthPath = "health"
+        #expect(throws: ProxyError.self) { try settings.validate() }
+    }
+}

@@ -1,0 +1,146 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Proxy
+import Synchronization
+
+/// An in-process replica stand-in on 127.0.0.1: answers `/v2/health/ready` (200 or 503) and any other path with
+/// JSON naming itself and the `X-Request-Id` it saw. Can be stopped (closing every connection) and restarted on
+/// the same port, made unready, made to answer 503, or to close after every response.
+final class TestBackend: Sendable {
+    let name: String
+    private let boundPort: Atomic<Int>
+    let ready = Atomic<Bool>(true)
+    let answer503 = Atomic<Bool>(false)
+    let closeAfterResponse = Atomic<Bool>(false)
+    /// Milliseconds to wait before answering a non-health request.
+    let answerDelay = Atomic<Int>(0)
+    /// Requests other than health probes.
+    let requests = Atomic<Int>(0)
+    /// Health probes answered.
+    let probes = Atomic<Int>(0)
+    private let listener = Mutex<(any Channel)?>(nil)
+    private let children = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    private init(name: String, port: Int) {
+        self.name = name
+        self.boundPort = Atomic(port)
+    }
+
+    /// The port it listens on (kept across ``restart()``).
+    var port: Int { boundPort.load(ordering: .relaxed) }
+
+    var address: BackendAddress { BackendAddress(host: "127.0.0.1", port: port) }
+
+    /// Starts on an ephemeral port.
+    static func start(_ name: String) async throws -> TestBackend {
+        let backend = TestBackend(name: name, port: 0)
+        try await backend.bind()
+        return backend
+    }
+
+    /// A port that refuses connections (bound once, then closed).
+    static func closedPort() async throws -> Int {
+        let backend = try await start("gone")
+        await backend.stop()
+        return backend.port
+    }
+
+    /// Binds again on the same port after ``stop()``.
+    func restart() async throws {
+        try await bind()
+    }
+
+    private func bind() async throws {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { [self] channel in
+                let id = ObjectIdentifier(channel)
+                children.withLock { $0[id] = channel }
+                channel.closeFuture.whenComplete { [self] _ in _ = children.withLock { $0.removeValue(forKey: id) } }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(TestBackendHandler(backend: self))
+                }
+            }
+            .bind(host: "127.0.0.1", port: port).get()
+        boundPort.store(channel.localAddress!.port!, ordering: .relaxed)
+        listener.withLock { $0 = channel }
+    }
+
+    /// Closes the listener and every open connection, like a replica process going away.
+    func stop() async {
+        let channel = listener.withLock { listener in
+            defer { listener = nil }
+            return listener
+        }
+        try? await channel?.close()
+        for child in children.withLock({ Array($0.values) }) { try? await child.close() }
+    }
+}
+
+private final class TestBackendHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let backend: TestBackend
+    private var head: HTTPRequestHead?
+    private var bodyBytes = 0
+
+    init(backend: TestBackend) {
+        self.backend = backend
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            bodyBytes = 0
+            if head.uri != "/v2/health/ready" { backend.requests.add(1, ordering: .relaxed) }
+        case .body(let part):
+            bodyBytes += part.readableBytes
+        case .end:
+            guard let head else { return }
+            let delay = backend.answerDelay.load(ordering: .relaxed)
+            if delay > 0 && head.uri != "/v2/health/ready" {
+                context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(delay))) {
+                    self.respond(to: head, context: context)
+                }
+            } else {
+                respond(to: head, context: context)
+            }
+        }
+    }
+
+    private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let status: HTTPResponseStatus
+        let body: String
+        let requestID = head.headers.first(name: "x-request-id") ?? ""
+        if head.uri == "/v2/health/ready" {
+            status = backend.ready.load(ordering: .relaxed) ? .ok : .serviceUnavailable
+            backend.probes.add(1, ordering: .relaxed)
+            body = "{}"
+        } else if backend.answer503.load(ordering: .relaxed) {
+            status = .serviceUnavailable
+            body = "{\"error\": \"model not loaded\"}"
+        } else {
+            status = .ok
+            body = "{\"backend\": \"\(backend.name)\", \"requestId\": \"\(requestID)\", \"bodyBytes\": \(bodyBytes)}"
+        }
+        let close = backend.closeAfterResponse.load(ordering: .relaxed) || !head.isKeepAlive
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "content-length", value: String(body.utf8.count))
+        headers.add(name: "x-model-version", value: "\(backend.name)-v1")
+        headers.add(name: "x-backend", value: backend.name)
+        headers.add(name: "x-seen-request-id", value: requestID)
+        if close { headers.add(name: "connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if close {
+            let channel = context.channel
+            written.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+}
