@@ -47,14 +47,16 @@ struct DemoServing {
             let (status, headers, text) = try await post(proxyURL + "/predict", Array(body))
             let answer = ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any])?["predictions"] as? [[String: Any]]
             let first = answer?.first
-            say(String(format: "  tenure %@, %@ contract → %@ (p = %.3f)  [%d, version %@, request %@]",
-                       "\(record["tenure_months"] ?? "?")", "\(record["contract"] ?? "?")", "\(first?["class"] ?? "?")",
+            let tenure = (record["tenure_months"] as? Double).map { String(Int($0)) } ?? "?"
+            say(String(format: "  tenure %@ months, %@ contract → churn %@ (p = %.3f)  [%d, version %@, request %@]",
+                       tenure, "\(record["contract"] ?? "?")", "\(first?["class"] ?? "?")",
                        (first?["probability"] as? Double) ?? .nan, status, headers["x-model-version"] ?? "?", headers["x-request-id"] ?? "?"))
         }
 
         let body = try JSONSerialization.data(withJSONObject: records[0], options: [.sortedKeys])
-        let plan = LoadTestPlan(url: proxyURL + "/predict", body: Array(body), concurrency: 8, duration: .seconds(3), countHeader: "X-Model-Version")
-        say("\n== load test: trainyard loadtest --url \(plan.url) --concurrency 8 --duration 3s")
+        let plan = LoadTestPlan(url: proxyURL + "/predict", body: Array(body), concurrency: 8, duration: .seconds(30), maxRequests: 1000,
+                                countHeader: "X-Model-Version")
+        say("\n== load test: trainyard loadtest --url \(plan.url) --concurrency 8 --requests 1000")
         let report = try await LoadTest.run(plan)
         say(LoadReportText(plan: plan).summary(report))
 
