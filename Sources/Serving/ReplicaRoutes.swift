@@ -106,7 +106,7 @@ struct ReplicaRoutes: Sendable {
             let table = try decode(json, served.features)
             let predictions: [Float]
             do {
-                predictions = try served.model.predict(table, threads: table.rows >= replica.settings.parallelRows ? 0 : 1)
+                predictions = try served.predictor.predict(table, threads: table.rows >= replica.settings.parallelRows ? 0 : 1)
             } catch { throw InputError(error.description) }
             let output = format(served, predictions, table.rows, json)
             return finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: served, status: 200,

@@ -23,12 +23,16 @@ public struct GBDTModel: Sendable, Equatable, Codable {
 
     /// Margins (before the objective's transform), `rows × outputGroups`, row-major.
     public func predictMargins(_ matrix: DenseMatrix, threads: Int = 0) -> [Float] {
+        predictMargins(matrix, forest: PackedForest(trees: trees, groups: treeGroups), threads: threads)
+    }
+
+    /// Margins with the trees already packed (``ModelPredictor`` packs them once per model).
+    func predictMargins(_ matrix: DenseMatrix, forest: PackedForest, threads: Int) -> [Float] {
         precondition(matrix.columns == featureCount, "model expects \(featureCount) features, matrix has \(matrix.columns)")
         let groups = objective.outputGroups
         let base = baseMargins
         var margins = [Float](repeating: 0, count: matrix.rows * groups)
         for row in 0..<matrix.rows { for g in 0..<groups { margins[row * groups + g] = base[g] } }
-        let forest = PackedForest(trees: trees, groups: treeGroups)
         margins.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
             matrix.values.withUnsafeBufferPointer { values in
@@ -48,7 +52,11 @@ public struct GBDTModel: Sendable, Equatable, Codable {
 
     /// Predictions (probabilities for the classification objectives), `rows × outputGroups`.
     public func predict(_ matrix: DenseMatrix, threads: Int = 0) -> [Float] {
-        var margins = predictMargins(matrix, threads: threads)
+        predict(matrix, forest: PackedForest(trees: trees, groups: treeGroups), threads: threads)
+    }
+
+    func predict(_ matrix: DenseMatrix, forest: PackedForest, threads: Int) -> [Float] {
+        var margins = predictMargins(matrix, forest: forest, threads: threads)
         let groups = objective.outputGroups
         let objective = self.objective
         margins.withUnsafeMutableBufferPointer { out in

@@ -6,6 +6,8 @@ public struct ServedModel: Sendable {
     public let version: Int
     public let sha256: String
     public let model: TrainyardModel
+    /// The model with its trees packed once for prediction.
+    public let predictor: ModelPredictor
     public let features: FeatureTable
     /// The version as text, for headers and metric labels.
     public let versionText: String
@@ -15,6 +17,7 @@ public struct ServedModel: Sendable {
         self.version = version
         self.sha256 = sha256
         self.model = model
+        self.predictor = ModelPredictor(model)
         self.features = FeatureTable(model: model)
         self.versionText = String(version)
     }
