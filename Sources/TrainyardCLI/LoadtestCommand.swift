@@ -54,16 +54,17 @@ struct LoadtestCommand: AsyncParsableCommand {
             timeout: LoadTestPlan.parseDuration(timeout)!, threads: threads, countHeader: countHeader
         )
         let text = LoadReportText(plan: plan)
-        if !json { print(text.banner()) }
         let report: LoadTestReport
         do {
+            try plan.validate()
+            if !json { print(text.banner()) }
             report = try await LoadTest.run(plan)
         } catch {
             throw CommandFailure(error.description)
         }
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(text.summary(report))
