@@ -30,7 +30,7 @@ final class LoadConnection {
     private(set) var state = State.waiting
     /// Whether a request was sent and its response has not arrived.
     private(set) var inFlight = false
-    /// When the request in flight was written.
+    /// When the request in flight was put on the wire.
     private(set) var sentAt = NIODeadline.uptimeNanoseconds(0)
     /// Where its latency counts from: the due time in open loop, `sentAt` in closed loop.
     private var origin = NIODeadline.uptimeNanoseconds(0)
@@ -117,6 +117,8 @@ final class LoadConnection {
         inFlight = true
         failureCounted = false
         dueTime = due
+        // Provisional until the flush, so the timeout watchdog never sees the previous request's time.
+        sentAt = .now()
         if let budget { self.budget = budget - 1 }
         shard.requestSent()
         handler.write()

@@ -8,9 +8,10 @@ struct LoadtestCommand: AsyncParsableCommand {
         commandName: "loadtest",
         abstract: "Load an HTTP/1.1 endpoint with keep-alive connections; report throughput, latency percentiles and errors.",
         discussion: """
-            Closed loop by default: each connection sends its next request when the previous response arrived.
-            With --rate, open loop: requests are due at a constant rate and latency counts from the time each
-            was due, so a stalled server is charged for every request it delayed (as wrk2 does).
+            Closed loop by default: each connection sends its next request when the previous response arrived. \
+            With --rate, open loop: requests are due at a constant rate and latency counts from the time each was due, \
+            so a stalled server is charged for every request it delayed (as wrk2 does).
+
             Durations accept 10, 10s, 500ms, 2m.
             """
     )
