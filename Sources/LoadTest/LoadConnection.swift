@@ -30,10 +30,12 @@ final class LoadConnection {
     private(set) var state = State.waiting
     /// Whether a request was sent and its response has not arrived.
     private(set) var inFlight = false
-    /// When the request in flight was written.
+    /// When the request in flight was put on the wire.
     private(set) var sentAt = NIODeadline.uptimeNanoseconds(0)
     /// Where its latency counts from: the due time in open loop, `sentAt` in closed loop.
     private var origin = NIODeadline.uptimeNanoseconds(0)
+    /// Open loop: when the request in flight was due.
+    private var dueTime: NIODeadline?
     /// Whether the request in flight already had its failure counted (by a timeout or a channel error).
     private var failureCounted = false
     private var channel: (any Channel)?
@@ -108,16 +110,27 @@ final class LoadConnection {
         connect()
     }
 
-    /// Writes the request. `due` is its intended send time in open loop, `nil` in closed loop.
+    /// Writes the request; the shard flushes it with the other requests written in the same
+    /// event-loop iteration. `due` is its intended send time in open loop, `nil` in closed loop.
     func send(due: NIODeadline?) {
         guard let handler else { return }
         inFlight = true
         failureCounted = false
+        dueTime = due
+        // Provisional until the flush, so the timeout watchdog never sees the previous request's time.
         sentAt = .now()
-        origin = due ?? sentAt
         if let budget { self.budget = budget - 1 }
         shard.requestSent()
-        handler.send()
+        handler.write()
+        shard.flushLater(self)
+    }
+
+    /// Puts the written request on the wire; `now` is its send time.
+    func flush(at now: NIODeadline) {
+        guard inFlight, let handler else { return }
+        sentAt = now
+        origin = dueTime ?? now
+        handler.flush()
     }
 
     func responseCompleted(status: Int, keepAlive: Bool, headerValue: String?) {

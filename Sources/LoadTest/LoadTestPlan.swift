@@ -75,8 +75,10 @@ public struct LoadTestPlan: Sendable {
         max(1, min(threads ?? System.coreCount, concurrency))
     }
 
-    /// Checks every bound; the first one broken is the error.
+    /// Checks the URL's form and every bound; the first one broken is the error. (Whether the
+    /// host resolves is only known when the run starts.)
     public func validate() throws(LoadTestError) {
+        _ = try RequestTarget.parse(url)
         guard (1...Self.maximumConcurrency).contains(concurrency) else {
             throw .concurrencyOutOfRange(concurrency, maximum: Self.maximumConcurrency)
         }

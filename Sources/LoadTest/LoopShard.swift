@@ -31,6 +31,8 @@ final class LoopShard {
     private var inFlight = 0
     /// Connections neither finished (closed loop, budget spent) nor given up.
     private var live = 0
+    /// Connections that wrote a request in this event-loop iteration; flushed together after it.
+    private var unflushed: [LoadConnection] = []
     private let promise: EventLoopPromise<LoadTally>
     private var timers: [ShardTimer.Kind: NIOScheduledCallback] = [:]
 
@@ -93,6 +95,26 @@ final class LoopShard {
 
     func requestEnded() {
         inFlight -= 1
+    }
+
+    /// Flushes `connection` once the event loop has handled every ready socket, like wrk does.
+    /// Writing right after each response would wake the server once per request and get this
+    /// thread preempted as often; one flush pass per loop iteration sends the requests in a burst.
+    func flushLater(_ connection: LoadConnection) {
+        unflushed.append(connection)
+        guard unflushed.count == 1 else { return }
+        loop.assumeIsolated().execute { self.flushAll() }
+    }
+
+    private func flushAll() {
+        let now = NIODeadline.now()
+        var index = 0
+        // Indexed, so a connection added while flushing is flushed in this pass too.
+        while index < unflushed.count {
+            unflushed[index].flush(at: now)
+            index += 1
+        }
+        unflushed.removeAll(keepingCapacity: true)
     }
 
     /// A connection's channel closed; it reconnects if there is work left.
@@ -166,6 +188,7 @@ final class LoopShard {
         // Breaks the shard ↔ connection cycle; callbacks still pending hold what they need.
         connections = []
         idle = []
+        unflushed = []
         promise.succeed(tally)
     }
 }

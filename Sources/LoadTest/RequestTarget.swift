@@ -27,7 +27,18 @@ struct RequestTarget: Sendable {
 
     /// Parses `plan.url`, resolves its host and builds the request.
     init(plan: LoadTestPlan) throws(LoadTestError) {
-        let url = plan.url
+        let parts = try Self.parse(plan.url)
+        host = parts.host
+        port = parts.port
+        path = parts.path
+        address = try Self.resolve(host: host, port: port)
+        requestBytes = Self.build(plan: plan, path: path, hostHeader: parts.hostHeader)
+        requestHead = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: plan.method), uri: path)
+    }
+
+    /// Splits `http://host[:port][/path][?query]`; the fragment is dropped. `hostHeader` is the
+    /// `Host` value: the authority as written, without the port when it is 80.
+    static func parse(_ url: String) throws(LoadTestError) -> (host: String, port: Int, path: String, hostHeader: String) {
         guard let schemeEnd = url.firstRange(of: "://") else { throw .invalidURL(url, reason: "no scheme") }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         guard scheme == "http" else { throw .unsupportedScheme(scheme) }
@@ -66,15 +77,8 @@ struct RequestTarget: Sendable {
         guard path.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw .invalidURL(url, reason: "the path must be percent-encoded (no spaces or non-ASCII characters)")
         }
-
-        self.host = String(host)
-        self.port = port
-        self.path = path
-        self.address = try Self.resolve(host: self.host, port: port)
-
-        let hostHeader = authority.hasPrefix("[") || port != 80 ? String(authority) : self.host
-        self.requestBytes = Self.build(plan: plan, path: path, hostHeader: hostHeader)
-        self.requestHead = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: plan.method), uri: path)
+        let hostHeader = authority.hasPrefix("[") || port != 80 ? String(authority) : String(host)
+        return (String(host), port, path, hostHeader)
     }
 
     /// The request's bytes. `Host` and `User-Agent` can be overridden by the plan's headers;

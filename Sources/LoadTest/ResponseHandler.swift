@@ -25,9 +25,13 @@ final class ResponseHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
-    /// Writes one request (its prebuilt bytes, via ``RequestBytesWriter``) and flushes.
-    func send() {
-        context?.writeAndFlush(wrapOutboundOut(.head(requestHead)), promise: nil)
+    /// Writes one request (its prebuilt bytes, via ``RequestBytesWriter``); ``flush()`` sends it.
+    func write() {
+        context?.write(wrapOutboundOut(.head(requestHead)), promise: nil)
+    }
+
+    func flush() {
+        context?.flush()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -17,9 +17,11 @@ struct LoadReportText {
         let latency = report.latency
         let columns = ["p50", "p90", "p99", "p99.9", "max", "mean"]
         let values = [latency.p50, latency.p90, latency.p99, latency.p999, latency.max, latency.mean]
-        var lines = [
+        var lines = report.responses == 0 ? ["  Latency: no responses"] : [
             "  Latency " + columns.map { $0.leftPadded(to: 10) }.joined(),
             "         " + values.map { milliseconds($0).leftPadded(to: 10) }.joined(),
+        ]
+        lines += [
             "",
             String(format: "  %d requests in %.2fs, %d responses", report.requests, report.durationSeconds, report.responses)
                 + (report.unfinished > 0 ? ", \(report.unfinished) unfinished at the end" : ""),

@@ -8,9 +8,10 @@ struct LoadtestCommand: AsyncParsableCommand {
         commandName: "loadtest",
         abstract: "Load an HTTP/1.1 endpoint with keep-alive connections; report throughput, latency percentiles and errors.",
         discussion: """
-            Closed loop by default: each connection sends its next request when the previous response arrived.
-            With --rate, open loop: requests are due at a constant rate and latency counts from the time each
-            was due, so a stalled server is charged for every request it delayed (as wrk2 does).
+            Closed loop by default: each connection sends its next request when the previous response arrived. \
+            With --rate, open loop: requests are due at a constant rate and latency counts from the time each was due, \
+            so a stalled server is charged for every request it delayed (as wrk2 does).
+
             Durations accept 10, 10s, 500ms, 2m.
             """
     )
@@ -54,16 +55,17 @@ struct LoadtestCommand: AsyncParsableCommand {
             timeout: LoadTestPlan.parseDuration(timeout)!, threads: threads, countHeader: countHeader
         )
         let text = LoadReportText(plan: plan)
-        if !json { print(text.banner()) }
         let report: LoadTestReport
         do {
+            try plan.validate()
+            if !json { print(text.banner()) }
             report = try await LoadTest.run(plan)
         } catch {
             throw CommandFailure(error.description)
         }
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(text.summary(report))

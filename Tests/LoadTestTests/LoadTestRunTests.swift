@@ -46,6 +46,15 @@ struct LoadTestRunTests {
         #expect(report.durationSeconds < 2)
     }
 
+    @Test func brokenConnectionIsCountedAndReopened() async throws {
+        let server = try await TestHTTPServer.start(.init(closeAt: 5))
+        let report = try await LoadTest.run(LoadTestPlan(url: server.url, concurrency: 1, duration: .seconds(10), maxRequests: 20))
+        try await server.stop()
+        #expect(report.requests == 20)
+        #expect(report.responses == 19)
+        #expect(report.errors == ["connectionClosed": 1])
+    }
+
     @Test func openLoopSendsAboutRateTimesDuration() async throws {
         let server = try await TestHTTPServer.start()
         let report = try await LoadTest.run(LoadTestPlan(url: server.url, concurrency: 4, duration: .seconds(1), rate: 200))

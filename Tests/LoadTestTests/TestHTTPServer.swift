@@ -4,7 +4,7 @@ import NIOPosix
 import Synchronization
 
 /// A small HTTP/1.1 server on 127.0.0.1 (ephemeral port) for load tests: answers `ok` with an
-/// `X-Model-Version` header, and can delay, stall once, or fail some requests.
+/// `X-Model-Version` header, and can delay, stall once, fail some requests or drop a connection.
 final class TestHTTPServer: Sendable {
     /// How the server answers request number `n` (counted from 1 across all connections).
     struct Behavior: Sendable {
@@ -15,6 +15,8 @@ final class TestHTTPServer: Sendable {
         var stall: TimeAmount = .milliseconds(200)
         /// Delay added to every response.
         var delay: TimeAmount?
+        /// This request gets no response: its connection is closed instead.
+        var closeAt: Int?
     }
 
     let behavior: Behavior
@@ -83,6 +85,10 @@ final class TestHTTPServer: Sendable {
                 break
             case .end:
                 let behavior = server.behavior
+                if behavior.closeAt == number {
+                    context.close(promise: nil)
+                    return
+                }
                 var wait = behavior.delay ?? .zero
                 if behavior.stallAt == number { wait = wait + behavior.stall }
                 let failed = behavior.failEvery.map { number % $0 == 0 } ?? false
