@@ -124,6 +124,7 @@ struct PayloadDecoderTests {
     @Test func outputsPrintFloatsExactlyAndNameClasses() throws {
         let table = try PayloadDecoder.predict(try body([record, record]), features: features)
         let predictions = try churnModel.predict(table)
+        #expect(try ModelPredictor(churnModel).predict(table) == predictions)
         let records = PredictionOutput.records(predictions, rows: 2, model: churnModel)
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(records.utf8)) as? [[String: Any]])
         #expect(parsed.count == 2)
