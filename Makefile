@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/trainyard
 
-.PHONY: deps pyenv build demo test bench-transport clean
+.PHONY: deps pyenv testports build demo test bench-transport clean
 
 # System packages a fresh Debian machine lacks: libzmq (headers + pkg-config file) for the
 # CZMQ module, SQLite headers for GRDB (the coordinator's job store), iproute2 for the
@@ -29,8 +29,14 @@ build: deps
 demo: build
 	$(BIN) demo --log-level warning
 
+# Multi-process tests listen on fixed loopback ports in 56000-59999; keep the kernel from
+# handing those out as ephemeral ports (to clients, or to tests that bind port 0).
+testports:
+	@$(SUDO) sysctl -q -w net.ipv4.ip_local_reserved_ports=56000-59999 2>/dev/null \
+		|| echo "could not reserve ports 56000-59999: a test server may rarely find its port taken"
+
 # Unit, property, multi-process and network-namespace tests.
-test: deps pyenv
+test: deps pyenv testports
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
