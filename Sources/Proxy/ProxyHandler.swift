@@ -209,6 +209,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func write(status: HTTPResponseStatus, body: ByteBuffer, contentType: String, keepAlive: Bool, requestID: String) {
+        let keepAlive = keepAlive && !quiescing
         state = keepAlive ? .idle : .closing
         guard let context else { return }
         var headers = HTTPHeaders()
@@ -249,7 +250,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The backend's response has been forwarded up to its end.
     func finishExchange(_ exchange: Exchange, status: Int) {
         finished(exchange, status: status)
-        let keepAlive = exchange.keepAlive
+        // While shutting down, the connection closes once this response is fully written.
+        let keepAlive = exchange.keepAlive && !quiescing
         state = keepAlive ? .idle : .closing
         if let context { end(context: context, keepAlive: keepAlive) }
     }
