@@ -1,5 +1,5 @@
-import Synchronization
 import NIOCore
+import Synchronization
 
 /// The open client connections, so that shutdown can ask each to finish its request and close.
 /// One lock operation per connection opened or closed, none per request.

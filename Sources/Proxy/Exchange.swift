@@ -31,7 +31,11 @@ final class Exchange {
     private var connection: BackendConnection?
     /// Increases with every attempt so that a late connect or timer of an earlier attempt is ignored.
     private var attempt = 0
-    private var timeout: Scheduled<Void>?
+    /// Links and deadline kept by the loop's ``AttemptTimer`` while an attempt is under way.
+    var deadline = NIODeadline.distantFuture
+    var isWatched = false
+    var older: Exchange?
+    var newer: Exchange?
     private var retried = false
     private var freshConnectionRetried = false
     private var responseStarted = false
@@ -74,15 +78,13 @@ final class Exchange {
         let attempt = self.attempt
         backend.requests.add(1, ordering: .relaxed)
         backend.inFlight.add(1, ordering: .relaxed)
-        timeout = loop.eventLoop.assumeIsolated().scheduleTask(in: loop.core.requestTimeout) { [self] in
-            timedOut(attempt: attempt)
-        }
+        loop.timer.watch(self)
         if pooled, let idle = loop.pools[backend.index].acquire() {
             send(on: idle)
             return
         }
         loop.connect(to: backend) { [self] result in
-            guard attempt == self.attempt, self.connection == nil, timeout != nil else {
+            guard attempt == self.attempt, self.connection == nil, isWatched else {
                 // This attempt already timed out; keep the new connection for someone else.
                 if case .success(let late) = result { late.pool?.release(late) }
                 return
@@ -104,14 +106,12 @@ final class Exchange {
 
     private func endAttempt() {
         connection = nil
-        timeout?.cancel()
-        timeout = nil
+        loop.timer.unwatch(self)
         backend?.inFlight.subtract(1, ordering: .relaxed)
     }
 
-    private func timedOut(attempt: Int) {
-        guard attempt == self.attempt, timeout != nil else { return }
-        timeout = nil
+    /// Called by the loop's ``AttemptTimer`` when the current attempt's deadline has passed.
+    func attemptTimedOut() {
         let abandoned = connection
         endAttempt()
         abandoned?.abandon()

@@ -1,8 +1,7 @@
-import Logging
-import Synchronization
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// Active health checks of one backend: `GET healthPath` every `healthInterval` (measured from the end of the
 /// previous probe, so probes never overlap). 2xx puts the backend in the rotation, anything else takes it out.

@@ -11,13 +11,18 @@ final class LoopContext {
     /// Indexed by ``Backend/index``.
     let pools: [BackendPool]
     var requestIDs = RequestIDGenerator()
+    /// Request timeouts of the attempts under way on this loop.
+    let timer: AttemptTimer
 
+    /// Call on `eventLoop`.
     init(eventLoop: any EventLoop, core: ProxyCore) {
         self.eventLoop = eventLoop
         self.core = core
+        self.timer = AttemptTimer(timeout: core.requestTimeout)
         self.pools = core.backends.backends.map {
             BackendPool(backend: $0, maxIdle: core.settings.maxIdleConnectionsPerBackend)
         }
+        timer.start(on: eventLoop)
     }
 
     /// Opens a new keep-alive connection to `backend` on this loop and hands it over on this loop.
@@ -49,8 +54,9 @@ final class LoopContext {
         }
     }
 
-    /// Closes every idle backend connection (shutdown).
-    func closeIdleConnections() {
+    /// Closes every idle backend connection and stops the timeout sweeps (shutdown).
+    func shutDown() {
+        timer.stop()
         for pool in pools { pool.closeAll() }
     }
 }

@@ -1,13 +1,18 @@
 import NIOCore
 import NIOHTTP1
 
-/// The server side of one client connection, after NIO's HTTP/1.1 decoder and pipelining handler (which
-/// hands over one request at a time and holds back pipelined ones until the previous response has ended).
+/// The server side of one client connection, after NIO's HTTP/1.1 decoder.
 ///
 /// Buffers each request up to `maxBodyBytes`, answers `/metrics` and `/proxy/backends` itself, and hands
 /// everything else to an ``Exchange``. Enforces the body and in-flight limits.
-final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
+///
+/// Requests on a connection are handled one at a time, in order: parts of pipelined requests that arrive
+/// while a response is pending wait in a queue. This replaces NIO's `HTTPServerPipelineHandler`, which stops
+/// and restarts reading around every request (two `epoll_ctl` calls per request); here reading stops only
+/// when the queue grows past ``maxQueuedParts``.
+final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     private enum State {
@@ -43,6 +48,14 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let clientAddress: String?
     private var state = State.idle
     private var context: ChannelHandlerContext?
+    /// Parts of pipelined requests waiting for the current response to end.
+    private var queued = CircularBuffer<HTTPServerRequestPart>()
+    private var draining = false
+    /// A `read()` held back because the queue is full.
+    private var readHeld = false
+    /// Shutdown asked the connection to close once the request in progress is answered.
+    private var quiescing = false
+    private static let maxQueuedParts = 64
 
     init(loop: LoopContext, clientAddress: String?) {
         self.loop = loop
@@ -58,7 +71,57 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if case .forwarding = state {
+            queued.append(part)
+        } else if !queued.isEmpty {
+            queued.append(part)
+        } else {
+            process(part, context: context)
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if queued.count >= Self.maxQueuedParts {
+            readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
+        quiescing = true
+        if case .idle = state, queued.isEmpty { context.close(promise: nil) }
+    }
+
+    /// The current request has been answered: handle what queued up behind it.
+    private func responseEnded() {
+        guard !draining, let context else { return }
+        if quiescing {
+            state = .closing
+            queued.removeAll()
+            context.close(promise: nil)
+            return
+        }
+        draining = true
+        while !queued.isEmpty {
+            if case .forwarding = state { break }
+            if case .closing = state {
+                queued.removeAll()
+                break
+            }
+            process(queued.removeFirst(), context: context)
+        }
+        draining = false
+        if readHeld && queued.count < Self.maxQueuedParts {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    private func process(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             receivedHead(head, context: context)
         case .body(let part):
@@ -146,6 +209,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func write(status: HTTPResponseStatus, body: ByteBuffer, contentType: String, keepAlive: Bool, requestID: String) {
+        let keepAlive = keepAlive && !quiescing
         state = keepAlive ? .idle : .closing
         guard let context else { return }
         var headers = HTTPHeaders()
@@ -162,6 +226,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func end(context: ChannelHandlerContext, keepAlive: Bool) {
         if keepAlive {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            responseEnded()
         } else {
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
@@ -185,7 +250,8 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The backend's response has been forwarded up to its end.
     func finishExchange(_ exchange: Exchange, status: Int) {
         finished(exchange, status: status)
-        let keepAlive = exchange.keepAlive
+        // While shutting down, the connection closes once this response is fully written.
+        let keepAlive = exchange.keepAlive && !quiescing
         state = keepAlive ? .idle : .closing
         if let context { end(context: context, keepAlive: keepAlive) }
     }

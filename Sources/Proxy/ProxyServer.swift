@@ -83,7 +83,7 @@ public final class ProxyServer: Sendable {
                     let loop = Self.context(for: channel.eventLoop, in: loops, core: core)
                     let sync = channel.pipeline.syncOperations
                     try sync.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true,
+                        withPipeliningAssistance: false,
                         withErrorHandling: true,
                         withOutboundHeaderValidation: false
                     )
@@ -143,7 +143,7 @@ public final class ProxyServer: Sendable {
                 timer.cancel()
             }
             for (_, box) in loops {
-                try? await box.eventLoop.submit { box.value?.closeIdleConnections() }.get()
+                try? await box.eventLoop.submit { box.value?.shutDown() }.get()
             }
         }
         if ownsGroup { try? await group.shutdownGracefully() }

@@ -233,6 +233,42 @@ struct ProxyServerTests {
         }
     }
 
+    @Test func slowBackendTimesOutAndTheRequestIsRetried() async throws {
+        let a = try await TestBackend.start("a")
+        let slow = try await TestBackend.start("slow")
+        slow.answerDelay.store(2000, ordering: .relaxed)
+        try await withProxy([slow, a], configure: { $0.requestTimeout = .milliseconds(200) }) { proxy, port in
+            let client = try await TestClient.connect(port: port)
+            #expect(try await client.predict() == "a")
+            await client.close()
+            #expect(proxy.status(of: slow)?.healthy == false)
+            #expect(proxy.status(of: slow)?.failures == 1)
+        }
+        let only = try await TestBackend.start("only")
+        only.answerDelay.store(2000, ordering: .relaxed)
+        try await withProxy([only], configure: { $0.requestTimeout = .milliseconds(200); $0.ejectAfter = 5 }) { _, port in
+            let client = try await TestClient.connect(port: port)
+            let response = try await client.request(body: "{}")
+            #expect(response.status == .gatewayTimeout)
+            #expect(response.body.contains("timed out"))
+            await client.close()
+        }
+    }
+
+    @Test func stopLetsTheRequestInProgressFinish() async throws {
+        let a = try await TestBackend.start("a")
+        a.answerDelay.store(300, ordering: .relaxed)
+        try await withProxy([a]) { proxy, port in
+            let client = try await TestClient.connect(port: port)
+            async let response = client.request(body: "{}")
+            try await eventually("the request reached the backend") { a.requests.load(ordering: .relaxed) == 1 }
+            await proxy.stop()
+            #expect(try await response.status == .ok)
+            await client.close()
+            await #expect(throws: (any Error).self) { try await TestClient.connect(port: port) }
+        }
+    }
+
     @Test func backendClosingEachConnectionIsHandled() async throws {
         let a = try await TestBackend.start("a")
         a.closeAfterResponse.store(true, ordering: .relaxed)
