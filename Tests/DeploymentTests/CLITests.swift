@@ -31,12 +31,18 @@ struct CLITests {
     }
 
     @Test func demoStartsWorkersShowsTheStatusAndStopsCleanly() async throws {
-        let result = try await TrainyardProcess.run(["demo", "--bind", "tcp://127.0.0.1:56198", "--log-level", "warning"],
-                                                    timeout: .seconds(60))
+        let result = try await TrainyardProcess.run(["demo", "--bind", "tcp://127.0.0.1:56198", "--http-port", "56180", "--rows", "5000",
+                                                     "--log-level", "warning"], timeout: .seconds(240))
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("trained gbdt (binary:logistic)"))
         #expect(result.stdout.contains("valid.auc"))
         #expect(result.stdout.contains("2 alive of 2 workers"))
+        #expect(result.stdout.contains("the distributed model is identical to the local one"))
+        #expect(result.stdout.contains("published to the registry as churn version 1"))
+        #expect(result.stdout.contains("churn@production → version 1"))
+        #expect(result.stdout.contains("[200, version 1, request "))
+        #expect(result.stdout.contains("1000 requests in"))
+        #expect(result.stdout.contains("1003 × 200 — one record per response"))
         #expect(result.stdout.contains("0 alive of 2 workers"))
         #expect(result.stdout.contains("demo finished: all services stopped cleanly"))
     }
