@@ -166,6 +166,7 @@ let package = Package(
             name: "ProxyTests",
             dependencies: [
                 "Proxy",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

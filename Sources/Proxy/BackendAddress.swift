@@ -4,11 +4,16 @@ public struct BackendAddress: Sendable, Hashable, CustomStringConvertible {
     public let host: String
     /// TCP port.
     public let port: Int
+    /// The `Host` header sent to the backend when it is not `host:port` (a discovered backend is reached at its
+    /// IP address but named by the DNS name it was discovered under).
+    private let namedHost: String?
 
     /// A backend at `host:port`.
-    public init(host: String, port: Int) {
+    /// - Parameter hostHeader: the `Host` header for probes; by default `host:port`.
+    public init(host: String, port: Int, hostHeader: String? = nil) {
         self.host = host
         self.port = port
+        self.namedHost = hostHeader
     }
 
     /// Parses `http://HOST:PORT` (a trailing `/` is allowed; the port defaults to 80). IPv6 hosts go in brackets.
@@ -29,10 +34,14 @@ public struct BackendAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `http://host:port`, as given to `--backend` and shown in metrics and `/proxy/backends`.
-    public var description: String { "http://\(hostHeader)" }
+    /// Also the backend's identity in a changing set: two addresses with the same description are one backend.
+    public var description: String { "http://\(authority)" }
 
-    /// The value of a `Host` header naming this backend (`host:port`, IPv6 in brackets).
-    public var hostHeader: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    /// The value of a `Host` header naming this backend: the name given at init, else `host:port` (IPv6 in brackets).
+    public var hostHeader: String { namedHost ?? authority }
+
+    /// `host:port`, IPv6 in brackets.
+    private var authority: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 /// `HOST:PORT` parsing shared by backend URLs and the listen address.

@@ -4,6 +4,8 @@ final class BackendPool {
     let backend: Backend
     let maxIdle: Int
     private var idle: [BackendConnection] = []
+    /// The backend left the set (or the server is stopping): connections that finish their response close.
+    private var closed = false
 
     init(backend: Backend, maxIdle: Int) {
         self.backend = backend
@@ -21,7 +23,7 @@ final class BackendPool {
 
     /// Takes a connection back after a complete keep-alive response; closes it when the pool is full.
     func release(_ connection: BackendConnection) {
-        if idle.count < maxIdle {
+        if !closed && idle.count < maxIdle {
             idle.append(connection)
         } else {
             connection.close()
@@ -33,7 +35,9 @@ final class BackendPool {
         if let index = idle.lastIndex(where: { $0 === connection }) { idle.remove(at: index) }
     }
 
+    /// Closes the idle connections; connections still carrying a request close when their response ends.
     func closeAll() {
+        closed = true
         let connections = idle
         idle.removeAll()
         for connection in connections { connection.close() }

@@ -64,7 +64,7 @@ final class Exchange {
     /// The whole request is buffered: pick a backend and send it.
     func forward() {
         request.setBodyLength(bodyBytes)
-        dispatch(to: loop.core.backends.pick(), pooled: true)
+        dispatch(to: loop.pick(), pooled: true)
     }
 
     // MARK: Attempts
@@ -79,14 +79,16 @@ final class Exchange {
         backend.requests.add(1, ordering: .relaxed)
         backend.inFlight.add(1, ordering: .relaxed)
         loop.timer.watch(self)
-        if pooled, let idle = loop.pools[backend.index].acquire() {
+        if pooled, let idle = loop.pool(for: backend)?.acquire() {
             send(on: idle)
             return
         }
         loop.connect(to: backend) { [self] result in
             guard attempt == self.attempt, self.connection == nil, isWatched else {
                 // This attempt already timed out; keep the new connection for someone else.
-                if case .success(let late) = result { late.pool?.release(late) }
+                if case .success(let late) = result {
+                    if let pool = late.pool { pool.release(late) } else { late.close() }
+                }
                 return
             }
             switch result {
@@ -130,13 +132,12 @@ final class Exchange {
             return dispatch(to: backend, pooled: false)
         }
         backend.recordFailure(reason)
-        let backends = loop.core.backends
-        if !retried, let other = backends.pick(excluding: backend) {
+        if !retried, let other = loop.pick(excluding: backend) {
             retried = true
             loop.core.metrics.retries.increment()
             return dispatch(to: other, pooled: true)
         }
-        if !backends.anyHealthy {
+        if !loop.anyHealthy {
             client.failExchange(self, status: .serviceUnavailable, message: "no healthy backend")
         } else if timedOut {
             client.failExchange(self, status: .gatewayTimeout, message: "backend \(backend.address) timed out: \(reason)")
@@ -149,7 +150,7 @@ final class Exchange {
 
     func backendResponded(_ head: HTTPResponseHead, on connection: BackendConnection) {
         guard connection === self.connection, let backend else { return }
-        if head.status == .serviceUnavailable, !retried, let other = loop.core.backends.pick(excluding: backend) {
+        if head.status == .serviceUnavailable, !retried, let other = loop.pick(excluding: backend) {
             connection.discardResponse()
             endAttempt()
             retried = true

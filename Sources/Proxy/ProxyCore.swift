@@ -5,7 +5,8 @@ import Synchronization
 /// What every event loop shares: settings, backends, metrics and the global in-flight count. Thread-safe.
 final class ProxyCore: Sendable {
     let settings: ProxySettings
-    let backends: BackendSet
+    /// Empty until ``BackendRoster`` fills it.
+    let backends = BackendSet()
     let metrics: ProxyMetrics
     let logger: Logger
     /// Proxied requests from head received to response finished, across all loops (bounded by `maxInFlight`).
@@ -19,10 +20,11 @@ final class ProxyCore: Sendable {
         self.logger = logger
         self.connectTimeout = TimeAmount(settings.connectTimeout)
         self.requestTimeout = TimeAmount(settings.requestTimeout)
-        self.backends = BackendSet(
-            settings.backends.enumerated().map { index, address in
-                Backend(index: index, address: address, ejectAfter: settings.ejectAfter, metrics: metrics, logger: logger)
-            }
-        )
+    }
+
+    /// A new backend with the proxy's settings and metrics (see ``Backend/init(slot:address:healthy:ejectAfter:metrics:logger:)``).
+    func makeBackend(_ address: BackendAddress, slot: Int, healthy: Bool) -> Backend {
+        Backend(slot: slot, address: address, healthy: healthy, ejectAfter: settings.ejectAfter, metrics: metrics,
+                logger: logger)
     }
 }

@@ -193,7 +193,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                                        allocator: context.channel.allocator)
             contentType = "text/plain; version=0.0.4; charset=utf-8"
         case .backends:
-            body = ByteBuffer(string: JSONText.backends(core.backends.backends.map(\.status)))
+            body = ByteBuffer(string: JSONText.backends(loop.backends.map(\.status)))
             contentType = "application/json"
         }
         write(status: .ok, body: body, contentType: contentType, keepAlive: keepAlive, requestID: requestID)

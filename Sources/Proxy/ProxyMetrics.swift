@@ -76,6 +76,12 @@ final class ProxyMetrics: Sendable {
         )
     }
 
+    /// Drops a retired backend's series, so that `/metrics` lists only the backends in the set.
+    func remove(healthGauge: Gauge, ejections: Counter) {
+        registry.unregisterGauge(healthGauge)
+        registry.unregisterCounter(ejections)
+    }
+
     /// `trainyard_proxy_<name>_<unit>`.
     private static func name(_ name: String, unit: String, help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "trainyard", subsystem: "proxy", metricName: name, unitName: unit, helpText: help)

@@ -8,7 +8,9 @@ import Synchronization
 
 /// The `trainyard proxy` server: accepts HTTP/1.1 clients and spreads their requests round robin over the
 /// healthy backends, with per-event-loop keep-alive pools, active health checks, passive ejection, one
-/// retry on another backend, request ids, limits, `/metrics` and `/proxy/backends`.
+/// retry on another backend, request ids, limits, `/metrics` and `/proxy/backends`. The backends are the
+/// `settings.backends` plus every address the `settings.discover` names resolve to, re-resolved periodically
+/// (see ``BackendRoster`` for how backends join and leave).
 ///
 /// Call ``start()`` then ``stop()``, or run it as a ServiceLifecycle `Service` (``run()`` starts it if
 /// needed and stops it on graceful shutdown). Thread-safe.
@@ -22,7 +24,8 @@ public final class ProxyServer: Sendable {
     private let group: any EventLoopGroup
     private let ownsGroup: Bool
     private let loops: [ObjectIdentifier: NIOLoopBoundBox<LoopContext?>]
-    private let checkers: [HealthChecker]
+    private let roster: BackendRoster
+    private let discovery: BackendDiscovery?
     private let clients = ChannelTracker()
     private let state = Mutex<RunState>(.idle)
 
@@ -34,13 +37,20 @@ public final class ProxyServer: Sendable {
 
     /// Validates `settings` and prepares (but does not bind) the server.
     /// - Parameters:
+    /// Resolves the names of `settings.backends` now (blocking); `settings.discover` names are resolved from
+    /// ``start()`` on.
+    /// - Parameters:
     ///   - eventLoopGroup: loops to run on; by default the server makes `settings.threads` of its own and shuts
     ///     them down in ``stop()``.
+    ///   - resolver: resolves the `settings.discover` names; it is called on `threadPool`.
+    ///   - threadPool: where the blocking resolutions run.
     /// - Throws: ``ProxyError`` when a setting is out of range.
     public init(
         settings: ProxySettings,
         registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         eventLoopGroup: (any EventLoopGroup)? = nil,
+        resolver: any HostResolver = SystemResolver(),
+        threadPool: NIOThreadPool = .singleton,
         logger: Logger = Logger(label: "trainyard.proxy")
     ) throws(ProxyError) {
         try settings.validate()
@@ -60,11 +70,20 @@ public final class ProxyServer: Sendable {
             loops[ObjectIdentifier(loop)] = .makeEmptyBox(valueType: LoopContext.self, eventLoop: loop)
         }
         self.loops = loops
-        let group = group
-        checkers = core.backends.backends.map { HealthChecker(backend: $0, eventLoop: group.next(), settings: settings) }
+        let roster = BackendRoster(core: core, group: group, loops: Array(loops.values))
+        self.roster = roster
+        if settings.discover.isEmpty {
+            discovery = nil
+        } else {
+            discovery = BackendDiscovery(
+                targets: settings.discover, interval: settings.discoverInterval, resolver: resolver,
+                threadPool: threadPool, eventLoop: group.next(), roster: roster, logger: logger
+            )
+        }
     }
 
-    /// Binds the listening socket and starts the health checks.
+    /// Binds the listening socket and starts the health checks and discovery (whose first round runs in the
+    /// background: a discovered backend is listed at once but serves only after its first passing probe).
     /// - Returns: the bound address (useful with port 0).
     /// - Throws: ``ProxyError/bindFailed(host:port:reason:)``.
     @discardableResult
@@ -106,10 +125,12 @@ public final class ProxyServer: Sendable {
             try? await channel.close()
             throw .bindFailed(host: listen.host, port: listen.port, reason: "the server was already started or stopped")
         }
-        for checker in checkers { checker.start() }
+        roster.start()
+        discovery?.start()
         let address = channel.localAddress!
         core.logger.info("proxy listening", metadata: [
             "address": "\(address)", "backends": "\(settings.backends.map(\.description).joined(separator: ", "))",
+            "discover": "\(settings.discover.map(\.description).joined(separator: ", "))",
         ])
         return address
     }
@@ -123,14 +144,16 @@ public final class ProxyServer: Sendable {
     }
 
     /// Stops accepting, lets requests in progress finish (up to `shutdownGracePeriod`), closes every connection,
-    /// stops the health checks and, if the server made its own event loops, shuts them down. Idempotent.
+    /// stops discovery and the health checks and, if the server made its own event loops, shuts them down.
+    /// Idempotent.
     public func stop() async {
         let listener: (any Channel)? = state.withLock { state in
             defer { state = .stopped }
             if case .running(let channel) = state { return channel }
             return nil
         }
-        for checker in checkers { checker.stop() }
+        discovery?.stop()
+        roster.stop()
         if let listener {
             try? await listener.close()
             let open = clients.all
@@ -149,7 +172,7 @@ public final class ProxyServer: Sendable {
         if ownsGroup { try? await group.shutdownGracefully() }
     }
 
-    /// Every backend's health and counters, as `GET /proxy/backends` reports them.
+    /// Every backend in the set now, with its health and counters, as `GET /proxy/backends` reports them.
     public func backendStatuses() -> [BackendStatus] {
         core.backends.backends.map(\.status)
     }

@@ -4,8 +4,13 @@ import NIOCore
 public struct ProxySettings: Sendable {
     /// Where clients connect. Default `0.0.0.0:8000`.
     public var listen = ListenAddress(host: "0.0.0.0", port: 8000)
-    /// The replicas requests are spread over, in round-robin order.
+    /// Replicas given by address, in round-robin order; always in the set.
     public var backends: [BackendAddress]
+    /// Names whose every address is a replica (`--discover`), resolved at start and every ``discoverInterval``;
+    /// their backends follow the `backends` in the rotation.
+    public var discover: [DiscoveryTarget] = []
+    /// Time between the end of one resolution of the ``discover`` names and the start of the next.
+    public var discoverInterval: Duration = .seconds(2)
     /// Path probed with `GET` on every backend; a 2xx answer means healthy.
     public var healthPath = "/v2/health/ready"
     /// Time between the end of one health probe of a backend and the start of the next.
@@ -30,20 +35,22 @@ public struct ProxySettings: Sendable {
     /// On shutdown, time given to requests in progress before their connections are closed.
     public var shutdownGracePeriod: Duration = .seconds(10)
 
-    /// Settings with the defaults above and the given backends.
-    public init(backends: [BackendAddress]) {
+    /// Settings with the defaults above, the given backends and discovery targets.
+    public init(backends: [BackendAddress], discover: [DiscoveryTarget] = []) {
         self.backends = backends
+        self.discover = discover
     }
 
     /// Checks ranges before anything is bound.
     /// - Throws: ``ProxyError/noBackends`` or ``ProxyError/invalidSetting(name:value:reason:)``.
     public func validate() throws(ProxyError) {
-        if backends.isEmpty { throw .noBackends }
+        if backends.isEmpty && discover.isEmpty { throw .noBackends }
         guard healthPath.hasPrefix("/") else {
             throw .invalidSetting(name: "health path", value: healthPath, reason: "must start with /")
         }
         try Self.positive("health interval", healthInterval)
         try Self.positive("health timeout", healthTimeout)
+        try Self.positive("discover interval", discoverInterval)
         try Self.positive("connect timeout", connectTimeout)
         try Self.positive("request timeout", requestTimeout)
         try Self.atLeast("eject-after", ejectAfter, 1)

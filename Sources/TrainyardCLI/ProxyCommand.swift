@@ -9,8 +9,12 @@ struct ProxyCommand: AsyncParsableCommand {
         commandName: "proxy",
         abstract: "Run the round-robin HTTP reverse proxy in front of inference replicas (health checks, ejection, one retry).",
         discussion: """
+            Backends come from --backend URLs and from --discover names, which are re-resolved every \
+            --discover-interval-ms (one backend per address; a new one serves after its first passing health probe, \
+            a vanished one leaves the rotation). At least one --backend or --discover is required. \
             Serves GET /metrics (Prometheus) and GET /proxy/backends (JSON) itself and forwards everything else. \
-            Prints "proxy listening on HOST:PORT, N backends" to standard error once it accepts connections.
+            Prints "proxy listening on HOST:PORT, N backends" (plus "discovering NAME:PORT" when discovering) \
+            to standard error once it accepts connections.
             """
     )
 
@@ -19,6 +23,15 @@ struct ProxyCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("backend"), help: "A replica, http://HOST:PORT (repeat for each replica).")
     var backends: [String] = []
+
+    @Option(
+        name: .customLong("discover"),
+        help: "A DNS name whose every address is a replica, HOST:PORT (e.g. a scaled compose service, replica:9000; repeatable)."
+    )
+    var discover: [String] = []
+
+    @Option(help: "Milliseconds between resolutions of the --discover names.")
+    var discoverIntervalMs = 2000
 
     @Option(help: "Path probed with GET on every backend; 2xx means healthy.")
     var healthPath = "/v2/health/ready"
@@ -60,7 +73,10 @@ struct ProxyCommand: AsyncParsableCommand {
         }
         let address = listening.description
         let count = backends.count
-        FileHandle.standardError.write(Data("proxy listening on \(address), \(count) backend\(count == 1 ? "" : "s")\n".utf8))
+        let discovering = discover.isEmpty ? "" : ", discovering \(discover.joined(separator: ", "))"
+        FileHandle.standardError.write(
+            Data("proxy listening on \(address), \(count) backend\(count == 1 ? "" : "s")\(discovering)\n".utf8)
+        )
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
@@ -68,7 +84,10 @@ struct ProxyCommand: AsyncParsableCommand {
     private func settings() throws(ProxyError) -> ProxySettings {
         var addresses: [BackendAddress] = []
         for url in backends { addresses.append(try BackendAddress(url: url)) }
-        var settings = ProxySettings(backends: addresses)
+        var targets: [DiscoveryTarget] = []
+        for target in discover { targets.append(try DiscoveryTarget(parsing: target)) }
+        var settings = ProxySettings(backends: addresses, discover: targets)
+        settings.discoverInterval = .milliseconds(discoverIntervalMs)
         settings.listen = try Proxy.ListenAddress(parsing: listen)
         settings.healthPath = healthPath
         settings.healthInterval = .milliseconds(healthIntervalMs)

@@ -5,6 +5,8 @@ import Synchronization
 import Testing
 
 /// The proxy end to end: in-process backends on 127.0.0.1, a real proxy, a real HTTP client.
+/// Serialized: the tests measure timeouts and health, which the rest of the suite already loads the cores for.
+@Suite(.serialized)
 struct ProxyServerTests {
     @Test func requestsAlternateBetweenBackends() async throws {
         let a = try await TestBackend.start("a")
@@ -140,7 +142,7 @@ struct ProxyServerTests {
         let second = try await TestBackend.start("y")
         await first.stop()
         await second.stop()
-        try await withProxy([first, second]) { _, port in
+        try await withProxy([first, second], waitUntilHealthy: false) { _, port in
             let client = try await TestClient.connect(port: port)
             let response = try await client.request(body: "{}")
             #expect(response.status == .serviceUnavailable)
@@ -217,7 +219,7 @@ struct ProxyServerTests {
 
     @Test func tooManyRequestsInFlightGet503() async throws {
         let a = try await TestBackend.start("a")
-        a.answerDelay.store(300, ordering: .relaxed)
+        a.answerDelay.store(2000, ordering: .relaxed)
         try await withProxy([a], configure: { $0.maxInFlight = 1 }) { _, port in
             let slow = try await TestClient.connect(port: port)
             async let first = slow.request(body: "{}")
@@ -236,8 +238,12 @@ struct ProxyServerTests {
     @Test func slowBackendTimesOutAndTheRequestIsRetried() async throws {
         let a = try await TestBackend.start("a")
         let slow = try await TestBackend.start("slow")
-        slow.answerDelay.store(2000, ordering: .relaxed)
-        try await withProxy([slow, a], configure: { $0.requestTimeout = .milliseconds(200) }) { proxy, port in
+        slow.answerDelay.store(4000, ordering: .relaxed)
+        // Probes only at start (the harness waits for them), so that none readmits `slow` before the check.
+        try await withProxy([slow, a], configure: {
+            $0.requestTimeout = .seconds(1)
+            $0.healthInterval = .seconds(60)
+        }) { proxy, port in
             let client = try await TestClient.connect(port: port)
             #expect(try await client.predict() == "a")
             await client.close()
@@ -245,8 +251,8 @@ struct ProxyServerTests {
             #expect(proxy.status(of: slow)?.failures == 1)
         }
         let only = try await TestBackend.start("only")
-        only.answerDelay.store(2000, ordering: .relaxed)
-        try await withProxy([only], configure: { $0.requestTimeout = .milliseconds(200); $0.ejectAfter = 5 }) { _, port in
+        only.answerDelay.store(4000, ordering: .relaxed)
+        try await withProxy([only], configure: { $0.requestTimeout = .seconds(1); $0.ejectAfter = 5 }) { _, port in
             let client = try await TestClient.connect(port: port)
             let response = try await client.request(body: "{}")
             #expect(response.status == .gatewayTimeout)
@@ -257,7 +263,7 @@ struct ProxyServerTests {
 
     @Test func stopLetsTheRequestInProgressFinish() async throws {
         let a = try await TestBackend.start("a")
-        a.answerDelay.store(300, ordering: .relaxed)
+        a.answerDelay.store(1000, ordering: .relaxed)
         try await withProxy([a]) { proxy, port in
             let client = try await TestClient.connect(port: port)
             async let response = client.request(body: "{}")

@@ -1,7 +1,7 @@
 import Proxy
 import Testing
 
-/// Parsing of `--backend` and `--listen` values and settings validation, with no network.
+/// Parsing of `--backend`, `--discover` and `--listen` values and settings validation, with no network.
 struct SettingsParsingTests {
     @Test func backendURLsParse() throws {
         #expect(try BackendAddress(url: "http://10.0.0.5:9000") == BackendAddress(host: "10.0.0.5", port: 9000))
@@ -26,6 +26,29 @@ struct SettingsParsingTests {
         #expect(try ListenAddress(parsing: "0.0.0.0:8000") == ListenAddress(host: "0.0.0.0", port: 8000))
         #expect(try ListenAddress(parsing: "[::]:8000").description == "[::]:8000")
         #expect(throws: ProxyError.invalidListenAddress("localhost")) { try ListenAddress(parsing: "localhost") }
+    }
+
+    @Test func discoveryTargetsNeedAHostAndAPort() throws {
+        #expect(try DiscoveryTarget(parsing: "replica:9000") == DiscoveryTarget(host: "replica", port: 9000))
+        #expect(try DiscoveryTarget(parsing: "[::1]:9000").description == "[::1]:9000")
+        for bad in ["replica", "replica:0", "replica:x", "http://replica:9000", ":9000"] {
+            #expect(throws: ProxyError.invalidDiscoveryTarget(bad)) { try DiscoveryTarget(parsing: bad) }
+        }
+    }
+
+    @Test func aDiscoveredBackendIsReachedAtItsAddressAndNamedByTheName() {
+        let backend = BackendAddress(host: "172.18.0.5", port: 9000, hostHeader: "replica:9000")
+        #expect(backend.description == "http://172.18.0.5:9000")
+        #expect(backend.hostHeader == "replica:9000")
+    }
+
+    @Test func aProxyNeedsABackendOrADiscoveryTarget() throws {
+        #expect(throws: ProxyError.noBackends) { try ProxySettings(backends: []).validate() }
+        #expect(ProxyError.noBackends.description.contains("--discover HOST:PORT"))
+        var settings = ProxySettings(backends: [], discover: [DiscoveryTarget(host: "replica", port: 9000)])
+        try settings.validate()
+        settings.discoverInterval = .zero
+        #expect(throws: ProxyError.self) { try settings.validate() }
     }
 
     @Test func settingsAreValidated() {

@@ -4,11 +4,13 @@ import NIOPosix
 import Proxy
 import Synchronization
 
-/// An in-process replica stand-in on 127.0.0.1: answers `/v2/health/ready` (200 or 503) and any other path with
+/// An in-process replica stand-in on a loopback address (127.0.0.1 unless told otherwise): answers `/v2/health/ready` (200 or 503) and any other path with
 /// JSON naming itself and the `X-Request-Id` it saw. Can be stopped (closing every connection) and restarted on
 /// the same port, made unready, made to answer 503, or to close after every response.
 final class TestBackend: Sendable {
     let name: String
+    /// The IP address it listens on.
+    let host: String
     private let boundPort: Atomic<Int>
     let ready = Atomic<Bool>(true)
     let answer503 = Atomic<Bool>(false)
@@ -19,22 +21,25 @@ final class TestBackend: Sendable {
     let requests = Atomic<Int>(0)
     /// Health probes answered.
     let probes = Atomic<Int>(0)
+    /// The `Host` header of the latest health probe.
+    let probeHost = Mutex<String?>(nil)
     private let listener = Mutex<(any Channel)?>(nil)
     private let children = Mutex<[ObjectIdentifier: any Channel]>([:])
 
-    private init(name: String, port: Int) {
+    private init(name: String, host: String, port: Int) {
         self.name = name
+        self.host = host
         self.boundPort = Atomic(port)
     }
 
     /// The port it listens on (kept across ``restart()``).
     var port: Int { boundPort.load(ordering: .relaxed) }
 
-    var address: BackendAddress { BackendAddress(host: "127.0.0.1", port: port) }
+    var address: BackendAddress { BackendAddress(host: host, port: port) }
 
-    /// Starts on an ephemeral port.
-    static func start(_ name: String) async throws -> TestBackend {
-        let backend = TestBackend(name: name, port: 0)
+    /// Starts on `host:port`, by default on an ephemeral port of 127.0.0.1. (Any 127.x.y.z works on Linux.)
+    static func start(_ name: String, host: String = "127.0.0.1", port: Int = 0) async throws -> TestBackend {
+        let backend = TestBackend(name: name, host: host, port: port)
         try await backend.bind()
         return backend
     }
@@ -63,7 +68,7 @@ final class TestBackend: Sendable {
                     try channel.pipeline.syncOperations.addHandler(TestBackendHandler(backend: self))
                 }
             }
-            .bind(host: "127.0.0.1", port: port).get()
+            .bind(host: host, port: port).get()
         boundPort.store(channel.localAddress!.port!, ordering: .relaxed)
         listener.withLock { $0 = channel }
     }
@@ -118,6 +123,7 @@ private final class TestBackendHandler: ChannelInboundHandler {
         let requestID = head.headers.first(name: "x-request-id") ?? ""
         if head.uri == "/v2/health/ready" {
             status = backend.ready.load(ordering: .relaxed) ? .ok : .serviceUnavailable
+            backend.probeHost.withLock { $0 = head.headers.first(name: "host") }
             backend.probes.add(1, ordering: .relaxed)
             body = "{}"
         } else if backend.answer503.load(ordering: .relaxed) {
