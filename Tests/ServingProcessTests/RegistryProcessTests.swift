@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import ModelRegistry
 import TestSupport
 import Testing
@@ -14,7 +15,8 @@ struct RegistryProcessTests {
         try await stack.startRegistry()
         let artifacts = try ["v1.model", "v2.model"].map { [UInt8](try #require(FileManager.default.contents(atPath: stack.path($0)))) }
         let client = RegistryClient(baseURL: stack.registryURL)
-        // Four publishers in a loop; the registry is killed under them.
+        // Four publishers in a loop; the registry is killed under them once eight versions are in.
+        let published = Counter()
         let acknowledged = await withTaskGroup(of: [Int].self) { group in
             for publisher in 0..<4 {
                 group.addTask {
@@ -23,18 +25,20 @@ struct RegistryProcessTests {
                     while ContinuousClock.now < deadline {
                         guard let version = try? await client.publish(name: "churn", artifact: artifacts[publisher % 2]) else { break }
                         versions.append(version.version)
+                        published.increment()
                     }
                     return versions
                 }
             }
             group.addTask {
-                try? await Task.sleep(for: .seconds(1))
+                let deadline = ContinuousClock.now + .seconds(15)
+                while published.value < 8 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
                 stack.process("registry")?.signal(SIGKILL)
                 return []
             }
             return await group.reduce(into: []) { $0 += $1 }
         }
-        #expect(acknowledged.count > 4, "publishers got \(acknowledged.count) versions in before the kill")
+        #expect(acknowledged.count >= 8, "publishers got \(acknowledged.count) versions in before the kill")
         // Restart on the same directory: versions are 1…n, every acknowledged one is there, and every artifact verifies.
         try await stack.startRegistry()
         let model = try await client.model("churn")
@@ -74,4 +78,11 @@ struct RegistryProcessTests {
         // The registry still works: a complete publish gets version 1.
         #expect(try await client.publish(name: "churn", artifact: artifact).version == 1)
     }
+}
+
+/// A count shared by concurrent tasks.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func increment() { count.withLock { $0 += 1 } }
 }
