@@ -158,7 +158,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "MLTests", dependencies: ["TrainyardML"]),
+        .testTarget(name: "MLTests", dependencies: ["TrainyardML", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ProtocolTests", dependencies: ["TrainyardProtocol", "ZeroMQ"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "TrainyardProtocol"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "TrainyardProtocol"]),

@@ -70,7 +70,7 @@ struct ReplicaRoutes: Sendable {
             return await refuse(request, endpoint: "/v2/infer", status: 404, message: message)
         }
         return await predict(request, endpoint: "/v2/infer", decode: PayloadDecoder.v2) { served, predictions, rows, json in
-            let id = ((json as? [String: Any])?["id"] as? String).map { ",\"id\":" + PredictionOutput.string($0) } ?? ""
+            let id = json.object?["id"]?.string.map { ",\"id\":" + PredictionOutput.string($0) } ?? ""
             let shape = PredictionOutput.shape(rows: rows, model: served.model).map(String.init).joined(separator: ",")
             var flat = PredictionOutput.values(predictions, rows: rows, model: served.model)
             if case .softprob = served.model.objective { flat = "[" + predictions.map { $0.isFinite ? $0.description : "null" }.joined(separator: ",") + "]" }
@@ -82,8 +82,8 @@ struct ReplicaRoutes: Sendable {
     /// The common path: read the body, take the current model once, decode, predict, format,
     /// answer, count and log.
     private func predict(_ request: Request, endpoint: String,
-                         decode: (Any, FeatureTable) throws(InputError) -> Table,
-                         format: (ServedModel, [Float], Int, Any) -> String) async -> Response {
+                         decode: (JSONValue, FeatureTable) throws(InputError) -> Table,
+                         format: (ServedModel, [Float], Int, JSONValue) -> String) async -> Response {
         let start = ContinuousClock.now
         let time = Date().timeIntervalSince1970
         let requestID = request.headers[Self.requestIDHeader] ?? Self.newRequestID()

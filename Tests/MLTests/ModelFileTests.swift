@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 @testable import TrainyardML
@@ -60,5 +61,11 @@ struct ModelFileTests {
                                        options: { var o = CSVOptions(); o.kinds = model.preprocessor.columnKinds; o.strictKinds = false; return o }())
         let reloaded = try ModelFile.decode(ModelFile.encode(model), path: "m")
         #expect(try reloaded.predict(table) == model.predict(table))
+    }
+
+    @Test func digestsPrintAsLowerCaseHex() {
+        // FIPS 180-2 test vectors.
+        #expect(SHA256.hash(data: Array("abc".utf8)).hex == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hash(data: [UInt8]()).hex == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
     }
 }

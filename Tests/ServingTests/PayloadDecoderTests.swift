@@ -17,9 +17,9 @@ nonisolated(unsafe) let record: [String: Any] = ["tenure_months": 11, "monthly_c
                              "payment_method": "electronic-check", "internet_service": "fiber", "support_calls": 5, "age": 33,
                              "senior": 0, "region": "central"]
 
-func json(_ text: String) throws -> Any { try JSONInput.parse(Array(text.utf8)) }
+func json(_ text: String) throws -> JSONValue { try JSONInput.parse(Array(text.utf8)) }
 
-func body(_ object: Any) throws -> Any {
+func body(_ object: Any) throws -> JSONValue {
     try JSONInput.parse(Array(try JSONSerialization.data(withJSONObject: object)))
 }
 
@@ -39,7 +39,7 @@ struct PayloadDecoderTests {
     @Test func everyPayloadShapeGivesTheSameTable() throws {
         let names = features.inputs.map(\.name)
         let row = names.map { record[$0]! }
-        let expected = try features.table(records: [record, record])
+        let expected = try features.table(records: [try body(record), try body(record)])
         let bodies: [(String, Any)] = [
             ("predict array", [record, record]),
             ("predict records", ["records": [record, record]]),

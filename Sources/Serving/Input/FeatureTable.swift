@@ -1,4 +1,3 @@
-import Foundation
 import TrainyardML
 
 /// Builds the ``Table`` a model predicts on from JSON feature values, checking each value
@@ -16,12 +15,12 @@ public struct FeatureTable: Sendable {
     }
 
     /// A table from records (`[{"feature": value, …}, …]`).
-    public func table(records: [Any]) throws(InputError) -> Table {
+    public func table(records: [JSONValue]) throws(InputError) -> Table {
         guard !records.isEmpty else { throw InputError("no records to predict: the batch is empty") }
         var builders = inputs.map { ColumnBuilder(input: $0, capacity: records.count) }
         for (row, item) in records.enumerated() {
-            guard let record = item as? [String: Any] else {
-                throw InputError("record \(row) must be a JSON object of feature values, got \(JSONInput.typeName(item))")
+            guard case .object(let record) = item else {
+                throw InputError("record \(row) must be a JSON object of feature values, got \(item.typeName)")
             }
             for index in builders.indices {
                 guard let value = record[builders[index].input.name] else {
@@ -34,7 +33,7 @@ public struct FeatureTable: Sendable {
     }
 
     /// A table from named columns of equal length (`{"feature": [v0, v1, …], …}`).
-    public func table(columns: [String: [Any]]) throws(InputError) -> Table {
+    public func table(columns: [String: [JSONValue]]) throws(InputError) -> Table {
         var rows: Int?
         var built: [Column] = []
         for input in inputs {
@@ -51,21 +50,35 @@ public struct FeatureTable: Sendable {
         return Table(names: inputs.map(\.name), columns: built)
     }
 
-    /// A table from rows of values in the model's input order (`[[v0, v1, …], …]`).
-    public func table(rows: [Any], columnNames: [String]? = nil) throws(InputError) -> Table {
+    /// A table from rows of values (`[[v0, v1, …], …]`), named by `columnNames` or, without
+    /// them, in the model's input order. Columns the model does not use are skipped.
+    public func table(rows: [JSONValue], columnNames: [String]? = nil) throws(InputError) -> Table {
         let names = columnNames ?? inputs.map(\.name)
-        var columns: [String: [Any]] = Dictionary(uniqueKeysWithValues: names.map { ($0, [Any]()) })
-        for (index, item) in rows.enumerated() {
-            guard let values = item as? [Any] else {
-                throw InputError("row \(index) must be an array of \(names.count) values, got \(JSONInput.typeName(item))")
+        for (row, item) in rows.enumerated() {
+            guard case .array(let values) = item else {
+                throw InputError("row \(row) must be an array of \(names.count) values, got \(item.typeName)")
             }
             guard values.count == names.count else {
-                throw InputError("row \(index) has \(values.count) values; expected \(names.count) (\(names.prefix(8).joined(separator: ", "))\(names.count > 8 ? ", …" : ""))")
+                throw InputError("row \(row) has \(values.count) values; expected \(names.count) (\(names.prefix(8).joined(separator: ", "))\(names.count > 8 ? ", …" : ""))")
             }
-            for (name, value) in zip(names, values) { columns[name]!.append(value) }
         }
         guard !rows.isEmpty else { throw InputError("no rows to predict: the batch is empty") }
-        return try table(columns: columns)
+        // For each position in a row, the builder it feeds (nil: a column the model ignores).
+        var position: [String: Int] = [:]
+        for (index, name) in names.enumerated() { position[name] = index }
+        var target = [Int?](repeating: nil, count: names.count)
+        for (builder, input) in inputs.enumerated() {
+            guard let index = position[input.name] else { throw InputError("missing feature '\(input.name)'") }
+            target[index] = builder
+        }
+        var builders = inputs.map { ColumnBuilder(input: $0, capacity: rows.count) }
+        for (row, item) in rows.enumerated() {
+            guard case .array(let values) = item else { continue }
+            for (index, value) in values.enumerated() {
+                if let builder = target[index] { try builders[builder].append(value, row: row) }
+            }
+        }
+        return Table(names: inputs.map(\.name), columns: builders.map { $0.column() })
     }
 }
 
@@ -87,27 +100,35 @@ struct ColumnBuilder {
         }
     }
 
-    mutating func append(_ value: Any, row: Int) throws(InputError) {
+    mutating func append(_ value: JSONValue, row: Int) throws(InputError) {
         switch input.kind {
         case .numeric:
-            if let number = value as? NSNumber, !(value is String) { numbers.append(number.floatValue) }
-            else if value is NSNull { numbers.append(.nan) }
-            else { throw mistyped(value, row: row, expected: "a number or null") }
+            switch value {
+            case .number(let number): numbers.append(Float(number))
+            case .null: numbers.append(.nan)
+            case .bool(let flag): numbers.append(flag ? 1 : 0)
+            default: throw mistyped(value, row: row, expected: "a number or null")
+            }
         case .categorical:
             let level: String
-            if let string = value as? String { level = string }
-            else if let number = value as? NSNumber { level = JSONInput.text(of: number) }
-            else if value is NSNull { codes.append(-1); return }
-            else { throw mistyped(value, row: row, expected: "a string, a number or null") }
+            switch value {
+            case .string(let string): level = string
+            case .number(let number): level = JSONInput.text(of: number)
+            case .bool(let flag): level = flag ? "true" : "false"
+            case .null: codes.append(-1); return
+            default: throw mistyped(value, row: row, expected: "a string, a number or null")
+            }
             if let code = levelCodes[level] { codes.append(code); return }
             let code = Int32(levels.count)
             levels.append(level)
             levelCodes[level] = code
             codes.append(code)
         case .text:
-            if let string = value as? String { texts.append(string) }
-            else if value is NSNull { texts.append("") }
-            else { throw mistyped(value, row: row, expected: "a string or null") }
+            switch value {
+            case .string(let string): texts.append(string)
+            case .null: texts.append("")
+            default: throw mistyped(value, row: row, expected: "a string or null")
+            }
         }
     }
 
@@ -119,7 +140,7 @@ struct ColumnBuilder {
         }
     }
 
-    private func mistyped(_ value: Any, row: Int, expected: String) -> InputError {
-        InputError("feature '\(input.name)' (row \(row)) must be \(expected), got \(JSONInput.typeName(value))")
+    private func mistyped(_ value: JSONValue, row: Int, expected: String) -> InputError {
+        InputError("feature '\(input.name)' (row \(row)) must be \(expected), got \(value.typeName)")
     }
 }

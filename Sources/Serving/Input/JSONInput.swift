@@ -1,31 +1,13 @@
-import Foundation
-
-/// Parses request bodies with Foundation's JSON parser and names JSON types in messages.
+/// Parses request bodies with ``JSONParser`` into ``JSONValue``s.
 public enum JSONInput {
-    /// The parsed body, or a 400 naming the problem.
-    public static func parse(_ bytes: [UInt8]) throws(InputError) -> Any {
+    /// The parsed body, or a 400 naming the problem and where it is.
+    public static func parse(_ bytes: [UInt8]) throws(InputError) -> JSONValue {
         guard !bytes.isEmpty else { throw InputError("the request body is empty; send a JSON document") }
-        do { return try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) } catch {
-            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
-            throw InputError("malformed JSON: \(detail)")
-        }
-    }
-
-    /// `a string`, `a number`, `an object`… for error messages.
-    public static func typeName(_ value: Any) -> String {
-        switch value {
-        case is NSNull: "null"
-        case let string as String: "a string (\"\(string.prefix(40))\")"
-        case is NSNumber: "a number"
-        case is [Any]: "an array"
-        case is [String: Any]: "an object"
-        default: "a \(type(of: value))"
-        }
+        do { return try JSONParser.parse(bytes) } catch { throw InputError("malformed JSON: \(error)") }
     }
 
     /// A number's text as a category level: `3` for integral values, otherwise the shortest form.
-    static func text(of number: NSNumber) -> String {
-        let value = number.doubleValue
+    static func text(of value: Double) -> String {
         if value.rounded() == value, abs(value) < 1e15 { return String(Int64(value)) }
         return "\(value)"
     }
