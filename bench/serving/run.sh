@@ -9,7 +9,9 @@
 #   proxy vs nginx, 64 connections (the order of the two alternates from run to run)
 #   batch: 10,000 rows as POST /invocations (dataframe_split) to a replica, `trainyard predict`
 #   on the same rows as CSV, and XGBoost DMatrix + predict on the encoded matrix of the
-#   exported model (median of 5 each); the predictions are checked to agree.
+#   exported model, and XGBoost from the same JSON body (json.loads, DataFrame, vectorized encoding,
+#   DMatrix, predict: what a Python model server does, minus HTTP); median of 5 each; the
+#   predictions are checked to agree.
 # Prints each result, then medians, per-run values and every ratio with its target.
 # Everything listens on 127.0.0.1:58000-58020 and is stopped on exit.
 set -euo pipefail
