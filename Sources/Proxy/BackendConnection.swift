@@ -6,8 +6,13 @@ import NIOHTTP1
 /// Lives on its ``LoopContext``'s event loop. While an ``Exchange`` is attached, response parts go to it;
 /// a connection that closes with an exchange attached reports a connection-level failure to it. After a
 /// complete keep-alive response the connection puts itself back in its ``BackendPool``.
-final class BackendConnection: ChannelInboundHandler, RemovableChannelHandler {
+///
+/// Backpressure: while the client of the attached exchange cannot take more bytes (its channel is not
+/// writable), reads from the backend are held, so a large response streams at the client's pace instead of
+/// piling up in the proxy's memory. The exchange resumes them (``resumeReading()``) once the client drains.
+final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
 
     let backend: Backend
@@ -23,6 +28,8 @@ final class BackendConnection: ChannelInboundHandler, RemovableChannelHandler {
     private var lastError: (any Error)?
     /// Requests written on this connection; more than one means it came from the pool.
     private(set) var requestCount = 0
+    /// A `read()` held back because the client is not writable.
+    private var readHeld = false
 
     init(backend: Backend) {
         self.backend = backend
@@ -52,6 +59,7 @@ final class BackendConnection: ChannelInboundHandler, RemovableChannelHandler {
     func discardResponse() {
         exchange = nil
         discarding = true
+        resumeReading()
     }
 
     /// Detaches the exchange and closes the connection (timeout): its late response must never reach anyone.
@@ -93,9 +101,25 @@ final class BackendConnection: ChannelInboundHandler, RemovableChannelHandler {
             let finished = exchange
             exchange = nil
             discarding = false
+            resumeReading()
             recycle()
             finished?.backendFinished(on: self)
         }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if let exchange, !exchange.clientIsWritable {
+            readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    /// Lets a held read go: the client drained, or the exchange no longer needs the brake.
+    func resumeReading() {
+        guard readHeld, let context else { return }
+        readHeld = false
+        context.read()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

@@ -172,6 +172,14 @@ final class Exchange {
         client.flush()
     }
 
+    /// Whether the client can take more response bytes now (see ``BackendConnection/read(context:)``).
+    var clientIsWritable: Bool { client.isWritable }
+
+    /// The client drained its buffered response bytes, or went away: the backend may be read again.
+    func clientDrained() {
+        connection?.resumeReading()
+    }
+
     func backendFinished(on connection: BackendConnection) {
         guard connection === self.connection, responseStarted else { return }
         endAttempt()

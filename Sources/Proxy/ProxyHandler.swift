@@ -247,6 +247,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context?.flush()
     }
 
+    /// False while the client connection holds more unsent response bytes than its high watermark. A closed
+    /// connection counts as writable: its writes fail at once, so the response is read to its end and dropped.
+    var isWritable: Bool {
+        guard let channel = context?.channel, channel.isActive else { return true }
+        return channel.isWritable
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, case .forwarding(let exchange) = state { exchange.clientDrained() }
+        context.fireChannelWritabilityChanged()
+    }
+
     /// The backend's response has been forwarded up to its end.
     func finishExchange(_ exchange: Exchange, status: Int) {
         finished(exchange, status: status)
@@ -284,6 +296,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             state = .closing
         }
         // A request being forwarded finishes on its own (its writes go nowhere) and releases its slot then.
+        if case .forwarding(let exchange) = state { exchange.clientDrained() }
         context.fireChannelInactive()
     }
 

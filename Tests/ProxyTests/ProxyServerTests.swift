@@ -294,6 +294,25 @@ struct ProxyServerTests {
         }
     }
 
+    @Test func aLargeResponseStreamsAtTheSlowClientsPace() async throws {
+        let a = try await TestBackend.start("a")
+        let size = 96 << 20
+        a.largeBodyBytes.store(size, ordering: .relaxed)
+        try await withProxy([a]) { _, port in
+            let reader = try await SlowReader.send(port: port, "GET /large HTTP/1.1\r\nHost: p\r\nConnection: close\r\n\r\n")
+            // Kernel buffers on the way hold a few tens of MiB at most; the rest must wait for the client.
+            try await Task.sleep(for: .seconds(2))
+            let writtenEarly = a.largeBodyWritten.load(ordering: .relaxed)
+            #expect(!writtenEarly, "the proxy read the whole response from the backend while the client read nothing")
+            let response = try await reader.readAll()
+            #expect(response.status == "HTTP/1.1 200 OK")
+            #expect(response.bodyBytes == size)
+            #expect(response.patternHolds)
+            let writtenAtLast = a.largeBodyWritten.load(ordering: .relaxed)
+            #expect(writtenAtLast)
+        }
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
         let a = try await TestBackend.start("a")
         try await withProxy([a]) { _, port in

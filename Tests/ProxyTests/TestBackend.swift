@@ -17,6 +17,10 @@ final class TestBackend: Sendable {
     let closeAfterResponse = Atomic<Bool>(false)
     /// Milliseconds to wait before answering a non-health request.
     let answerDelay = Atomic<Int>(0)
+    /// Size of the body answered to `GET /large` (bytes `i % 251`, written in 64 KiB parts at once).
+    let largeBodyBytes = Atomic<Int>(0)
+    /// Set once the whole `/large` body has been handed to the kernel.
+    let largeBodyWritten = Atomic<Bool>(false)
     /// Requests other than health probes.
     let requests = Atomic<Int>(0)
     /// Health probes answered.
@@ -118,6 +122,7 @@ private final class TestBackendHandler: ChannelInboundHandler {
     }
 
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        if head.uri == "/large" { return respondLarge(context: context) }
         let status: HTTPResponseStatus
         let body: String
         let requestID = head.headers.first(name: "x-request-id") ?? ""
@@ -148,5 +153,22 @@ private final class TestBackendHandler: ChannelInboundHandler {
             let channel = context.channel
             written.whenComplete { _ in channel.close(promise: nil) }
         }
+    }
+
+    private func respondLarge(context: ChannelHandlerContext) {
+        let total = backend.largeBodyBytes.load(ordering: .relaxed)
+        let headers: HTTPHeaders = ["content-type": "application/octet-stream", "content-length": String(total)]
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        // 256 rounds of the 251-byte pattern: every part continues the sequence `i % 251` exactly.
+        var part = context.channel.allocator.buffer(capacity: 251 * 256)
+        for index in 0..<251 * 256 { part.writeInteger(UInt8(index % 251)) }
+        var offset = 0
+        while offset < total {
+            let count = min(part.readableBytes, total - offset)
+            context.write(wrapOutboundOut(.body(.byteBuffer(part.getSlice(at: part.readerIndex, length: count)!))), promise: nil)
+            offset += count
+        }
+        let backend = backend
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenSuccess { backend.largeBodyWritten.store(true, ordering: .relaxed) }
     }
 }

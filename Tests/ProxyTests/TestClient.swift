@@ -152,3 +152,82 @@ enum RawConnection {
         }
     }
 }
+
+/// A client that sends one request and then reads nothing until told to: the proxy must hold the response
+/// back rather than buffer it. Its receive buffer is kept small, so the kernel cannot absorb the response either.
+final class SlowReader: Sendable {
+    private let channel: any Channel
+    private let received: EventLoopFuture<(status: String, bodyBytes: Int, patternHolds: Bool)>
+
+    static func send(port: Int, _ request: String) async throws -> SlowReader {
+        let promise = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: (status: String, bodyBytes: Int, patternHolds: Bool).self)
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.autoRead, value: false)
+            .channelOption(.socketOption(.so_rcvbuf), value: 65_536)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(PatternCounter(done: promise))
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        try await channel.writeAndFlush(ByteBuffer(string: request))
+        return SlowReader(channel: channel, received: promise.futureResult)
+    }
+
+    private init(channel: any Channel, received: EventLoopFuture<(status: String, bodyBytes: Int, patternHolds: Bool)>) {
+        self.channel = channel
+        self.received = received
+    }
+
+    /// Starts reading and waits for the server to close: the status line, the body's size, and whether every
+    /// sampled body byte `i` equals `i % 251`.
+    func readAll() async throws -> (status: String, bodyBytes: Int, patternHolds: Bool) {
+        try await channel.setOption(.autoRead, value: true)
+        channel.read()
+        return try await received.get()
+    }
+
+    private final class PatternCounter: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        private let done: EventLoopPromise<(status: String, bodyBytes: Int, patternHolds: Bool)>
+        private var head: [UInt8] = []
+        private var status = ""
+        private var bodyBytes = 0
+        private var patternHolds = true
+        private var inBody = false
+
+        init(done: EventLoopPromise<(status: String, bodyBytes: Int, patternHolds: Bool)>) {
+            self.done = done
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var buffer = unwrapInboundIn(data)
+            if !inBody {
+                head += buffer.readBytes(length: buffer.readableBytes)!
+                guard let end = head.firstRange(of: Array("\r\n\r\n".utf8)) else { return }
+                status = String(decoding: head[..<(head.firstRange(of: Array("\r\n".utf8))!.lowerBound)], as: UTF8.self)
+                buffer = ByteBuffer(bytes: head[end.upperBound...])
+                inBody = true
+            }
+            // Every 4099th byte (a prime stride, so all residues are visited) is checked.
+            let start = bodyBytes
+            let count = buffer.readableBytes
+            var offset = (4099 - start % 4099) % 4099
+            while offset < count {
+                if buffer.getInteger(at: buffer.readerIndex + offset, as: UInt8.self) != UInt8((start + offset) % 251) { patternHolds = false }
+                offset += 4099
+            }
+            bodyBytes += count
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            done.succeed((status, bodyBytes, patternHolds))
+            context.fireChannelInactive()
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            context.close(promise: nil)
+        }
+    }
+}
+
