@@ -11,7 +11,7 @@ import NIOHTTP1
 /// writable), reads from the backend are held, so a large response streams at the client's pace instead of
 /// piling up in the proxy's memory. The exchange resumes them (``resumeReading()``) once the client drains.
 final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
 
@@ -30,6 +30,9 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
     private(set) var requestCount = 0
     /// A `read()` held back because the client is not writable.
     private var readHeld = false
+    private var framer = ResponseFramer()
+    /// Reused storage for the events of one read.
+    private var pendingEvents: [ResponseFramer.Event] = []
 
     init(backend: Backend) {
         self.backend = backend
@@ -48,6 +51,7 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
         self.exchange = exchange
         requestCount += 1
         responseKeepAlive = true
+        framer.expectResponse(toHead: head.method == .HEAD)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if let body, body.readableBytes > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
@@ -89,22 +93,39 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            // Interim 1xx heads precede the real one; they are not forwarded (the request is already buffered).
-            guard head.status.code >= 200 else { return }
-            responseKeepAlive = head.isKeepAlive
-            exchange?.backendResponded(head, on: self)
-        case .body(let part):
-            exchange?.backendBody(part)
-        case .end:
-            let finished = exchange
-            exchange = nil
-            discarding = false
-            resumeReading()
-            recycle()
-            finished?.backendFinished(on: self)
+        // Events are collected first and handled after the framer returns: handling `.end` may hand this
+        // connection to the next request, which resets the framer.
+        var events = pendingEvents
+        pendingEvents = []
+        events.removeAll(keepingCapacity: true)
+        var failure: ResponseFramer.Malformed?
+        do { try framer.feed(unwrapInboundIn(data)) { events.append($0) } } catch { failure = error }
+        for event in events {
+            switch event {
+            case .head(let head):
+                responseKeepAlive = head.keepAlive
+                exchange?.backendResponded(head, on: self)
+            case .body(let part):
+                exchange?.backendBody(part)
+            case .end:
+                responseEnded()
+            }
         }
+        events.removeAll(keepingCapacity: true)
+        pendingEvents = events
+        if let failure {
+            lastError = failure
+            close()
+        }
+    }
+
+    private func responseEnded() {
+        let finished = exchange
+        exchange = nil
+        discarding = false
+        resumeReading()
+        recycle()
+        finished?.backendFinished(on: self)
     }
 
     func read(context: ChannelHandlerContext) {
@@ -136,6 +157,8 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
         active = false
         closing = true
         pool?.remove(self)
+        // A body delimited by the close ends here.
+        if framer.endOfInput() { responseEnded() }
         if let failed = exchange {
             exchange = nil
             let reason = lastError.map { "\($0)" } ?? "connection closed before the response ended"

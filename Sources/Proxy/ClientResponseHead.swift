@@ -1,36 +1,63 @@
+import NIOCore
 import NIOHTTP1
 
-/// The response head sent to the client for a backend's response: hop-by-hop headers dropped,
-/// `X-Request-Id` set, `Connection` chosen by the proxy.
+/// The response head the proxy writes to its client, as bytes: the backend's status and forwarded header lines
+/// copied as they are, `X-Request-Id` set, and the framing and `Connection` chosen by the proxy.
 enum ClientResponseHead {
-    /// - Parameter keepAlive: whether the client connection stays open; cleared when the response has no
-    ///   length and the client speaks HTTP/1.0 (the end of the body is then marked by closing).
-    static func make(from backend: HTTPResponseHead, requestID: String, version: HTTPVersion, keepAlive: inout Bool) -> HTTPResponseHead {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(backend.headers.count + 2)
-        var hasLength = false
-        var extraHopByHop: [Substring] = []
-        for (name, value) in backend.headers {
-            switch HeaderName.kind(of: name) {
-            case .hopByHop, .requestID:
-                continue
-            case .connection:
-                extraHopByHop.append(contentsOf: HeaderName.connectionTokens(in: value))
-                continue
-            case .contentLength:
-                hasLength = true
-            case .forwardedFor, .expect, .host, .other:
-                break
-            }
-            headers.add(name: name, value: value)
+    /// The head for a backend's response.
+    /// - Parameters:
+    ///   - keepAlive: whether the client connection stays open; cleared when the body's end can only be marked by
+    ///     closing (no length, and an HTTP/1.0 client, which cannot take chunked encoding).
+    ///   - chunked: set when the body must be sent chunked (no length, HTTP/1.1 client).
+    static func make(from backend: BackendResponseHead, requestID: String, version: HTTPVersion, keepAlive: inout Bool,
+                     chunked: inout Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let http10 = version.major == 1 && version.minor == 0
+        chunked = false
+        switch backend.framing {
+        case .chunked, .untilClose:
+            if http10 { keepAlive = false } else { chunked = true }
+        case .none, .length:
+            break
         }
-        for name in extraHopByHop { headers.remove(name: String(name)) }
-        headers.add(name: "x-request-id", value: requestID)
-        if version.major == 1 && version.minor == 0 {
-            if !hasLength { keepAlive = false }
-            if keepAlive { headers.add(name: "connection", value: "keep-alive") }
+        var out = allocator.buffer(capacity: backend.bytes.readableBytes + requestID.utf8.count + 64)
+        out.writeStaticString(http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        out.writeString(String(backend.status))
+        out.writeStaticString(" ")
+        let base = backend.bytes.readerIndex
+        out.writeImmutableBuffer(backend.bytes.getSlice(at: base + backend.reason.lowerBound, length: backend.reason.count)!)
+        out.writeStaticString("\r\n")
+        for line in backend.forwardedLines {
+            out.writeImmutableBuffer(backend.bytes.getSlice(at: base + line.lowerBound, length: line.count)!)
+            out.writeStaticString("\r\n")
         }
-        if !keepAlive { headers.add(name: "connection", value: "close") }
-        return HTTPResponseHead(version: version, status: backend.status, headers: headers)
+        out.writeStaticString("x-request-id: ")
+        out.writeString(requestID)
+        out.writeStaticString("\r\n")
+        if chunked { out.writeStaticString("transfer-encoding: chunked\r\n") }
+        if !keepAlive {
+            out.writeStaticString("connection: close\r\n")
+        } else if http10 {
+            out.writeStaticString("connection: keep-alive\r\n")
+        }
+        out.writeStaticString("\r\n")
+        return out
+    }
+
+    /// A complete head for a response of the proxy's own (`/metrics`, errors, 413, 503…), with a known length.
+    static func local(status: HTTPResponseStatus, contentType: String, length: Int, requestID: String, keepAlive: Bool,
+                      allocator: ByteBufferAllocator) -> ByteBuffer {
+        var out = allocator.buffer(capacity: 160)
+        out.writeStaticString("HTTP/1.1 ")
+        out.writeString(String(status.code))
+        out.writeStaticString(" ")
+        out.writeString(status.reasonPhrase)
+        out.writeStaticString("\r\ncontent-type: ")
+        out.writeString(contentType)
+        out.writeStaticString("\r\ncontent-length: ")
+        out.writeString(String(length))
+        out.writeStaticString("\r\nx-request-id: ")
+        out.writeString(requestID)
+        out.writeStaticString(keepAlive ? "\r\n\r\n" : "\r\nconnection: close\r\n\r\n")
+        return out
     }
 }

@@ -39,6 +39,8 @@ final class Exchange {
     private var retried = false
     private var freshConnectionRetried = false
     private var responseStarted = false
+    /// The client's response body is chunked (the backend's had no length and the client speaks HTTP/1.1).
+    private var chunkedToClient = false
     private var status = 0
 
     init(client: ProxyHandler, loop: LoopContext, request: ForwardedRequest, clientHead: HTTPRequestHead, start: NIODeadline) {
@@ -148,9 +150,9 @@ final class Exchange {
 
     // MARK: Called by the backend connection
 
-    func backendResponded(_ head: HTTPResponseHead, on connection: BackendConnection) {
+    func backendResponded(_ head: BackendResponseHead, on connection: BackendConnection) {
         guard connection === self.connection, let backend else { return }
-        if head.status == .serviceUnavailable, !retried, let other = loop.pick(excluding: backend) {
+        if head.status == 503, !retried, let other = loop.pick(excluding: backend) {
             connection.discardResponse()
             endAttempt()
             retried = true
@@ -158,15 +160,29 @@ final class Exchange {
             return dispatch(to: other, pooled: true)
         }
         responseStarted = true
-        status = Int(head.status.code)
-        client.sendResponseHead(
-            ClientResponseHead.make(from: head, requestID: requestID, version: clientVersion, keepAlive: &keepAlive)
-        )
+        status = head.status
+        client.sendResponseHead(ClientResponseHead.make(
+            from: head, requestID: requestID, version: clientVersion, keepAlive: &keepAlive, chunked: &chunkedToClient,
+            allocator: loop.allocator
+        ))
     }
 
     func backendBody(_ part: ByteBuffer) {
-        client.sendResponseBody(part)
+        guard part.readableBytes > 0 else { return }
+        if chunkedToClient {
+            client.sendResponseBody(ByteBuffer(string: String(part.readableBytes, radix: 16) + "\r\n"))
+            client.sendResponseBody(part)
+            client.sendResponseBody(Self.crlf)
+        } else {
+            client.sendResponseBody(part)
+        }
     }
+
+    private static let crlf = ByteBuffer(string: "\r\n")
+    private static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
+
+    /// What ends the response body on the client connection: the last chunk, or nothing.
+    var bodyTerminator: ByteBuffer? { chunkedToClient ? Self.lastChunk : nil }
 
     func flushClient() {
         client.flush()

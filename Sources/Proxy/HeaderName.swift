@@ -15,7 +15,12 @@ enum HeaderName {
 
     @inline(__always)
     static func kind(of name: String) -> Kind {
-        let utf8 = name.utf8
+        kind(ofBytes: name.utf8)
+    }
+
+    /// The kind of a header name given as its bytes (ASCII).
+    @inline(__always)
+    static func kind<Name: Collection<UInt8>>(ofBytes utf8: Name) -> Kind {
         switch utf8.count {
         case 2: return matches(utf8, "te") ? .hopByHop : .other
         case 4: return matches(utf8, "host") ? .host : .other
@@ -33,7 +38,7 @@ enum HeaderName {
     }
 
     @inline(__always)
-    private static func proxyPrefixed(_ utf8: String.UTF8View) -> Kind {
+    private static func proxyPrefixed<Name: Collection<UInt8>>(_ utf8: Name) -> Kind {
         utf8.count > 6 && matches(utf8.prefix(6), "proxy-") ? .hopByHop : .other
     }
 

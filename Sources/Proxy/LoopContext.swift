@@ -6,6 +6,8 @@ import NIOPosix
 /// and a request-id generator. Only ever touched on ``eventLoop``: a client connection and every backend
 /// connection it uses live on the same loop, so a proxied request never hops threads and the pools need no locks.
 final class LoopContext {
+    /// Allocates the response heads written on this loop.
+    let allocator = ByteBufferAllocator()
     let eventLoop: any EventLoop
     let core: ProxyCore
     /// Indexed by ``Backend/slot``; made on first use. A slot may still hold the pool of a backend that has
@@ -72,7 +74,8 @@ final class LoopContext {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
+                    // Requests are encoded by NIO; responses are framed by BackendConnection itself.
+                    try channel.pipeline.syncOperations.addHandler(HTTPRequestEncoder())
                     try channel.pipeline.syncOperations.addHandler(BackendConnection(backend: backend))
                 }
             }

@@ -12,8 +12,9 @@ import NIOHTTP1
 /// when the queue grows past ``maxQueuedParts``.
 final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = ByteBuffer
+    /// Responses are written as bytes: heads built by ``ClientResponseHead``, bodies as the backend sent them.
+    typealias OutboundOut = ByteBuffer
 
     private enum State {
         case idle
@@ -169,7 +170,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         if request.expectsContinue {
-            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: head.version.minor == 0 ? "HTTP/1.0 100 Continue\r\n\r\n"
+                                                                                                : "HTTP/1.1 100 Continue\r\n\r\n")),
                                   promise: nil)
         }
         state = .receiving(Exchange(client: self, loop: loop, request: request, clientHead: head, start: start))
@@ -212,35 +214,34 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let keepAlive = keepAlive && !quiescing
         state = keepAlive ? .idle : .closing
         guard let context else { return }
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: contentType)
-        headers.add(name: "content-length", value: String(body.readableBytes))
-        headers.add(name: "x-request-id", value: requestID)
-        if !keepAlive { headers.add(name: "connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
-                      promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        end(context: context, keepAlive: keepAlive)
+        let head = ClientResponseHead.local(status: status, contentType: contentType, length: body.readableBytes,
+                                            requestID: requestID, keepAlive: keepAlive, allocator: loop.allocator)
+        context.write(wrapOutboundOut(head), promise: nil)
+        context.write(wrapOutboundOut(body), promise: nil)
+        end(context: context, keepAlive: keepAlive, terminator: nil)
     }
 
-    private func end(context: ChannelHandlerContext, keepAlive: Bool) {
+    /// Ends the response: writes what ends its body (the last chunk), flushes, and either goes on with the next
+    /// request or closes once everything is written.
+    private func end(context: ChannelHandlerContext, keepAlive: Bool, terminator: ByteBuffer?) {
+        if let terminator { context.write(wrapOutboundOut(terminator), promise: nil) }
         if keepAlive {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            context.flush()
             responseEnded()
         } else {
             let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { _ in channel.close(promise: nil) }
         }
     }
 
     // MARK: Called by the exchange
 
-    func sendResponseHead(_ head: HTTPResponseHead) {
-        context?.write(wrapOutboundOut(.head(head)), promise: nil)
+    func sendResponseHead(_ head: ByteBuffer) {
+        context?.write(wrapOutboundOut(head), promise: nil)
     }
 
     func sendResponseBody(_ part: ByteBuffer) {
-        context?.write(wrapOutboundOut(.body(.byteBuffer(part))), promise: nil)
+        context?.write(wrapOutboundOut(part), promise: nil)
     }
 
     func flush() {
@@ -265,7 +266,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // While shutting down, the connection closes once this response is fully written.
         let keepAlive = exchange.keepAlive && !quiescing
         state = keepAlive ? .idle : .closing
-        if let context { end(context: context, keepAlive: keepAlive) }
+        if let context { end(context: context, keepAlive: keepAlive, terminator: exchange.bodyTerminator) }
     }
 
     /// No backend produced a response: answer with the proxy's own error.
@@ -301,8 +302,17 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // For a malformed request NIO's HTTPServerProtocolErrorHandler has already written and flushed the 400;
-        // closing is left to us. Any other error ends the connection too; channelInactive releases the request.
-        context.close(promise: nil)
+        // A malformed request gets a 400 if no response is under way, then the connection closes. Any other error
+        // ends the connection too; channelInactive releases a request in progress.
+        if error is HTTPParserError, case .idle = state, queued.isEmpty {
+            state = .closing
+            loop.core.metrics.recordResponse(status: 400, since: .now())
+            let head = ClientResponseHead.local(status: .badRequest, contentType: "application/json", length: 0,
+                                                requestID: loop.requestIDs.next(), keepAlive: false, allocator: loop.allocator)
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(head)).whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            context.close(promise: nil)
+        }
     }
 }

@@ -101,11 +101,8 @@ public final class ProxyServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let loop = Self.context(for: channel.eventLoop, in: loops, core: core)
                     let sync = channel.pipeline.syncOperations
-                    try sync.configureHTTPServerPipeline(
-                        withPipeliningAssistance: false,
-                        withErrorHandling: true,
-                        withOutboundHeaderValidation: false
-                    )
+                    // Requests are decoded by NIO; responses leave as bytes (ProxyHandler writes them itself).
+                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
                     try sync.addHandler(ProxyHandler(loop: loop, clientAddress: channel.remoteAddress?.ipAddress))
                     clients.add(channel)
                 }

@@ -1,0 +1,315 @@
+import NIOCore
+
+/// Splits the bytes a backend sends into responses: a ``BackendResponseHead``, body slices, the end.
+///
+/// The proxy's response path does not decode headers into objects: it finds the head's end, reads the status
+/// line, classifies each header name by its bytes (``HeaderName``), and forwards the body as slices of the
+/// buffers read from the socket (no copies for `Content-Length` bodies). Chunked bodies are de-chunked here;
+/// the client side re-frames them. Interim 1xx responses are skipped.
+struct ResponseFramer {
+    enum Event {
+        case head(BackendResponseHead)
+        case body(ByteBuffer)
+        case end
+    }
+
+    /// Why the backend's bytes are not a valid HTTP/1.x response.
+    struct Malformed: Error, CustomStringConvertible {
+        let reason: String
+        var description: String { "malformed response from the backend: \(reason)" }
+    }
+
+    private enum State {
+        case head
+        case fixed(remaining: Int)
+        case chunkSize
+        case chunkData(remaining: Int)
+        case chunkDataEnd
+        case trailers
+        case untilClose
+        /// The response ended; more bytes before the next request are an error.
+        case done
+    }
+
+    /// Longest accepted response head, and chunk-size or trailer line.
+    static let maxHeadBytes = 64 * 1024
+    static let maxLineBytes = 4 * 1024
+
+    private var state = State.done
+    /// Bytes of an incomplete head or line, kept until the rest arrives.
+    private var carry: ByteBuffer?
+    private var requestIsHead = false
+
+    /// Expects the response to a new request (`HEAD` responses have no body whatever their headers say).
+    mutating func expectResponse(toHead: Bool) {
+        state = .head
+        carry = nil
+        requestIsHead = toHead
+    }
+
+    /// Whether the last response ended cleanly, with no bytes left over.
+    var isIdle: Bool {
+        if case .done = state { return carry == nil }
+        return false
+    }
+
+    /// Consumes `input`, calling `emit` for each event, in order.
+    mutating func feed(_ input: ByteBuffer, _ emit: (Event) -> Void) throws(Malformed) {
+        var buffer: ByteBuffer
+        if var pending = carry {
+            var input = input
+            pending.writeBuffer(&input)
+            buffer = pending
+            carry = nil
+        } else {
+            buffer = input
+        }
+        while buffer.readableBytes > 0 {
+            switch state {
+            case .head:
+                guard let end = Self.find(crlfcrlf: buffer) else {
+                    if buffer.readableBytes > Self.maxHeadBytes { throw Malformed(reason: "head longer than \(Self.maxHeadBytes) bytes") }
+                    carry = buffer
+                    return
+                }
+                let bytes = buffer.readSlice(length: end)!
+                let head = try parseHead(bytes)
+                if (100..<200).contains(head.status) { continue }  // interim; the real head follows
+                emit(.head(head))
+                switch head.framing {
+                case .none, .length(0):
+                    state = .done
+                    emit(.end)
+                case .length(let count): state = .fixed(remaining: count)
+                case .chunked: state = .chunkSize
+                case .untilClose: state = .untilClose
+                }
+            case .fixed(let remaining):
+                let count = min(remaining, buffer.readableBytes)
+                emit(.body(buffer.readSlice(length: count)!))
+                if count == remaining {
+                    state = .done
+                    emit(.end)
+                } else {
+                    state = .fixed(remaining: remaining - count)
+                }
+            case .chunkSize:
+                guard let line = try readLine(&buffer) else { return }
+                let size = try Self.chunkSize(line)
+                state = size == 0 ? .trailers : .chunkData(remaining: size)
+            case .chunkData(let remaining):
+                let count = min(remaining, buffer.readableBytes)
+                emit(.body(buffer.readSlice(length: count)!))
+                state = count == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - count)
+            case .chunkDataEnd:
+                guard let line = try readLine(&buffer) else { return }
+                guard line.readableBytes == 0 else { throw Malformed(reason: "chunk data longer than its size") }
+                state = .chunkSize
+            case .trailers:
+                guard let line = try readLine(&buffer) else { return }
+                if line.readableBytes == 0 {  // trailer fields are dropped: the client response has its head already
+                    state = .done
+                    emit(.end)
+                }
+            case .untilClose:
+                emit(.body(buffer.readSlice(length: buffer.readableBytes)!))
+            case .done:
+                throw Malformed(reason: "\(buffer.readableBytes) bytes after the end of the response")
+            }
+        }
+    }
+
+    /// The backend closed the connection. Returns true if that ends the current body (one delimited by the
+    /// close); a response cut short any other way is the caller's failure to report.
+    mutating func endOfInput() -> Bool {
+        guard case .untilClose = state else { return false }
+        state = .done
+        return true
+    }
+
+    // MARK: Parsing
+
+    /// A line ending in CRLF (or LF), without it; nil if incomplete (then kept in `carry`).
+    private mutating func readLine(_ buffer: inout ByteBuffer) throws(Malformed) -> ByteBuffer? {
+        let newline = buffer.withUnsafeReadableBytes { $0.firstIndex(of: UInt8(ascii: "\n")) }
+        guard let newline else {
+            if buffer.readableBytes > Self.maxLineBytes { throw Malformed(reason: "line longer than \(Self.maxLineBytes) bytes") }
+            carry = buffer
+            buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+            return nil
+        }
+        var line = buffer.readSlice(length: newline + 1)!
+        line.moveWriterIndex(to: line.writerIndex - 1)
+        if line.readableBytes > 0, line.getInteger(at: line.writerIndex - 1, as: UInt8.self) == UInt8(ascii: "\r") {
+            line.moveWriterIndex(to: line.writerIndex - 1)
+        }
+        return line
+    }
+
+    private static func chunkSize(_ line: ByteBuffer) throws(Malformed) -> Int {
+        var size = 0
+        var digits = 0
+        for byte in line.readableBytesView {
+            let value: Int
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = Int(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = Int(byte - UInt8(ascii: "a")) + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = Int(byte - UInt8(ascii: "A")) + 10
+            case UInt8(ascii: ";"), UInt8(ascii: " "), UInt8(ascii: "\t"):  // chunk extensions are ignored
+                guard digits > 0 else { throw Malformed(reason: "chunk size missing") }
+                return size
+            default: throw Malformed(reason: "bad chunk size")
+            }
+            digits += 1
+            guard digits <= 15 else { throw Malformed(reason: "chunk size too large") }
+            size = size * 16 + value
+        }
+        guard digits > 0 else { throw Malformed(reason: "chunk size missing") }
+        return size
+    }
+
+    /// Offset just past the first CRLFCRLF (or LFLF) in the readable bytes.
+    private static func find(crlfcrlf buffer: ByteBuffer) -> Int? {
+        buffer.withUnsafeReadableBytes { bytes -> Int? in
+            var index = 0
+            while let newline = bytes[index...].firstIndex(of: UInt8(ascii: "\n")) {
+                let next = newline + 1
+                if next < bytes.count, bytes[next] == UInt8(ascii: "\n") { return next + 1 }
+                if next + 1 < bytes.count, bytes[next] == UInt8(ascii: "\r"), bytes[next + 1] == UInt8(ascii: "\n") { return next + 2 }
+                index = next
+            }
+            return nil
+        }
+    }
+
+    private func parseHead(_ bytes: ByteBuffer) throws(Malformed) -> BackendResponseHead {
+        let view = bytes.readableBytesView
+        let base = view.startIndex
+        // Lines, without their line ends.
+        var lines: [Range<Int>] = []
+        var start = base
+        var index = base
+        while index < view.endIndex {
+            if view[index] == UInt8(ascii: "\n") {
+                var end = index
+                if end > start, view[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                if end > start { lines.append(start..<end) }
+                start = index + 1
+            }
+            index += 1
+        }
+        guard let statusLine = lines.first else { throw Malformed(reason: "empty head") }
+        // HTTP/1.x SP 3DIGIT [SP reason]
+        let line = view[statusLine]
+        guard line.count >= 12, line.starts(with: "HTTP/1.".utf8),
+              let minor = line.dropFirst(7).first, minor == UInt8(ascii: "0") || minor == UInt8(ascii: "1"),
+              line.dropFirst(8).first == UInt8(ascii: " ") else {
+            throw Malformed(reason: "bad status line")
+        }
+        var status = 0
+        for byte in line.dropFirst(9).prefix(3) {
+            guard byte &- UInt8(ascii: "0") < 10 else { throw Malformed(reason: "bad status code") }
+            status = status * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        guard status >= 100, line.count == 12 || line.dropFirst(12).first == UInt8(ascii: " ") else {
+            throw Malformed(reason: "bad status code")
+        }
+        let reasonStart = min(statusLine.lowerBound + 13, statusLine.upperBound)
+        let http11 = minor == UInt8(ascii: "1")
+
+        var kept: [(range: Range<Int>, name: Range<Int>)] = []
+        var length: Int?
+        var chunked = false
+        var transferEncoded = false
+        var close = false
+        var keepAliveToken = false
+        var connectionNames: [Range<Int>] = []  // extra hop-by-hop names listed in Connection
+        for lineRange in lines.dropFirst() {
+            guard view[lineRange.lowerBound] != UInt8(ascii: " "), view[lineRange.lowerBound] != UInt8(ascii: "\t") else {
+                throw Malformed(reason: "obsolete line folding in a header")
+            }
+            guard let colon = view[lineRange].firstIndex(of: UInt8(ascii: ":")), colon > lineRange.lowerBound else {
+                throw Malformed(reason: "header line without a name")
+            }
+            let name = lineRange.lowerBound..<colon
+            guard !view[name].contains(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) else {
+                throw Malformed(reason: "whitespace in a header name")
+            }
+            var valueStart = colon + 1
+            var valueEnd = lineRange.upperBound
+            while valueStart < valueEnd, view[valueStart] == UInt8(ascii: " ") || view[valueStart] == UInt8(ascii: "\t") { valueStart += 1 }
+            while valueEnd > valueStart, view[valueEnd - 1] == UInt8(ascii: " ") || view[valueEnd - 1] == UInt8(ascii: "\t") { valueEnd -= 1 }
+            let value = view[valueStart..<valueEnd]
+            switch HeaderName.kind(ofBytes: view[name]) {
+            case .connection:
+                for token in Self.tokens(value) {
+                    if HeaderName.matches(view[token], "close") { close = true }
+                    else if HeaderName.matches(view[token], "keep-alive") { keepAliveToken = true }
+                    else { connectionNames.append(token) }
+                }
+            case .hopByHop:
+                if HeaderName.matches(view[name], "transfer-encoding") {
+                    transferEncoded = true
+                    let codings = Self.tokens(value)
+                    chunked = codings.last.map { HeaderName.matches(view[$0], "chunked") } ?? false
+                }
+            case .requestID:
+                continue
+            case .contentLength:
+                guard !value.isEmpty, value.count <= 18, value.allSatisfy({ $0 &- UInt8(ascii: "0") < 10 }) else {
+                    throw Malformed(reason: "bad Content-Length")
+                }
+                let parsed = value.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+                if let length, length != parsed { throw Malformed(reason: "conflicting Content-Length headers") }
+                if length == nil { kept.append((lineRange, name)) }
+                length = parsed
+            case .forwardedFor, .expect, .host, .other:
+                kept.append((lineRange, name))
+            }
+        }
+        // Headers named in Connection are hop-by-hop too.
+        if !connectionNames.isEmpty {
+            kept.removeAll { entry in
+                connectionNames.contains { view[$0].count == view[entry.name].count && zip(view[$0], view[entry.name]).allSatisfy { $0 | 0x20 == $1 | 0x20 } }
+            }
+        }
+        let framing: BodyFraming
+        if requestIsHead || status < 200 || status == 204 || status == 304 {
+            framing = .none
+        } else if transferEncoded {
+            framing = chunked ? .chunked : .untilClose
+        } else if let length {
+            framing = .length(length)
+        } else {
+            framing = .untilClose
+        }
+        if transferEncoded {  // a Content-Length next to Transfer-Encoding is ignored, never forwarded
+            kept.removeAll { HeaderName.kind(ofBytes: view[$0.name]) == .contentLength }
+        }
+        let keepAlive = framing != .untilClose && !close && (http11 || keepAliveToken)
+        return BackendResponseHead(
+            bytes: bytes, status: status, reason: (reasonStart - base)..<(statusLine.upperBound - base),
+            forwardedLines: kept.map { ($0.range.lowerBound - base)..<($0.range.upperBound - base) },
+            keepAlive: keepAlive, framing: framing
+        )
+    }
+
+    /// Comma-separated tokens of a header value, trimmed, as ranges.
+    private static func tokens(_ value: ByteBufferView.SubSequence) -> [Range<Int>] {
+        var result: [Range<Int>] = []
+        var start = value.startIndex
+        func add(_ end: Int) {
+            var lower = start
+            var upper = end
+            while lower < upper, value[lower] == UInt8(ascii: " ") || value[lower] == UInt8(ascii: "\t") { lower += 1 }
+            while upper > lower, value[upper - 1] == UInt8(ascii: " ") || value[upper - 1] == UInt8(ascii: "\t") { upper -= 1 }
+            if upper > lower { result.append(lower..<upper) }
+        }
+        for index in value.indices where value[index] == UInt8(ascii: ",") {
+            add(index)
+            start = index + 1
+        }
+        add(value.endIndex)
+        return result
+    }
+}
