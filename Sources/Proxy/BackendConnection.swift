@@ -1,7 +1,7 @@
 import NIOCore
-import NIOHTTP1
 
-/// The proxy's end of one keep-alive HTTP/1.1 connection to a backend, carrying one request at a time.
+/// The proxy's end of one keep-alive HTTP/1.1 connection to a backend, carrying one request at a time. Requests
+/// go out as the bytes ``ForwardedRequest`` wrote; responses are framed by a ``ResponseFramer``.
 ///
 /// Lives on its ``LoopContext``'s event loop. While an ``Exchange`` is attached, response parts go to it;
 /// a connection that closes with an exchange attached reports a connection-level failure to it. After a
@@ -12,8 +12,8 @@ import NIOHTTP1
 /// piling up in the proxy's memory. The exchange resumes them (``resumeReading()``) once the client drains.
 final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     let backend: Backend
     /// Set once connected; the pool of this backend on this loop.
@@ -42,7 +42,7 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
     var isReusable: Bool { active && !closing && exchange == nil && !discarding }
 
     /// Writes a whole buffered request and attaches `exchange` to receive the response.
-    func send(_ head: HTTPRequestHead, body: ByteBuffer?, for exchange: Exchange) {
+    func send(_ head: ByteBuffer, isHead: Bool, body: ByteBuffer?, for exchange: Exchange) {
         if !active, let context, context.channel.isActive { active = true }
         guard let context, active, !closing else {
             exchange.backendFailed(on: self, reason: "connection closed before the request was sent")
@@ -51,12 +51,13 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
         self.exchange = exchange
         requestCount += 1
         responseKeepAlive = true
-        framer.expectResponse(toHead: head.method == .HEAD)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        framer.expectResponse(toHead: isHead)
         if let body, body.readableBytes > 0 {
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            context.write(wrapOutboundOut(head), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(body), promise: nil)
+        } else {
+            context.writeAndFlush(wrapOutboundOut(head), promise: nil)
         }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 
     /// Detaches the exchange; the rest of the response is dropped and the connection then reused.

@@ -22,7 +22,9 @@ final class Exchange {
     let clientVersion: HTTPVersion
     /// Whether the client connection stays open after this response.
     private(set) var keepAlive: Bool
-    private var request: ForwardedRequest
+    private let request: ForwardedRequest
+    /// The request head for the backends, built once the body is buffered (and reused by a retry).
+    private var head = ByteBuffer()
     private var body: ByteBuffer?
     /// Body bytes buffered so far.
     private(set) var bodyBytes = 0
@@ -65,7 +67,7 @@ final class Exchange {
 
     /// The whole request is buffered: pick a backend and send it.
     func forward() {
-        request.setBodyLength(bodyBytes)
+        head = request.head(bodyLength: bodyBytes)
         dispatch(to: loop.pick(), pooled: true)
     }
 
@@ -105,7 +107,7 @@ final class Exchange {
 
     private func send(on connection: BackendConnection) {
         self.connection = connection
-        connection.send(request.head, body: body, for: self)
+        connection.send(head, isHead: request.method == .HEAD, body: body, for: self)
     }
 
     private func endAttempt() {

@@ -74,8 +74,6 @@ final class LoopContext {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // Requests are encoded by NIO; responses are framed by BackendConnection itself.
-                    try channel.pipeline.syncOperations.addHandler(HTTPRequestEncoder())
                     try channel.pipeline.syncOperations.addHandler(BackendConnection(backend: backend))
                 }
             }

@@ -158,7 +158,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             state = .local(route, keepAlive: head.isKeepAlive, requestID: requestID)
             return
         }
-        let request = ForwardedRequest(client: head, clientAddress: clientAddress, ids: &loop.requestIDs)
+        let request = ForwardedRequest(client: head, clientAddress: clientAddress, ids: &loop.requestIDs, allocator: loop.allocator)
         if let length = request.declaredLength, length > core.settings.maxBodyBytes {
             return refuseOversized(requestID: request.requestID, start: start)
         }

@@ -133,3 +133,25 @@ struct ResponseFramerTests {
         #expect(!keepAlive && !chunked)
     }
 }
+
+struct ForwardedRequestTests {
+    @Test func theBackendRequestDropsHopByHopHeadersAndAddsTheProxysOwn() {
+        let headers: HTTPHeaders = [
+            "Host": "api.example", "Connection": "keep-alive, X-Secret", "X-Secret": "1", "Keep-Alive": "timeout=5",
+            "X-Forwarded-For": "10.0.0.1", "Content-Length": "2", "Accept": "application/json", "Expect": "100-continue",
+            "Transfer-Encoding": "identity", "Proxy-Authorization": "x",
+        ]
+        var ids = RequestIDGenerator()
+        let request = ForwardedRequest(client: HTTPRequestHead(version: .http1_0, method: .POST, uri: "/predict?x=1", headers: headers),
+                                       clientAddress: "127.0.0.9", ids: &ids, allocator: ByteBufferAllocator())
+        #expect(request.declaredLength == 2 && request.expectsContinue && request.requestID.count == 16)
+        #expect(String(buffer: request.head(bodyLength: 2)) == "POST /predict?x=1 HTTP/1.1\r\nHost: api.example\r\nAccept: application/json\r\n"
+            + "x-request-id: \(request.requestID)\r\nx-forwarded-for: 10.0.0.1, 127.0.0.9\r\ncontent-length: 2\r\n\r\n")
+
+        let get = ForwardedRequest(client: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/v2/health/ready",
+                                                           headers: ["X-Request-Id": "given", "x-request-id": "second"]),
+                                   clientAddress: nil, ids: &ids, allocator: ByteBufferAllocator())
+        #expect(get.requestID == "given")
+        #expect(String(buffer: get.head(bodyLength: 0)) == "GET /v2/health/ready HTTP/1.1\r\nX-Request-Id: given\r\nhost: localhost\r\n\r\n")
+    }
+}
