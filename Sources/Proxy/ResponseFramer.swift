@@ -47,12 +47,6 @@ struct ResponseFramer {
         requestIsHead = toHead
     }
 
-    /// Whether the last response ended cleanly, with no bytes left over.
-    var isIdle: Bool {
-        if case .done = state { return carry == nil }
-        return false
-    }
-
     /// Consumes `input`, calling `emit` for each event, in order.
     mutating func feed(_ input: ByteBuffer, _ emit: (Event) -> Void) throws(Malformed) {
         var buffer: ByteBuffer

@@ -313,6 +313,30 @@ struct ProxyServerTests {
         }
     }
 
+    @Test func aChunkedResponseIsRechunkedForHTTP11AndClosedForHTTP10() async throws {
+        let a = try await TestBackend.start("a")
+        try await withProxy([a]) { _, port in
+            let http11 = try await RawConnection.exchange(port: port, "GET /chunked HTTP/1.1\r\nHost: p\r\nConnection: close\r\n\r\n")
+            #expect(http11.hasPrefix("HTTP/1.1 200 OK\r\n"))
+            #expect(http11.contains("\r\ntransfer-encoding: chunked\r\n") && http11.contains("\r\nx-backend: a\r\n"))
+            let body11 = http11.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
+            // Chunk boundaries may differ from the backend's (reads can split a chunk); the content and the end may not.
+            var rest = Array(body11.utf8)[...]
+            var decoded: [UInt8] = []
+            while let end = rest.firstRange(of: Array("\r\n".utf8)),
+                  let size = Int(String(decoding: rest[..<end.lowerBound], as: UTF8.self), radix: 16), size > 0 {
+                decoded += rest[end.upperBound...].prefix(size)
+                rest = rest[end.upperBound...].dropFirst(size + 2)
+            }
+            #expect(String(decoding: decoded, as: UTF8.self) == "alpha beta gamma", "\(body11)")
+            #expect(String(decoding: rest, as: UTF8.self) == "0\r\n\r\n", "\(body11)")
+            let http10 = try await RawConnection.exchange(port: port, "GET /chunked HTTP/1.0\r\nHost: p\r\n\r\n")
+            #expect(http10.hasPrefix("HTTP/1.0 200 OK\r\n") && http10.contains("\r\nconnection: close\r\n"))
+            #expect(!http10.lowercased().contains("transfer-encoding"))
+            #expect(http10.hasSuffix("\r\n\r\nalpha beta gamma"), "\(http10)")
+        }
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
         let a = try await TestBackend.start("a")
         try await withProxy([a]) { _, port in

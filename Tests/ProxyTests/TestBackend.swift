@@ -123,6 +123,7 @@ private final class TestBackendHandler: ChannelInboundHandler {
 
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
         if head.uri == "/large" { return respondLarge(context: context) }
+        if head.uri == "/chunked" { return respondChunked(context: context) }
         let status: HTTPResponseStatus
         let body: String
         let requestID = head.headers.first(name: "x-request-id") ?? ""
@@ -170,5 +171,15 @@ private final class TestBackendHandler: ChannelInboundHandler {
         }
         let backend = backend
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenSuccess { backend.largeBodyWritten.store(true, ordering: .relaxed) }
+    }
+
+    /// Three body parts and no length: NIO's encoder sends them chunked.
+    private func respondChunked(context: ChannelHandlerContext) {
+        let headers: HTTPHeaders = ["content-type": "text/plain", "x-backend": backend.name]
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        for part in ["alpha ", "beta ", "gamma"] {
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: part)))), promise: nil)
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 }
