@@ -186,7 +186,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        .testTarget(name: "ServingTests", dependencies: ["Serving", "TrainyardML"]),
+        .testTarget(name: "ServingTests", dependencies: ["Serving", "TrainyardML", .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(
             name: "ServingProcessTests",
             dependencies: [
