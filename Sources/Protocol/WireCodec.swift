@@ -109,7 +109,13 @@ public enum WireCodec {
     }
 
     /// Raw metadata with its `payload` key set to describe `payload` (removed when empty).
+    ///
+    /// Metadata written by ``Message/encoding(_:_:payload:)`` has no `payload` key: the
+    /// descriptors are then appended to the object as they are, without parsing it (a job's
+    /// per-level messages carry whole trees; re-serializing them cost the coordinator a third of
+    /// its time). Anything else takes the general path: parse, set the key, re-serialize.
     private static func merging(_ payload: [Payload], into raw: [UInt8]) -> [UInt8] {
+        if let appended = appending(payload, to: raw) { return appended }
         let parsed = raw.isEmpty ? [:] : (try? JSONSerialization.jsonObject(with: Data(raw))) as? [String: Any]
         guard var object = parsed else {
             preconditionFailure("reserved-type metadata must be a JSON object: \(String(decoding: raw, as: UTF8.self))")
@@ -120,6 +126,30 @@ public enum WireCodec {
         } catch {
             preconditionFailure("re-encoding parsed JSON cannot fail: \(error)")
         }
+    }
+
+    /// `raw` (a JSON object without a `payload` key anywhere in it) with `"payload": [...]`
+    /// added before its closing brace; nil when `raw` does not look like that.
+    private static func appending(_ payload: [Payload], to raw: [UInt8]) -> [UInt8]? {
+        let key = Array(#""payload""#.utf8)
+        guard !raw.isEmpty else { return payload.isEmpty ? raw : Array((#"{"payload":"# + descriptors(payload) + "}").utf8) }
+        guard raw.firstRange(of: key) == nil,
+              let close = raw.lastIndex(where: { !isWhitespace($0) }), raw[close] == UInt8(ascii: "}"),
+              let open = raw.firstIndex(where: { !isWhitespace($0) }), raw[open] == UInt8(ascii: "{"), open < close else { return nil }
+        if payload.isEmpty { return raw }
+        let empty = raw[(open + 1)..<close].allSatisfy(isWhitespace)
+        var out = Array(raw[..<close])
+        out += Array(((empty ? "" : ",") + #""payload":"# + descriptors(payload) + "}").utf8)
+        return out
+    }
+
+    /// `[{"count":N,"dtype":"f32"},…]`, as the general path writes them.
+    private static func descriptors(_ payload: [Payload]) -> String {
+        "[" + payload.map { #"{"count":\#($0.count),"dtype":"\#($0.dtype.rawValue)"}"# }.joined(separator: ",") + "]"
+    }
+
+    private static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
     }
 
     static func decodeJSON<T: Decodable>(_: T.Type, _ bytes: [UInt8], _ type: MessageType) throws(ProtocolError) -> T {

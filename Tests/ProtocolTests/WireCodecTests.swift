@@ -57,6 +57,29 @@ struct WireCodecTests {
         #expect(Set(object?.keys ?? [:].keys) == ["workerID", "host", "cores", "memoryBytes", "pid", "software"])
     }
 
+    @Test func payloadDescriptorsAreAddedToBodyMetadata() throws {
+        let payload: [Payload] = [.float64([1.25, 2.5]), Payload(dtype: .u32, frame: ZMQFrame(bytes: [1, 0, 0, 0]))]
+        let described = #""payload":[{"count":2,"dtype":"f64"},{"count":1,"dtype":"u32"}]"#
+        // Metadata without a payload key: the descriptors are appended as they are.
+        let appended = WireCodec.encode(Envelope(.other(.histogramRequest, metadata: Array(#"{"node":3}"#.utf8), payload: payload)))
+        #expect(String(decoding: appended[1].bytes, as: UTF8.self) == #"{"node":3,"# + described + "}")
+        let empty = WireCodec.encode(Envelope(.other(.histogramRequest, metadata: Array(" { } ".utf8), payload: payload)))
+        #expect(String(decoding: empty[1].bytes, as: UTF8.self) == " { " + described + "}")
+        let none = WireCodec.encode(Envelope(.other(.histogramRequest, metadata: [], payload: payload)))
+        #expect(String(decoding: none[1].bytes, as: UTF8.self) == "{" + described + "}")
+        let untouched = WireCodec.encode(Envelope(.other(.histogramRequest, metadata: Array(#"{"node":3}"#.utf8), payload: [])))
+        #expect(String(decoding: untouched[1].bytes, as: UTF8.self) == #"{"node":3}"#)
+        // A stale payload key is replaced (general path), and one that no longer applies removed.
+        let stale = Array(#"{"node":3,"payload":[{"count":9,"dtype":"f32"}]}"#.utf8)
+        let replaced = WireCodec.encode(Envelope(.other(.histogramRequest, metadata: stale, payload: payload)))
+        #expect(String(decoding: replaced[1].bytes, as: UTF8.self) == #"{"node":3,"# + described + "}")
+        let removed = WireCodec.encode(Envelope(.other(.histogramRequest, metadata: stale, payload: [])))
+        #expect(String(decoding: removed[1].bytes, as: UTF8.self) == #"{"node":3}"#)
+        for frames in [appended, empty, none, replaced] {
+            #expect(try WireCodec.decode(frames).message.payload.count == 2)
+        }
+    }
+
     @Test func emptyMetadataFrameMeansEmptyObject() throws {
         let header = Header(type: .heartbeat, frameCount: 1).encode()
         let decoded = try WireCodec.decode([header, ZMQFrame(bytes: [])])
