@@ -79,15 +79,19 @@ public struct HistogramRequest: Sendable, Codable, Equatable {
     }
 }
 
-/// SPLIT_DECISION: partition by `splits`; SPLIT_REPLY's payload is `i64` `(left, right)`
-/// row counts per split.
+/// SPLIT_DECISION: partition by `splits`; SPLIT_REPLY's first payload frame is `i64`
+/// `(left, right)` row counts per split. With `histograms`, the worker also builds the
+/// children's histograms (``GBDTShard/split(_:)``) and the second frame is `i64`, the left
+/// children's histograms back to back (the coordinator subtracts them from the parents).
 public struct SplitDecision: Sendable, Codable, Equatable {
     public var shard: Int
     public var splits: [SplitOrder]
+    public var histograms: Bool?
 
-    public init(shard: Int, splits: [SplitOrder]) {
+    public init(shard: Int, splits: [SplitOrder], histograms: Bool? = nil) {
         self.shard = shard
         self.splits = splits
+        self.histograms = histograms
     }
 }
 

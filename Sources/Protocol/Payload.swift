@@ -36,6 +36,35 @@ public struct Payload: Sendable, CustomStringConvertible {
         }
     }
 
+    /// Calls `body` with the elements where they lie in the frame when it is aligned for
+    /// `Element` (libzmq's buffers are), else with an aligned copy.
+    public func withValues<Element: BitwiseCopyable, R>(as _: Element.Type,
+                                                        _ body: (UnsafeBufferPointer<Element>) -> R) -> R {
+        precondition(MemoryLayout<Element>.stride == dtype.size, "\(Element.self) does not match \(dtype)")
+        return frame.withUnsafeBytes { bytes in
+            guard let base = bytes.baseAddress else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+            if Int(bitPattern: base) % MemoryLayout<Element>.alignment == 0 {
+                return body(UnsafeBufferPointer(start: base.bindMemory(to: Element.self, capacity: count), count: count))
+            }
+            return values(as: Element.self).withUnsafeBufferPointer(body)
+        }
+    }
+
+    /// Concatenates equally typed arrays into one frame, written in place (one copy).
+    public static func concatenating<Element: BitwiseCopyable>(_ arrays: [[Element]], dtype: DType) -> Payload {
+        precondition(MemoryLayout<Element>.stride == dtype.size, "\(Element.self) does not match \(dtype)")
+        let total = arrays.reduce(0) { $0 + $1.count } * MemoryLayout<Element>.stride
+        return Payload(dtype: dtype, frame: ZMQFrame(count: total) { buffer in
+            var offset = 0
+            for array in arrays {
+                array.withUnsafeBytes { bytes in
+                    UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + bytes.count]).copyMemory(from: bytes)
+                    offset += bytes.count
+                }
+            }
+        })
+    }
+
     var descriptor: PayloadDescriptor { PayloadDescriptor(dtype: dtype, count: count) }
 
     public var description: String { "Payload(\(dtype) × \(count))" }

@@ -97,7 +97,10 @@ public final class ShardExecutor {
             return .encoding(.jobAccept, ShardRef(shard: body.shard))
         case .checkpoint:
             let body = try message.decodeBody(CheckpointReplay.self)
-            try mutateBoosting(job, body.shard) { $0.replay(body.trees, groups: body.treeGroups) }
+            try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
+                try Self.refuse(Self.problem(with: body.trees, groups: body.treeGroups, shard: shard), message.type)
+                shard.replay(body.trees, groups: body.treeGroups)
+            }
             return .encoding(.jobAccept, ShardRef(shard: body.shard))
         case .gradientRequest:
             let body = try message.decodeBody(GradientRequest.self)
@@ -105,28 +108,53 @@ public final class ShardExecutor {
                 return try linearStatistics(job, body.shard, objective: objective, payload: message.payload)
             }
             guard let group = body.group else { throw ExecutorError.unexpected("GRADIENT_REQUEST needs a group or an objective") }
-            let maxima = try mutateBoosting(job, body.shard) { $0.gradientMaxima(group: group) }
+            let maxima = try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
+                try Self.refuse(Self.problem(with: [], groups: [group], shard: shard), message.type)
+                return shard.gradientMaxima(group: group)
+            }
             return .encoding(.gradientReply, GradientMaxima(shard: body.shard, gradient: maxima.gradient, hessian: maxima.hessian))
         case .histogramRequest:
             let body = try message.decodeBody(HistogramRequest.self)
             let histograms: [[Int64]]
             if let start = body.start {
-                histograms = [try mutateBoosting(job, body.shard) { $0.beginTree(start) }]
+                histograms = [try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
+                    try Self.refuse(Self.problem(with: [], groups: [start.group], shard: shard), message.type)
+                    return shard.beginTree(start)
+                }]
             } else if let nodes = body.nodes {
-                histograms = try mutateBoosting(job, body.shard) { $0.histograms(nodes: nodes) }
+                histograms = try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
+                    try Self.refuse(shard.problem(with: nodes), message.type)
+                    return shard.histograms(nodes: nodes)
+                }
             } else {
                 throw ExecutorError.unexpected("HISTOGRAM_REQUEST needs start or nodes")
             }
             return .encoding(.histogramReply, ShardRef(shard: body.shard),
-                             payload: [Payload(dtype: .i64, frame: ZMQFrame(adopting: histograms.flatMap { $0 }))])
+                             payload: [.concatenating(histograms, dtype: .i64)])
         case .splitDecision:
             let body = try message.decodeBody(SplitDecision.self)
-            let counts = try mutateBoosting(job, body.shard) { $0.applySplits(body.splits) }
+            let histograms = body.histograms == true
+            guard histograms else {
+                let counts = try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
+                    try Self.refuse(shard.problem(with: body.splits, histograms: false), message.type)
+                    return shard.applySplits(body.splits)
+                }
+                return .encoding(.splitReply, ShardRef(shard: body.shard), payload: [Self.countsPayload(counts)])
+            }
+            let (counts, lefts) = try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
+                try Self.refuse(shard.problem(with: body.splits, histograms: true), message.type)
+                let children = shard.split(body.splits)
+                return (shard.rowCounts(of: body.splits), children.map(\.left))
+            }
             return .encoding(.splitReply, ShardRef(shard: body.shard),
-                             payload: [Payload(dtype: .i64, frame: ZMQFrame(adopting: counts.flatMap { [Int64($0.left), Int64($0.right)] }))])
+                             payload: [Self.countsPayload(counts), .concatenating(lefts, dtype: .i64)])
         case .treeFinish:
             let body = try message.decodeBody(TreeFinish.self)
-            try mutateBoosting(job, body.shard) { $0.finishTree(body.tree, group: body.group, leaves: body.leaves) }
+            try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
+                try Self.refuse(Self.problem(with: [body.tree], groups: [body.group], shard: shard)
+                                    ?? shard.problem(with: body.leaves.map(\.node)), message.type)
+                shard.finishTree(body.tree, group: body.group, leaves: body.leaves)
+            }
             return .encoding(.jobAccept, ShardRef(shard: body.shard))
         case .jobAbort:
             held = held.filter { $0.key.job != job }
@@ -142,7 +170,8 @@ public final class ShardExecutor {
     }
 
     @discardableResult
-    private func mutateBoosting<T>(_ job: UInt64, _ index: Int, _ body: (inout GBDTShard) -> T) throws(ExecutorError) -> T {
+    private func mutateBoosting<T>(_ job: UInt64, _ index: Int,
+                                   _ body: (inout GBDTShard) throws(ExecutorError) -> T) throws(ExecutorError) -> T {
         let key = Key(job: job, shard: index)
         guard case .boosting(var shard) = held[key] else {
             if held[key] == nil { throw .unknownShard(job: job, shard: index) }
@@ -150,7 +179,25 @@ public final class ShardExecutor {
         }
         held[key] = nil  // keep the shard's arrays uniquely referenced while it changes
         defer { held[key] = .boosting(shard) }
-        return body(&shard)
+        return try body(&shard)
+    }
+
+    /// What is wrong with trees and output groups sent for `shard`, if anything.
+    private static func problem(with trees: [RegressionTree], groups: [Int], shard: GBDTShard) -> String? {
+        let outputs = shard.objective.outputGroups
+        if let group = groups.first(where: { !(0..<outputs).contains($0) }) {
+            return "output group \(group) of an objective with \(outputs)"
+        }
+        guard trees.isEmpty || trees.count == groups.count else { return "\(trees.count) trees for \(groups.count) groups" }
+        for (index, tree) in trees.enumerated() {
+            if let problem = tree.problem(features: shard.bins.features) { return "tree \(index): \(problem)" }
+        }
+        return nil
+    }
+
+    /// Throws when `problem` names one (a request that does not fit the shard's tree).
+    private static func refuse(_ problem: String?, _ type: MessageType) throws(ExecutorError) {
+        if let problem { throw .unexpected("\(type) refused: \(problem)") }
     }
 
     private func linearStatistics(_ job: UInt64, _ index: Int, objective: Objective, payload: [Payload]) throws -> Message {
@@ -167,6 +214,10 @@ public final class ShardExecutor {
         case .sparse(let m, let labels): loss.statistics(features: m, labels: labels, parameters: w, threads: threads)
         }
         return .encoding(.gradientReply, GradientMaxima(shard: index), payload: [.float64([stats.loss] + stats.gradient)])
+    }
+
+    private static func countsPayload(_ counts: [(left: Int, right: Int)]) -> Payload {
+        Payload(dtype: .i64, frame: ZMQFrame(adopting: counts.flatMap { [Int64($0.left), Int64($0.right)] }))
     }
 
     /// Checks BIN_CUTS arrays: each feature's cuts at most 256 and strictly ascending.

@@ -28,18 +28,13 @@ struct SplitShards: GBDTShards {
         Self.sum(shards.indices.map { shards[$0].beginTree(start) })
     }
 
-    mutating func applySplits(_ splits: [SplitOrder]) -> [(left: Int, right: Int)] {
-        let all = shards.indices.map { shards[$0].applySplits(splits) }
-        return splits.indices.map { i in (all.map { $0[i].left }.reduce(0, +), all.map { $0[i].right }.reduce(0, +)) }
+    mutating func split(_ splits: [SplitOrder]) -> [(left: [Int64], right: [Int64])] {
+        let all = shards.indices.map { shards[$0].split(splits) }
+        return splits.indices.map { i in (Self.sum(all.map { $0[i].left }), Self.sum(all.map { $0[i].right })) }
     }
 
-    mutating func histograms(nodes: [Int32]) -> [[Int64]] {
-        let all = shards.map { $0.histograms(nodes: nodes) }
-        return nodes.indices.map { i in Self.sum(all.map { $0[i] }) }
-    }
-
-    mutating func finishTree(_ tree: RegressionTree, group: Int, leaves: [LeafValue]) {
-        for i in shards.indices { shards[i].finishTree(tree, group: group, leaves: leaves) }
+    mutating func applySplits(_ splits: [SplitOrder], thenFinish tree: RegressionTree, group: Int, leaves: [LeafValue]) {
+        for i in shards.indices { shards[i].applySplits(splits, thenFinish: tree, group: group, leaves: leaves) }
     }
 
     static func sum(_ histograms: [[Int64]]) -> [Int64] {

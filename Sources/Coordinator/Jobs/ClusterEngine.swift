@@ -148,7 +148,8 @@ final class ClusterEngine: TrainingEngine {
                     }
                 }
                 var shards = RemoteShards(link: link, job: job.id, placement: placement, totalRows: features.rows,
-                                          timeout: settings.requestTimeout, cancelled: cancelled)
+                                          timeout: settings.requestTimeout,
+                                          threads: Parallel.resolve(threads: trainer.parameters.threads), cancelled: cancelled)
                 var saveError: (any Error)?
                 let result = try trainer.boost(&shards, cuts: agreed, baseScore: baseScore, validation: validation,
                                                resume: checkpoint.trees.isEmpty ? nil : checkpoint,

@@ -16,6 +16,22 @@ struct RemoteShards: GBDTShards {
     let totalRows: Int
     let timeout: Duration
     let cancelled: @Sendable () -> Bool
+    /// Threads for combining histograms (the workers wait meanwhile).
+    let threads: Int
+    /// The summed histograms of the open nodes (the root, then each level's children): the
+    /// parents the right children are subtracted from.
+    private var parents: [Int32: [Int64]] = [:]
+
+    init(link: ClusterLink, job: UInt64, placement: [String], totalRows: Int, timeout: Duration,
+         threads: Int = 1, cancelled: @escaping @Sendable () -> Bool) {
+        self.threads = threads
+        self.link = link
+        self.job = job
+        self.placement = placement
+        self.totalRows = totalRows
+        self.timeout = timeout
+        self.cancelled = cancelled
+    }
 
     /// Sends several requests to every shard back to back (workers answer them in order)
     /// and returns each shard's replies, in shard order.
@@ -49,11 +65,13 @@ struct RemoteShards: GBDTShards {
         return try link.await(correlations, timeout: timeout, cancelled: cancelled)
     }
 
-    private func int64Payload(_ envelope: Envelope) throws(ClusterError) -> [Int64] {
-        guard let frame = envelope.message.payload.first, frame.dtype == .i64 else {
-            throw .workerError(worker: "?", ErrorReply(code: .malformedMessage, message: "\(envelope.message.type) without an i64 payload"))
+    private func int64Payload(_ envelope: Envelope, frame index: Int = 0) throws(ClusterError) -> Payload {
+        let payload = envelope.message.payload
+        guard index < payload.count, payload[index].dtype == .i64 else {
+            throw .workerError(worker: "?", ErrorReply(code: .malformedMessage,
+                                                       message: "\(envelope.message.type) without i64 payload frame \(index)"))
         }
-        return frame.values(as: Int64.self)
+        return payload[index]
     }
 
     /// Element-wise sum of equally long integer arrays.
@@ -67,12 +85,6 @@ struct RemoteShards: GBDTShards {
             }
         }
         return total
-    }
-
-    /// Histograms sent back to back, one per node.
-    static func split(_ histograms: [Int64], into count: Int) -> [[Int64]] {
-        let size = count == 0 ? 0 : histograms.count / count
-        return (0..<count).map { Array(histograms[$0 * size..<($0 + 1) * size]) }
     }
 
     mutating func gradientMaxima(group: Int) throws(ClusterError) -> (gradient: Float, hessian: Float) {
@@ -89,27 +101,65 @@ struct RemoteShards: GBDTShards {
     mutating func beginTree(_ start: TreeStart) throws(ClusterError) -> [Int64] {
         let replies = try scatter(.histogramRequest) { HistogramRequest(shard: $0, start: start) }
         var histograms: [[Int64]] = []
-        for reply in replies { histograms.append(try int64Payload(reply)) }
-        return Self.sum(histograms)
+        for reply in replies { histograms.append(try int64Payload(reply).values(as: Int64.self)) }
+        let root = Self.sum(histograms)
+        parents = [0: root]
+        return root
     }
 
-    mutating func applySplits(_ splits: [SplitOrder]) throws(ClusterError) -> [(left: Int, right: Int)] {
-        let replies = try scatter(.splitDecision) { SplitDecision(shard: $0, splits: splits) }
-        var counts: [[Int64]] = []
-        for reply in replies { counts.append(try int64Payload(reply)) }
-        let total = Self.sum(counts)
-        return splits.indices.map { (Int(total[2 * $0]), Int(total[2 * $0 + 1])) }
+    /// Each worker partitions, builds its smaller children and sends its left children; the
+    /// left children are summed straight from the reply frames, the right ones are the
+    /// summed parents minus them.
+    mutating func split(_ splits: [SplitOrder]) throws(ClusterError) -> [(left: [Int64], right: [Int64])] {
+        let parentHistograms = splits.map { split in
+            guard let parent = parents[split.node] else { preconditionFailure("node \(split.node) is not open") }
+            return parent
+        }
+        let size = parentHistograms.first?.count ?? 0
+        let replies = try scatter(.splitDecision) { SplitDecision(shard: $0, splits: splits, histograms: true) }
+        var frames: [Payload] = []
+        for (shard, reply) in replies.enumerated() {
+            let frame = try int64Payload(reply, frame: 1)
+            guard frame.count == size * splits.count else {
+                throw .workerError(worker: placement[shard], ErrorReply(
+                    code: .malformedMessage, message: "SPLIT_REPLY histograms are not \(splits.count) × \(size) integers"))
+            }
+            frames.append(frame)
+        }
+        let children = Self.children(parents: parentHistograms, leftFrames: frames, size: size, threads: threads)
+        parents = [:]
+        for (split, pair) in zip(splits, children) {
+            parents[split.left] = pair.left
+            parents[split.right] = pair.right
+        }
+        return children
     }
 
-    mutating func histograms(nodes: [Int32]) throws(ClusterError) -> [[Int64]] {
-        let replies = try scatter(.histogramRequest) { HistogramRequest(shard: $0, nodes: nodes) }
-        var all: [[Int64]] = []
-        for reply in replies { all.append(try int64Payload(reply)) }
-        return Self.split(Self.sum(all), into: nodes.count)
+    /// Per split `k`: left = Σ over frames of histogram `k`, right = parent − left, in one pass.
+    static func children(parents: [[Int64]], leftFrames: [Payload], size: Int,
+                         threads: Int) -> [(left: [Int64], right: [Int64])] {
+        var children = [(left: [Int64], right: [Int64])](repeating: ([], []), count: parents.count)
+        children.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            Parallel.forEach(count: parents.count, threads: threads) { k in
+                out[k] = child(k, parent: parents[k], leftFrames: leftFrames, size: size)
+            }
+        }
+        return children
     }
 
-    mutating func finishTree(_ tree: RegressionTree, group: Int, leaves: [LeafValue]) throws(ClusterError) {
-        _ = try scatter(.treeFinish) { TreeFinish(shard: $0, group: group, tree: tree, leaves: leaves) }
+    /// Split `k`'s children: the sum of every frame's histogram `k`, and the parent minus it.
+    private static func child(_ k: Int, parent: [Int64], leftFrames: [Payload], size: Int) -> (left: [Int64], right: [Int64]) {
+        let slice = k * size..<(k + 1) * size
+        var left = leftFrames[0].withValues(as: Int64.self) { Array($0[slice]) }
+        left.withUnsafeMutableBufferPointer { sum in
+            for frame in leftFrames.dropFirst() {
+                frame.withValues(as: Int64.self) { add in
+                    for i in 0..<size { sum[i] &+= add[slice.lowerBound + i] }
+                }
+            }
+        }
+        return (left, HistogramBuilder.subtract(parent, left))
     }
 
     /// Linear models: the loss and gradient sums of all shards at `parameters`, added in shard order.

@@ -28,6 +28,10 @@ public struct GBDTShard: Sendable {
     private var unsampled: [UInt32] = []
     /// Each node's range in `order`, by node id.
     private var ranges: [Range<Int>] = []
+    /// This shard's histograms of the nodes whose splits come next (the root after
+    /// ``beginTree(_:)``, the children after ``split(_:)``): the parents their children's
+    /// histograms are subtracted from.
+    private var openHistograms: [Int32: [Int64]] = [:]
 
     /// Bins `features` with `cuts` and starts every margin at `baseMargin`.
     public init(features: DenseMatrix, labels: [Float], cuts: QuantileCuts, objective: Objective, baseMargin: Float,
@@ -115,9 +119,11 @@ public struct GBDTShard: Sendable {
         if scratch.count != rows { scratch = [UInt32](repeating: 0, count: rows) }
         ranges = [0..<order.count]
         let builder = HistogramBuilder(threads: threads)
-        return gradients.pairs.withUnsafeBufferPointer { grads in
+        let root = gradients.pairs.withUnsafeBufferPointer { grads in
             order.withUnsafeBufferPointer { builder.build(rows: $0, bins: bins, gradients: grads) }
         }
+        openHistograms = [0: root]
+        return root
     }
 
     /// Partitions the rows of each split node into its children (nodes of one level own
@@ -162,6 +168,76 @@ public struct GBDTShard: Sendable {
         return result
     }
 
+    /// Partitions like ``applySplits(_:)`` and returns both children's histograms of each
+    /// split, on this shard's rows: the child with fewer rows here is built, its sibling is
+    /// the parent's histogram minus it. The children become the open nodes whose histograms
+    /// the next call subtracts from, so every split's node must be an open node.
+    ///
+    /// Each shard picks its own smaller child, so no shard waits for the others' row counts.
+    public mutating func split(_ splits: [SplitOrder]) -> [(left: [Int64], right: [Int64])] {
+        let counts = applySplits(splits)
+        let smaller = zip(splits, counts).map { split, count in count.left <= count.right ? split.left : split.right }
+        let built = histograms(nodes: smaller)
+        let parents = splits.map { split in
+            guard let parent = openHistograms[split.node] else { preconditionFailure("node \(split.node) is not open") }
+            return parent
+        }
+        var siblings = [[Int64]](repeating: [], count: splits.count)
+        siblings.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            Parallel.forEach(count: splits.count, threads: threads) { k in
+                out[k] = HistogramBuilder.subtract(parents[k], built[k])
+            }
+        }
+        var children: [(left: [Int64], right: [Int64])] = []
+        openHistograms = [:]
+        for k in splits.indices {
+            let pair = smaller[k] == splits[k].left ? (built[k], siblings[k]) : (siblings[k], built[k])
+            children.append(pair)
+            openHistograms[splits[k].left] = pair.0
+            openHistograms[splits[k].right] = pair.1
+        }
+        return children
+    }
+
+    /// Each split's `(left, right)` row counts, after ``applySplits(_:)`` or ``split(_:)``.
+    public func rowCounts(of splits: [SplitOrder]) -> [(left: Int, right: Int)] {
+        splits.map { (ranges[Int($0.left)].count, ranges[Int($0.right)].count) }
+    }
+
+    /// Why `splits` cannot be applied to this shard's current tree, or `nil` when they can:
+    /// what a worker checks before it trusts a request. Each split's node must be a distinct
+    /// node of the tree (an open one, with `histograms`), its feature one of the shard's,
+    /// its children new, distinct ids below 2²⁰.
+    public func problem(with splits: [SplitOrder], histograms: Bool) -> String? {
+        guard !ranges.isEmpty else { return "no tree has been started" }
+        var seen = Set<Int32>()
+        for split in splits {
+            guard split.node >= 0, Int(split.node) < ranges.count else { return "split of unknown node \(split.node)" }
+            guard !histograms || openHistograms[split.node] != nil else { return "split of node \(split.node), which is not open" }
+            guard split.feature >= 0, Int(split.feature) < bins.features else {
+                return "split of node \(split.node) on feature \(split.feature); the shard has \(bins.features)"
+            }
+            for child in [split.left, split.right] {
+                guard child > split.node, child < 1 << 20, Int(child) >= ranges.count || ranges[Int(child)].isEmpty else {
+                    return "split of node \(split.node) into invalid child \(child)"
+                }
+            }
+            guard seen.insert(split.node).inserted, seen.insert(split.left).inserted, seen.insert(split.right).inserted else {
+                return "node \(split.node) or its children appear twice in one level"
+            }
+        }
+        return nil
+    }
+
+    /// Why `nodes` (for ``histograms(nodes:)`` or leaves of ``finishTree(_:group:leaves:)``)
+    /// are not nodes of this shard's current tree, or `nil`.
+    public func problem(with nodes: [Int32]) -> String? {
+        guard !ranges.isEmpty else { return "no tree has been started" }
+        let unknown = nodes.first { $0 < 0 || Int($0) >= ranges.count }
+        return unknown.map { "unknown node \($0)" }
+    }
+
     /// The histograms of `nodes` (children made by ``applySplits(_:)``), all their rows
     /// shared evenly by the threads.
     public func histograms(nodes: [Int32]) -> [[Int64]] {
@@ -177,6 +253,7 @@ public struct GBDTShard: Sendable {
     /// Adds the finished tree to the margins of `group`: sampled rows by the leaf they were
     /// partitioned into (no traversal), the others by routing their bins through `tree`.
     public mutating func finishTree(_ tree: RegressionTree, group: Int, leaves: [LeafValue]) {
+        openHistograms = [:]
         let groups = objective.outputGroups
         let leafRanges = leaves.map { (ranges[Int($0.node)], $0.value) }
         margins.withUnsafeMutableBufferPointer { out in

@@ -135,8 +135,7 @@ public struct GBDTTrainer: Sendable {
                         lastSplits = splits
                         break
                     }
-                    let nodes = growth.smallerChildren(rowCounts: try shards.applySplits(splits))
-                    growth.receive(histograms: try shards.histograms(nodes: nodes), of: nodes)
+                    growth.receive(children: try shards.split(splits))
                 }
                 let (tree, leaves) = growth.finish()
                 try shards.applySplits(lastSplits, thenFinish: tree, group: group, leaves: leaves)

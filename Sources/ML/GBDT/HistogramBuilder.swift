@@ -117,12 +117,14 @@ public struct HistogramBuilder: Sendable {
 
     /// `parent − child`, slot by slot: the sibling's histogram without touching its rows.
     public static func subtract(_ parent: [Int64], _ child: [Int64]) -> [Int64] {
-        var result = parent
-        result.withUnsafeMutableBufferPointer { out in
-            child.withUnsafeBufferPointer { sub in
-                for i in 0..<out.count { out[i] &-= sub[i] }
+        precondition(parent.count == child.count, "histograms of different layouts")
+        return parent.withUnsafeBufferPointer { p in
+            child.withUnsafeBufferPointer { c in
+                [Int64](unsafeUninitializedCapacity: p.count) { out, initialized in
+                    for i in 0..<p.count { out[i] = p[i] &- c[i] }
+                    initialized = p.count
+                }
             }
         }
-        return result
     }
 }

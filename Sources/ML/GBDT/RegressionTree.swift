@@ -60,6 +60,25 @@ public struct RegressionTree: Sendable, Equatable, Codable {
         return value[node]
     }
 
+    /// Why this tree cannot be walked over rows of `features` values, or `nil` when it can:
+    /// parallel arrays of one length, at least a root, every internal node's children later
+    /// nodes (so no walk loops) and its feature below `features`. For trees from outside.
+    public func problem(features: Int) -> String? {
+        let n = nodeCount
+        let lengths = [right.count, parent.count, feature.count, threshold.count, splitBin.count, defaultLeft.count,
+                       value.count, baseWeight.count, lossChange.count, sumHessian.count]
+        guard n > 0, lengths.allSatisfy({ $0 == n }) else { return "tree arrays are empty or of different lengths" }
+        for node in 0..<n where left[node] >= 0 {
+            guard left[node] > node, left[node] < n, right[node] > node, right[node] < n else {
+                return "node \(node) has children \(left[node]), \(right[node]) outside \(node + 1)..<\(n)"
+            }
+            guard feature[node] >= 0, feature[node] < features else {
+                return "node \(node) splits on feature \(feature[node]); there are \(features)"
+            }
+        }
+        return nil
+    }
+
     /// Depth of the deepest leaf (a lone root is depth 0).
     public var depth: Int {
         guard nodeCount > 0 else { return 0 }

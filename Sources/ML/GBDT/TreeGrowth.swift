@@ -2,8 +2,8 @@
 /// apart from where the rows live.
 ///
 /// Per level: find every open node's best split from its histogram, have the rows
-/// partitioned (``SplitOrder``), ask for the histogram of the smaller child of each split
-/// and get the larger one by subtraction from the parent. At the end, prune bottom-up the
+/// partitioned (``SplitOrder``) and receive both children's histograms (each shard builds
+/// its smaller child and subtracts it from the parent for the sibling). At the end, prune bottom-up the
 /// splits whose loss change is below `gamma`. The rows and their histograms live in one
 /// or more ``GBDTShard``s — in this process, or on workers — and histograms are exact
 /// integer sums, so the tree does not depend on how the rows are split.
@@ -18,7 +18,7 @@ public struct TreeGrowth: Sendable {
     /// Nodes whose splits are evaluated next, with their histograms.
     private var open: [OpenNode]
     /// Children of the last splits, waiting for histograms.
-    private var pending: [(left: OpenNode, right: OpenNode, parentHistogram: [Int64])] = []
+    private var pending: [(left: OpenNode, right: OpenNode)] = []
     private var depth = 0
     private let evaluator: SplitEvaluator
 
@@ -85,7 +85,7 @@ public struct TreeGrowth: Sendable {
             orders.append(SplitOrder(node: node.id, feature: Int32(split.feature), bin: Int32(split.bin),
                                      defaultLeft: split.defaultLeft, left: leftID, right: rightID))
             pending.append((OpenNode(id: leftID, total: split.left, histogram: []),
-                            OpenNode(id: rightID, total: split.right, histogram: []), node.histogram))
+                            OpenNode(id: rightID, total: split.right, histogram: [])))
         }
         depth += 1
         open = []
@@ -98,24 +98,15 @@ public struct TreeGrowth: Sendable {
     /// Whether the children of the last splits are split further (so need histograms).
     public var childrenNeedHistograms: Bool { depth < parameters.maxDepth && !pending.isEmpty }
 
-    /// The children whose histograms to build, one per split of the last level: the one
-    /// with fewer rows. `rowCounts` holds each split's `(left, right)` row counts summed
-    /// over the shards. (The choice only saves work: the sibling is the exact difference.)
-    public func smallerChildren(rowCounts: [(left: Int, right: Int)]) -> [Int32] {
-        precondition(rowCounts.count == pending.count, "one row count pair per split")
-        return zip(pending, rowCounts).map { pair, counts in counts.left <= counts.right ? pair.left.id : pair.right.id }
-    }
-
-    /// Receives the histograms of ``smallerChildren(rowCounts:)``, in the same order, and
-    /// opens the next level.
-    public mutating func receive(histograms: [[Int64]], of nodes: [Int32]) {
-        precondition(histograms.count == pending.count && nodes.count == pending.count, "one histogram per split")
+    /// Receives both children's histograms of each split of the last ``nextSplits()``, in
+    /// the same order, and opens the next level.
+    public mutating func receive(children: [(left: [Int64], right: [Int64])]) {
+        precondition(children.count == pending.count, "one pair of histograms per split")
         var next: [OpenNode] = []
-        for ((pair, histogram), node) in zip(zip(pending, histograms), nodes) {
-            let sibling = HistogramBuilder.subtract(pair.parentHistogram, histogram)
+        for (pair, histograms) in zip(pending, children) {
             var left = pair.left, right = pair.right
-            left.histogram = node == left.id ? histogram : sibling
-            right.histogram = node == left.id ? sibling : histogram
+            left.histogram = histograms.left
+            right.histogram = histograms.right
             next.append(left)
             next.append(right)
         }
