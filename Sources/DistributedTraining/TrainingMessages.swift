@@ -95,14 +95,16 @@ public struct SplitDecision: Sendable, Codable, Equatable {
     }
 }
 
-/// TREE_FINISH: add the finished tree to the margins of `group`.
+/// TREE_FINISH: add the finished tree to the margins of `group`: each grown leaf's value to
+/// its rows, and, for rows the tree's sample left out, the value `tree` routes them to.
+/// `tree` may be omitted when the sample kept every row (`subsample` 1).
 public struct TreeFinish: Sendable, Codable, Equatable {
     public var shard: Int
     public var group: Int
-    public var tree: RegressionTree
+    public var tree: RegressionTree?
     public var leaves: [LeafValue]
 
-    public init(shard: Int, group: Int, tree: RegressionTree, leaves: [LeafValue]) {
+    public init(shard: Int, group: Int, tree: RegressionTree?, leaves: [LeafValue]) {
         self.shard = shard
         self.group = group
         self.tree = tree

@@ -151,8 +151,11 @@ public final class ShardExecutor {
         case .treeFinish:
             let body = try message.decodeBody(TreeFinish.self)
             try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
-                try Self.refuse(Self.problem(with: [body.tree], groups: [body.group], shard: shard)
+                try Self.refuse(Self.problem(with: body.tree.map { [$0] } ?? [], groups: [body.group], shard: shard)
                                     ?? shard.problem(with: body.leaves.map(\.node)), message.type)
+                if body.tree == nil && shard.finishNeedsTree {
+                    throw .unexpected("\(message.type) refused: this tree's row sample left rows out, and they need the tree")
+                }
                 shard.finishTree(body.tree, group: body.group, leaves: body.leaves)
             }
             return .encoding(.jobAccept, ShardRef(shard: body.shard))

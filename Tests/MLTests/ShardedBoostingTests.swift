@@ -33,8 +33,10 @@ struct SplitShards: GBDTShards {
         return splits.indices.map { i in (Self.sum(all.map { $0[i].left }), Self.sum(all.map { $0[i].right })) }
     }
 
-    mutating func applySplits(_ splits: [SplitOrder], thenFinish tree: RegressionTree, group: Int, leaves: [LeafValue]) {
-        for i in shards.indices { shards[i].applySplits(splits, thenFinish: tree, group: group, leaves: leaves) }
+    mutating func finishTree(_ tree: RegressionTree?, lastSplits splits: [SplitOrder], group: Int, leaves: [LeafValue],
+                             thenBegin next: TreeStart?) -> [Int64]? {
+        let roots = shards.indices.map { shards[$0].finishTree(tree, lastSplits: splits, group: group, leaves: leaves, thenBegin: next) }
+        return next.map { _ in Self.sum(roots.map { $0! }) }
     }
 
     static func sum(_ histograms: [[Int64]]) -> [Int64] {

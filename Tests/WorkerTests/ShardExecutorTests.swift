@@ -12,7 +12,7 @@ struct ShardExecutorTests {
     let features = 3
 
     /// An executor holding shard 0 of `job`: 64 rows, binned and with a tree started.
-    func boostingExecutor() throws -> (ShardExecutor, [Int64]) {
+    func boostingExecutor(subsample: Double = 1) throws -> (ShardExecutor, [Int64]) {
         let rows = 64
         let values = (0..<rows * features).map { Float(($0 * 37) % 11) }
         let labels = (0..<rows).map { Float($0 % 2) }
@@ -30,7 +30,7 @@ struct ShardExecutorTests {
         let cuts: [[Float]] = Array(repeating: [2, 5, 8], count: features)
         try expectReply(executor, .encoding(.binCuts, BinCuts(shard: 0, objective: .binaryLogistic, baseMargin: 0),
                                             payload: FeatureArrays.payload(cuts)), .jobAccept)
-        let start = TreeStart(group: 0, scale: GradientScale(maxGradient: 1, maxHessian: 0.25), subsample: 1, seed: 1)
+        let start = TreeStart(group: 0, scale: GradientScale(maxGradient: 1, maxHessian: 0.25), subsample: subsample, seed: 1)
         let root = try expectReply(executor, .encoding(.histogramRequest, HistogramRequest(shard: 0, start: start)), .histogramReply)
         return (executor, root.payload[0].values(as: Int64.self))
     }
@@ -113,5 +113,13 @@ struct ShardExecutorTests {
         #expect(try refusal(executor, decision(SplitOrder(node: 0, feature: 0, bin: 1, defaultLeft: true, left: 3, right: 4)))
             .contains("not open"))
         try expectReply(executor, decision(SplitOrder(node: 1, feature: 0, bin: 1, defaultLeft: true, left: 3, right: 4)), .splitReply)
+    }
+
+    @Test func aTreeWhoseSampleLeftRowsOutCannotFinishWithoutTheTree() throws {
+        let (sampled, _) = try boostingExecutor(subsample: 0.5)
+        let finish = Message.encoding(.treeFinish, TreeFinish(shard: 0, group: 0, tree: nil, leaves: [LeafValue(node: 0, value: 0.5)]))
+        #expect(try refusal(sampled, finish).contains("need the tree"))
+        let (full, _) = try boostingExecutor()
+        try expectReply(full, finish, .jobAccept)
     }
 }

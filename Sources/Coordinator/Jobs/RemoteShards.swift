@@ -34,25 +34,37 @@ struct RemoteShards: GBDTShards {
     }
 
     /// Sends several requests to every shard back to back (workers answer them in order)
-    /// and returns each shard's replies, in shard order.
-    func pipeline(_ messages: (Int) -> [Message]) throws(ClusterError) -> [[Envelope]] {
-        var correlations: [[UInt64]] = []
-        for (shard, worker) in placement.enumerated() {
-            var ids: [UInt64] = []
-            for message in messages(shard) { ids.append(try link.send(message, to: worker, job: job)) }
-            correlations.append(ids)
+    /// and returns each shard's replies, in shard order. Each request goes to every shard
+    /// before the next is encoded, so workers start on the first while the rest are built.
+    func pipeline(_ requests: [(Int) -> Message]) throws(ClusterError) -> [[Envelope]] {
+        var correlations = [[UInt64]](repeating: [], count: placement.count)
+        for request in requests {
+            for (shard, worker) in placement.enumerated() {
+                correlations[shard].append(try link.send(request(shard), to: worker, job: job))
+            }
         }
         let replies = try link.await(correlations.flatMap { $0 }, timeout: timeout, cancelled: cancelled)
-        let perShard = correlations.first?.count ?? 0
-        return placement.indices.map { Array(replies[$0 * perShard..<($0 + 1) * perShard]) }
+        return placement.indices.map { Array(replies[$0 * requests.count..<($0 + 1) * requests.count]) }
     }
 
-    mutating func applySplits(_ splits: [SplitOrder], thenFinish tree: RegressionTree, group: Int,
-                              leaves: [LeafValue]) throws(ClusterError) {
-        _ = try pipeline { shard in
-            (splits.isEmpty ? [] : [Message.encoding(.splitDecision, SplitDecision(shard: shard, splits: splits))])
-                + [.encoding(.treeFinish, TreeFinish(shard: shard, group: group, tree: tree, leaves: leaves))]
-        }
+    mutating func finishTree(_ tree: RegressionTree?, lastSplits splits: [SplitOrder], group: Int,
+                             leaves: [LeafValue], thenBegin next: TreeStart?) throws(ClusterError) -> [Int64]? {
+        var requests: [(Int) -> Message] = []
+        if !splits.isEmpty { requests.append { .encoding(.splitDecision, SplitDecision(shard: $0, splits: splits)) } }
+        requests.append { .encoding(.treeFinish, TreeFinish(shard: $0, group: group, tree: tree, leaves: leaves)) }
+        if let next { requests.append { .encoding(.histogramRequest, HistogramRequest(shard: $0, start: next)) } }
+        let replies = try pipeline(requests)
+        guard next != nil else { return nil }
+        return try root(from: replies.map { $0[$0.count - 1] })
+    }
+
+    /// The root histogram summed over the shards' replies; it is the parent of the first splits.
+    private mutating func root(from replies: [Envelope]) throws(ClusterError) -> [Int64] {
+        var histograms: [[Int64]] = []
+        for reply in replies { histograms.append(try int64Payload(reply).values(as: Int64.self)) }
+        let root = Self.sum(histograms)
+        parents = [0: root]
+        return root
     }
 
     /// Sends one request per shard and returns the replies in shard order.
@@ -99,12 +111,7 @@ struct RemoteShards: GBDTShards {
     }
 
     mutating func beginTree(_ start: TreeStart) throws(ClusterError) -> [Int64] {
-        let replies = try scatter(.histogramRequest) { HistogramRequest(shard: $0, start: start) }
-        var histograms: [[Int64]] = []
-        for reply in replies { histograms.append(try int64Payload(reply).values(as: Int64.self)) }
-        let root = Self.sum(histograms)
-        parents = [0: root]
-        return root
+        try root(from: scatter(.histogramRequest) { HistogramRequest(shard: $0, start: start) })
     }
 
     /// Each worker partitions, builds its smaller children and sends its left children; the

@@ -250,9 +250,15 @@ public struct GBDTShard: Sendable {
         }
     }
 
+    /// Whether ``finishTree(_:group:leaves:)`` needs the tree: this tree's row sample left
+    /// rows out, and they get their margins by walking it.
+    public var finishNeedsTree: Bool { !unsampled.isEmpty }
+
     /// Adds the finished tree to the margins of `group`: sampled rows by the leaf they were
-    /// partitioned into (no traversal), the others by routing their bins through `tree`.
-    public mutating func finishTree(_ tree: RegressionTree, group: Int, leaves: [LeafValue]) {
+    /// partitioned into (no traversal), the others by routing their bins through `tree`,
+    /// which may be `nil` when ``finishNeedsTree`` is false.
+    public mutating func finishTree(_ tree: RegressionTree?, group: Int, leaves: [LeafValue]) {
+        precondition(tree != nil || !finishNeedsTree, "the rows left out of the sample need the tree")
         openHistograms = [:]
         let groups = objective.outputGroups
         let leafRanges = leaves.map { (ranges[Int($0.node)], $0.value) }
@@ -265,7 +271,7 @@ public struct GBDTShard: Sendable {
                 }
             }
         }
-        if !unsampled.isEmpty { add(tree, group: group, rows: unsampled) }
+        if let tree, !unsampled.isEmpty { add(tree, group: group, rows: unsampled) }
     }
 
     /// Recomputes every margin from the base margin and `trees` (with their output

@@ -13,19 +13,23 @@ public protocol GBDTShards {
     mutating func beginTree(_ start: TreeStart) throws(Failure) -> [Int64]
     /// See ``GBDTShard/split(_:)``; both children's histograms of each split over all shards.
     mutating func split(_ splits: [SplitOrder]) throws(Failure) -> [(left: [Int64], right: [Int64])]
-    /// Partitions by the last level's `splits` (whose children are leaves; may be empty),
-    /// then adds the finished tree to the margins: ``GBDTShard/applySplits(_:)`` and
-    /// ``GBDTShard/finishTree(_:group:leaves:)`` on every shard, in one exchange.
-    mutating func applySplits(_ splits: [SplitOrder], thenFinish tree: RegressionTree, group: Int,
-                              leaves: [LeafValue]) throws(Failure)
+    /// Ends a tree and, when `next` is given, begins the next one, in one exchange:
+    /// partitions by the last level's `splits` (whose children are leaves; may be empty),
+    /// adds the leaves' values to the margins of `group` (``GBDTShard/applySplits(_:)``,
+    /// ``GBDTShard/finishTree(_:group:leaves:)``; `tree` may be `nil` without row
+    /// sampling), then ``GBDTShard/beginTree(_:)`` with `next`, returning the root histogram
+    /// over all shards.
+    mutating func finishTree(_ tree: RegressionTree?, lastSplits splits: [SplitOrder], group: Int,
+                             leaves: [LeafValue], thenBegin next: TreeStart?) throws(Failure) -> [Int64]?
 }
 
 extension GBDTShard: GBDTShards {
     public typealias Failure = Never
 
-    public mutating func applySplits(_ splits: [SplitOrder], thenFinish tree: RegressionTree, group: Int,
-                                     leaves: [LeafValue]) {
+    public mutating func finishTree(_ tree: RegressionTree?, lastSplits splits: [SplitOrder], group: Int,
+                                    leaves: [LeafValue], thenBegin next: TreeStart?) -> [Int64]? {
         if !splits.isEmpty { _ = applySplits(splits) }
         finishTree(tree, group: group, leaves: leaves)
+        return next.map { beginTree($0) }
     }
 }

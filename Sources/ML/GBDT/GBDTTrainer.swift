@@ -109,22 +109,26 @@ public struct GBDTTrainer: Sendable {
             best.map { firstRound - $0.round >= patience } ?? false
         } ?? false
 
+        // A tree's root histogram, when the exchange that finished the tree before began it.
+        var begun: (start: TreeStart, root: [Int64])?
         for round in firstRound..<(stoppedEarly ? firstRound : parameters.trees) {
-            let seed = parameters.seed &+ UInt64(round) &* 0x9E37_79B9_7F4A_7C15
-            var random = SplitMix64(seed: seed)
+            var random = SplitMix64(seed: seed(round: round))
             // The row sample draws one number per dataset row; the feature sample follows it.
             if parameters.subsample < 1 { random.skip(totalRows) }
             let mask = featureMask(count: featureCount, using: &random)
             for group in 0..<groups {
-                let scale: GradientScale
-                if let bounds = objective.gradientBounds {
-                    scale = GradientScale(maxGradient: bounds.gradient, maxHessian: bounds.hessian)
+                let treeStart: TreeStart, root: [Int64]
+                if let begun, begun.start.group == group, begun.start.seed == seed(round: round) {
+                    (treeStart, root) = begun
                 } else {
-                    let maxima = try shards.gradientMaxima(group: group)
-                    scale = GradientScale(maxGradient: maxima.gradient, maxHessian: maxima.hessian)
+                    let maxima: (gradient: Float, hessian: Float)
+                    if let bounds = objective.gradientBounds { maxima = bounds } else { maxima = try shards.gradientMaxima(group: group) }
+                    treeStart = TreeStart(group: group, scale: GradientScale(maxGradient: maxima.gradient, maxHessian: maxima.hessian),
+                                          subsample: parameters.subsample, seed: seed(round: round))
+                    root = try shards.beginTree(treeStart)
                 }
-                let root = try shards.beginTree(TreeStart(group: group, scale: scale, subsample: parameters.subsample, seed: seed))
-                var growth = TreeGrowth(parameters: parameters, layout: layout, cuts: cuts, scale: scale,
+                begun = nil
+                var growth = TreeGrowth(parameters: parameters, layout: layout, cuts: cuts, scale: treeStart.scale,
                                         featureMask: mask, rootHistogram: root, threads: threads)
                 var lastSplits: [SplitOrder] = []
                 while true {
@@ -138,7 +142,10 @@ public struct GBDTTrainer: Sendable {
                     growth.receive(children: try shards.split(splits))
                 }
                 let (tree, leaves) = growth.finish()
-                try shards.applySplits(lastSplits, thenFinish: tree, group: group, leaves: leaves)
+                let next = nextStart(round: round, group: group)
+                let nextRoot = try shards.finishTree(parameters.subsample < 1 ? tree : nil, lastSplits: lastSplits,
+                                                     group: group, leaves: leaves, thenBegin: next)
+                if let next, let nextRoot { begun = (next, nextRoot) }
                 if let validation {
                     addTree(tree, group: group, groups: groups, features: validation.features, to: &validMargins, threads: threads)
                 }
@@ -168,6 +175,24 @@ public struct GBDTTrainer: Sendable {
             bestRound = best.round
         }
         return Result(model: model, cuts: cuts, history: checkpoint.history, bestRound: bestRound)
+    }
+
+    /// The seed of `round`'s row and feature samples.
+    private func seed(round: Int) -> UInt64 {
+        parameters.seed &+ UInt64(round) &* 0x9E37_79B9_7F4A_7C15
+    }
+
+    /// The start of the tree after `round`'s tree of `group`, when it can be known before
+    /// this tree's margins are added — objectives with gradient bounds — so the shards can
+    /// begin it in the exchange that finishes this one; `nil` after the last tree. (With
+    /// early stopping, a tree begun this way may never be grown; that costs one root histogram.)
+    private func nextStart(round: Int, group: Int) -> TreeStart? {
+        guard let bounds = parameters.objective.gradientBounds else { return nil }
+        let groups = parameters.objective.outputGroups
+        let (nextRound, nextGroup) = group + 1 < groups ? (round, group + 1) : (round + 1, 0)
+        guard nextRound < parameters.trees else { return nil }
+        return TreeStart(group: nextGroup, scale: GradientScale(maxGradient: bounds.gradient, maxHessian: bounds.hessian),
+                         subsample: parameters.subsample, seed: seed(round: nextRound))
     }
 
     /// `colsample_bytree`: a seeded choice of `max(1, ⌊n × fraction⌋)` features.
