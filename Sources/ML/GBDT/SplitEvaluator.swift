@@ -56,39 +56,47 @@ public struct SplitEvaluator: Sendable {
     /// Ties keep the first candidate in (feature, bin, missing-right-first) order.
     public func best(histogram: UnsafeBufferPointer<Int64>, total: (g: Int64, h: Int64), layout: HistogramLayout,
                      cuts: QuantileCuts, featureMask: [Bool], scale: GradientScale) -> SplitCandidate? {
-        let gradients = scale
-        let bins = layout
-        let totalReal = gradients.real(total.g, total.h)
-        let parentGain = gain(g: totalReal.g, h: totalReal.h)
-        var best: SplitCandidate?
+        // The same products as `scale.real`, with the powers of two taken once.
+        let gScale = Double(sign: .plus, exponent: -scale.gradientExponent, significand: 1)
+        let hScale = Double(sign: .plus, exponent: -scale.hessianExponent, significand: 1)
+        let parentGain = gain(g: Double(total.g) * gScale, h: Double(total.h) * hScale)
+        let minChildWeight = self.minChildWeight
+        var best: (feature: Int, bin: Int, missingLeft: Bool, left: (g: Int64, h: Int64))?
         var bestLoss = Self.minimumLossChange
-        for feature in 0..<bins.features where featureMask[feature] {
-            let count = bins.binCounts[feature]
+        guard let slots = histogram.baseAddress else { return nil }
+        for feature in 0..<layout.features where featureMask[feature] {
+            let count = layout.binCounts[feature]
             guard count > 0 else { continue }
-            let base = 2 * bins.offsets[feature]
-            let missing = (g: histogram[base + 2 * count], h: histogram[base + 2 * count + 1])
+            let bins = slots + 2 * layout.offsets[feature]
+            let missing = (g: bins[2 * count], h: bins[2 * count + 1])
+            let hasMissing = missing.g != 0 || missing.h != 0
             var leftG: Int64 = 0, leftH: Int64 = 0
             for bin in 0..<count {
-                leftG &+= histogram[base + 2 * bin]
-                leftH &+= histogram[base + 2 * bin + 1]
+                let g = bins[2 * bin], h = bins[2 * bin + 1]
+                // An empty bin leaves the sums, so the loss, as they were: not strictly better.
+                if bin > 0 && g == 0 && h == 0 { continue }
+                leftG &+= g
+                leftH &+= h
                 // Missing values right first, then left: the better one is the default direction.
-                for missingLeft in 0..<2 {
-                    if missingLeft == 1 && missing.h == 0 && missing.g == 0 { continue }
-                    let lg = missingLeft == 1 ? leftG &+ missing.g : leftG
-                    let lh = missingLeft == 1 ? leftH &+ missing.h : leftH
-                    let rg = total.g &- lg, rh = total.h &- lh
-                    let l = gradients.real(lg, lh), r = gradients.real(rg, rh)
-                    guard l.h > 0, r.h > 0, l.h >= minChildWeight, r.h >= minChildWeight else { continue }
-                    let loss = gain(g: l.g, h: l.h) + gain(g: r.g, h: r.h) - parentGain
+                for direction in 0..<(hasMissing ? 2 : 1) {
+                    let missingLeft = direction == 1
+                    let lg = missingLeft ? leftG &+ missing.g : leftG
+                    let lh = missingLeft ? leftH &+ missing.h : leftH
+                    let lgReal = Double(lg) * gScale, lhReal = Double(lh) * hScale
+                    let rgReal = Double(total.g &- lg) * gScale, rhReal = Double(total.h &- lh) * hScale
+                    guard lhReal > 0, rhReal > 0, lhReal >= minChildWeight, rhReal >= minChildWeight else { continue }
+                    let loss = gain(g: lgReal, h: lhReal) + gain(g: rgReal, h: rhReal) - parentGain
                     if loss > bestLoss {
                         bestLoss = loss
-                        best = SplitCandidate(feature: feature, bin: bin, threshold: cuts.cuts[feature][bin],
-                                              defaultLeft: missingLeft == 1, lossChange: loss,
-                                              left: (lg, lh), right: (rg, rh))
+                        best = (feature, bin, missingLeft, (lg, lh))
                     }
                 }
             }
         }
-        return best
+        return best.map { best in
+            SplitCandidate(feature: best.feature, bin: best.bin, threshold: cuts.cuts[best.feature][best.bin],
+                           defaultLeft: best.missingLeft, lossChange: bestLoss, left: best.left,
+                           right: (total.g &- best.left.g, total.h &- best.left.h))
+        }
     }
 }
