@@ -1,6 +1,7 @@
 import DistributedTraining
 import Foundation
 import Logging
+import Synchronization
 import TrainyardML
 import TrainyardProtocol
 
@@ -9,20 +10,33 @@ import TrainyardProtocol
 /// ``RemoteShards``. When workers are lost it moves their shards to live workers and
 /// continues from the last completed round; the model is the local one either way.
 final class ClusterEngine: TrainingEngine {
+    /// The first error recorded by background work, for the thread that waits for it.
+    final class FirstError: Sendable {
+        private let error = Mutex<(any Error)?>(nil)
+
+        func record(_ error: any Error) { self.error.withLock { $0 = $0 ?? error } }
+        var value: (any Error)? { error.withLock { $0 } }
+    }
+
     let link: ClusterLink
     let store: JobStore
     let settings: JobSettings
     let logger: Logger
     let cancelled: @Sendable () -> Bool
-    /// Called whenever the job's record changes (placement, recoveries, progress, traffic).
-    let onChange: (JobInfo) -> Void
+    /// Called whenever the job's record changes (placement, recoveries, progress, traffic),
+    /// in order, on the persistence queue.
+    let onChange: @Sendable (JobInfo) -> Void
+    /// Writes checkpoints and job records in order, off the job thread, so workers start
+    /// the next tree while a round is saved. ``flush()`` waits for the writes.
+    private let persistence = DispatchQueue(label: "trainyard.coordinator.job-persistence")
+    private let persistenceError = FirstError()
     private(set) var job: JobInfo
     /// The worker holding each shard, and whether it holds it (shipped, and binned for trees).
     private var placement: [String]
     private var ready: [Bool]
 
     init(job: JobInfo, workers: [String], link: ClusterLink, store: JobStore, settings: JobSettings, logger: Logger,
-         cancelled: @escaping @Sendable () -> Bool, onChange: @escaping (JobInfo) -> Void) {
+         cancelled: @escaping @Sendable () -> Bool, onChange: @escaping @Sendable (JobInfo) -> Void) {
         self.job = job
         self.link = link
         self.store = store
@@ -54,7 +68,14 @@ final class ClusterEngine: TrainingEngine {
         let traffic = link.traffic
         job.bytesSent = traffic.sent
         job.bytesReceived = traffic.received
-        onChange(job)
+        let job = self.job, onChange = self.onChange
+        persistence.async { onChange(job) }
+    }
+
+    /// Waits for the queued writes; throws the first checkpoint write that failed.
+    private func flush() throws {
+        persistence.sync {}
+        if let error = persistenceError.value { throw error }
     }
 
     /// Moves the shards of lost workers to live ones (least loaded first), waiting up to
@@ -103,6 +124,8 @@ final class ClusterEngine: TrainingEngine {
     func trainGBDT(_ trainer: GBDTTrainer, features: DenseMatrix, labels: [Float],
                    validation: (features: DenseMatrix, labels: [Float])?,
                    progress: ((TrainingProgress) -> Void)?) throws -> GBDTTrainer.Result {
+        // Whatever happens, the job's queued records are written before the scheduler's.
+        defer { persistence.sync {} }
         let p = trainer.parameters
         let baseScore = p.baseScore ?? p.objective.defaultBaseScore(labels: labels)
         let baseMargin = p.objective.margin(fromBaseScore: baseScore)
@@ -150,20 +173,23 @@ final class ClusterEngine: TrainingEngine {
                 var shards = RemoteShards(link: link, job: job.id, placement: placement, totalRows: features.rows,
                                           timeout: settings.requestTimeout,
                                           threads: Parallel.resolve(threads: trainer.parameters.threads), cancelled: cancelled)
-                var saveError: (any Error)?
                 let result = try trainer.boost(&shards, cuts: agreed, baseScore: baseScore, validation: validation,
                                                resume: checkpoint.trees.isEmpty ? nil : checkpoint,
                                                progress: progress) { next in
                     let added = Array(zip(next.trees, next.treeGroups).dropFirst(checkpoint.trees.count))
-                    do {
-                        try self.store.appendRound(job: self.job.id, progress: next.history.last!,
-                                                   trees: added.map { ($0.0, $0.1) }, firstPosition: checkpoint.trees.count)
-                    } catch { saveError = error }
+                    let store = self.store, job = self.job.id, firstPosition = checkpoint.trees.count
+                    let errors = self.persistenceError
+                    self.persistence.async {
+                        do {
+                            try store.appendRound(job: job, progress: next.history.last!, trees: added.map { ($0.0, $0.1) },
+                                                  firstPosition: firstPosition)
+                        } catch { errors.record(error) }
+                    }
                     checkpoint = next
                     self.job.progress = next.history.last
                     self.publish()
                 }
-                if let saveError { throw saveError }
+                try flush()
                 return result
             } catch let error as ClusterError {
                 logger.warning("job interrupted; recovering", metadata: ["job": "\(job.id)", "reason": "\(error)"])
@@ -173,6 +199,7 @@ final class ClusterEngine: TrainingEngine {
     }
 
     func trainLinear(_ trainer: LinearTrainer, features: SparseMatrix, labels: [Float]) throws -> LinearTrainer.Result {
+        defer { persistence.sync {} }
         let objective = trainer.parameters.objective
         while true {
             do {
