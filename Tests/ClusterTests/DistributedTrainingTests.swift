@@ -74,6 +74,10 @@ struct DistributedTrainingTests {
             let distributed = try Self.model(of: job)
             #expect(Self.trained(distributed) == Self.trained(local), "\(workers) workers")
             #expect(distributed.training.jobID != nil)
+            // Every training row is shipped once: f32 label and features per row.
+            guard case .gbdt(let trees) = distributed.estimator else { Issue.record("not a tree model"); continue }
+            let rowBytes = 4 * (1 + trees.featureCount)
+            #expect(job["shard_bytes"] as? Int == distributed.training.trainRows * rowBytes, "\(job)")
         }
     }
 

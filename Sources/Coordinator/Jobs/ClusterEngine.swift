@@ -31,8 +31,10 @@ final class ClusterEngine: TrainingEngine {
     private let persistence = DispatchQueue(label: "trainyard.coordinator.job-persistence")
     private let persistenceError = FirstError()
     private(set) var job: JobInfo
-    /// The worker holding each shard, and whether it holds it (shipped, and binned for trees).
+    /// The worker holding each shard, whether the worker has its rows, and whether they are
+    /// ready for the current step (binned, for trees).
     private var placement: [String]
+    private var shipped: [Bool]
     private var ready: [Bool]
 
     init(job: JobInfo, workers: [String], link: ClusterLink, store: JobStore, settings: JobSettings, logger: Logger,
@@ -46,6 +48,7 @@ final class ClusterEngine: TrainingEngine {
         self.onChange = onChange
         placement = (0..<job.workers).map { workers[$0 % workers.count] }
         ready = [Bool](repeating: false, count: job.workers)
+        shipped = ready
         link.forgive(workers)
         self.job.assigned = placement
     }
@@ -99,6 +102,7 @@ final class ClusterEngine: TrainingEngine {
             logger.warning("moving a shard to a live worker", metadata: [
                 "job": "\(job.id)", "shard": "\(shard)", "from": "\(placement[shard])", "to": "\(target)"])
             placement[shard] = target
+            shipped[shard] = false
             ready[shard] = false
             load[target, default: 0] += 1
         }
@@ -108,17 +112,42 @@ final class ClusterEngine: TrainingEngine {
         publish()
     }
 
-    /// Ships every shard not yet on its worker; `prepare` then readies it (bins it for trees).
+    /// Ships every shard not yet on its worker, then has `prepare` ready each shard that is
+    /// not (bins it, for trees). Shards go to their workers concurrently, one thread each, so
+    /// workers receive and prepare in parallel.
     private func place(_ slice: (Range<Int>) -> ShardData, rows: Int, columns: Int, layout: ShardLayout,
                        prepare: (Int, String) throws(ClusterError) -> Void) throws(ClusterError) {
-        for shard in placement.indices where !ready[shard] {
-            let descriptor = descriptor(shard, rows: rows, columns: columns, layout: layout)
-            let range = descriptor.firstRow..<descriptor.firstRow + descriptor.rows
-            job.shardBytes += try shipper.ship(slice(range), descriptor: descriptor, to: placement[shard])
-            try prepare(shard, placement[shard])
-            ready[shard] = true
-            publish()
+        let pending = placement.indices.filter { !ready[$0] }
+        let descriptors = pending.map { descriptor($0, rows: rows, columns: columns, layout: layout) }
+        let workers = pending.map { placement[$0] }
+        let needsShipping = pending.map { !shipped[$0] }
+        let shipper = self.shipper
+        var sizes = [Int](repeating: 0, count: pending.count)
+        var failures = [ClusterError?](repeating: nil, count: pending.count)
+        sizes.withUnsafeMutableBufferPointer { sizes in
+            failures.withUnsafeMutableBufferPointer { failures in
+                nonisolated(unsafe) let (sizes, failures, slice, prepare) = (sizes, failures, slice, prepare)
+                DispatchQueue.concurrentPerform(iterations: pending.count) { i in
+                    do throws(ClusterError) {
+                        let descriptor = descriptors[i]
+                        if needsShipping[i] {
+                            let range = descriptor.firstRow..<descriptor.firstRow + descriptor.rows
+                            sizes[i] = try shipper.ship(slice(range), descriptor: descriptor, to: workers[i])
+                        }
+                        try prepare(descriptor.index, workers[i])
+                    } catch {
+                        failures[i] = error
+                    }
+                }
+            }
         }
+        for (i, shard) in pending.enumerated() where failures[i] == nil {
+            shipped[shard] = true
+            ready[shard] = true
+            job.shardBytes += sizes[i]
+        }
+        publish()
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
     }
 
     func trainGBDT(_ trainer: GBDTTrainer, features: DenseMatrix, labels: [Float],
