@@ -1,21 +1,9 @@
 import Foundation
 import Serving
 import Testing
+import TrainyardML
 
-/// A small deterministic generator (SplitMix64) so failures reproduce.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-/// The same document as a `JSONValue` and as Foundation objects (for JSONSerialization).
-func randomDocument(depth: Int, using random: inout SplitMix) -> (JSONValue, Any) {
+func randomDocument(depth: Int, using random: inout SplitMix64) -> (JSONValue, Any) {
     let kind = depth >= 4 ? Int.random(in: 0..<4, using: &random) : Int.random(in: 0..<6, using: &random)
     switch kind {
     case 0: return (.null, NSNull())
@@ -68,7 +56,7 @@ func parseError(_ text: String) -> JSONParseError? {
 
 struct JSONParserTests {
     @Test func randomDocumentsWrittenByFoundationParseBackExactly() throws {
-        var random = SplitMix(state: 7)
+        var random = SplitMix64(seed: 7)
         for _ in 0..<2000 {
             let (expected, foundation) = randomDocument(depth: 0, using: &random)
             let data = try JSONSerialization.data(withJSONObject: foundation, options: [.fragmentsAllowed])
@@ -78,7 +66,7 @@ struct JSONParserTests {
     }
 
     @Test func numbersRoundTheWayTheCLibraryDoes() throws {
-        var random = SplitMix(state: 11)
+        var random = SplitMix64(seed: 11)
         var texts = ["0", "-0", "1", "88.77", "975.07", "0.1", "0.000123", "1e22", "1e23", "9007199254740993",
                      "123456789012345678901234567890", "4.9e-324", "2.2250738585072014e-308", "1.7976931348623157e308",
                      "0.30000000000000004", "1E+2", "1e-2", "-12.5e-3", "100000000000000000000"]
