@@ -22,13 +22,13 @@ struct ReplicaRoutes: Sendable {
 
     func add(to router: Router<BasicRequestContext>) {
         router.post("/predict") { request, _ in
-            await predict(request, endpoint: "/predict", decode: PayloadDecoder.predict) { served, predictions, rows, _ in
+            await predict(request, endpoint: "/predict", pipelined: true, decode: PayloadDecoder.predict) { served, predictions, rows, _ in
                 "{\"model\":" + PredictionOutput.string(served.name) + ",\"version\":" + served.versionText
                     + ",\"predictions\":" + PredictionOutput.records(predictions, rows: rows, model: served.model) + "}"
             }
         }
         router.post("/invocations") { request, _ in
-            await predict(request, endpoint: "/invocations", decode: PayloadDecoder.invocations) { served, predictions, rows, _ in
+            await predict(request, endpoint: "/invocations", pipelined: true, decode: PayloadDecoder.invocations) { served, predictions, rows, _ in
                 "{\"predictions\":" + PredictionOutput.values(predictions, rows: rows, model: served.model) + "}"
             }
         }
@@ -70,7 +70,7 @@ struct ReplicaRoutes: Sendable {
             return await refuse(request, endpoint: "/v2/infer", status: 404, message: message)
         }
         return await predict(request, endpoint: "/v2/infer", decode: PayloadDecoder.v2) { served, predictions, rows, json in
-            let id = json.object?["id"]?.string.map { ",\"id\":" + PredictionOutput.string($0) } ?? ""
+            let id = json?.object?["id"]?.string.map { ",\"id\":" + PredictionOutput.string($0) } ?? ""
             let shape = PredictionOutput.shape(rows: rows, model: served.model).map(String.init).joined(separator: ",")
             var flat = PredictionOutput.values(predictions, rows: rows, model: served.model)
             if case .softprob = served.model.objective { flat = "[" + predictions.map { $0.isFinite ? $0.description : "null" }.joined(separator: ",") + "]" }
@@ -80,10 +80,12 @@ struct ReplicaRoutes: Sendable {
     }
 
     /// The common path: read the body, take the current model once, decode, predict, format,
-    /// answer, count and log.
-    private func predict(_ request: Request, endpoint: String,
+    /// answer, count and log. `pipelined` endpoints give `dataframe_split` batches to
+    /// ``PipelinedBatch`` (read and predicted at once, no JSON tree; `format` then gets no
+    /// JSON value); every other body is parsed and handed to `decode`.
+    private func predict(_ request: Request, endpoint: String, pipelined: Bool = false,
                          decode: (JSONValue, FeatureTable) throws(InputError) -> Table,
-                         format: (ServedModel, [Float], Int, JSONValue) -> String) async -> Response {
+                         format: (ServedModel, [Float], Int, JSONValue?) -> String) async -> Response {
         let start = ContinuousClock.now
         let time = Date().timeIntervalSince1970
         let requestID = request.headers[Self.requestIDHeader] ?? Self.newRequestID()
@@ -102,15 +104,20 @@ struct ReplicaRoutes: Sendable {
                           body: body, error: "no model loaded yet", output: nil, rows: 0)
         }
         do throws(InputError) {
-            let json = try JSONInput.parse(body)
-            let table = try decode(json, served.features)
-            let predictions: [Float]
-            do {
-                predictions = try served.predictor.predict(table, threads: table.rows >= replica.settings.parallelRows ? 0 : 1)
-            } catch { throw InputError(error.description) }
-            let output = format(served, predictions, table.rows, json)
+            let predictions: [Float], rows: Int, json: JSONValue?
+            if pipelined, let batch = try await PipelinedBatch.predict(body, served: served) {
+                (predictions, rows, json) = (batch.predictions, batch.rows, nil)
+            } else {
+                let parsed = try JSONInput.parse(body)
+                let table = try decode(parsed, served.features)
+                do {
+                    predictions = try served.predictor.predict(table, threads: table.rows >= replica.settings.parallelRows ? 0 : 1)
+                } catch { throw InputError(error.description) }
+                (rows, json) = (table.rows, parsed)
+            }
+            let output = format(served, predictions, rows, json)
             return finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: served, status: 200,
-                          body: body, error: nil, output: output, rows: table.rows)
+                          body: body, error: nil, output: output, rows: rows)
         } catch {
             return finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: served, status: error.status,
                           body: body, error: error.message, output: nil, rows: 0)

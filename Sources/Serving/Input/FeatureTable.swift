@@ -89,6 +89,8 @@ struct ColumnBuilder {
     private var codes: [Int32] = []
     private var levels: [String] = []
     private var levelCodes: [String: Int32] = [:]
+    /// The levels' UTF-8, searched linearly while there are few (cheaper than hashing a String).
+    private var levelBytes: [[UInt8]] = []
     private var texts: [String] = []
 
     init(input: InputColumn, capacity: Int) {
@@ -101,35 +103,68 @@ struct ColumnBuilder {
     }
 
     mutating func append(_ value: JSONValue, row: Int) throws(InputError) {
+        switch value {
+        case .number(let number): try append(number: number, row: row)
+        case .string(let string): try append(string: string, row: row)
+        case .bool(let flag): try append(bool: flag, row: row)
+        case .null: appendNull()
+        default: throw mistyped(value.typeName, row: row)
+        }
+    }
+
+    /// A number: the value of a numeric feature, or the category named by its text.
+    mutating func append(number: Double, row: Int) throws(InputError) {
         switch input.kind {
-        case .numeric:
-            switch value {
-            case .number(let number): numbers.append(Float(number))
-            case .null: numbers.append(.nan)
-            case .bool(let flag): numbers.append(flag ? 1 : 0)
-            default: throw mistyped(value, row: row, expected: "a number or null")
-            }
-        case .categorical:
-            let level: String
-            switch value {
-            case .string(let string): level = string
-            case .number(let number): level = JSONInput.text(of: number)
-            case .bool(let flag): level = flag ? "true" : "false"
-            case .null: codes.append(-1); return
-            default: throw mistyped(value, row: row, expected: "a string, a number or null")
-            }
-            if let code = levelCodes[level] { codes.append(code); return }
-            let code = Int32(levels.count)
-            levels.append(level)
-            levelCodes[level] = code
-            codes.append(code)
-        case .text:
-            switch value {
-            case .string(let string): texts.append(string)
-            case .null: texts.append("")
-            default: throw mistyped(value, row: row, expected: "a string or null")
+        case .numeric: numbers.append(Float(number))
+        case .categorical: append(level: JSONInput.text(of: number))
+        case .text: throw mistyped("a number", row: row)
+        }
+    }
+
+    mutating func append(string: String, row: Int) throws(InputError) {
+        switch input.kind {
+        case .numeric: throw mistyped(JSONValue.string(string).typeName, row: row)
+        case .categorical: append(level: string)
+        case .text: texts.append(string)
+        }
+    }
+
+    /// `true`/`false`: 1/0 for a numeric feature, the category `"true"`/`"false"`.
+    mutating func append(bool flag: Bool, row: Int) throws(InputError) {
+        switch input.kind {
+        case .numeric: numbers.append(flag ? 1 : 0)
+        case .categorical: append(level: flag ? "true" : "false")
+        case .text: throw mistyped("a boolean", row: row)
+        }
+    }
+
+    /// `null`: a missing value (an empty text).
+    mutating func appendNull() {
+        switch input.kind {
+        case .numeric: numbers.append(.nan)
+        case .categorical: codes.append(-1)
+        case .text: texts.append("")
+        }
+    }
+
+    private mutating func append(level: String) {
+        if let code = levelCodes[level] { codes.append(code); return }
+        let code = Int32(levels.count)
+        levels.append(level)
+        levelCodes[level] = code
+        levelBytes.append(Array(level.utf8))
+        codes.append(code)
+    }
+
+    /// A category level given as its UTF-8 bytes (a string cell of a categorical feature;
+    /// the caller checks the kind).
+    mutating func append(levelUTF8 bytes: UnsafeBufferPointer<UInt8>) {
+        if levelBytes.count <= 16 {
+            for (code, known) in levelBytes.enumerated() where known.count == bytes.count {
+                if known.withUnsafeBufferPointer({ $0.elementsEqual(bytes) }) { codes.append(Int32(code)); return }
             }
         }
+        append(level: String(decoding: bytes, as: UTF8.self))
     }
 
     func column() -> Column {
@@ -140,7 +175,12 @@ struct ColumnBuilder {
         }
     }
 
-    private func mistyped(_ value: JSONValue, row: Int, expected: String) -> InputError {
-        InputError("feature '\(input.name)' (row \(row)) must be \(expected), got \(value.typeName)")
+    private func mistyped(_ typeName: String, row: Int) -> InputError {
+        let expected = switch input.kind {
+        case .numeric: "a number or null"
+        case .categorical: "a string, a number or null"
+        case .text: "a string or null"
+        }
+        return InputError("feature '\(input.name)' (row \(row)) must be \(expected), got \(typeName)")
     }
 }

@@ -24,8 +24,20 @@ public struct JSONParser {
         }
     }
 
+    /// Runs `body` with a parser positioned at the start of `bytes`, for readers that walk a
+    /// document of a known shape with the parser's own primitives (same rules, same errors).
+    static func scan<Result>(_ bytes: [UInt8], _ body: (inout JSONParser) throws(JSONParseError) -> Result) throws(JSONParseError) -> Result {
+        try bytes.withUnsafeBufferPointer { (buffer: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> Result in
+            var parser = JSONParser(buffer)
+            return try body(&parser)
+        }
+    }
+
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
+
+    /// The next byte, or nil at the end of the input.
+    var next: UInt8? { index < bytes.count ? bytes[index] : nil }
     /// Scratch for strings with escapes.
     private var scratch: [UInt8] = []
 
@@ -35,7 +47,7 @@ public struct JSONParser {
 
     // MARK: Values
 
-    private mutating func value(depth: Int) throws(JSONParseError) -> JSONValue {
+    mutating func value(depth: Int) throws(JSONParseError) -> JSONValue {
         guard index < bytes.count else { throw error("unexpected end of input, expected a value") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return .object(try object(depth: depth + 1))
@@ -92,7 +104,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func literal(_ word: StaticString) throws(JSONParseError) {
+    mutating func literal(_ word: StaticString) throws(JSONParseError) {
         let count = word.utf8CodeUnitCount
         guard index + count <= bytes.count else { throw error("unexpected end of input, expected '\(word)'") }
         let start = word.utf8Start
@@ -104,7 +116,7 @@ public struct JSONParser {
 
     // MARK: Strings
 
-    private mutating func string() throws(JSONParseError) -> String {
+    mutating func string() throws(JSONParseError) -> String {
         index += 1  // opening quote
         let start = index
         var ascii = true
@@ -123,6 +135,23 @@ public struct JSONParser {
             index += 1
         }
         throw error("unterminated string", at: start - 1)
+    }
+
+    /// The bytes of a string at the current position when it is plain ASCII without escapes,
+    /// the parser moved past it; otherwise nil and the parser unmoved (``string()`` decides).
+    mutating func plainString() -> UnsafeBufferPointer<UInt8>? {
+        var end = index + 1
+        while end < bytes.count {
+            let byte = bytes[end]
+            if byte == UInt8(ascii: "\"") {
+                let body = UnsafeBufferPointer(rebasing: bytes[index + 1..<end])
+                index = end + 1
+                return body
+            }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 || byte >= 0x80 { return nil }
+            end += 1
+        }
+        return nil
     }
 
     /// The slow path, from the string's first byte, once an escape is seen.
@@ -206,7 +235,7 @@ public struct JSONParser {
         return value
     }
 
-    private mutating func number() throws(JSONParseError) -> Double {
+    mutating func number() throws(JSONParseError) -> Double {
         let start = index
         var negative = false
         if bytes[index] == UInt8(ascii: "-") {
@@ -282,7 +311,7 @@ public struct JSONParser {
     // MARK: Whitespace and errors
 
     @inline(__always)
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): index += 1
@@ -291,7 +320,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func expect(_ byte: UInt8, _ what: String) throws(JSONParseError) {
+    mutating func expect(_ byte: UInt8, _ what: String) throws(JSONParseError) {
         guard index < bytes.count else { throw error("unexpected end of input, expected \(what)") }
         guard bytes[index] == byte else { throw error("unexpected \(describe(bytes[index])), expected \(what)") }
         index += 1
@@ -303,7 +332,7 @@ public struct JSONParser {
         return "byte 0x" + (hex.count == 1 ? "0" + hex : hex)
     }
 
-    private func error(_ message: String, at offset: Int? = nil) -> JSONParseError {
+    func error(_ message: String, at offset: Int? = nil) -> JSONParseError {
         let offset = min(offset ?? index, bytes.count)
         var line = 1
         var lineStart = 0

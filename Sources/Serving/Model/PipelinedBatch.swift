@@ -1,0 +1,152 @@
+import Dispatch
+import Foundation
+import TrainyardML
+
+/// Predicts a `dataframe_split` batch while it is still being read.
+///
+/// ``DataframeSplitReader`` hands over every ``chunkRows`` rows as a table; from the second
+/// chunk on, a helper thread predicts chunks as they arrive while the request's task reads
+/// the rest, and once reading ends the task predicts the remaining chunks alongside the
+/// helper. Reading (one thread) and prediction (two) so overlap instead of following each
+/// other. Each chunk is predicted on its own, so the result is exactly the whole batch's.
+///
+/// The request's task never blocks on the helper: it awaits the helper's last chunk with a
+/// continuation. The helper runs on a GCD thread, outside Swift's cooperative pool.
+final class PipelinedBatch: @unchecked Sendable {
+    /// Rows per chunk.
+    static let chunkRows = 1024
+
+    /// What a batch predicted: row-major values (`rows × outputs`) and the row count.
+    struct Result {
+        var predictions: [Float]
+        var rows: Int
+    }
+
+    /// The batch's predictions; nil when the body is not a `dataframe_split` batch the reader
+    /// takes (the general path then decodes it), an ``InputError`` when a chunk cannot be
+    /// predicted.
+    static func predict(_ body: [UInt8], served: ServedModel) async throws(InputError) -> Result? {
+        let batch = PipelinedBatch(predictor: served.predictor)
+        let read = DataframeSplitReader.read(body, features: served.features, chunkRows: chunkRows) { batch.add($0) }
+        batch.endReading(discard: !read)
+        if read { batch.work() }
+        await batch.helperFinished()
+        guard read else { return nil }
+        return try batch.result()
+    }
+
+    private let predictor: ModelPredictor
+    /// Guards everything below.
+    private let condition = NSCondition()
+    /// Read chunks, each dropped once predicted.
+    private var chunks: [Table?] = []
+    private var nextChunk = 0
+    private var results: [[Float]?] = []
+    private var rows = 0
+    private var failure: PreprocessingError?
+    private var reading = true
+    private var helperStarted = false
+    private var helperDone = false
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    private init(predictor: ModelPredictor) {
+        self.predictor = predictor
+    }
+
+    /// A chunk read; the second one starts the helper.
+    private func add(_ table: Table) {
+        condition.lock()
+        chunks.append(table)
+        results.append(nil)
+        rows += table.rows
+        let start = chunks.count == 2
+        if start { helperStarted = true }
+        condition.signal()
+        condition.unlock()
+        if start {
+            DispatchQueue.global(qos: .userInitiated).async { self.helperLoop() }
+        }
+    }
+
+    /// No more chunks; `discard` drops the ones not yet taken (the reader declined).
+    private func endReading(discard: Bool) {
+        condition.lock()
+        reading = false
+        if discard { nextChunk = chunks.count }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Predicts chunks until none is left untaken (the request's share once reading ends).
+    private func work() {
+        condition.lock()
+        while let (index, table) = takeChunk() {
+            condition.unlock()
+            let outcome = Swift.Result { () throws(PreprocessingError) in try predictor.predict(table, threads: 1) }
+            condition.lock()
+            store(outcome, at: index)
+        }
+        condition.unlock()
+    }
+
+    private func helperLoop() {
+        condition.lock()
+        while true {
+            if let (index, table) = takeChunk() {
+                condition.unlock()
+                let outcome = Swift.Result { () throws(PreprocessingError) in try predictor.predict(table, threads: 1) }
+                condition.lock()
+                store(outcome, at: index)
+            } else if reading {
+                condition.wait()
+            } else {
+                break
+            }
+        }
+        helperDone = true
+        let waiter = self.waiter
+        self.waiter = nil
+        condition.unlock()
+        waiter?.resume()
+    }
+
+    /// Resumes once the helper has stored its last chunk (at once if it never started).
+    private func helperFinished() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            condition.lock()
+            if !helperStarted || helperDone {
+                condition.unlock()
+                continuation.resume()
+            } else {
+                waiter = continuation
+                condition.unlock()
+            }
+        }
+    }
+
+    /// The next untaken chunk (the condition held).
+    private func takeChunk() -> (Int, Table)? {
+        guard nextChunk < chunks.count, let table = chunks[nextChunk] else { return nil }
+        defer { nextChunk += 1 }
+        return (nextChunk, table)
+    }
+
+    private func store(_ outcome: Swift.Result<[Float], PreprocessingError>, at index: Int) {
+        switch outcome {
+        case .success(let predictions): results[index] = predictions
+        case .failure(let error): if failure == nil { failure = error }
+        }
+        chunks[index] = nil
+    }
+
+    /// The chunks' predictions in order (all chunks done).
+    private func result() throws(InputError) -> Result {
+        condition.lock()
+        defer { condition.unlock() }
+        if let failure { throw InputError(failure.description) }
+        var predictions: [Float] = []
+        predictions.reserveCapacity(results.reduce(0) { $0 + ($1?.count ?? 0) })
+        for chunk in results { predictions += chunk ?? [] }
+        return Result(predictions: predictions, rows: rows)
+    }
+}
