@@ -22,15 +22,18 @@ struct ReplicaRoutes: Sendable {
 
     func add(to router: Router<BasicRequestContext>) {
         router.post("/predict") { request, _ in
-            await predict(request, endpoint: "/predict", pipelined: true, decode: PayloadDecoder.predict) { served, predictions, rows, _ in
-                "{\"model\":" + PredictionOutput.string(served.name) + ",\"version\":" + served.versionText
-                    + ",\"predictions\":" + PredictionOutput.records(predictions, rows: rows, model: served.model) + "}"
-            }
+            await predict(request, endpoint: "/predict", decode: PayloadDecoder.predict, answer: .array(elements: { served in
+                { predictions, rows in PredictionOutput.recordElements(predictions, rows: rows, model: served.model) }
+            }) { served, array in
+                "{\"model\":" + PredictionOutput.string(served.name) + ",\"version\":" + served.versionText + ",\"predictions\":" + array + "}"
+            })
         }
         router.post("/invocations") { request, _ in
-            await predict(request, endpoint: "/invocations", pipelined: true, decode: PayloadDecoder.invocations) { served, predictions, rows, _ in
-                "{\"predictions\":" + PredictionOutput.values(predictions, rows: rows, model: served.model) + "}"
-            }
+            await predict(request, endpoint: "/invocations", decode: PayloadDecoder.invocations, answer: .array(elements: { served in
+                { predictions, rows in PredictionOutput.valueElements(predictions, rows: rows, model: served.model) }
+            }) { _, array in
+                "{\"predictions\":" + array + "}"
+            })
         }
         router.post("/v2/models/:name/infer") { request, context in
             await v2Infer(request, name: context.parameters.get("name") ?? "", version: nil)
@@ -69,23 +72,30 @@ struct ReplicaRoutes: Sendable {
             let message = "model '\(name)'\(version.map { " version \($0)" } ?? "") is not served here; this replica serves '\(served.name)' version \(served.version)"
             return await refuse(request, endpoint: "/v2/infer", status: 404, message: message)
         }
-        return await predict(request, endpoint: "/v2/infer", decode: PayloadDecoder.v2) { served, predictions, rows, json in
-            let id = json?.object?["id"]?.string.map { ",\"id\":" + PredictionOutput.string($0) } ?? ""
+        return await predict(request, endpoint: "/v2/infer", decode: PayloadDecoder.v2, answer: .document { served, predictions, rows, json in
+            let id = json.object?["id"]?.string.map { ",\"id\":" + PredictionOutput.string($0) } ?? ""
             let shape = PredictionOutput.shape(rows: rows, model: served.model).map(String.init).joined(separator: ",")
             var flat = PredictionOutput.values(predictions, rows: rows, model: served.model)
             if case .softprob = served.model.objective { flat = "[" + predictions.map { $0.isFinite ? $0.description : "null" }.joined(separator: ",") + "]" }
             return "{\"model_name\":" + PredictionOutput.string(served.name) + ",\"model_version\":\"" + served.versionText + "\"" + id
                 + ",\"outputs\":[{\"name\":\"predict\",\"datatype\":\"FP32\",\"shape\":[" + shape + "],\"data\":" + flat + "}]}"
-        }
+        })
     }
 
-    /// The common path: read the body, take the current model once, decode, predict, format,
-    /// answer, count and log. `pipelined` endpoints give `dataframe_split` batches to
-    /// ``PipelinedBatch`` (read and predicted at once, no JSON tree; `format` then gets no
-    /// JSON value); every other body is parsed and handed to `decode`.
-    private func predict(_ request: Request, endpoint: String, pipelined: Bool = false,
-                         decode: (JSONValue, FeatureTable) throws(InputError) -> Table,
-                         format: (ServedModel, [Float], Int, JSONValue?) -> String) async -> Response {
+    /// How an endpoint writes its answer.
+    private enum Answer {
+        /// A document around one array of per-row predictions: `elements` writes the array's
+        /// elements for some rows, `document` puts the array in the answer. `dataframe_split`
+        /// batches go to ``PipelinedBatch``, which reads, predicts and writes them in chunks.
+        case array(elements: (ServedModel) -> @Sendable ([Float], Int) -> String, document: (ServedModel, String) -> String)
+        /// Any other answer, from the predictions, the row count and the request's JSON.
+        case document((ServedModel, [Float], Int, JSONValue) -> String)
+    }
+
+    /// The common path: read the body, take the current model once, decode, predict, write
+    /// the answer, count and log.
+    private func predict(_ request: Request, endpoint: String, decode: (JSONValue, FeatureTable) throws(InputError) -> Table,
+                         answer: Answer) async -> Response {
         let start = ContinuousClock.now
         let time = Date().timeIntervalSince1970
         let requestID = request.headers[Self.requestIDHeader] ?? Self.newRequestID()
@@ -104,18 +114,22 @@ struct ReplicaRoutes: Sendable {
                           body: body, error: "no model loaded yet", output: nil, rows: 0)
         }
         do throws(InputError) {
-            let predictions: [Float], rows: Int, json: JSONValue?
-            if pipelined, let batch = try await PipelinedBatch.predict(body, served: served) {
-                (predictions, rows, json) = (batch.predictions, batch.rows, nil)
-            } else {
-                let parsed = try JSONInput.parse(body)
-                let table = try decode(parsed, served.features)
-                do {
-                    predictions = try served.predictor.predict(table, threads: table.rows >= replica.settings.parallelRows ? 0 : 1)
-                } catch { throw InputError(error.description) }
-                (rows, json) = (table.rows, parsed)
+            if case .array(let elements, let document) = answer,
+               let batch = try await PipelinedBatch.predict(body, served: served, elements: elements(served)) {
+                return finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: served, status: 200,
+                              body: body, error: nil, output: document(served, "[" + batch.elements + "]"), rows: batch.rows)
             }
-            let output = format(served, predictions, rows, json)
+            let json = try JSONInput.parse(body)
+            let table = try decode(json, served.features)
+            let predictions: [Float]
+            do {
+                predictions = try served.predictor.predict(table, threads: table.rows >= replica.settings.parallelRows ? 0 : 1)
+            } catch { throw InputError(error.description) }
+            let rows = table.rows
+            let output = switch answer {
+            case .array(let elements, let document): document(served, "[" + elements(served)(predictions, rows) + "]")
+            case .document(let write): write(served, predictions, rows, json)
+            }
             return finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: served, status: 200,
                           body: body, error: nil, output: output, rows: rows)
         } catch {

@@ -148,12 +148,18 @@ struct DataframeSplitReaderTests {
         let text = "{\"dataframe_split\":{\"columns\":[" + names.map { "\"\($0)\"" }.joined(separator: ",") + "],\"data\":[" + rows.joined(separator: ",") + "]}}"
         let expected = try churnModel.predict(try general(text).get())
         for _ in 0..<3 {
-            let batch = try await PipelinedBatch.predict(Array(text.utf8), served: served)
+            let batch = try await PipelinedBatch.predict(Array(text.utf8), served: served) { predictions, rows in
+                PredictionOutput.valueElements(predictions, rows: rows, model: churnModel)
+            }
             #expect(batch?.rows == 5000)
-            #expect(batch?.predictions == expected)
+            #expect(batch.map { "[" + $0.elements + "]" } == PredictionOutput.values(expected, rows: 5000, model: churnModel))
         }
+        let records = try await PipelinedBatch.predict(Array(text.utf8), served: served) { predictions, rows in
+            PredictionOutput.recordElements(predictions, rows: rows, model: churnModel)
+        }
+        #expect(records.map { "[" + $0.elements + "]" } == PredictionOutput.records(expected, rows: 5000, model: churnModel))
         // A body the reader declines comes back nil, whatever it had already handed over.
         let broken = String(text.dropLast(3)) + ",[1]]}}"
-        #expect(try await PipelinedBatch.predict(Array(broken.utf8), served: served) == nil)
+        #expect(try await PipelinedBatch.predict(Array(broken.utf8), served: served) { _, _ in "" } == nil)
     }
 }

@@ -295,21 +295,22 @@ def summary(path):
         return "met" if ok else "NOT met"
 
     print("\n== ratios (of medians)")
-    for tool in ["wrk", "loadtest"]:
+    for tool in ["wrk", "loadtest"] if pick("proxy-c64", "wrk", "rps") else []:
         ours, theirs = med("proxy-c64", tool, "rps"), med("nginx-c64", tool, "rps")
         print(f"proxy / nginx req/s, {tool:8}: {ours / theirs:.3f} (target >= 1.0: {verdict(ours >= theirs)})")
-    for tool in ["wrk", "loadtest"]:
+    for tool in ["wrk", "loadtest"] if pick("proxy-c64", "wrk", "rps") else []:
         ours, theirs = med("proxy-c64", tool, "p99_ms"), med("nginx-c64", tool, "p99_ms")
         print(f"proxy / nginx p99,   {tool:8}: {ours / theirs:.3f} ({ours:.2f} vs {theirs:.2f} ms;"
               f" target ours <= nginx: {verdict(ours <= theirs)})")
-    for tool in ["wrk", "loadtest"]:
+    for tool in ["wrk", "loadtest"] if pick("proxy-c64", "wrk", "rps") else []:
         ours, theirs = med("proxy-c64", tool, "cpu_us_per_req"), med("nginx-c64", tool, "cpu_us_per_req")
         print(f"proxy / nginx CPU per request, {tool:8}: {ours / theirs:.3f} ({ours:.0f} vs {theirs:.0f} us; no target)")
-    for tool in ["wrk", "loadtest"]:
+    for tool in ["wrk", "loadtest"] if pick("proxy-c32", "wrk", "rps") else []:
         print(f"proxy c32 / one replica c32 req/s, {tool:8}: "
               f"{med('proxy-c32', tool, 'rps') / med('replica-c32', tool, 'rps'):.3f} (no target)")
-    print(f"loadtest / wrk req/s on one replica: {med('replica-c32', 'loadtest', 'rps') / med('replica-c32', 'wrk', 'rps'):.3f}"
-          " (the two generators agree if near 1)")
+    if pick("replica-c32", "wrk", "rps"):
+        print(f"loadtest / wrk req/s on one replica: {med('replica-c32', 'loadtest', 'rps') / med('replica-c32', 'wrk', 'rps'):.3f}"
+              " (the two generators agree if near 1)")
     replica, cli, xgbr, xgbj = (med(n, "batch", "rows_per_s") for n in ["batch-replica", "batch-cli", "batch-xgboost", "batch-xgboost-json"])
     print(f"replica batch / XGBoost predict rows/s: {replica / xgbr:.3f} (target >= 1.0: {verdict(replica >= xgbr)};"
           " the replica's time includes HTTP, JSON, preprocessing and the log, XGBoost's starts from the encoded matrix)")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Serving: replicas, our proxy against nginx, and batch prediction against XGBoost.
-#   bench/serving/run.sh [runs]        (default 3)
+#   bench/serving/run.sh [runs] [batch]   (default 3 runs; `batch`: only the batch comparison)
 # Setup: the 200k-row synthetic churn set, a 100-tree depth-6 model, `trainyard registry`,
 # publish + approve + promote, two `trainyard serve` replicas (each with its own SQLite
 # prediction log), `trainyard proxy` and nginx (round robin, keepalive 64) in front of them.
@@ -17,6 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-3}
+only=${2:-all}
+[ "$only" = all ] || [ "$only" = batch ] || { echo "usage: bench/serving/run.sh [runs] [batch]" >&2; exit 2; }
 bench/setup.sh >/dev/null
 command -v nginx >/dev/null && command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx wrk >/dev/null; }
 swift build -c release --product trainyard >/dev/null
@@ -126,10 +128,11 @@ load_ours() { # NAME RUN PORT CONNECTIONS
   sleep 1
 }
 # Warm-up (not recorded): connections, pools and caches of every path.
-for port in $r1 $proxy_port $nginx_port; do load_wrk warmup 0 "$port" 64 3; done
+[ "$only" = batch ] || for port in $r1 $proxy_port $nginx_port; do load_wrk warmup 0 "$port" 64 3; done
 
 for run in $(seq 1 "$runs"); do
-  if (( run % 2 )); then tools=(wrk ours); sides=("proxy $proxy_port" "nginx $nginx_port")
+  if [ "$only" = batch ]; then tools=(); sides=()
+  elif (( run % 2 )); then tools=(wrk ours); sides=("proxy $proxy_port" "nginx $nginx_port")
   else tools=(ours wrk); sides=("nginx $nginx_port" "proxy $proxy_port"); fi
   for tool in "${tools[@]}"; do "load_$tool" replica-c32 "$run" $r1 32; done
   for tool in "${tools[@]}"; do "load_$tool" proxy-c32 "$run" $proxy_port 32; done

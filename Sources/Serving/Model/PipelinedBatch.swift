@@ -5,10 +5,11 @@ import TrainyardML
 /// Predicts a `dataframe_split` batch while it is still being read.
 ///
 /// ``DataframeSplitReader`` hands over every ``chunkRows`` rows as a table; from the second
-/// chunk on, a helper thread predicts chunks as they arrive while the request's task reads
-/// the rest, and once reading ends the task predicts the remaining chunks alongside the
-/// helper. Reading (one thread) and prediction (two) so overlap instead of following each
-/// other. Each chunk is predicted on its own, so the result is exactly the whole batch's.
+/// chunk on, a helper thread predicts and writes out chunks as they arrive while the
+/// request's task reads the rest, and once reading ends the task takes the remaining chunks
+/// alongside the helper. Reading (one thread) and prediction (two) so overlap instead of
+/// following each other. Each chunk is predicted on its own, so the result is exactly the
+/// whole batch's.
 ///
 /// The request's task never blocks on the helper: it awaits the helper's last chunk with a
 /// continuation. The helper runs on a GCD thread, outside Swift's cooperative pool.
@@ -16,17 +17,19 @@ final class PipelinedBatch: @unchecked Sendable {
     /// Rows per chunk.
     static let chunkRows = 1024
 
-    /// What a batch predicted: row-major values (`rows × outputs`) and the row count.
+    /// What a batch predicted: the JSON elements of its predictions array and the row count.
     struct Result {
-        var predictions: [Float]
+        var elements: String
         var rows: Int
     }
 
-    /// The batch's predictions; nil when the body is not a `dataframe_split` batch the reader
+    /// The batch's predictions, each chunk's written by `elements` (its predictions, rows)
+    /// and joined with commas; nil when the body is not a `dataframe_split` batch the reader
     /// takes (the general path then decodes it), an ``InputError`` when a chunk cannot be
     /// predicted.
-    static func predict(_ body: [UInt8], served: ServedModel) async throws(InputError) -> Result? {
-        let batch = PipelinedBatch(predictor: served.predictor)
+    static func predict(_ body: [UInt8], served: ServedModel,
+                        elements: @escaping @Sendable ([Float], Int) -> String) async throws(InputError) -> Result? {
+        let batch = PipelinedBatch(predictor: served.predictor, elements: elements)
         let read = DataframeSplitReader.read(body, features: served.features, chunkRows: chunkRows) { batch.add($0) }
         batch.endReading(discard: !read)
         if read { batch.work() }
@@ -36,12 +39,14 @@ final class PipelinedBatch: @unchecked Sendable {
     }
 
     private let predictor: ModelPredictor
+    private let elements: @Sendable ([Float], Int) -> String
     /// Guards everything below.
     private let condition = NSCondition()
     /// Read chunks, each dropped once predicted.
     private var chunks: [Table?] = []
     private var nextChunk = 0
-    private var results: [[Float]?] = []
+    /// Each chunk's written predictions, once done.
+    private var results: [String?] = []
     private var rows = 0
     private var failure: PreprocessingError?
     private var reading = true
@@ -49,8 +54,9 @@ final class PipelinedBatch: @unchecked Sendable {
     private var helperDone = false
     private var waiter: CheckedContinuation<Void, Never>?
 
-    private init(predictor: ModelPredictor) {
+    private init(predictor: ModelPredictor, elements: @escaping @Sendable ([Float], Int) -> String) {
         self.predictor = predictor
+        self.elements = elements
     }
 
     /// A chunk read; the second one starts the helper.
@@ -82,7 +88,7 @@ final class PipelinedBatch: @unchecked Sendable {
         condition.lock()
         while let (index, table) = takeChunk() {
             condition.unlock()
-            let outcome = Swift.Result { () throws(PreprocessingError) in try predictor.predict(table, threads: 1) }
+            let outcome = run(table)
             condition.lock()
             store(outcome, at: index)
         }
@@ -94,7 +100,7 @@ final class PipelinedBatch: @unchecked Sendable {
         while true {
             if let (index, table) = takeChunk() {
                 condition.unlock()
-                let outcome = Swift.Result { () throws(PreprocessingError) in try predictor.predict(table, threads: 1) }
+                let outcome = run(table)
                 condition.lock()
                 store(outcome, at: index)
             } else if reading {
@@ -124,6 +130,11 @@ final class PipelinedBatch: @unchecked Sendable {
         }
     }
 
+    /// One chunk predicted and written (the condition not held).
+    private func run(_ table: Table) -> Swift.Result<String, PreprocessingError> {
+        Swift.Result { () throws(PreprocessingError) in elements(try predictor.predict(table, threads: 1), table.rows) }
+    }
+
     /// The next untaken chunk (the condition held).
     private func takeChunk() -> (Int, Table)? {
         guard nextChunk < chunks.count, let table = chunks[nextChunk] else { return nil }
@@ -131,22 +142,25 @@ final class PipelinedBatch: @unchecked Sendable {
         return (nextChunk, table)
     }
 
-    private func store(_ outcome: Swift.Result<[Float], PreprocessingError>, at index: Int) {
+    private func store(_ outcome: Swift.Result<String, PreprocessingError>, at index: Int) {
         switch outcome {
-        case .success(let predictions): results[index] = predictions
+        case .success(let text): results[index] = text
         case .failure(let error): if failure == nil { failure = error }
         }
         chunks[index] = nil
     }
 
-    /// The chunks' predictions in order (all chunks done).
+    /// The chunks' elements in order (all chunks done).
     private func result() throws(InputError) -> Result {
         condition.lock()
         defer { condition.unlock() }
         if let failure { throw InputError(failure.description) }
-        var predictions: [Float] = []
-        predictions.reserveCapacity(results.reduce(0) { $0 + ($1?.count ?? 0) })
-        for chunk in results { predictions += chunk ?? [] }
-        return Result(predictions: predictions, rows: rows)
+        var text = ""
+        text.reserveCapacity(results.reduce(0) { $0 + ($1?.utf8.count ?? 0) } + results.count)
+        for (index, chunk) in results.enumerated() {
+            if index > 0 { text += "," }
+            text += chunk ?? ""
+        }
+        return Result(elements: text, rows: rows)
     }
 }

@@ -6,7 +6,13 @@ public enum PredictionOutput {
     /// `/predict`: one object per row — `{"probability", "class"}` (binary),
     /// `{"probabilities": {class: p}, "class"}` (multiclass) or `{"prediction"}` (regression).
     public static func records(_ predictions: [Float], rows: Int, model: TrainyardModel) -> String {
-        var out = "["
+        "[" + recordElements(predictions, rows: rows, model: model) + "]"
+    }
+
+    /// The comma-separated elements of ``records(_:rows:model:)``' array, so that chunks of a
+    /// batch can be written apart and joined.
+    public static func recordElements(_ predictions: [Float], rows: Int, model: TrainyardModel) -> String {
+        var out = ""
         out.reserveCapacity(rows * 40)
         let classes = model.label.classes
         func className(_ index: Int) -> String { classes.map { $0[index] } ?? String(index) }
@@ -29,13 +35,18 @@ public enum PredictionOutput {
                 out += "{\"prediction\":" + number(predictions[row]) + "}"
             }
         }
-        return out + "]"
+        return out
     }
 
     /// `/invocations` (MLflow): a flat array of numbers — the positive class's probability
     /// (binary) or the value (regression) — or an array of per-class probability arrays.
     public static func values(_ predictions: [Float], rows: Int, model: TrainyardModel) -> String {
-        var out = "["
+        "[" + valueElements(predictions, rows: rows, model: model) + "]"
+    }
+
+    /// The comma-separated elements of ``values(_:rows:model:)``' array.
+    public static func valueElements(_ predictions: [Float], rows: Int, model: TrainyardModel) -> String {
+        var out = ""
         out.reserveCapacity(rows * 12)
         if case .softprob(let k) = model.objective {
             for row in 0..<rows {
@@ -48,7 +59,7 @@ public enum PredictionOutput {
                 out += number(p)
             }
         }
-        return out + "]"
+        return out
     }
 
     /// The shape of the output tensor: `[rows]` or `[rows, classes]`.
