@@ -3,9 +3,10 @@
 ///
 /// Each tree is renumbered so that the children of a node are adjacent (`right = left + 1`):
 /// a step is `node = left + (goesLeft ? 0 : 1)`, which compiles to a conditional move rather
-/// than a mispredicted branch. A leaf points at itself with an infinite threshold and
-/// missing-goes-left, so stepping past it changes nothing; every tree is walked exactly
-/// `depth` steps, for eight rows at a time, giving the CPU independent chains to overlap.
+/// than a mispredicted branch. A leaf points at itself with a NaN threshold and
+/// missing-goes-left, which send every value left (see ``step(_:_:_:)``), so stepping past
+/// it changes nothing; every tree is walked exactly `depth` steps, for eight rows at a time,
+/// giving the CPU independent chains to overlap.
 struct PackedForest: Sendable {
     struct Node {
         var threshold: Float
@@ -42,10 +43,12 @@ struct PackedForest: Sendable {
             }
             for (packed, n) in order.enumerated() {
                 if tree.left[n] < 0 {
-                    nodes.append(Node(threshold: .infinity, featureAndDefault: 1 << 31, left: Int32(base + packed), output: tree.value[n]))
+                    nodes.append(Node(threshold: .nan, featureAndDefault: 1 << 31, left: Int32(base + packed), output: tree.value[n]))
                 } else {
                     let left = base + slot[Int(tree.left[n])]
-                    nodes.append(Node(threshold: tree.threshold[n],
+                    // `v < NaN` is false for every v (XGBoost sends all non-missing values right);
+                    // -infinity does the same under this layout's `!(v >= threshold)`.
+                    nodes.append(Node(threshold: tree.threshold[n].isNaN ? -.infinity : tree.threshold[n],
                                       featureAndDefault: UInt32(tree.feature[n]) | (tree.defaultLeft[n] ? 1 << 31 : 0),
                                       left: Int32(left), output: 0))
                 }
@@ -110,8 +113,10 @@ struct PackedForest: Sendable {
         let feature = Int(node.featureAndDefault & 0x7FFF_FFFF)
         let v = x[feature]
         let missingLeft = node.featureAndDefault >> 31
-        // v < threshold is false for NaN, so a missing value goes left only by its flag.
-        let goLeft = (v < node.threshold ? 1 : 0) | ((v.isNaN ? 1 : 0) & Int(missingLeft))
+        // For a value, !(v >= threshold) is v < threshold; a missing value goes left only by
+        // its flag. A leaf's NaN threshold makes !(v >= threshold) true for every value,
+        // infinities included, and its flag does the same for NaN: it never moves.
+        let goLeft = (v >= node.threshold ? 0 : 1) & ((v.isNaN ? 0 : 1) | Int(missingLeft))
         return Int(node.left) + 1 - goLeft
     }
 }
