@@ -33,15 +33,16 @@ struct ServingProcessTests {
     @Test func replicaPredictionsEqualTrainyardPredictForEveryProtocol() async throws {
         let stack = try ServingStack(basePort: 57300)
         defer { stack.stop() }
-        try await stack.trainModels()
+        // 2,500 rows: the dataframe_split batch is read and predicted in three pipelined chunks.
+        try await stack.trainModels(rows: 3000)
         try await stack.startRegistry()
         try await stack.publishAndPromote("v1.model")
         try await stack.startReplica(0)
         let model = try ModelFile.read(path: stack.path("v1.model"))
-        let (columns, data) = try rows(stack, model: model, count: 200)
+        let (columns, data) = try rows(stack, model: model, count: 2500)
         // `trainyard predict` on the same file: probability,class per row.
         let expected = try await stack.run(["predict", "--model", stack.path("v1.model"), "--data", stack.path("churn.csv")])
-            .split(separator: "\n").dropFirst().prefix(200).map { line -> (Float, String) in
+            .split(separator: "\n").dropFirst().prefix(2500).map { line -> (Float, String) in
                 let parts = line.split(separator: ",")
                 return (Float(String(parts[0]))!, String(parts[1]))
             }
@@ -53,10 +54,12 @@ struct ServingProcessTests {
         #expect(values.map(Float.init) == expected.map(\.0))
 
         let records = data.map { Dictionary(uniqueKeysWithValues: zip(columns, $0)) }
-        let predict = try await stack.post(base + "/predict", try json(["records": records]))
-        let answers = try #require((predict.json as? [String: Any])?["predictions"] as? [[String: Any]])
-        #expect(answers.map { Float($0["probability"] as! Double) } == expected.map(\.0))
-        #expect(answers.map { $0["class"] as! String } == expected.map(\.1))
+        for body in [["records": records], ["dataframe_split": ["columns": columns, "data": data]]] as [[String: Any]] {
+            let predict = try await stack.post(base + "/predict", try json(body))
+            let answers = try #require((predict.json as? [String: Any])?["predictions"] as? [[String: Any]])
+            #expect(answers.map { Float($0["probability"] as! Double) } == expected.map(\.0))
+            #expect(answers.map { $0["class"] as! String } == expected.map(\.1))
+        }
 
         let tensors = columns.enumerated().map { index, name -> [String: Any] in
             ["name": name, "shape": [data.count], "datatype": model.preprocessor.columnKinds[name] == .numeric ? "FP64" : "BYTES",
@@ -67,7 +70,7 @@ struct ServingProcessTests {
         #expect(v2Body["model_version"] as? String == "1" && v2Body["id"] as? String == "q1")
         let outputs = try #require(v2Body["outputs"] as? [[String: Any]])
         #expect((outputs[0]["data"] as? [Double])?.map(Float.init) == expected.map(\.0))
-        #expect(outputs[0]["shape"] as? [Int] == [200])
+        #expect(outputs[0]["shape"] as? [Int] == [2500])
     }
 
     @Test func everyKindOfBadInputGetsItsClientErrorAndNothingCrashes() async throws {
