@@ -6,10 +6,10 @@ import TrainyardML
 ///
 /// It walks the document with ``JSONParser``'s own primitives, so it accepts exactly the JSON
 /// the parser accepts, and builds the same ``Table`` as ``PayloadDecoder/invocations(_:features:)``.
-/// It declines (returns nil) on anything outside the common shape — `data` before `columns`,
-/// a key given twice, another MLflow key, a row of the wrong length, a mistyped value,
-/// malformed JSON — and the caller then takes the general path, which gives the same answer
-/// or the precise error.
+/// It declines (returns nil) on anything outside the common shape — a top-level key other
+/// than `dataframe_split`, `data` before `columns`, a key given twice, an empty batch, a row of
+/// the wrong length, a mistyped value, malformed JSON — and the caller then takes the general
+/// path, which gives the same answer or the precise error.
 public enum DataframeSplitReader {
     /// The table of a `dataframe_split` body, or nil when the general path must decide.
     public static func table(_ bytes: [UInt8], features: FeatureTable) -> Table? {
