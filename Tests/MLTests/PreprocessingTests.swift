@@ -94,4 +94,26 @@ struct HashedTFIDFTests {
         #expect((0..<8).allSatisfy { m[1, $0] == 0 })                     // a missing text is all zeros
         #expect(abs((0..<8).reduce(Float(0)) { $0 + m[0, $1] * m[0, $1] } - 1) < 1e-5)
     }
+
+    @Test func levelPositionsAreTheSameSearchedOrLookedUp() {
+        let levels = (0..<40).map { "level-\($0)" }
+        for tableLevels in [["level-3", "unseen"], ["level-39", "level-0", "level-0x"] + levels.shuffled()] {
+            let expected = tableLevels.map { name in levels.indices.first { levels[$0] == name } }
+            #expect(Preprocessor.positions(of: levels, in: tableLevels) == expected)
+        }
+        #expect(Preprocessor.positions(of: levels, in: levels).count * levels.count > 256)  // the dictionary path ran
+    }
+
+    @Test func featureCountIsTheNumberOfFeatureNames() throws {
+        let table = Table(names: ["x", "plan", "note"], columns: [
+            .numeric([1, .nan, 3]),
+            .categorical(codes: [0, 1, -1], levels: ["basic", "pro"]),
+            .text(["a red fox", "", "blue"]),
+        ])
+        for target in [Preprocessor.Target.trees, .linear] {
+            let p = Preprocessor.fit(table, target: target)
+            #expect(p.featureCount == p.featureNames.count)
+            #expect(try p.transform(table).columns == p.featureCount)
+        }
+    }
 }

@@ -41,6 +41,9 @@ public struct Preprocessor: Sendable, Equatable, Codable {
         }
     }
 
+    /// How many features ``transform(_:)`` produces: ``featureNames``' count, without building the names.
+    public var featureCount: Int { inputs.reduce(0) { $0 + $1.transform.width } }
+
     /// The CSV column types to read prediction data with (so `1`, `2` stay category codes).
     public var columnKinds: [String: ColumnKind] {
         Dictionary(uniqueKeysWithValues: inputs.map { ($0.name, $0.kind) })
@@ -97,7 +100,7 @@ public struct Preprocessor: Sendable, Equatable, Codable {
     /// Applies the steps to a table with the same input columns (extra columns are ignored).
     /// Throws ``PreprocessingError`` naming a missing column or a column of the wrong type.
     public func transform(_ table: Table) throws(PreprocessingError) -> DenseMatrix {
-        let width = featureNames.count
+        let width = featureCount
         var values = [Float](repeating: 0, count: table.rows * width)
         var offset = 0
         for input in inputs {
@@ -183,11 +186,14 @@ public struct Preprocessor: Sendable, Equatable, Codable {
             }
             rowStarts.append(values.count)
         }
-        return SparseMatrix(rows: table.rows, columns: featureNames.count, rowStarts: rowStarts, indices: indices, values: values)
+        return SparseMatrix(rows: table.rows, columns: featureCount, rowStarts: rowStarts, indices: indices, values: values)
     }
 
     /// For each of the table's level codes, the index of that level in `levels` (or nil if unseen).
+    /// Few comparisons (a small request) are searched directly; many go through a dictionary,
+    /// which would otherwise be built on every call.
     static func positions(of levels: [String], in tableLevels: [String]) -> [Int?] {
+        if tableLevels.count * levels.count <= 256 { return tableLevels.map { levels.firstIndex(of: $0) } }
         let index = Dictionary(uniqueKeysWithValues: levels.enumerated().map { ($1, $0) })
         return tableLevels.map { index[$0] }
     }
