@@ -22,6 +22,7 @@ public enum DataframeSplitReader {
     /// soon as they are read (so they can be predicted while the rest is read). Returns false
     /// when it declines, possibly after emitting chunks: the caller then discards them.
     public static func read(_ bytes: [UInt8], features: FeatureTable, chunkRows: Int, emit: (Table) -> Void) -> Bool {
+        guard opensWithDataframeSplit(bytes) else { return false }
         do {
             try JSONParser.scan(bytes) { (parser: inout JSONParser) throws(JSONParseError) in
                 try document(&parser, features: features, chunkRows: chunkRows, emit: emit)
@@ -30,6 +31,21 @@ public enum DataframeSplitReader {
         } catch {
             return false
         }
+    }
+
+    /// Whether the body opens with `{"dataframe_split"` (whitespace allowed between): the only
+    /// shape the reader takes, so every other body (a single record, most of all) is left to the
+    /// general path after a glance at its first bytes.
+    public static func opensWithDataframeSplit(_ bytes: [UInt8]) -> Bool {
+        var index = 0
+        func skipWhitespace() {
+            while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
+        }
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { return false }
+        index += 1
+        skipWhitespace()
+        return bytes[index...].starts(with: "\"dataframe_split\"".utf8)
     }
 
     /// One scalar cell of a row.

@@ -29,6 +29,7 @@ final class PipelinedBatch: @unchecked Sendable {
     /// predicted.
     static func predict(_ body: [UInt8], served: ServedModel,
                         elements: @escaping @Sendable ([Float], Int) -> String) async throws(InputError) -> Result? {
+        guard DataframeSplitReader.opensWithDataframeSplit(body) else { return nil }
         let batch = PipelinedBatch(predictor: served.predictor, elements: elements)
         let read = DataframeSplitReader.read(body, features: served.features, chunkRows: chunkRows) { batch.add($0) }
         batch.endReading(discard: !read)
@@ -116,8 +117,10 @@ final class PipelinedBatch: @unchecked Sendable {
         waiter?.resume()
     }
 
-    /// Resumes once the helper has stored its last chunk (at once if it never started).
+    /// Resumes once the helper has stored its last chunk; returns at once, without
+    /// suspending, if it never started (a declined body or a one-chunk batch).
     private func helperFinished() async {
+        guard condition.withLock({ helperStarted && !helperDone }) else { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             condition.lock()
             if !helperStarted || helperDone {
