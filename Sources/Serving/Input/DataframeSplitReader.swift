@@ -48,14 +48,6 @@ public enum DataframeSplitReader {
         return bytes[index...].starts(with: "\"dataframe_split\"".utf8)
     }
 
-    /// One scalar cell of a row.
-    private enum Cell {
-        case string(String)
-        case number(Double)
-        case bool(Bool)
-        case null
-    }
-
     /// Thrown to decline; never shown to a client.
     private static let decline = JSONParseError(message: "", offset: 0, line: 0, column: 0)
 
@@ -109,7 +101,6 @@ public enum DataframeSplitReader {
         let capacity = min(chunkRows, 4096)
         let categorical = features.inputs.map { $0.kind == .categorical }
         var builders = features.inputs.map { ColumnBuilder(input: $0, capacity: capacity) }
-        guard parser.next == UInt8(ascii: "[") else { throw decline }
         try parser.expect(UInt8(ascii: "["), "'['")
         var row = 0
         parser.skipWhitespace()
@@ -128,7 +119,7 @@ public enum DataframeSplitReader {
                     builders[builder].append(levelUTF8: level)
                     continue
                 }
-                let value: Cell
+                let value: JSONValue
                 switch parser.next ?? 0 {
                 case UInt8(ascii: "\""): value = .string(try parser.string())
                 case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): value = .number(try parser.number())
@@ -137,14 +128,7 @@ public enum DataframeSplitReader {
                 case UInt8(ascii: "f"): try parser.literal("false"); value = .bool(false)
                 default: throw decline
                 }
-                do throws(InputError) {
-                    switch value {
-                    case .string(let string): try builders[builder].append(string: string, row: row)
-                    case .number(let number): try builders[builder].append(number: number, row: row)
-                    case .bool(let flag): try builders[builder].append(bool: flag, row: row)
-                    case .null: builders[builder].appendNull()
-                    }
-                } catch { throw decline }
+                do throws(InputError) { try builders[builder].append(value, row: row) } catch { throw decline }
             }
             parser.skipWhitespace()
             try parser.expect(UInt8(ascii: "]"), "']'")

@@ -113,7 +113,7 @@ struct ColumnBuilder {
     }
 
     /// A number: the value of a numeric feature, or the category named by its text.
-    mutating func append(number: Double, row: Int) throws(InputError) {
+    private mutating func append(number: Double, row: Int) throws(InputError) {
         switch input.kind {
         case .numeric: numbers.append(Float(number))
         case .categorical: append(level: JSONInput.text(of: number))
@@ -121,7 +121,7 @@ struct ColumnBuilder {
         }
     }
 
-    mutating func append(string: String, row: Int) throws(InputError) {
+    private mutating func append(string: String, row: Int) throws(InputError) {
         switch input.kind {
         case .numeric: throw mistyped(JSONValue.string(string).typeName, row: row)
         case .categorical: append(level: string)
@@ -130,7 +130,7 @@ struct ColumnBuilder {
     }
 
     /// `true`/`false`: 1/0 for a numeric feature, the category `"true"`/`"false"`.
-    mutating func append(bool flag: Bool, row: Int) throws(InputError) {
+    private mutating func append(bool flag: Bool, row: Int) throws(InputError) {
         switch input.kind {
         case .numeric: numbers.append(flag ? 1 : 0)
         case .categorical: append(level: flag ? "true" : "false")
@@ -139,7 +139,7 @@ struct ColumnBuilder {
     }
 
     /// `null`: a missing value (an empty text).
-    mutating func appendNull() {
+    private mutating func appendNull() {
         switch input.kind {
         case .numeric: numbers.append(.nan)
         case .categorical: codes.append(-1)

@@ -87,28 +87,16 @@ final class PipelinedBatch: @unchecked Sendable {
     /// Predicts chunks until none is left untaken (the request's share once reading ends).
     private func work() {
         condition.lock()
-        while let (index, table) = takeChunk() {
-            condition.unlock()
-            let outcome = run(table)
-            condition.lock()
-            store(outcome, at: index)
-        }
+        drain()
         condition.unlock()
     }
 
     private func helperLoop() {
         condition.lock()
         while true {
-            if let (index, table) = takeChunk() {
-                condition.unlock()
-                let outcome = run(table)
-                condition.lock()
-                store(outcome, at: index)
-            } else if reading {
-                condition.wait()
-            } else {
-                break
-            }
+            drain()
+            guard reading else { break }
+            condition.wait()
         }
         helperDone = true
         let waiter = self.waiter
@@ -130,6 +118,17 @@ final class PipelinedBatch: @unchecked Sendable {
                 waiter = continuation
                 condition.unlock()
             }
+        }
+    }
+
+    /// Takes, predicts and stores chunks while there are untaken ones (the condition held on
+    /// entry and exit, released while predicting).
+    private func drain() {
+        while let (index, table) = takeChunk() {
+            condition.unlock()
+            let outcome = run(table)
+            condition.lock()
+            store(outcome, at: index)
         }
     }
 
