@@ -161,7 +161,7 @@ let package = Package(
         .testTarget(name: "MLTests", dependencies: ["TrainyardML", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ProtocolTests", dependencies: ["TrainyardProtocol", "ZeroMQ"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "TrainyardProtocol"]),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "TrainyardProtocol", "TrainyardML", "DistributedTraining"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "TrainyardProtocol", "TrainyardML", "DistributedTraining", "ZeroMQ"]),
         .testTarget(
             name: "ProxyTests",
             dependencies: [

@@ -40,22 +40,16 @@ public enum ShardData: Sendable {
         }
     }
 
-    /// The bytes to ship.
-    public func encode() -> [UInt8] {
-        var bytes: [UInt8] = []
+    /// The bytes to ship, as slices of the shard's arrays (see ``ShardLayout``).
+    public var shardBytes: ShardBytes {
         switch self {
-        case .dense(let m, let labels):
-            bytes.reserveCapacity(4 * (labels.count + m.values.count))
-            Self.append(labels, to: &bytes)
-            Self.append(m.values, to: &bytes)
-        case .sparse(let m, let labels):
-            Self.append(labels, to: &bytes)
-            Self.append(m.rowStarts.map(Int64.init), to: &bytes)
-            Self.append(m.indices, to: &bytes)
-            Self.append(m.values, to: &bytes)
+        case .dense(let m, let labels): .dense(m, labels: labels, rows: 0..<m.rows)
+        case .sparse(let m, let labels): .sparse(m, labels: labels, rows: 0..<m.rows)
         }
-        return bytes
     }
+
+    /// A copy of the bytes to ship.
+    public func encode() -> [UInt8] { shardBytes.bytes }
 
     /// Decodes shipped bytes; throws ``ShardError/malformed(_:)`` if they do not fit `descriptor`.
     public static func decode(_ bytes: [UInt8], as descriptor: ShardDescriptor) throws(ShardError) -> ShardData {
@@ -87,10 +81,6 @@ public enum ShardData: Sendable {
     /// Hex SHA-256 of `bytes`.
     public static func sha256(_ bytes: ArraySlice<UInt8>) -> String {
         bytes.withUnsafeBytes { SHA256.hash(data: $0) }.hex
-    }
-
-    private static func append<T: BitwiseCopyable>(_ values: [T], to bytes: inout [UInt8]) {
-        values.withUnsafeBytes { bytes.append(contentsOf: $0) }
     }
 
     private struct Reader {

@@ -47,16 +47,23 @@ public final class ZMQFrame: @unchecked Sendable {
     /// The array is retained until libzmq releases the message (after the last send
     /// completes), through `zmq_msg_init_data` with a free function. Elements are sent
     /// in the machine's byte order, which is little-endian on every platform we support.
-    public init<Element: BitwiseCopyable>(adopting array: [Element]) {
+    public convenience init<Element: BitwiseCopyable>(adopting array: [Element]) {
+        self.init(adopting: array, bytes: 0..<array.count * MemoryLayout<Element>.stride)
+    }
+
+    /// A frame that shares bytes `range` of `array`'s storage with libzmq, retaining the
+    /// array as ``init(adopting:)`` does.
+    public init<Element: BitwiseCopyable>(adopting array: [Element], bytes range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= array.count * MemoryLayout<Element>.stride,
+                     "bytes \(range) of a \(array.count * MemoryLayout<Element>.stride)-byte array")
         message = .allocate(capacity: 1)
-        let box = ArrayStorageBox(array)
-        let count = array.count * MemoryLayout<Element>.stride
-        guard count > 0 else {
+        guard !range.isEmpty else {
             zmq_msg_init(message)
             return
         }
+        let box = ArrayStorageBox(array)
         let hint = Unmanaged.passRetained(box as AnyObject).toOpaque()
-        let rc = zmq_msg_init_data(message, box.baseAddress, count, { _, hint in
+        let rc = zmq_msg_init_data(message, box.baseAddress! + range.lowerBound, range.count, { _, hint in
             Unmanaged<AnyObject>.fromOpaque(hint!).release()
         }, hint)
         precondition(rc == 0, "zmq_msg_init_data failed")

@@ -115,7 +115,7 @@ final class ClusterEngine: TrainingEngine {
     /// Ships every shard not yet on its worker, then has `prepare` ready each shard that is
     /// not (bins it, for trees). Shards go to their workers concurrently, one thread each, so
     /// workers receive and prepare in parallel.
-    private func place(_ slice: (Range<Int>) -> ShardData, rows: Int, columns: Int, layout: ShardLayout,
+    private func place(_ slice: (Range<Int>) -> ShardBytes, rows: Int, columns: Int, layout: ShardLayout,
                        prepare: (Int, String) throws(ClusterError) -> Void) throws(ClusterError) {
         let pending = placement.indices.filter { !ready[$0] }
         let descriptors = pending.map { descriptor($0, rows: rows, columns: columns, layout: layout) }
@@ -166,7 +166,7 @@ final class ClusterEngine: TrainingEngine {
             do {
                 if cuts == nil {
                     // Cuts from the shards' samples, merged: the same as the local cuts.
-                    try place({ ShardData.slice(dense: features, labels: labels, rows: $0) }, rows: features.rows,
+                    try place({ ShardBytes.dense(features, labels: labels, rows: $0) }, rows: features.rows,
                               columns: features.columns, layout: .denseF32) { _, _ in }
                     var correlations: [UInt64] = []
                     for (shard, worker) in placement.enumerated() {
@@ -186,7 +186,7 @@ final class ClusterEngine: TrainingEngine {
                 let agreed = cuts!
                 let cutsPayload = FeatureArrays.payload(agreed.cuts)
                 // Shards that are new (or re-shipped) get the cuts; every shard then replays the checkpoint.
-                try place({ ShardData.slice(dense: features, labels: labels, rows: $0) }, rows: features.rows,
+                try place({ ShardBytes.dense(features, labels: labels, rows: $0) }, rows: features.rows,
                           columns: features.columns, layout: .denseF32) { shard, worker throws(ClusterError) in
                     _ = try call(.encoding(.binCuts, BinCuts(shard: shard, objective: p.objective, baseMargin: baseMargin),
                                            payload: cutsPayload), worker)
@@ -232,7 +232,7 @@ final class ClusterEngine: TrainingEngine {
         let objective = trainer.parameters.objective
         while true {
             do {
-                try place({ ShardData.slice(sparse: features, labels: labels, rows: $0) }, rows: features.rows,
+                try place({ ShardBytes.sparse(features, labels: labels, rows: $0) }, rows: features.rows,
                           columns: features.columns, layout: .csrF32) { _, _ in }
                 let shards = RemoteShards(link: link, job: job.id, placement: placement, totalRows: features.rows,
                                           timeout: settings.requestTimeout, cancelled: cancelled)

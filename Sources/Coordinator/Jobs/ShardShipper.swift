@@ -5,7 +5,8 @@ import ZeroMQ
 /// Ships a shard to a worker: SHARD_BEGIN, then SHARD_CHUNKs with their SHA-256 under a
 /// window of unacknowledged chunks (flow control), then SHARD_END, which the worker
 /// acknowledges once the whole shard's digest matches. A chunk the worker rejects is
-/// sent again from there (go-back-N), up to ``maxResends`` times.
+/// sent again from there (go-back-N), up to ``maxResends`` times. Chunks are hashed and
+/// sent from the coordinator's own arrays (``ShardBytes``), without copies.
 struct ShardShipper {
     let link: ClusterLink
     let job: UInt64
@@ -17,11 +18,10 @@ struct ShardShipper {
 
     /// Returns the shard's size in bytes.
     @discardableResult
-    func ship(_ data: ShardData, descriptor: ShardDescriptor, to worker: String) throws(ClusterError) -> Int {
-        let bytes = data.encode()
+    func ship(_ bytes: ShardBytes, descriptor: ShardDescriptor, to worker: String) throws(ClusterError) -> Int {
         let chunks = (bytes.count + chunkBytes - 1) / chunkBytes
         let begin = ShardBegin(shard: descriptor, bytes: bytes.count, chunks: chunks, chunkBytes: chunkBytes,
-                               sha256: ShardData.sha256(bytes[...]))
+                               sha256: bytes.sha256())
         try call(.encoding(.shardBegin, begin), worker)
         var next = 0
         var resends = 0
@@ -29,8 +29,8 @@ struct ShardShipper {
         while next < chunks || !inFlight.isEmpty {
             while next < chunks && inFlight.count < window {
                 let range = (next * chunkBytes)..<min(bytes.count, (next + 1) * chunkBytes)
-                let body = ShardChunk(shard: descriptor.index, chunk: next, sha256: ShardData.sha256(bytes[range]))
-                let message = Message.encoding(.shardChunk, body, payload: [.uint8(Array(bytes[range]))])
+                let body = ShardChunk(shard: descriptor.index, chunk: next, sha256: bytes.sha256(of: range))
+                let message = Message.encoding(.shardChunk, body, payload: [Payload(dtype: .u8, frame: bytes.frame(range))])
                 inFlight.append((next, try link.send(message, to: worker, job: job)))
                 next += 1
             }
