@@ -161,7 +161,9 @@ let package = Package(
         .testTarget(name: "MLTests", dependencies: ["TrainyardML", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ProtocolTests", dependencies: ["TrainyardProtocol", "ZeroMQ"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "TrainyardProtocol"]),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "TrainyardProtocol", "TrainyardML", "DistributedTraining", "ZeroMQ"]),
+        .testTarget(name: "WorkerTests", dependencies: [
+            "Worker", "TrainyardProtocol", "TrainyardML", "DistributedTraining", "ZeroMQ", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(
             name: "ProxyTests",
             dependencies: [

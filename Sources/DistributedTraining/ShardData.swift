@@ -1,23 +1,10 @@
-import Crypto
 import TrainyardML
 
-/// A shard's rows and labels, and their byte encoding for shipping (see ``ShardLayout``).
+/// A shard's rows and labels as a worker holds them, decoded from the bytes shipped
+/// (``ShardBytes`` makes those bytes on the coordinator; see ``ShardLayout``).
 public enum ShardData: Sendable {
     case dense(DenseMatrix, labels: [Float])
     case sparse(SparseMatrix, labels: [Float])
-
-    /// Rows `range` of `features` (dense for trees, CSR for linear models).
-    public static func slice(dense features: DenseMatrix, labels: [Float], rows range: Range<Int>) -> ShardData {
-        .dense(features.rows(range), labels: Array(labels[range]))
-    }
-
-    public static func slice(sparse features: SparseMatrix, labels: [Float], rows range: Range<Int>) -> ShardData {
-        let start = features.rowStarts[range.lowerBound], end = features.rowStarts[range.upperBound]
-        let matrix = SparseMatrix(rows: range.count, columns: features.columns,
-                                  rowStarts: features.rowStarts[range.lowerBound...range.upperBound].map { $0 - start },
-                                  indices: Array(features.indices[start..<end]), values: Array(features.values[start..<end]))
-        return .sparse(matrix, labels: Array(labels[range]))
-    }
 
     public var layout: ShardLayout {
         switch self {
@@ -39,17 +26,6 @@ public enum ShardData: Sendable {
         case .sparse(let m, _): m.columns
         }
     }
-
-    /// The bytes to ship, as slices of the shard's arrays (see ``ShardLayout``).
-    public var shardBytes: ShardBytes {
-        switch self {
-        case .dense(let m, let labels): .dense(m, labels: labels, rows: 0..<m.rows)
-        case .sparse(let m, let labels): .sparse(m, labels: labels, rows: 0..<m.rows)
-        }
-    }
-
-    /// A copy of the bytes to ship.
-    public func encode() -> [UInt8] { shardBytes.bytes }
 
     /// Decodes shipped bytes; throws ``ShardError/malformed(_:)`` if they do not fit `descriptor`.
     public static func decode(_ bytes: [UInt8], as descriptor: ShardDescriptor) throws(ShardError) -> ShardData {
@@ -76,11 +52,6 @@ public enum ShardData: Sendable {
             return .sparse(SparseMatrix(rows: rows, columns: columns, rowStarts: starts.map(Int.init), indices: indices, values: values),
                            labels: labels)
         }
-    }
-
-    /// Hex SHA-256 of `bytes`.
-    public static func sha256(_ bytes: ArraySlice<UInt8>) -> String {
-        bytes.withUnsafeBytes { SHA256.hash(data: $0) }.hex
     }
 
     private struct Reader {

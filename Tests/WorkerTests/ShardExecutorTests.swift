@@ -16,15 +16,13 @@ struct ShardExecutorTests {
         let rows = 64
         let values = (0..<rows * features).map { Float(($0 * 37) % 11) }
         let labels = (0..<rows).map { Float($0 % 2) }
-        let data = ShardData.slice(dense: DenseMatrix(rows: rows, columns: features, values: values), labels: labels,
-                                   rows: 0..<rows)
-        let bytes = data.encode()
+        let bytes = ShardBytes.dense(DenseMatrix(rows: rows, columns: features, values: values), labels: labels, rows: 0..<rows)
         let descriptor = ShardDescriptor(index: 0, firstRow: 0, rows: rows, totalRows: rows, columns: features, layout: .denseF32)
         let executor = ShardExecutor(threads: 1)
-        let sha = ShardData.sha256(bytes[...])
+        let sha = bytes.sha256()
         try expectReply(executor, .encoding(.shardBegin, ShardBegin(shard: descriptor, bytes: bytes.count, chunks: 1,
                                                                      chunkBytes: bytes.count, sha256: sha)), .shardAck)
-        try expectReply(executor, .encoding(.shardChunk, ShardChunk(shard: 0, chunk: 0, sha256: sha), payload: [.uint8(bytes)]),
+        try expectReply(executor, .encoding(.shardChunk, ShardChunk(shard: 0, chunk: 0, sha256: sha), payload: [.uint8(bytes.bytes)]),
                         .shardAck)
         try expectReply(executor, .encoding(.shardEnd, ShardRef(shard: 0)), .shardAck)
         let cuts: [[Float]] = Array(repeating: [2, 5, 8], count: features)
