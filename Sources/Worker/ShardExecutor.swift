@@ -61,9 +61,11 @@ public final class ShardExecutor {
             guard case .receiving(var receiver) = try shard(job, chunk.shard), let frame = message.payload.first else {
                 throw ExecutorError.unexpected("SHARD_CHUNK for shard \(chunk.shard), which is not being received")
             }
+            // Out of the table while it grows (its arrays stay uniquely referenced); back in even when the
+            // chunk is refused, so that the coordinator can send it again.
             held[Key(job: job, shard: chunk.shard)] = nil
+            defer { held[Key(job: job, shard: chunk.shard)] = .receiving(receiver) }
             try receiver.receive(chunk, bytes: frame.frame)
-            held[Key(job: job, shard: chunk.shard)] = .receiving(receiver)
             return .encoding(.shardAck, ShardAck(shard: chunk.shard, chunk: chunk.chunk))
         case .shardEnd:
             let end = try message.decodeBody(ShardRef.self)

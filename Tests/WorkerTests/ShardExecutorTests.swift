@@ -113,6 +113,29 @@ struct ShardExecutorTests {
         try expectReply(executor, decision(SplitOrder(node: 1, feature: 0, bin: 1, defaultLeft: true, left: 3, right: 4)), .splitReply)
     }
 
+    @Test func aChunkRefusedForItsChecksumCanBeSentAgain() throws {
+        let rows = 8
+        let values = (0..<rows * features).map { Float($0) }
+        let bytes = ShardBytes.dense(DenseMatrix(rows: rows, columns: features, values: values),
+                                     labels: (0..<rows).map { Float($0 % 2) }, rows: 0..<rows)
+        let descriptor = ShardDescriptor(index: 0, firstRow: 0, rows: rows, totalRows: rows, columns: features, layout: .denseF32)
+        let executor = ShardExecutor(threads: 1)
+        try expectReply(executor, .encoding(.shardBegin, ShardBegin(shard: descriptor, bytes: bytes.count, chunks: 1,
+                                                                     chunkBytes: bytes.count, sha256: bytes.sha256())), .shardAck)
+        let chunk = ShardChunk(shard: 0, chunk: 0, sha256: bytes.sha256())
+        var corrupted = bytes.bytes
+        corrupted[3] ^= 0x40
+        let refused = try #require(executor.handle(Envelope(.encoding(.shardChunk, chunk, payload: [.uint8(corrupted)]), jobID: job)))
+        guard case .error(let error) = refused else {
+            Issue.record("a corrupted chunk was accepted: \(refused)")
+            return
+        }
+        #expect(error.code == .checksumMismatch)
+        // Go-back-N: the same chunk, intact, is accepted and the shard completes.
+        try expectReply(executor, .encoding(.shardChunk, chunk, payload: [.uint8(bytes.bytes)]), .shardAck)
+        try expectReply(executor, .encoding(.shardEnd, ShardRef(shard: 0)), .shardAck)
+    }
+
     @Test func aTreeWhoseSampleLeftRowsOutCannotFinishWithoutTheTree() throws {
         let (sampled, _) = try boostingExecutor(subsample: 0.5)
         let finish = Message.encoding(.treeFinish, TreeFinish(shard: 0, group: 0, tree: nil, leaves: [LeafValue(node: 0, value: 0.5)]))
