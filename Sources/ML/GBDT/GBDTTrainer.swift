@@ -139,7 +139,7 @@ public struct GBDTTrainer: Sendable {
                         lastSplits = splits
                         break
                     }
-                    growth.receive(children: try shards.split(splits))
+                    try shards.split(splits, into: &growth)
                 }
                 let (tree, leaves) = growth.finish()
                 let next = nextStart(round: round, group: group)
