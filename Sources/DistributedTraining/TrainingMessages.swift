@@ -1,7 +1,7 @@
 import TrainyardML
 
 /// The body of requests that name only a shard: SHARD_END, SKETCH_REQUEST, and the
-/// replies SKETCH_REPLY, HISTOGRAM_REPLY and JOB_ACCEPT (the acknowledgement
+/// replies SKETCH_REPLY, HISTOGRAM_REPLY, SPLIT_REPLY and JOB_ACCEPT (the acknowledgement
 /// of requests without a result).
 public struct ShardRef: Sendable, Codable, Equatable {
     public var shard: Int
@@ -83,33 +83,15 @@ public struct HistogramRequest: Sendable, Codable, Equatable {
 /// `(left, right)` row counts per split. With `histograms`, the worker also builds the
 /// children's histograms (``GBDTShard/split(_:)``) and the second frame is `i64`, the left
 /// children's histograms back to back (the coordinator subtracts them from the parents).
-/// With `histograms` and `stream`, the worker may answer in several SPLIT_REPLY parts
-/// (``SplitReply``), each sent as soon as its histograms are built.
 public struct SplitDecision: Sendable, Codable, Equatable {
     public var shard: Int
     public var splits: [SplitOrder]
     public var histograms: Bool?
-    public var stream: Bool?
 
-    public init(shard: Int, splits: [SplitOrder], histograms: Bool? = nil, stream: Bool? = nil) {
+    public init(shard: Int, splits: [SplitOrder], histograms: Bool? = nil) {
         self.shard = shard
         self.splits = splits
         self.histograms = histograms
-        self.stream = stream
-    }
-}
-
-/// SPLIT_REPLY: the counts (and histograms) of splits `first ..< first + m` of the
-/// SPLIT_DECISION, `m` given by the frames' sizes. A reply without `first` covers all
-/// splits from 0; streamed parts cover consecutive splits in order, and the part that
-/// reaches the last split is the last reply to the request.
-public struct SplitReply: Sendable, Codable, Equatable {
-    public var shard: Int
-    public var first: Int?
-
-    public init(shard: Int, first: Int? = nil) {
-        self.shard = shard
-        self.first = first
     }
 }
 

@@ -25,9 +25,6 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Longest delay between reconnection attempts, in milliseconds.")
     var reconnectMaxMs: Int = 32_000
 
-    @Option(help: "Rows of histogram building per streamed part of a level's reply: smaller parts let the coordinator search splits sooner, at more messages.")
-    var streamPartRows: Int = ShardExecutor.defaultStreamPartRows
-
     @Option(help: .hidden)
     var protocolVersion: UInt16 = ProtocolVersion.current
 
@@ -38,7 +35,6 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("--id must be 1–255 printable ASCII characters without spaces")
         }
         if let cores, cores < 1 { throw ValidationError("--cores must be at least 1") }
-        if streamPartRows < 1 { throw ValidationError("--stream-part-rows must be at least 1") }
     }
 
     func run() async throws {
@@ -50,7 +46,6 @@ struct WorkerCommand: AsyncParsableCommand {
         settings.heartbeatLiveness = heartbeat.heartbeatLiveness
         settings.reconnectMax = .milliseconds(reconnectMaxMs)
         settings.protocolVersion = protocolVersion
-        settings.streamPartRows = streamPartRows
         let service = WorkerService(settings: settings, context: try ZMQContext(), logger: logger)
         let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {

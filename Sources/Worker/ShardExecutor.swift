@@ -22,16 +22,10 @@ public final class ShardExecutor {
     }
 
     public let threads: Int
-    /// Built rows per part of a streamed SPLIT_REPLY, so the coordinator searches one part's
-    /// nodes while the next is built.
-    public let streamPartRows: Int
     private var held: [Key: Held] = [:]
 
     /// An executor that computes with `threads` threads.
-    public init(threads: Int, streamPartRows: Int = ShardExecutor.defaultStreamPartRows) {
-        self.threads = Parallel.resolve(threads: threads)
-        self.streamPartRows = max(1, streamPartRows)
-    }
+    public init(threads: Int) { self.threads = Parallel.resolve(threads: threads) }
 
     /// Shards held, for logs and tests.
     public var shardCount: Int { held.count }
@@ -39,30 +33,24 @@ public final class ShardExecutor {
     /// Forgets every shard (the coordinator restarted: its jobs will ship them again).
     public func dropAll() { held = [:] }
 
-    /// The default of ``streamPartRows``: parts of a few milliseconds' work.
-    public static let defaultStreamPartRows = 16_384
-
-    /// Handles one request of `envelope`'s job and passes its replies to `send`: one reply,
-    /// none for messages that take none (JOB_ABORT), or the parts of a streamed SPLIT_REPLY,
-    /// each as soon as it is ready. Errors become one ERROR reply naming the problem, before
-    /// any part.
-    public func handle(_ envelope: Envelope, send: (Message) -> Void) {
+    /// Handles one request of `envelope`'s job and returns the reply, or `nil` for
+    /// messages that take none (JOB_ABORT). Errors become ERROR replies naming the problem.
+    public func handle(_ envelope: Envelope) -> Message? {
         do {
-            if let reply = try reply(to: envelope.message, job: envelope.jobID, parts: send) { send(reply) }
+            return try reply(to: envelope.message, job: envelope.jobID)
         } catch let error as ShardError {
             let code: ErrorCode = if case .checksumMismatch = error { .checksumMismatch } else { .malformedMessage }
-            send(.error(ErrorReply(code: code, message: error.description)))
+            return .error(ErrorReply(code: code, message: error.description))
         } catch let error as ProtocolError {
-            send(.error(ErrorReply(error)))
+            return .error(ErrorReply(error))
         } catch let error as ExecutorError {
-            send(.error(ErrorReply(code: error.code, message: error.description)))
+            return .error(ErrorReply(code: error.code, message: error.description))
         } catch {
-            send(.error(ErrorReply(code: .malformedMessage, message: "\(error)")))
+            return .error(ErrorReply(code: .malformedMessage, message: "\(error)"))
         }
     }
 
-    /// The reply to `message`, or `nil` when there is none or its parts went to `parts`.
-    private func reply(to message: Message, job: UInt64, parts: (Message) -> Void) throws -> Message? {
+    private func reply(to message: Message, job: UInt64) throws -> Message? {
         switch message.type {
         case .shardBegin:
             let begin = try message.decodeBody(ShardBegin.self)
@@ -153,24 +141,14 @@ public final class ShardExecutor {
                     try Self.refuse(shard.problem(with: body.splits, histograms: false), message.type)
                     return shard.applySplits(body.splits)
                 }
-                return .encoding(.splitReply, SplitReply(shard: body.shard), payload: [Self.countsPayload(counts)])
-            }
-            if body.stream == true {
-                try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
-                    try Self.refuse(shard.problem(with: body.splits, histograms: true), message.type)
-                    shard.split(body.splits, partRows: streamPartRows) { first, children, counts in
-                        parts(.encoding(.splitReply, SplitReply(shard: body.shard, first: first),
-                                        payload: [Self.countsPayload(counts), .concatenating(children.map(\.left), dtype: .i64)]))
-                    }
-                }
-                return nil
+                return .encoding(.splitReply, ShardRef(shard: body.shard), payload: [Self.countsPayload(counts)])
             }
             let (counts, lefts) = try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
                 try Self.refuse(shard.problem(with: body.splits, histograms: true), message.type)
                 let children = shard.split(body.splits)
                 return (shard.rowCounts(of: body.splits), children.map(\.left))
             }
-            return .encoding(.splitReply, SplitReply(shard: body.shard),
+            return .encoding(.splitReply, ShardRef(shard: body.shard),
                              payload: [Self.countsPayload(counts), .concatenating(lefts, dtype: .i64)])
         case .treeFinish:
             let body = try message.decodeBody(TreeFinish.self)
@@ -243,7 +221,7 @@ public final class ShardExecutor {
         return .encoding(.gradientReply, GradientMaxima(shard: index), payload: [.float64([stats.loss] + stats.gradient)])
     }
 
-    private static func countsPayload(_ counts: some Collection<(left: Int, right: Int)>) -> Payload {
+    private static func countsPayload(_ counts: [(left: Int, right: Int)]) -> Payload {
         Payload(dtype: .i64, frame: ZMQFrame(adopting: counts.flatMap { [Int64($0.left), Int64($0.right)] }))
     }
 

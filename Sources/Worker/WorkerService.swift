@@ -50,7 +50,7 @@ public final class WorkerService: Service {
         var connection: (socket: ZMQSocketLoop, forwarder: Task<Void, Never>)?
         var generation = 0
         let liveSocket = Mutex<ZMQSocketLoop?>(nil)
-        nonisolated(unsafe) let executor = ShardExecutor(threads: settings.identity.cores, streamPartRows: settings.streamPartRows)
+        nonisolated(unsafe) let executor = ShardExecutor(threads: settings.identity.cores)
         let compute = DispatchQueue(label: "trainyard.worker.compute")
         let logger = self.logger
         var session = WorkerSession(settings: settings, now: .now)
@@ -113,15 +113,13 @@ public final class WorkerService: Service {
                         try execute(output)
                         if (0x0100..<0x0300).contains(envelope.message.type.rawValue) {
                             compute.async {
-                                executor.handle(envelope) { reply in
-                                    if case .error(let error) = reply {
-                                        logger.warning("refused a training request", metadata: [
-                                            "type": "\(envelope.message.type)", "error": "\(error.message)"])
-                                    }
-                                    let frames = WireCodec.encode(Envelope(reply, jobID: envelope.jobID,
-                                                                           correlationID: envelope.correlationID))
-                                    liveSocket.withLock { $0?.send(frames) }
+                                guard let reply = executor.handle(envelope) else { return }
+                                if case .error(let error) = reply {
+                                    logger.warning("refused a training request", metadata: [
+                                        "type": "\(envelope.message.type)", "error": "\(error.message)"])
                                 }
+                                let frames = WireCodec.encode(Envelope(reply, jobID: envelope.jobID, correlationID: envelope.correlationID))
+                                liveSocket.withLock { $0?.send(frames) }
                             }
                         }
                     } catch let error as ProtocolError {

@@ -19,9 +19,6 @@ public struct WorkerSettings: Sendable {
     public var tickInterval: Duration = .milliseconds(100)
     /// How long a graceful shutdown waits for the deregistration to leave the socket. Default 1 s.
     public var shutdownFlush: Duration = .seconds(1)
-    /// Built rows per part of a streamed SPLIT_REPLY (see ``ShardExecutor/streamPartRows``).
-    /// Default 16,384.
-    public var streamPartRows: Int = ShardExecutor.defaultStreamPartRows
     /// The protocol version written in headers; only tests set another one, to impersonate
     /// an incompatible peer.
     public var protocolVersion: UInt16 = ProtocolVersion.current

@@ -66,11 +66,7 @@ struct DistributedTrainingTests {
         let cluster = Cluster(bind: "tcp://127.0.0.1:56201")
         defer { cluster.stopAll() }
         try cluster.startCoordinator()
-        // Each worker streams a level's histograms in parts of its own size (one split per
-        // part, a few splits, the whole level), so the coordinator merges parts that do not line up.
-        for (id, partRows) in [("w1", 1), ("w2", 400), ("w3", 16_384)] {
-            try cluster.startWorker(id, extra: ["--stream-part-rows", "\(partRows)"])
-        }
+        for id in ["w1", "w2", "w3"] { try cluster.startWorker(id) }
         try #require(await cluster.waitUntilAlive(["w1", "w2", "w3"]) != nil, "\(cluster.logs)")
         for workers in 1...3 {
             let job = try await Self.submit(cluster, workers: workers, arguments)

@@ -6,9 +6,6 @@ import Testing
 struct SplitShards: GBDTShards {
     var shards: [GBDTShard]
     let totalRows: Int
-    /// Built rows per streamed part, per shard (``GBDTShard/split(_:partRows:emit:)``); `nil`
-    /// splits every shard whole and hands the level over at once.
-    var partRows: [Int]?
 
     init(features: DenseMatrix, labels: [Float], parts: Int, cuts: QuantileCuts, objective: Objective, baseMargin: Float) {
         let rows = features.rows
@@ -31,23 +28,9 @@ struct SplitShards: GBDTShards {
         Self.sum(shards.indices.map { shards[$0].beginTree(start) })
     }
 
-    mutating func split(_ splits: [SplitOrder], into growth: inout TreeGrowth) {
-        if let partRows {
-            // Every shard streams its parts; each split's summed children go over one by one.
-            var all = [[(left: [Int64], right: [Int64])]](repeating: [], count: shards.count)
-            for i in shards.indices {
-                shards[i].split(splits, partRows: partRows[i]) { first, part, counts in
-                    precondition(first == all[i].count && counts.count == part.count, "parts out of order")
-                    all[i] += part
-                }
-            }
-            for k in splits.indices {
-                growth.receive(children: [(Self.sum(all.map { $0[k].left }), Self.sum(all.map { $0[k].right }))], from: k)
-            }
-            return
-        }
+    mutating func split(_ splits: [SplitOrder]) -> [(left: [Int64], right: [Int64])] {
         let all = shards.indices.map { shards[$0].split(splits) }
-        growth.receive(children: splits.indices.map { i in (Self.sum(all.map { $0[i].left }), Self.sum(all.map { $0[i].right })) })
+        return splits.indices.map { i in (Self.sum(all.map { $0[i].left }), Self.sum(all.map { $0[i].right })) }
     }
 
     mutating func finishTree(_ tree: RegressionTree?, lastSplits splits: [SplitOrder], group: Int, leaves: [LeafValue],
@@ -63,7 +46,7 @@ struct SplitShards: GBDTShards {
 
 struct ShardedBoostingTests {
     func train(_ p: GBDTParameters, _ x: DenseMatrix, _ y: [Float], parts: Int?,
-               resumeAfter: Int? = nil, partRows: [Int]? = nil) throws -> GBDTModel {
+               resumeAfter: Int? = nil) throws -> GBDTModel {
         let trainer = try GBDTTrainer(parameters: p)
         guard let parts else { return try trainer.train(x, labels: y).model }
         let baseScore = p.baseScore ?? p.objective.defaultBaseScore(labels: y)
@@ -77,7 +60,6 @@ struct ShardedBoostingTests {
         }
         let cuts = QuantileCuts.fromSamples(samples, maxBin: p.maxBin, threads: 1)
         var shards = SplitShards(features: x, labels: y, parts: parts, cuts: cuts, objective: p.objective, baseMargin: baseMargin)
-        shards.partRows = partRows
         var checkpoints: [GBDTTrainer.Checkpoint] = []
         let full = trainer.boost(&shards, cuts: cuts, baseScore: baseScore, roundCompleted: { checkpoints.append($0) })
         guard let resumeAfter else { return full.model }
@@ -86,37 +68,6 @@ struct ShardedBoostingTests {
         var fresh = SplitShards(features: x, labels: y, parts: parts, cuts: cuts, objective: p.objective, baseMargin: baseMargin)
         for i in fresh.shards.indices { fresh.shards[i].replay(checkpoint.trees, groups: checkpoint.treeGroups) }
         return trainer.boost(&fresh, cuts: cuts, baseScore: baseScore, resume: checkpoint).model
-    }
-
-    @Test func histogramsStreamedInPartsGiveTheLocalModel() throws {
-        let (x, y) = syntheticClassification(rows: 30_000, seed: 22)
-        var p = GBDTParameters()
-        p.trees = 6
-        p.maxDepth = 7
-        #expect(try train(p, x, y, parts: 3, partRows: [1, 700, 6000]) == train(p, x, y, parts: nil))
-    }
-
-    @Test func aShardsStreamedPartsEqualItsWholeSplit() {
-        let (x, y) = syntheticClassification(rows: 5000, seed: 23)
-        let cuts = QuantileCuts.fromSamples([QuantileCuts.sample(x, firstRow: 0, totalRows: x.rows, threads: 1)], maxBin: 32, threads: 1)
-        var whole = GBDTShard(features: x, labels: y, cuts: cuts, objective: .binaryLogistic, baseMargin: 0, threads: 2)
-        let start = TreeStart(group: 0, scale: GradientScale(maxGradient: 1, maxHessian: 0.25), subsample: 1, seed: 5)
-        _ = whole.beginTree(start)
-        var streamed = whole
-        let root = [SplitOrder(node: 0, feature: 0, bin: 10, defaultLeft: true, left: 1, right: 2)]
-        #expect(whole.split(root).map(\.left) == streamed.split(root).map(\.left))
-        let level = [SplitOrder(node: 1, feature: 1, bin: 8, defaultLeft: false, left: 3, right: 4),
-                     SplitOrder(node: 2, feature: 2, bin: 20, defaultLeft: true, left: 5, right: 6)]
-        let expected = whole.split(level)
-        var parts: [(first: Int, count: Int)] = []
-        var children: [(left: [Int64], right: [Int64])] = []
-        streamed.split(level, partRows: 1) { first, part, counts in
-            parts.append((first, part.count))
-            #expect(Array(counts).map { [$0.left, $0.right] } == whole.rowCounts(of: Array(level[first..<first + part.count])).map { [$0.left, $0.right] })
-            children += part
-        }
-        #expect(parts.map(\.first) == [0, 1] && parts.map(\.count) == [1, 1])
-        #expect(children.map(\.left) == expected.map(\.left) && children.map(\.right) == expected.map(\.right))
     }
 
     @Test(arguments: [2, 3, 4])

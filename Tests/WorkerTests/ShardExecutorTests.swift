@@ -12,14 +12,13 @@ struct ShardExecutorTests {
     let features = 3
 
     /// An executor holding shard 0 of `job`: 64 rows, binned and with a tree started.
-    func boostingExecutor(subsample: Double = 1, streamPartRows: Int = ShardExecutor.defaultStreamPartRows) throws
-        -> (ShardExecutor, [Int64]) {
+    func boostingExecutor(subsample: Double = 1) throws -> (ShardExecutor, [Int64]) {
         let rows = 64
         let values = (0..<rows * features).map { Float(($0 * 37) % 11) }
         let labels = (0..<rows).map { Float($0 % 2) }
         let bytes = ShardBytes.dense(DenseMatrix(rows: rows, columns: features, values: values), labels: labels, rows: 0..<rows)
         let descriptor = ShardDescriptor(index: 0, firstRow: 0, rows: rows, totalRows: rows, columns: features, layout: .denseF32)
-        let executor = ShardExecutor(threads: 1, streamPartRows: streamPartRows)
+        let executor = ShardExecutor(threads: 1)
         let sha = bytes.sha256()
         try expectReply(executor, .encoding(.shardBegin, ShardBegin(shard: descriptor, bytes: bytes.count, chunks: 1,
                                                                      chunkBytes: bytes.count, sha256: sha)), .shardAck)
@@ -34,28 +33,17 @@ struct ShardExecutorTests {
         return (executor, root.payload[0].values(as: Int64.self))
     }
 
-    /// Every reply the executor sends to `message`.
-    func replies(_ executor: ShardExecutor, _ message: Message) -> [Message] {
-        var replies: [Message] = []
-        executor.handle(Envelope(message, jobID: job)) { replies.append($0) }
-        return replies
-    }
-
     @discardableResult
     func expectReply(_ executor: ShardExecutor, _ message: Message, _ type: MessageType,
                      sourceLocation: SourceLocation = #_sourceLocation) throws -> Message {
-        let all = replies(executor, message)
-        #expect(all.count == 1, "\(message.type) got \(all.count) replies", sourceLocation: sourceLocation)
-        let reply = try #require(all.first, sourceLocation: sourceLocation)
+        let reply = try #require(executor.handle(Envelope(message, jobID: job)), sourceLocation: sourceLocation)
         #expect(reply.type == type, "\(message.type) got \(reply.type): \(reply)",
                 sourceLocation: sourceLocation)
         return reply
     }
 
     func refusal(_ executor: ShardExecutor, _ message: Message) throws -> String {
-        let all = replies(executor, message)
-        #expect(all.count == 1, "\(message.type) got \(all.count) replies")
-        guard case .error(let error) = try #require(all.first) else {
+        guard case .error(let error) = try #require(executor.handle(Envelope(message, jobID: job))) else {
             Issue.record("\(message.type) was not refused")
             return ""
         }
@@ -81,33 +69,6 @@ struct ShardExecutorTests {
         // The right child is built by the next level's request; left + right = parent.
         let right = try expectReply(executor, .encoding(.histogramRequest, HistogramRequest(shard: 0, nodes: [2])), .histogramReply)
         #expect(zip(left, right.payload[0].values(as: Int64.self)).map { $0 + $1 } == root)
-    }
-
-    @Test func aStreamedSplitReplyComesInPartsThatMakeUpTheWholeReply() throws {
-        let (streaming, _) = try boostingExecutor(streamPartRows: 1)
-        let (whole, _) = try boostingExecutor()
-        let root = SplitOrder(node: 0, feature: 1, bin: 1, defaultLeft: true, left: 1, right: 2)
-        for executor in [streaming, whole] {
-            try expectReply(executor, .encoding(.splitDecision, SplitDecision(shard: 0, splits: [root], histograms: true)), .splitReply)
-        }
-        let level = [SplitOrder(node: 1, feature: 0, bin: 0, defaultLeft: false, left: 3, right: 4),
-                     SplitOrder(node: 2, feature: 2, bin: 1, defaultLeft: true, left: 5, right: 6)]
-        let expected = try expectReply(whole, .encoding(.splitDecision, SplitDecision(shard: 0, splits: level, histograms: true)),
-                                       .splitReply)
-        let parts = replies(streaming, .encoding(.splitDecision,
-                                                 SplitDecision(shard: 0, splits: level, histograms: true, stream: true)))
-        // One built row per part: each split is its own part, in order.
-        try #require(parts.count == 2, "\(parts)")
-        for (k, part) in parts.enumerated() {
-            #expect(part.type == .splitReply)
-            #expect(try part.decodeBody(SplitReply.self) == SplitReply(shard: 0, first: k))
-        }
-        #expect(parts.flatMap { $0.payload[0].values(as: Int64.self) } == expected.payload[0].values(as: Int64.self))
-        #expect(parts.flatMap { $0.payload[1].values(as: Int64.self) } == expected.payload[1].values(as: Int64.self))
-        // A streamed decision that does not fit the tree gets one ERROR and no part.
-        let refused = replies(streaming, .encoding(.splitDecision, SplitDecision(shard: 0, splits: [
-            SplitOrder(node: 1, feature: 0, bin: 0, defaultLeft: false, left: 7, right: 8)], histograms: true, stream: true)))
-        #expect(refused.count == 1 && refused.first?.type == .error, "\(refused)")
     }
 
     @Test func requestsThatDoNotFitTheTreeAreRefusedAndTheShardSurvives() throws {
@@ -164,7 +125,7 @@ struct ShardExecutorTests {
         let chunk = ShardChunk(shard: 0, chunk: 0, sha256: bytes.sha256())
         var corrupted = bytes.bytes
         corrupted[3] ^= 0x40
-        let refused = try #require(replies(executor, .encoding(.shardChunk, chunk, payload: [.uint8(corrupted)])).first)
+        let refused = try #require(executor.handle(Envelope(.encoding(.shardChunk, chunk, payload: [.uint8(corrupted)]), jobID: job)))
         guard case .error(let error) = refused else {
             Issue.record("a corrupted chunk was accepted: \(refused)")
             return

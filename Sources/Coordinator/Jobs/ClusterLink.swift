@@ -7,20 +7,16 @@ import ZeroMQ
 /// them through the coordinator's ROUTER socket.
 ///
 /// The coordinator's service loop feeds it (``update(alive:)``, ``workerLost(_:)``,
-/// ``deliver(from:_:bytes:)``); the job thread blocks in ``await(_:timeout:cancelled:)`` or
-/// ``receive(_:timeout:cancelled:handle:)`` on a condition variable — its own thread, never
-/// the cooperative pool. A request may be answered by several replies (streamed parts):
-/// it stays owed until the job thread has taken its last one.
+/// ``deliver(from:_:)``); the job thread blocks in ``await(_:timeout:cancelled:)`` on a
+/// condition variable — its own thread, never the cooperative pool.
 public final class ClusterLink: @unchecked Sendable {
     private let socket: ZMQSocketLoop
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var peers: [String: PeerID] = [:]
     private var lost: Set<String> = []
-    /// The worker owing each request's (last) reply.
     private var pending: [UInt64: String] = [:]
-    /// Replies delivered and not yet taken by the job thread, per request in arrival order.
-    private var replies: [UInt64: [(worker: String, envelope: Envelope)]] = [:]
+    private var replies: [UInt64: (worker: String, envelope: Envelope)] = [:]
     private var nextCorrelation: UInt64 = 1 << 32
     private var sentBytes = 0
     private var receivedBytes = 0
@@ -49,7 +45,8 @@ public final class ClusterLink: @unchecked Sendable {
     func deliver(from worker: String, _ envelope: Envelope, bytes: Int) -> Bool {
         condition.withLock {
             guard pending[envelope.correlationID] == worker else { return false }
-            replies[envelope.correlationID, default: []].append((worker, envelope))
+            pending[envelope.correlationID] = nil
+            replies[envelope.correlationID] = (worker, envelope)
             receivedBytes += bytes
             condition.broadcast()
             return true
@@ -96,7 +93,7 @@ public final class ClusterLink: @unchecked Sendable {
         socket.send([ZMQFrame(bytes: peer.bytes)] + WireCodec.encode(Envelope(message, jobID: job)))
     }
 
-    /// Drops the bookkeeping of requests done or abandoned (late replies are then ignored). Call with the lock held.
+    /// Drops the bookkeeping of abandoned requests (late replies are then ignored). Call with the lock held.
     private func forget(_ correlations: [UInt64]) {
         for id in correlations {
             pending[id] = nil
@@ -109,59 +106,34 @@ public final class ClusterLink: @unchecked Sendable {
     /// an ERROR reply (`unknown_shard` counts as lost), and `cancelled` when `cancelled()` says so.
     func await(_ correlations: [UInt64], timeout: Duration,
                cancelled: () -> Bool = { false }) throws(ClusterError) -> [Envelope] {
-        var result = [Envelope?](repeating: nil, count: correlations.count)
-        try receive(correlations, timeout: timeout, cancelled: cancelled) { index, reply in
-            result[index] = reply
-            return true
-        }
-        return result.map { $0! }
-    }
-
-    /// Waits for every reply to `correlations` and hands each to `handle` on this thread, outside
-    /// the lock, as it arrives (a request's replies in their order) with the request's index;
-    /// `handle` returns whether it was the request's last reply. Errors as ``await(_:timeout:cancelled:)``,
-    /// and whatever `handle` throws; later replies to abandoned requests are dropped.
-    func receive(_ correlations: [UInt64], timeout: Duration, cancelled: () -> Bool = { false },
-                 handle: (Int, Envelope) throws(ClusterError) -> Bool) throws(ClusterError) {
         let deadline = Date(timeIntervalSinceNow: timeout.seconds)
-        var open = Set(correlations.indices)
         condition.lock()
-        defer {
-            forget(correlations)
-            condition.unlock()
-        }
+        defer { condition.unlock() }
         while true {
-            for index in open.sorted() {
-                let id = correlations[index]
-                while open.contains(index), let (worker, reply) = replies[id]?.first {
-                    replies[id]!.removeFirst()
-                    if case .error(let error) = reply.message {
-                        if error.code == .unknownShard { throw .workersLost([worker]) }
-                        throw .workerError(worker: worker, error)
-                    }
-                    condition.unlock()
-                    let last: Bool
-                    do {
-                        last = try handle(index, reply)
-                    } catch {
-                        condition.lock()
-                        throw error
-                    }
-                    condition.lock()
-                    if last {
-                        open.remove(index)
-                        pending[id] = nil
-                        replies[id] = nil
-                    }
+            let owing = correlations.compactMap { pending[$0] }
+            let gone = Set(owing).filter { lost.contains($0) || peers[$0] == nil }
+            if !gone.isEmpty {
+                forget(correlations)
+                throw .workersLost(gone.sorted())
+            }
+            for id in correlations {
+                if let (worker, reply) = replies[id], case .error(let error) = reply.message {
+                    forget(correlations)
+                    if error.code == .unknownShard { throw .workersLost([worker]) }
+                    throw .workerError(worker: worker, error)
                 }
             }
-            if open.isEmpty { return }
-            let owing = open.compactMap { pending[correlations[$0]] }
-            let gone = Set(owing).filter { lost.contains($0) || peers[$0] == nil }
-            if !gone.isEmpty { throw .workersLost(gone.sorted()) }
-            if cancelled() { throw .cancelled }
+            if owing.isEmpty {
+                return correlations.map { replies.removeValue(forKey: $0)!.envelope }
+            }
+            if cancelled() {
+                forget(correlations)
+                throw .cancelled
+            }
             if !condition.wait(until: min(deadline, Date(timeIntervalSinceNow: 0.2))), Date() >= deadline {
-                throw .timeout(worker: owing.first!, timeout)
+                let worker = owing.first!
+                forget(correlations)
+                throw .timeout(worker: worker, timeout)
             }
         }
     }

@@ -114,97 +114,55 @@ struct RemoteShards: GBDTShards {
         try root(from: scatter(.histogramRequest) { HistogramRequest(shard: $0, start: start) })
     }
 
-    /// Each worker partitions, builds its smaller children and streams its left children in
-    /// parts (SPLIT_REPLY `first`). As soon as every shard has sent split `k`'s, its left child
-    /// is summed straight from the reply frames, the right one is the summed parent minus it,
-    /// and `growth` searches both while the workers build the next parts.
-    mutating func split(_ splits: [SplitOrder], into growth: inout TreeGrowth) throws(ClusterError) {
-        guard !splits.isEmpty else { return }
+    /// Each worker partitions, builds its smaller children and sends its left children; the
+    /// left children are summed straight from the reply frames, the right ones are the
+    /// summed parents minus them.
+    mutating func split(_ splits: [SplitOrder]) throws(ClusterError) -> [(left: [Int64], right: [Int64])] {
         let parentHistograms = splits.map { split in
             guard let parent = parents[split.node] else { preconditionFailure("node \(split.node) is not open") }
             return parent
         }
-        let size = parentHistograms[0].count
-        var correlations: [UInt64] = []
-        for (shard, worker) in placement.enumerated() {
-            let decision = SplitDecision(shard: shard, splits: splits, histograms: true, stream: true)
-            correlations.append(try link.send(.encoding(.splitDecision, decision), to: worker, job: job))
-        }
-        // Each shard's parts not yet summed, and how many splits its parts have covered.
-        var parts = [[(first: Int, frame: Payload)]](repeating: [], count: placement.count)
-        var covered = [Int](repeating: 0, count: placement.count)
-        var summed = 0
-        var children: [Int32: [Int64]] = [:]
-        let placement = self.placement, threads = self.threads
-        try link.receive(correlations, timeout: timeout, cancelled: cancelled) { shard, reply throws(ClusterError) -> Bool in
-            let part = try Self.part(of: reply, splits: splits.count, from: covered[shard], size: size, worker: placement[shard])
-            parts[shard].append(part)
-            covered[shard] += part.frame.count / size
-            let ready = covered.min()!
-            guard ready > summed else { return covered[shard] == splits.count }
-            let lefts = (summed..<ready).map { k in
-                parts.map { shardParts in
-                    let part = shardParts.last { $0.first <= k }!
-                    return (frame: part.frame, offset: (k - part.first) * size)
-                }
+        let size = parentHistograms.first?.count ?? 0
+        let replies = try scatter(.splitDecision) { SplitDecision(shard: $0, splits: splits, histograms: true) }
+        var frames: [Payload] = []
+        for (shard, reply) in replies.enumerated() {
+            let frame = try int64Payload(reply, frame: 1)
+            guard frame.count == size * splits.count else {
+                throw .workerError(worker: placement[shard], ErrorReply(
+                    code: .malformedMessage, message: "SPLIT_REPLY histograms are not \(splits.count) × \(size) integers"))
             }
-            let pairs = Self.children(parents: Array(parentHistograms[summed..<ready]), lefts: lefts, size: size, threads: threads)
-            growth.receive(children: pairs, from: summed)
-            for (split, pair) in zip(splits[summed..<ready], pairs) {
-                children[split.left] = pair.left
-                children[split.right] = pair.right
-            }
-            summed = ready
-            for index in parts.indices { parts[index].removeAll { $0.first + $0.frame.count / size <= ready } }
-            return covered[shard] == splits.count
+            frames.append(frame)
         }
-        parents = children
+        let children = Self.children(parents: parentHistograms, leftFrames: frames, size: size, threads: threads)
+        parents = [:]
+        for (split, pair) in zip(splits, children) {
+            parents[split.left] = pair.left
+            parents[split.right] = pair.right
+        }
+        return children
     }
 
-    /// The split index a SPLIT_REPLY part starts at and its frame of left histograms, checked
-    /// against the `splits` of the decision, the `expected` start and the histogram `size`.
-    private static func part(of reply: Envelope, splits: Int, from expected: Int, size: Int,
-                             worker: String) throws(ClusterError) -> (first: Int, frame: Payload) {
-        let message = reply.message
-        let first = (try? message.decodeBody(SplitReply.self))?.first ?? 0
-        let payload = message.payload
-        guard payload.count == 2, payload[1].dtype == .i64, payload[0].dtype == .i64 else {
-            throw .workerError(worker: worker, ErrorReply(code: .malformedMessage,
-                                                          message: "SPLIT_REPLY without i64 counts and histograms frames"))
-        }
-        let histograms = payload[1].count / size
-        guard first == expected, histograms > 0, payload[1].count == histograms * size,
-              first + histograms <= splits, payload[0].count == 2 * histograms else {
-            throw .workerError(worker: worker, ErrorReply(
-                code: .malformedMessage,
-                message: "SPLIT_REPLY part from split \(first) with \(payload[1].count) histogram integers and \(payload[0].count) counts; "
-                    + "expected the part from split \(expected) of \(splits), histograms of \(size) integers"))
-        }
-        return (first, payload[1])
-    }
-
-    /// Per split `k`: left = Σ over shards of its left histogram (`lefts[k]`: each shard's
-    /// frame and offset), right = parent − left, in one pass.
-    static func children(parents: [[Int64]], lefts: [[(frame: Payload, offset: Int)]], size: Int,
+    /// Per split `k`: left = Σ over frames of histogram `k`, right = parent − left, in one pass.
+    static func children(parents: [[Int64]], leftFrames: [Payload], size: Int,
                          threads: Int) -> [(left: [Int64], right: [Int64])] {
         var children = [(left: [Int64], right: [Int64])](repeating: ([], []), count: parents.count)
         children.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
             Parallel.forEach(count: parents.count, threads: threads) { k in
-                out[k] = child(parent: parents[k], lefts: lefts[k], size: size)
+                out[k] = child(k, parent: parents[k], leftFrames: leftFrames, size: size)
             }
         }
         return children
     }
 
-    /// One split's children: the sum of the shards' left histograms, and the parent minus it.
-    private static func child(parent: [Int64], lefts: [(frame: Payload, offset: Int)], size: Int) -> (left: [Int64], right: [Int64]) {
-        let first = lefts[0]
-        var left = first.frame.withValues(as: Int64.self) { Array($0[first.offset..<first.offset + size]) }
+    /// Split `k`'s children: the sum of every frame's histogram `k`, and the parent minus it.
+    private static func child(_ k: Int, parent: [Int64], leftFrames: [Payload], size: Int) -> (left: [Int64], right: [Int64]) {
+        let slice = k * size..<(k + 1) * size
+        var left = leftFrames[0].withValues(as: Int64.self) { Array($0[slice]) }
         left.withUnsafeMutableBufferPointer { sum in
-            for other in lefts.dropFirst() {
-                other.frame.withValues(as: Int64.self) { add in
-                    for i in 0..<size { sum[i] &+= add[other.offset + i] }
+            for frame in leftFrames.dropFirst() {
+                frame.withValues(as: Int64.self) { add in
+                    for i in 0..<size { sum[i] &+= add[slice.lowerBound + i] }
                 }
             }
         }

@@ -169,61 +169,35 @@ public struct GBDTShard: Sendable {
     }
 
     /// Partitions like ``applySplits(_:)`` and returns both children's histograms of each
-    /// split, on this shard's rows; see ``split(_:partRows:emit:)``.
-    public mutating func split(_ splits: [SplitOrder]) -> [(left: [Int64], right: [Int64])] {
-        var children: [(left: [Int64], right: [Int64])] = []
-        split(splits, partRows: .max) { _, part, _ in children += part }
-        return children
-    }
-
-    /// Partitions like ``applySplits(_:)``, then hands over both children's histograms of
-    /// each split, on this shard's rows, in split order: the child with fewer rows here is
-    /// built, its sibling is the parent's histogram minus it. The children become the open
-    /// nodes whose histograms the next call subtracts from, so every split's node must be an
-    /// open node.
+    /// split, on this shard's rows: the child with fewer rows here is built, its sibling is
+    /// the parent's histogram minus it. The children become the open nodes whose histograms
+    /// the next call subtracts from, so every split's node must be an open node.
     ///
-    /// The histograms go to `emit` in parts of consecutive splits — `emit(first, children,
-    /// counts)` for splits `first ..< first + children.count`, with their `(left, right)` row
-    /// counts — each part closed once its built
-    /// children hold at least `partRows` rows (or at the last split), so a caller can send a
-    /// part while the next is built. Each shard picks its own smaller child, so no shard
-    /// waits for the others' row counts.
-    public mutating func split(_ splits: [SplitOrder], partRows: Int,
-                               emit: (_ first: Int, _ children: [(left: [Int64], right: [Int64])],
-                                      _ counts: ArraySlice<(left: Int, right: Int)>) -> Void) {
+    /// Each shard picks its own smaller child, so no shard waits for the others' row counts.
+    public mutating func split(_ splits: [SplitOrder]) -> [(left: [Int64], right: [Int64])] {
         let counts = applySplits(splits)
         let smaller = zip(splits, counts).map { split, count in count.left <= count.right ? split.left : split.right }
+        let built = histograms(nodes: smaller)
         let parents = splits.map { split in
             guard let parent = openHistograms[split.node] else { preconditionFailure("node \(split.node) is not open") }
             return parent
         }
-        openHistograms = [:]
-        var first = 0
-        while first < splits.count {
-            var end = first, rows = 0
-            repeat {
-                rows += min(counts[end].left, counts[end].right)
-                end += 1
-            } while end < splits.count && rows < partRows
-            let built = histograms(nodes: Array(smaller[first..<end]))
-            var siblings = [[Int64]](repeating: [], count: built.count)
-            let base = first
-            siblings.withUnsafeMutableBufferPointer { out in
-                nonisolated(unsafe) let out = out
-                Parallel.forEach(count: built.count, threads: threads) { i in
-                    out[i] = HistogramBuilder.subtract(parents[base + i], built[i])
-                }
+        var siblings = [[Int64]](repeating: [], count: splits.count)
+        siblings.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            Parallel.forEach(count: splits.count, threads: threads) { k in
+                out[k] = HistogramBuilder.subtract(parents[k], built[k])
             }
-            var children: [(left: [Int64], right: [Int64])] = []
-            for (i, k) in (first..<end).enumerated() {
-                let pair = smaller[k] == splits[k].left ? (built[i], siblings[i]) : (siblings[i], built[i])
-                children.append(pair)
-                openHistograms[splits[k].left] = pair.0
-                openHistograms[splits[k].right] = pair.1
-            }
-            emit(first, children, counts[first..<end])
-            first = end
         }
+        var children: [(left: [Int64], right: [Int64])] = []
+        openHistograms = [:]
+        for k in splits.indices {
+            let pair = smaller[k] == splits[k].left ? (built[k], siblings[k]) : (siblings[k], built[k])
+            children.append(pair)
+            openHistograms[splits[k].left] = pair.0
+            openHistograms[splits[k].right] = pair.1
+        }
+        return children
     }
 
     /// Each split's `(left, right)` row counts, after ``applySplits(_:)`` or ``split(_:)``.

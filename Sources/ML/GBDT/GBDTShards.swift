@@ -11,10 +11,8 @@ public protocol GBDTShards {
     mutating func gradientMaxima(group: Int) throws(Failure) -> (gradient: Float, hessian: Float)
     /// See ``GBDTShard/beginTree(_:)``; the root histogram over all shards.
     mutating func beginTree(_ start: TreeStart) throws(Failure) -> [Int64]
-    /// See ``GBDTShard/split(_:)``: hands both children's histograms of each split, summed
-    /// over all shards, to `growth` (``TreeGrowth/receive(children:from:)``) — at once, or
-    /// in parts as they arrive.
-    mutating func split(_ splits: [SplitOrder], into growth: inout TreeGrowth) throws(Failure)
+    /// See ``GBDTShard/split(_:)``; both children's histograms of each split over all shards.
+    mutating func split(_ splits: [SplitOrder]) throws(Failure) -> [(left: [Int64], right: [Int64])]
     /// Ends a tree and, when `next` is given, begins the next one, in one exchange:
     /// partitions by the last level's `splits` (whose children are leaves; may be empty),
     /// adds the leaves' values to the margins of `group` (``GBDTShard/applySplits(_:)``,
@@ -27,10 +25,6 @@ public protocol GBDTShards {
 
 extension GBDTShard: GBDTShards {
     public typealias Failure = Never
-
-    public mutating func split(_ splits: [SplitOrder], into growth: inout TreeGrowth) {
-        growth.receive(children: split(splits))
-    }
 
     public mutating func finishTree(_ tree: RegressionTree?, lastSplits splits: [SplitOrder], group: Int,
                                     leaves: [LeafValue], thenBegin next: TreeStart?) -> [Int64]? {

@@ -139,7 +139,7 @@ public struct GBDTTrainer: Sendable {
                         lastSplits = splits
                         break
                     }
-                    try shards.split(splits, into: &growth)
+                    growth.receive(children: try shards.split(splits))
                 }
                 let (tree, leaves) = growth.finish()
                 let next = nextStart(round: round, group: group)

@@ -7,9 +7,6 @@
 /// splits whose loss change is below `gamma`. The rows and their histograms live in one
 /// or more ``GBDTShard``s — in this process, or on workers — and histograms are exact
 /// integer sums, so the tree does not depend on how the rows are split.
-///
-/// A node's best split is searched as soon as its histogram is received, so histograms
-/// that arrive in parts (from workers) are searched while the rest are still being built.
 public struct TreeGrowth: Sendable {
     public let parameters: GBDTParameters
     public let layout: HistogramLayout
@@ -18,19 +15,17 @@ public struct TreeGrowth: Sendable {
     public let featureMask: [Bool]
     public let threads: Int
     public private(set) var tree = RegressionTree()
-    /// Nodes whose splits are decided next, with their best splits (searched on receipt).
+    /// Nodes whose splits are evaluated next, with their histograms.
     private var open: [OpenNode]
     /// Children of the last splits, waiting for histograms.
     private var pending: [(left: OpenNode, right: OpenNode)] = []
-    /// How many of `pending` have received their histograms (they are in `open`).
-    private var received = 0
     private var depth = 0
     private let evaluator: SplitEvaluator
 
     private struct OpenNode: Sendable {
         var id: Int32
         var total: (g: Int64, h: Int64)
-        var best: SplitCandidate?
+        var histogram: [Int64]
     }
 
     /// Starts a tree from the root's histogram (summed over all shards).
@@ -44,8 +39,7 @@ public struct TreeGrowth: Sendable {
         self.threads = threads
         evaluator = SplitEvaluator(parameters: parameters)
         let total = layout.total(of: rootHistogram)
-        open = []
-        open = searched([(OpenNode(id: 0, total: total), rootHistogram)])
+        open = [OpenNode(id: 0, total: total, histogram: rootHistogram)]
         let root = leafFields(total)
         tree.appendLeaf(parent: -1, baseWeight: root.weight, value: root.value, sumHessian: root.hessian)
     }
@@ -56,34 +50,26 @@ public struct TreeGrowth: Sendable {
         return (Float(w), Float(w) * Float(parameters.eta), Float(real.h))
     }
 
-    /// `nodes` with their best splits searched in `histograms`, in parallel over the nodes.
-    private func searched(_ nodes: [(node: OpenNode, histogram: [Int64])]) -> [OpenNode] {
-        var result = nodes.map(\.node)
-        result.withUnsafeMutableBufferPointer { out in
+    /// Evaluates the open nodes and returns the splits the shards must apply, in node
+    /// order; empty when the tree is complete.
+    public mutating func nextSplits() -> [SplitOrder] {
+        guard depth < parameters.maxDepth, !open.isEmpty else { return [] }
+        var candidates = [SplitCandidate?](repeating: nil, count: open.count)
+        candidates.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
-            let evaluator = self.evaluator, layout = self.layout, cuts = self.cuts
+            let nodes = open, evaluator = self.evaluator, layout = self.layout, cuts = self.cuts
             let featureMask = self.featureMask, scale = self.scale
             Parallel.forEach(count: nodes.count, threads: threads) { i in
-                out[i].best = nodes[i].histogram.withUnsafeBufferPointer {
-                    evaluator.best(histogram: $0, total: nodes[i].node.total, layout: layout, cuts: cuts,
+                out[i] = nodes[i].histogram.withUnsafeBufferPointer {
+                    evaluator.best(histogram: $0, total: nodes[i].total, layout: layout, cuts: cuts,
                                    featureMask: featureMask, scale: scale)
                 }
             }
         }
-        return result
-    }
-
-    /// Decides the open nodes' splits and returns the splits the shards must apply, in node
-    /// order; empty when the tree is complete. Every histogram of the last splits must have
-    /// been received.
-    public mutating func nextSplits() -> [SplitOrder] {
-        precondition(received == pending.count, "the histograms of \(pending.count - received) splits are missing")
-        guard depth < parameters.maxDepth, !open.isEmpty else { return [] }
         var orders: [SplitOrder] = []
         pending = []
-        received = 0
-        for node in open {
-            guard let split = node.best else { continue }
+        for (node, candidate) in zip(open, candidates) {
+            guard let split = candidate else { continue }
             let l = leafFields(split.left), r = leafFields(split.right)
             let leftID = tree.appendLeaf(parent: node.id, baseWeight: l.weight, value: l.value, sumHessian: l.hessian)
             let rightID = tree.appendLeaf(parent: node.id, baseWeight: r.weight, value: r.value, sumHessian: r.hessian)
@@ -98,7 +84,8 @@ public struct TreeGrowth: Sendable {
             tree.lossChange[n] = Float(split.lossChange)
             orders.append(SplitOrder(node: node.id, feature: Int32(split.feature), bin: Int32(split.bin),
                                      defaultLeft: split.defaultLeft, left: leftID, right: rightID))
-            pending.append((OpenNode(id: leftID, total: split.left), OpenNode(id: rightID, total: split.right)))
+            pending.append((OpenNode(id: leftID, total: split.left, histogram: []),
+                            OpenNode(id: rightID, total: split.right, histogram: [])))
         }
         depth += 1
         open = []
@@ -111,19 +98,20 @@ public struct TreeGrowth: Sendable {
     /// Whether the children of the last splits are split further (so need histograms).
     public var childrenNeedHistograms: Bool { depth < parameters.maxDepth && !pending.isEmpty }
 
-    /// Receives both children's histograms of the last ``nextSplits()``'s splits `first ..<
-    /// first + children.count` — all at once, or in consecutive parts — and searches their
-    /// best splits now. The next ``nextSplits()`` needs every split's children.
-    public mutating func receive(children: [(left: [Int64], right: [Int64])], from first: Int = 0) {
-        precondition(first == received && first + children.count <= pending.count,
-                     "children of splits \(first)..<\(first + children.count); expected from \(received) of \(pending.count)")
-        var nodes: [(node: OpenNode, histogram: [Int64])] = []
-        for (k, histograms) in children.enumerated() {
-            nodes.append((pending[first + k].left, histograms.left))
-            nodes.append((pending[first + k].right, histograms.right))
+    /// Receives both children's histograms of each split of the last ``nextSplits()``, in
+    /// the same order, and opens the next level.
+    public mutating func receive(children: [(left: [Int64], right: [Int64])]) {
+        precondition(children.count == pending.count, "one pair of histograms per split")
+        var next: [OpenNode] = []
+        for (pair, histograms) in zip(pending, children) {
+            var left = pair.left, right = pair.right
+            left.histogram = histograms.left
+            right.histogram = histograms.right
+            next.append(left)
+            next.append(right)
         }
-        open += searched(nodes)
-        received += children.count
+        pending = []
+        open = next
     }
 
     /// The finished tree (pruned by `gamma`, then renumbered) and the output of every grown
