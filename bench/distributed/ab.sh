@@ -10,29 +10,19 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 old=$1; new=$2; workers=${3:-1}; trees=${4:-100}; pairs=${5:-4}
 bench/setup.sh >/dev/null
-data=bench/out/cls_1m.csv
-[ -f "$data" ] || head -n 1000001 bench/out/cls_1.1m.csv > "$data"
-data="$(pwd)/$data"
+source bench/distributed/cluster.sh
 endpoint=tcp://127.0.0.1:5744
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
 
 # boost BINARY → boosting seconds of one job
 boost() {
   local ty=$1 state
   state=$(mktemp -d)
-  "$ty" coordinator --bind "$endpoint" --state-dir "$state" --log-level warning & pids+=($!)
-  for i in $(seq 1 "$workers"); do "$ty" worker --connect "$endpoint" --id "ab-w$i" --cores 1 --log-level warning & pids+=($!); done
-  for _ in $(seq 1 100); do
-    [ "$("$ty" cluster status --coordinator "$endpoint" --json 2>/dev/null | grep -o '"state":"alive"' | wc -l)" -ge "$workers" ] && break
-    sleep 0.1
-  done
+  start_cluster "$ty" "$endpoint" "$workers" ab-w "$state"
   "$ty" submit train --coordinator "$endpoint" --workers "$workers" --data "$data" --label label --n-trees "$trees" \
     --max-depth 6 --eta 0.1 --max-bin 256 --lambda 1 --wait --json > /dev/null
   "$ty" jobs show 1 --coordinator "$endpoint" --json \
     | python3 -c 'import json, sys; print(round(json.load(sys.stdin)["history"][-1]["elapsed_seconds"], 3))'
-  cleanup; pids=()
+  cleanup
   rm -rf "$state"
 }
 

@@ -16,14 +16,9 @@ swift build -c release --product trainyard >/dev/null
 ty="$(swift build -c release --show-bin-path)/trainyard"
 out=bench/out/distributed
 mkdir -p "$out"
-data=bench/out/cls_1m.csv
-[ -f "$data" ] || head -n 1000001 bench/out/cls_1.1m.csv > "$data"
-data="$(pwd)/$data"
+source bench/distributed/cluster.sh
 params=(--label label --n-trees 100 --max-depth 6 --eta 0.1 --max-bin 256 --lambda 1)
 endpoint=tcp://127.0.0.1:5731
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
 
 # local THREADS → "wall_seconds boost_seconds"
 local_run() {
@@ -39,12 +34,7 @@ local_run() {
 distributed_run() {
   local n=$1 state
   state=$(mktemp -d)
-  "$ty" coordinator --bind "$endpoint" --state-dir "$state" --log-level warning & pids+=($!)
-  for i in $(seq 1 "$n"); do "$ty" worker --connect "$endpoint" --id "bench-w$i" --cores 1 --log-level warning & pids+=($!); done
-  for _ in $(seq 1 100); do
-    [ "$("$ty" cluster status --coordinator "$endpoint" --json 2>/dev/null | grep -o '"state":"alive"' | wc -l)" -ge "$n" ] && break
-    sleep 0.1
-  done
+  start_cluster "$ty" "$endpoint" "$n" bench-w "$state"
   local start end
   start=$(date +%s.%N)
   "$ty" submit train --coordinator "$endpoint" --workers "$n" --data "$data" "${params[@]}" --wait --json > "$out/job.json"
@@ -57,7 +47,7 @@ print(job["history"][-1]["elapsed_seconds"], (job["bytes_sent"] + job["bytes_rec
     read -r boost per_tree
     echo "$(echo "$end - $start" | bc) $boost $per_tree"
   }
-  cleanup; pids=()
+  cleanup
   rm -rf "$state"
 }
 
