@@ -153,7 +153,7 @@ public final class CoordinatorService: Service {
             switch type {
             case .jobSubmit, .jobList, .jobShow, .jobCancel:
                 answerJobRequest(envelope, from: peer, scheduler: jobs.scheduler, socket: socket)
-            case .shardAck, .sketchReply, .jobAccept, .gradientReply, .histogramReply, .splitReply:
+            case .shardAck, .sketchReply, .jobAccept, .gradientReply, .histogramReply, .splitReply, .treeGrown:
                 let size = frames.reduce(0) { $0 + $1.count }
                 guard let worker = membership.workerID(for: peer), jobs.link.deliver(from: worker, envelope, bytes: size) else {
                     logger.debug("dropped a late or unsolicited reply", metadata: ["peer": "\(peer)", "type": "\(type)"])

@@ -112,6 +112,36 @@ public struct TreeFinish: Sendable, Codable, Equatable {
     }
 }
 
+/// TREE_GROW, to the worker holding a job's only shard: grow a whole tree on the shard —
+/// root histogram, every level's split search and partition, pruning — exactly as the
+/// coordinator would over several shards, and add it to the margins of `start.group`.
+/// `featureMask` (one flag per feature, omitted when every feature is used) is the tree's
+/// `colsample_bytree` sample. Reply: TREE_GROWN.
+public struct TreeGrow: Sendable, Codable, Equatable {
+    public var shard: Int
+    public var start: TreeStart
+    public var parameters: GBDTParameters
+    public var featureMask: [Bool]?
+
+    public init(shard: Int, start: TreeStart, parameters: GBDTParameters, featureMask: [Bool]?) {
+        self.shard = shard
+        self.start = start
+        self.parameters = parameters
+        self.featureMask = featureMask
+    }
+}
+
+/// TREE_GROWN: the tree a TREE_GROW grew (pruned and renumbered, as in the model).
+public struct TreeGrown: Sendable, Codable, Equatable {
+    public var shard: Int
+    public var tree: RegressionTree
+
+    public init(shard: Int, tree: RegressionTree) {
+        self.shard = shard
+        self.tree = tree
+    }
+}
+
 /// JOB_ABORT: drop everything held for the job named in the header.
 public struct JobAbort: Sendable, Codable, Equatable {
     public var reason: String

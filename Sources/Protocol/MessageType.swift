@@ -36,6 +36,8 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
     case treeFinish = 0x020C
     case splitReply = 0x020D
     case checkpoint = 0x020E
+    case treeGrow = 0x020F
+    case treeGrown = 0x0210
 
     // 0x03xx job API for clients (JOB_WATCH and JOB_EVENT reserved: `jobs watch` polls JOB_SHOW)
     case jobSubmit = 0x0301
@@ -96,6 +98,8 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
         case .treeFinish: "TREE_FINISH"
         case .splitReply: "SPLIT_REPLY"
         case .checkpoint: "CHECKPOINT"
+        case .treeGrow: "TREE_GROW"
+        case .treeGrown: "TREE_GROWN"
         case .jobSubmit: "JOB_SUBMIT"
         case .jobSubmitReply: "JOB_SUBMIT_REPLY"
         case .jobList: "JOB_LIST"

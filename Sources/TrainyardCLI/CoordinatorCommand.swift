@@ -25,6 +25,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "Seconds a job whose workers are all gone waits for a live worker before failing.")
     var workerWaitSeconds: Int = 30
 
+    @Flag(help: "Grow every tree level by level through the coordinator, also for jobs on one worker (by default that worker grows whole trees; the model is the same).")
+    var perLevelExchange = false
+
     @Option(help: "Publish each successful job's model to this registry URL.")
     var registry: String?
 
@@ -45,6 +48,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         settings.membership.retention = .seconds(retentionSeconds)
         settings.jobs = JobSettings(stateDirectory: stateDir)
         settings.jobs.workerWait = .seconds(workerWaitSeconds)
+        settings.jobs.wholeTreesOnOneWorker = !perLevelExchange
         settings.software = "trainyard \(Trainyard.version)"
         var services: [any Service] = []
         if let registry {

@@ -5,7 +5,7 @@ import ZeroMQ
 
 /// The worker's half of distributed training: receives shards, and answers the
 /// coordinator's per-shard requests (sketches, histograms, partitions, margin updates,
-/// linear statistics) from the shards it holds.
+/// whole trees of single-shard jobs, linear statistics) from the shards it holds.
 ///
 /// Not thread-safe: ``WorkerService`` confines it to one serial compute queue, so socket
 /// and heartbeat handling never wait on training work.
@@ -161,6 +161,21 @@ public final class ShardExecutor {
                 shard.finishTree(body.tree, group: body.group, leaves: body.leaves)
             }
             return .encoding(.jobAccept, ShardRef(shard: body.shard))
+        case .treeGrow:
+            let body = try message.decodeBody(TreeGrow.self)
+            let threads = self.threads
+            let tree = try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
+                try Self.refuse(Self.problem(with: [], groups: [body.start.group], shard: shard), message.type)
+                if let mask = body.featureMask, mask.count != shard.bins.features {
+                    throw .unexpected("\(message.type) refused: featureMask has \(mask.count) flags for \(shard.bins.features) features")
+                }
+                do { try body.parameters.validate() } catch {
+                    throw .unexpected("\(message.type) refused: \(error)")
+                }
+                let mask = body.featureMask ?? [Bool](repeating: true, count: shard.bins.features)
+                return shard.growTree(body.start, parameters: body.parameters, featureMask: mask, threads: threads)
+            }
+            return .encoding(.treeGrown, TreeGrown(shard: body.shard, tree: tree))
         case .jobAbort:
             held = held.filter { $0.key.job != job }
             return nil

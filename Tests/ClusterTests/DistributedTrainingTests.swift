@@ -68,8 +68,10 @@ struct DistributedTrainingTests {
         try cluster.startCoordinator()
         for id in ["w1", "w2", "w3"] { try cluster.startWorker(id) }
         try #require(await cluster.waitUntilAlive(["w1", "w2", "w3"]) != nil, "\(cluster.logs)")
+        var received: [Int: Int] = [:]
         for workers in 1...3 {
             let job = try await Self.submit(cluster, workers: workers, arguments)
+            received[workers] = job["bytes_received"] as? Int
             #expect(job["state"] as? String == "succeeded", "\(job)\n\(cluster.logs)")
             let distributed = try Self.model(of: job)
             #expect(Self.trained(distributed) == Self.trained(local), "\(workers) workers")
@@ -79,6 +81,9 @@ struct DistributedTrainingTests {
             let rowBytes = 4 * (1 + trees.featureCount)
             #expect(job["shard_bytes"] as? Int == distributed.training.trainRows * rowBytes, "\(job)")
         }
+        // One worker grows whole trees (TREE_GROW) and sends no histograms back.
+        let one = try #require(received[1]), two = try #require(received[2])
+        #expect(one * 4 < two, "bytes received: 1 worker \(one), 2 workers \(two)")
     }
 
     @Test func logisticRegressionOnThreeWorkersEqualsTheLocalModel() async throws {
@@ -101,8 +106,10 @@ struct DistributedTrainingTests {
         #expect(worst / scale <= 1e-9, "largest weight difference \(worst)")
     }
 
-    @Test(arguments: [3, 9])
-    func aWorkerKilledMidJobLeavesTheModelUnchanged(killAtRound: Int) async throws {
+    /// Two workers (per-level exchanges) killed at rounds 3 and 9, and the only worker of a
+    /// one-worker job (whole trees) at round 5.
+    @Test(arguments: [(3, 2), (9, 2), (5, 1)])
+    func aWorkerKilledMidJobLeavesTheModelUnchanged(killAtRound: Int, workers: Int) async throws {
         let data = try await Self.dataset(rows: 8000)
         let arguments = ["--data", data, "--label", "churned", "--n-trees", "20", "--subsample", "0.8"]
         let local = try await Self.local(arguments)
@@ -111,8 +118,8 @@ struct DistributedTrainingTests {
         try cluster.startCoordinator()
         for id in ["w1", "w2", "w3"] { try cluster.startWorker(id) }
         try #require(await cluster.waitUntilAlive(["w1", "w2", "w3"]) != nil, "\(cluster.logs)")
-        let submitted = try await TrainyardProcess.run(["submit", "train", "--coordinator", cluster.endpoint, "--workers", "2", "--json"]
-                                                       + arguments)
+        let submitted = try await TrainyardProcess.run(["submit", "train", "--coordinator", cluster.endpoint, "--workers", "\(workers)",
+                                                        "--json"] + arguments)
         let id = try #require(try Self.lastJob(submitted.stdout, context: submitted.stderr)["id"] as? Int)
         let victim = try #require(await Self.waitForRound(killAtRound, job: id, cluster: cluster), "\(cluster.logs)")
         cluster.workers[victim]!.signal(SIGKILL)

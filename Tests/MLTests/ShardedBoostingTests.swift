@@ -107,3 +107,87 @@ struct ShardedBoostingTests {
         #expect(try train(p, x, y, parts: 2, resumeAfter: 3) == train(p, x, y, parts: nil))
     }
 }
+
+/// One in-process shard that grows whole trees, as a job's only worker does for
+/// `TREE_GROW`, until `wholeTreesLeft` runs out; then the trainer grows the rest level by
+/// level (a worker that does not implement `TREE_GROW`).
+struct WholeTreeShard: GBDTShards {
+    var shard: GBDTShard
+    var wholeTreesLeft: Int
+    var wholeTreesGrown = 0
+    var totalRows: Int { shard.totalRows }
+
+    mutating func growTree(_ start: TreeStart, parameters: GBDTParameters, featureMask: [Bool]) -> RegressionTree? {
+        guard wholeTreesLeft > 0 else { return nil }
+        wholeTreesLeft -= 1
+        wholeTreesGrown += 1
+        return shard.growTree(start, parameters: parameters, featureMask: featureMask, threads: 2)
+    }
+
+    mutating func gradientMaxima(group: Int) -> (gradient: Float, hessian: Float) { shard.gradientMaxima(group: group) }
+    mutating func beginTree(_ start: TreeStart) -> [Int64] { shard.beginTree(start) }
+    mutating func split(_ splits: [SplitOrder]) -> [(left: [Int64], right: [Int64])] { shard.split(splits) }
+    mutating func finishTree(_ tree: RegressionTree?, lastSplits splits: [SplitOrder], group: Int, leaves: [LeafValue],
+                             thenBegin next: TreeStart?) -> [Int64]? {
+        shard.finishTree(tree, lastSplits: splits, group: group, leaves: leaves, thenBegin: next)
+    }
+}
+
+struct WholeTreeBoostingTests {
+    /// The model of boosting over one ``WholeTreeShard`` that grows `wholeTrees` trees itself.
+    func train(_ p: GBDTParameters, _ x: DenseMatrix, _ y: [Float], wholeTrees: Int) throws -> (GBDTModel, grown: Int) {
+        let trainer = try GBDTTrainer(parameters: p)
+        let baseScore = p.baseScore ?? p.objective.defaultBaseScore(labels: y)
+        let cuts = QuantileCuts.compute(x, maxBin: p.maxBin, threads: 1)
+        let shard = GBDTShard(features: x, labels: y, cuts: cuts, objective: p.objective,
+                              baseMargin: p.objective.margin(fromBaseScore: baseScore), threads: 1)
+        var whole = WholeTreeShard(shard: shard, wholeTreesLeft: wholeTrees)
+        let model = trainer.boost(&whole, cuts: cuts, baseScore: baseScore).model
+        return (model, whole.wholeTreesGrown)
+    }
+
+    @Test func wholeTreesOnTheShardGiveTheLocalModel() throws {
+        let (x, y) = syntheticClassification(rows: 20_000, seed: 31)
+        var p = GBDTParameters()
+        p.trees = 8
+        p.gamma = 0.3
+        let local = try GBDTTrainer(parameters: p).train(x, labels: y).model
+        let (model, grown) = try train(p, x, y, wholeTrees: .max)
+        #expect(grown == 8)
+        #expect(model == local)
+    }
+
+    @Test func sampledRegressionAndMulticlassWholeTreesToo() throws {
+        let (x, y) = syntheticClassification(rows: 12_000, seed: 32)
+        var p = GBDTParameters()
+        p.trees = 5
+        p.subsample = 0.7
+        p.colsampleByTree = 0.5
+        p.objective = .squaredError
+        let targets = y.enumerated().map { Float($0.offset % 7) + $0.element }
+        let (regression, grown) = try train(p, x, targets, wholeTrees: .max)
+        #expect(grown == 5)
+        #expect(regression == (try GBDTTrainer(parameters: p).train(x, labels: targets).model))
+
+        var q = GBDTParameters()
+        q.trees = 3
+        q.objective = .softprob(numClass: 3)
+        let labels = y.enumerated().map { $0.element + Float($0.offset % 2) }
+        let (multiclass, trees) = try train(q, x, labels, wholeTrees: .max)
+        #expect(trees == 9)
+        #expect(multiclass == (try GBDTTrainer(parameters: q).train(x, labels: labels).model))
+    }
+
+    /// A shard that stops growing whole trees part-way (the fallback to the per-level path)
+    /// still gives the local model.
+    @Test func fallingBackToLevelsMidJobGivesTheLocalModel() throws {
+        let (x, y) = syntheticClassification(rows: 15_000, seed: 33)
+        var p = GBDTParameters()
+        p.trees = 7
+        p.subsample = 0.8
+        let local = try GBDTTrainer(parameters: p).train(x, labels: y).model
+        let (model, grown) = try train(p, x, y, wholeTrees: 3)
+        #expect(grown == 3)
+        #expect(model == local)
+    }
+}

@@ -11,11 +11,17 @@ struct ShardExecutorTests {
     let job: UInt64 = 7
     let features = 3
 
-    /// An executor holding shard 0 of `job`: 64 rows, binned and with a tree started.
-    func boostingExecutor(subsample: Double = 1) throws -> (ShardExecutor, [Int64]) {
+    /// The shard's 64 rows: values, and labels that follow feature 0 (with some noise).
+    var data: (rows: Int, values: [Float], labels: [Float]) {
         let rows = 64
         let values = (0..<rows * features).map { Float(($0 * 37) % 11) }
-        let labels = (0..<rows).map { Float($0 % 2) }
+        let labels = (0..<rows).map { Float(values[$0 * features] > 5 ? 1 : 0) == 1 || $0 % 9 == 0 ? Float(1) : 0 }
+        return (rows, values, labels)
+    }
+
+    /// An executor holding shard 0 of `job`: 64 rows, binned and with a tree started.
+    func boostingExecutor(subsample: Double = 1) throws -> (ShardExecutor, [Int64]) {
+        let (rows, values, labels) = data
         let bytes = ShardBytes.dense(DenseMatrix(rows: rows, columns: features, values: values), labels: labels, rows: 0..<rows)
         let descriptor = ShardDescriptor(index: 0, firstRow: 0, rows: rows, totalRows: rows, columns: features, layout: .denseF32)
         let executor = ShardExecutor(threads: 1)
@@ -142,5 +148,40 @@ struct ShardExecutorTests {
         #expect(try refusal(sampled, finish).contains("need the tree"))
         let (full, _) = try boostingExecutor()
         try expectReply(full, finish, .jobAccept)
+    }
+
+    /// TREE_GROW grows the tree a local shard of the same rows grows, and leaves the same
+    /// margins behind (the next tree is the same too); requests that do not fit are refused.
+    @Test func treeGrowGrowsTheLocalTreeAndRefusesWhatDoesNotFit() throws {
+        let (executor, _) = try boostingExecutor()
+        let (rows, values, labels) = data
+        var local = GBDTShard(features: DenseMatrix(rows: rows, columns: features, values: values), labels: labels,
+                              cuts: QuantileCuts(cuts: Array(repeating: [2, 5, 8], count: features)),
+                              objective: .binaryLogistic, baseMargin: 0, threads: 1)
+        var p = GBDTParameters()
+        p.maxDepth = 3
+        p.minChildWeight = 0.1
+        func grow(seed: UInt64, mask: [Bool]?) -> Message {
+            let start = TreeStart(group: 0, scale: GradientScale(maxGradient: 1, maxHessian: 0.25), subsample: 1, seed: seed)
+            return .encoding(.treeGrow, TreeGrow(shard: 0, start: start, parameters: p, featureMask: mask))
+        }
+        #expect(try refusal(executor, grow(seed: 1, mask: [true])).contains("1 flags for 3 features"))
+        let start = TreeStart(group: 1, scale: GradientScale(maxGradient: 1, maxHessian: 0.25), subsample: 1, seed: 1)
+        #expect(try refusal(executor, .encoding(.treeGrow, TreeGrow(shard: 0, start: start, parameters: p, featureMask: nil)))
+            .contains("output group 1"))
+        var bad = p
+        bad.maxDepth = 0
+        let first = TreeStart(group: 0, scale: GradientScale(maxGradient: 1, maxHessian: 0.25), subsample: 1, seed: 1)
+        #expect(try refusal(executor, .encoding(.treeGrow, TreeGrow(shard: 0, start: first, parameters: bad, featureMask: nil)))
+            .contains("max_depth"))
+        for (seed, mask) in [(UInt64(1), nil), (2, [true, false, true])] as [(UInt64, [Bool]?)] {
+            let reply = try expectReply(executor, grow(seed: seed, mask: mask), .treeGrown)
+            let grown = try reply.decodeBody(TreeGrown.self).tree
+            let expected = local.growTree(TreeStart(group: 0, scale: GradientScale(maxGradient: 1, maxHessian: 0.25), subsample: 1,
+                                                    seed: seed),
+                                          parameters: p, featureMask: mask ?? [true, true, true], threads: 1)
+            #expect(grown.nodeCount > 1)
+            #expect(grown == expected)
+        }
     }
 }

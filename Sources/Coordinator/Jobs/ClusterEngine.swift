@@ -201,7 +201,8 @@ final class ClusterEngine: TrainingEngine {
                 }
                 var shards = RemoteShards(link: link, job: job.id, placement: placement, totalRows: features.rows,
                                           timeout: settings.requestTimeout,
-                                          threads: Parallel.resolve(threads: trainer.parameters.threads), cancelled: cancelled)
+                                          threads: Parallel.resolve(threads: trainer.parameters.threads),
+                                          wholeTrees: settings.wholeTreesOnOneWorker, cancelled: cancelled)
                 let result = try trainer.boost(&shards, cuts: agreed, baseScore: baseScore, validation: validation,
                                                resume: checkpoint.trees.isEmpty ? nil : checkpoint,
                                                progress: progress) { next in
@@ -255,6 +256,9 @@ public struct JobSettings: Sendable {
     public var workerWait: Duration = .seconds(30)
     /// The longest a single worker request may take (a live worker that never answers).
     public var requestTimeout: Duration = .seconds(600)
+    /// Whether a job on one shard has its worker grow whole trees (one exchange per tree)
+    /// rather than every level through the coordinator; the model is the same either way.
+    public var wholeTreesOnOneWorker = true
     /// Where successful jobs' models are published (nil: they are only written to ``modelsDirectory``).
     public var publisher: (any ModelPublisher)?
 

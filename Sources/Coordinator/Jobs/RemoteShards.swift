@@ -18,13 +18,17 @@ struct RemoteShards: GBDTShards {
     let cancelled: @Sendable () -> Bool
     /// Threads for combining histograms (the workers wait meanwhile).
     let threads: Int
+    /// Whether a job on one shard has its worker grow whole trees (TREE_GROW); turned off
+    /// for the rest of the job when the worker does not implement it.
+    private(set) var wholeTrees: Bool
     /// The summed histograms of the open nodes (the root, then each level's children): the
     /// parents the right children are subtracted from.
     private var parents: [Int32: [Int64]] = [:]
 
     init(link: ClusterLink, job: UInt64, placement: [String], totalRows: Int, timeout: Duration,
-         threads: Int = 1, cancelled: @escaping @Sendable () -> Bool) {
+         threads: Int = 1, wholeTrees: Bool = true, cancelled: @escaping @Sendable () -> Bool) {
         self.threads = threads
+        self.wholeTrees = wholeTrees
         self.link = link
         self.job = job
         self.placement = placement
@@ -112,6 +116,31 @@ struct RemoteShards: GBDTShards {
 
     mutating func beginTree(_ start: TreeStart) throws(ClusterError) -> [Int64] {
         try root(from: scatter(.histogramRequest) { HistogramRequest(shard: $0, start: start) })
+    }
+
+    /// With one shard, its worker grows the whole tree (TREE_GROW): one exchange per tree
+    /// instead of one per level, and no histograms on the wire. A worker that answers
+    /// `unknown_message_type` or `unsupported_message` (it implements only the per-level
+    /// protocol) changed nothing: the trainer grows this tree and the rest level by level.
+    mutating func growTree(_ start: TreeStart, parameters: GBDTParameters,
+                           featureMask: [Bool]) throws(ClusterError) -> RegressionTree? {
+        guard wholeTrees, placement.count == 1 else { return nil }
+        let mask = featureMask.allSatisfy { $0 } ? nil : featureMask
+        let reply: Envelope
+        do {
+            reply = try scatter(.treeGrow) { TreeGrow(shard: $0, start: start, parameters: parameters, featureMask: mask) }[0]
+        } catch .workerError(_, let error) where error.code == .unknownMessageType || error.code == .unsupportedMessage {
+            wholeTrees = false
+            return nil
+        }
+        guard reply.message.type == .treeGrown, let grown = try? reply.message.decodeBody(TreeGrown.self) else {
+            throw .workerError(worker: placement[0], ErrorReply(code: .malformedMessage, message: "TREE_GROW answered without a tree"))
+        }
+        if let problem = grown.tree.problem(features: featureMask.count) {
+            throw .workerError(worker: placement[0], ErrorReply(code: .malformedMessage, message: "TREE_GROWN tree: \(problem)"))
+        }
+        parents = [:]
+        return grown.tree
     }
 
     /// Each worker partitions, builds its smaller children and sends its left children; the

@@ -8,6 +8,8 @@
 /// produce the same model.
 public struct GBDTShard: Sendable {
     public let bins: BinMatrix
+    /// The cuts the rows were binned with (split thresholds come from them).
+    public let cuts: QuantileCuts
     public let labels: [Float]
     public let objective: Objective
     /// Global index of the shard's first row, and the dataset's row count (row sampling
@@ -38,6 +40,7 @@ public struct GBDTShard: Sendable {
                 firstRow: Int = 0, totalRows: Int? = nil, threads: Int) {
         precondition(labels.count == features.rows, "one label per row")
         bins = BinMatrix(features, cuts: cuts, threads: threads)
+        self.cuts = cuts
         self.labels = labels
         self.objective = objective
         self.firstRow = firstRow

@@ -21,6 +21,19 @@ public protocol GBDTShards {
     /// over all shards.
     mutating func finishTree(_ tree: RegressionTree?, lastSplits splits: [SplitOrder], group: Int,
                              leaves: [LeafValue], thenBegin next: TreeStart?) throws(Failure) -> [Int64]?
+    /// Grows, finishes and returns a whole tree where the rows are, when they are all in one
+    /// place that can do so without the trainer (a job on one worker): the same tree and
+    /// margins as the trainer's level-by-level growth (``GBDTShard/growTree(_:parameters:featureMask:threads:)``).
+    /// `nil` when the trainer must grow it level by level; nothing has changed then.
+    mutating func growTree(_ start: TreeStart, parameters: GBDTParameters, featureMask: [Bool]) throws(Failure) -> RegressionTree?
+}
+
+extension GBDTShards {
+    /// Level by level: the trainer grows every tree.
+    public mutating func growTree(_ start: TreeStart, parameters: GBDTParameters,
+                                  featureMask: [Bool]) throws(Failure) -> RegressionTree? {
+        nil
+    }
 }
 
 extension GBDTShard: GBDTShards {
@@ -31,5 +44,18 @@ extension GBDTShard: GBDTShards {
         if !splits.isEmpty { _ = applySplits(splits) }
         finishTree(tree, group: group, leaves: leaves)
         return next.map { beginTree($0) }
+    }
+}
+
+extension GBDTShard {
+    /// Grows one tree on this shard alone, exactly as ``GBDTTrainer`` grows it over shards
+    /// (root histogram, one level at a time, pruning), and adds it to the margins of
+    /// `start.group`. What a worker holding a job's only shard does for `TREE_GROW`.
+    public mutating func growTree(_ start: TreeStart, parameters: GBDTParameters, featureMask: [Bool],
+                                  threads: Int) -> RegressionTree {
+        let root = beginTree(start)
+        return GBDTTrainer.grow(&self, parameters: parameters, layout: HistogramLayout(binCounts: cuts.binCounts),
+                                cuts: cuts, start: start, featureMask: featureMask, root: root, threads: threads,
+                                next: nil).tree
     }
 }

@@ -117,35 +117,29 @@ public struct GBDTTrainer: Sendable {
             if parameters.subsample < 1 { random.skip(totalRows) }
             let mask = featureMask(count: featureCount, using: &random)
             for group in 0..<groups {
-                let treeStart: TreeStart, root: [Int64]
+                let treeStart: TreeStart, root: [Int64]?
                 if let begun, begun.start.group == group, begun.start.seed == seed(round: round) {
-                    (treeStart, root) = begun
+                    (treeStart, root) = (begun.start, begun.root)
                 } else {
                     let maxima: (gradient: Float, hessian: Float)
                     if let bounds = objective.gradientBounds { maxima = bounds } else { maxima = try shards.gradientMaxima(group: group) }
                     treeStart = TreeStart(group: group, scale: GradientScale(maxGradient: maxima.gradient, maxHessian: maxima.hessian),
                                           subsample: parameters.subsample, seed: seed(round: round))
-                    root = try shards.beginTree(treeStart)
+                    root = nil
                 }
                 begun = nil
-                var growth = TreeGrowth(parameters: parameters, layout: layout, cuts: cuts, scale: treeStart.scale,
-                                        featureMask: mask, rootHistogram: root, threads: threads)
-                var lastSplits: [SplitOrder] = []
-                while true {
-                    let splits = growth.nextSplits()
-                    guard !splits.isEmpty else { break }
-                    // The last level's children are leaves: partition with the margin update.
-                    guard growth.childrenNeedHistograms else {
-                        lastSplits = splits
-                        break
-                    }
-                    growth.receive(children: try shards.split(splits))
+                let tree: RegressionTree
+                if root == nil, let grown = try shards.growTree(treeStart, parameters: parameters, featureMask: mask) {
+                    tree = grown
+                } else {
+                    let next = nextStart(round: round, group: group)
+                    let rootHistogram: [Int64]
+                    if let root { rootHistogram = root } else { rootHistogram = try shards.beginTree(treeStart) }
+                    let grown = try Self.grow(&shards, parameters: parameters, layout: layout, cuts: cuts, start: treeStart,
+                                              featureMask: mask, root: rootHistogram, threads: threads, next: next)
+                    tree = grown.tree
+                    if let next, let nextRoot = grown.nextRoot { begun = (next, nextRoot) }
                 }
-                let (tree, leaves) = growth.finish()
-                let next = nextStart(round: round, group: group)
-                let nextRoot = try shards.finishTree(parameters.subsample < 1 ? tree : nil, lastSplits: lastSplits,
-                                                     group: group, leaves: leaves, thenBegin: next)
-                if let next, let nextRoot { begun = (next, nextRoot) }
                 if let validation {
                     addTree(tree, group: group, groups: groups, features: validation.features, to: &validMargins, threads: threads)
                 }
@@ -175,6 +169,32 @@ public struct GBDTTrainer: Sendable {
             bestRound = best.round
         }
         return Result(model: model, cuts: cuts, history: checkpoint.history, bestRound: bestRound)
+    }
+
+    /// Grows one tree over `shards` from its `root` histogram, one level at a time, and
+    /// finishes it on the shards (partition by the last level, margins of `start.group`);
+    /// with `next`, the shards begin that tree in the same exchange and its root is returned.
+    static func grow<Shards: GBDTShards>(
+        _ shards: inout Shards, parameters: GBDTParameters, layout: HistogramLayout, cuts: QuantileCuts,
+        start: TreeStart, featureMask: [Bool], root: [Int64], threads: Int, next: TreeStart?
+    ) throws(Shards.Failure) -> (tree: RegressionTree, nextRoot: [Int64]?) {
+        var growth = TreeGrowth(parameters: parameters, layout: layout, cuts: cuts, scale: start.scale,
+                                featureMask: featureMask, rootHistogram: root, threads: threads)
+        var lastSplits: [SplitOrder] = []
+        while true {
+            let splits = growth.nextSplits()
+            guard !splits.isEmpty else { break }
+            // The last level's children are leaves: partition with the margin update.
+            guard growth.childrenNeedHistograms else {
+                lastSplits = splits
+                break
+            }
+            growth.receive(children: try shards.split(splits))
+        }
+        let (tree, leaves) = growth.finish()
+        let nextRoot = try shards.finishTree(start.subsample < 1 ? tree : nil, lastSplits: lastSplits,
+                                             group: start.group, leaves: leaves, thenBegin: next)
+        return (tree, nextRoot)
     }
 
     /// The seed of `round`'s row and feature samples.
