@@ -2,7 +2,10 @@
 # Distributed GBDT training against local training, on the ML core benchmark's 1M-row set
 # and parameters (100 trees, depth 6, eta 0.1, 256 bins), alternated in one run:
 #   local `trainyard train --threads 2`   vs  coordinator + 2 workers with 1 core each
-#   local `trainyard train --threads 1`   vs  coordinator + 1 worker with 1 core
+#   local `trainyard train --threads 1`   vs  coordinator + 1 worker with 1 core, which grows
+#                                            whole trees (TREE_GROW), and the same with the
+#                                            coordinator's --per-level-exchange (every level
+#                                            through the coordinator, as with 2 workers)
 # Every process runs on this machine over loopback TCP.
 #   bench/distributed/run.sh [runs]      (default 3)
 # Prints each run, then medians, the ratios (targets: <= 1.2 and <= 1.05) and the bytes
@@ -30,11 +33,12 @@ local_run() {
   echo "$(echo "$end - $start" | bc) $boost"
 }
 
-# distributed WORKERS → "wall_seconds boost_seconds bytes_per_tree"
+# distributed WORKERS [COORDINATOR_ARGS...] → "wall_seconds boost_seconds bytes_per_tree"
 distributed_run() {
   local n=$1 state
+  shift
   state=$(mktemp -d)
-  start_cluster "$ty" "$endpoint" "$n" bench-w "$state"
+  start_cluster "$ty" "$endpoint" "$n" bench-w "$state" "$@"
   local start end
   start=$(date +%s.%N)
   "$ty" submit train --coordinator "$endpoint" --workers "$n" --data "$data" "${params[@]}" --wait --json > "$out/job.json"
@@ -51,7 +55,7 @@ print(job["history"][-1]["elapsed_seconds"], (job["bytes_sent"] + job["bytes_rec
   rm -rf "$state"
 }
 
-declare -a l2w l2b d2w d2b l1w l1b d1w d1b d2bytes d1bytes
+declare -a l2w l2b d2w d2b l1w l1b d1w d1b d2bytes d1bytes p1w p1b p1bytes
 for i in $(seq 1 "$runs"); do
   read -r w b <<<"$(local_run 2)"; l2w+=("$w"); l2b+=("$b")
   read -r w b t <<<"$(distributed_run 2)"; d2w+=("$w"); d2b+=("$b"); d2bytes+=("$t")
@@ -59,20 +63,26 @@ for i in $(seq 1 "$runs"); do
   read -r w b <<<"$(local_run 1)"; l1w+=("$w"); l1b+=("$b")
   read -r w b t <<<"$(distributed_run 1)"; d1w+=("$w"); d1b+=("$b"); d1bytes+=("$t")
   echo "run $i: 1 thread  local ${l1w[-1]} s (boosting ${l1b[-1]} s) | 1 worker  ${d1w[-1]} s (boosting ${d1b[-1]} s), $(printf '%.0f' "$t") bytes/tree"
+  read -r w b t <<<"$(distributed_run 1 --per-level-exchange)"; p1w+=("$w"); p1b+=("$b"); p1bytes+=("$t")
+  echo "run $i: 1 worker, per-level exchange ${p1w[-1]} s (boosting ${p1b[-1]} s), $(printf '%.0f' "$t") bytes/tree"
 done
 
 python3 - "$(median "${l2w[@]}")" "$(median "${l2b[@]}")" "$(median "${d2w[@]}")" "$(median "${d2b[@]}")" \
           "$(median "${l1w[@]}")" "$(median "${l1b[@]}")" "$(median "${d1w[@]}")" "$(median "${d1b[@]}")" \
-          "$(median "${d2bytes[@]}")" "$(median "${d1bytes[@]}")" <<'PY'
+          "$(median "${d2bytes[@]}")" "$(median "${d1bytes[@]}")" \
+          "$(median "${p1w[@]}")" "$(median "${p1b[@]}")" "$(median "${p1bytes[@]}")" <<'PY'
 import sys
-l2w, l2b, d2w, d2b, l1w, l1b, d1w, d1b, d2t, d1t = map(float, sys.argv[1:])
+l2w, l2b, d2w, d2b, l1w, l1b, d1w, d1b, d2t, d1t, p1w, p1b, p1t = map(float, sys.argv[1:])
 print(f"{'medians':28} {'end to end s':>13} {'boosting s':>11}")
 for name, w, b in [("local, 2 threads", l2w, l2b), ("2 workers x 1 core", d2w, d2b),
-                   ("local, 1 thread", l1w, l1b), ("1 worker x 1 core", d1w, d1b)]:
+                   ("local, 1 thread", l1w, l1b), ("1 worker x 1 core", d1w, d1b),
+                   ("1 worker, per-level exchange", p1w, p1b)]:
     print(f"{name:28} {w:13.2f} {b:11.2f}")
 print(f"2 workers / local 2 threads: end to end {d2w / l2w:.3f}, boosting {d2b / l2b:.3f} (target <= 1.2)")
 print(f"1 worker / local 1 thread:   end to end {d1w / l1w:.3f}, boosting {d1b / l1b:.3f} (target <= 1.05)")
+print(f"1 worker per-level / local:  end to end {p1w / l1w:.3f}, boosting {p1b / l1b:.3f}")
 levels = 6
 print(f"traffic, 2 workers: {d2t / 1e6:.2f} MB per tree, {d2t / levels / 1e6:.2f} MB per level (both directions, all workers)")
-print(f"traffic, 1 worker:  {d1t / 1e6:.2f} MB per tree, {d1t / levels / 1e6:.2f} MB per level")
+print(f"traffic, 1 worker:  {d1t / 1e6:.4f} MB per tree (whole trees)")
+print(f"traffic, 1 worker per-level: {p1t / 1e6:.2f} MB per tree, {p1t / levels / 1e6:.2f} MB per level")
 PY

@@ -73,7 +73,8 @@ public struct GBDTTrainer: Sendable {
     /// workers' shards — with margins matching `resume` (all base margins when it is `nil`).
     ///
     /// Each round: the gradient exponents (from bounds, or the shards' maxima), then per
-    /// output group one tree grown by ``TreeGrowth`` from the shards' summed histograms;
+    /// output group one tree grown by ``TreeGrowth`` from the shards' summed histograms (or
+    /// by the shards themselves, when ``GBDTShards/growTree(_:parameters:featureMask:)`` can);
     /// the validation margins, metric and early stopping are kept here. `roundCompleted`
     /// receives the checkpoint after every round. Errors of the shards (a lost worker)
     /// end the loop; resume from the last checkpoint.
