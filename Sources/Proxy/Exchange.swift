@@ -45,13 +45,13 @@ final class Exchange {
     private var chunkedToClient = false
     private var status = 0
 
-    init(client: ProxyHandler, loop: LoopContext, request: ForwardedRequest, clientHead: HTTPRequestHead, start: NIODeadline) {
+    init(client: ProxyHandler, loop: LoopContext, request: ForwardedRequest, clientHead: ClientRequestHead, start: NIODeadline) {
         self.client = client
         self.loop = loop
         self.request = request
         self.requestID = request.requestID
         self.clientVersion = clientHead.version
-        self.keepAlive = clientHead.isKeepAlive
+        self.keepAlive = clientHead.keepAlive
         self.startedAt = start
     }
 
@@ -107,7 +107,7 @@ final class Exchange {
 
     private func send(on connection: BackendConnection) {
         self.connection = connection
-        connection.send(head, isHead: request.method == .HEAD, body: body, for: self)
+        connection.send(head, isHead: request.isHead, body: body, for: self)
     }
 
     private func endAttempt() {

@@ -13,11 +13,6 @@ enum HeaderName {
         case other
     }
 
-    @inline(__always)
-    static func kind(of name: String) -> Kind {
-        kind(ofBytes: name.utf8)
-    }
-
     /// The kind of a header name given as its bytes (ASCII).
     @inline(__always)
     static func kind<Name: Collection<UInt8>>(ofBytes utf8: Name) -> Kind {
@@ -53,17 +48,6 @@ enum HeaderName {
                 i += 1
             }
             return true
-        }
-    }
-
-    /// Whether a `Connection` header value holds only `keep-alive`/`close` tokens (the usual case); otherwise its
-    /// other tokens name extra hop-by-hop headers.
-    static func connectionTokens(in value: String) -> [Substring] {
-        value.split(separator: ",").compactMap { token in
-            let trimmed = token.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }
-            let name = Substring(String(trimmed.reversed()))
-            if name.isEmpty || matches(name.utf8, "keep-alive") || matches(name.utf8, "close") { return nil }
-            return name
         }
     }
 }

@@ -1,9 +1,8 @@
 import NIOCore
 import NIOHTTP1
 
-/// The server side of one client connection, after NIO's HTTP/1.1 decoder.
-///
-/// Buffers each request up to `maxBodyBytes`, answers `/metrics` and `/proxy/backends` itself, and hands
+/// The server side of one client connection: frames the client's bytes into requests (``RequestFramer``),
+/// buffers each request up to `maxBodyBytes`, answers `/metrics` and `/proxy/backends` itself, and hands
 /// everything else to an ``Exchange``. Enforces the body and in-flight limits.
 ///
 /// Requests on a connection are handled one at a time, in order: parts of pipelined requests that arrive
@@ -11,7 +10,7 @@ import NIOHTTP1
 /// and restarts reading around every request (two `epoll_ctl` calls per request); here reading stops only
 /// when the queue grows past ``maxQueuedParts``.
 final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     /// Responses are written as bytes: heads built by ``ClientResponseHead``, bodies as the backend sent them.
     typealias OutboundOut = ByteBuffer
@@ -34,8 +33,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case metrics
         case backends
 
-        init?(uri: String) {
-            guard uri.utf8.count >= 8 else { return nil }
+        init?(_ head: ClientRequestHead) {
+            guard head.methodIs("GET"), head.target.count >= 8 else { return nil }
+            let uri = head.targetString
             let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             switch path {
             case "/metrics": self = .metrics
@@ -49,8 +49,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let clientAddress: String?
     private var state = State.idle
     private var context: ChannelHandlerContext?
+    private var framer = RequestFramer()
+    /// The client sent bytes that are not a request: everything after them is ignored.
+    private var inputFailed = false
     /// Parts of pipelined requests waiting for the current response to end.
-    private var queued = CircularBuffer<HTTPServerRequestPart>()
+    private var queued = CircularBuffer<RequestFramer.Event>()
     private var draining = false
     /// A `read()` held back because the queue is full.
     private var readHeld = false
@@ -72,13 +75,20 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        if case .forwarding = state {
-            queued.append(part)
-        } else if !queued.isEmpty {
-            queued.append(part)
-        } else {
-            process(part, context: context)
+        if inputFailed { return }
+        if case .closing = state { return }
+        do {
+            try framer.feed(unwrapInboundIn(data)) { part in
+                if case .forwarding = state {
+                    queued.append(part)
+                } else if !queued.isEmpty {
+                    queued.append(part)
+                } else {
+                    process(part, context: context)
+                }
+            }
+        } catch {
+            malformed(error, context: context)
         }
     }
 
@@ -121,7 +131,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func process(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+    private func process(_ part: RequestFramer.Event, context: ChannelHandlerContext) {
         switch part {
         case .head(let head):
             receivedHead(head, context: context)
@@ -149,13 +159,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+    private func receivedHead(_ head: ClientRequestHead, context: ChannelHandlerContext) {
         guard case .idle = state else { return }
         let start = NIODeadline.now()
         let core = loop.core
-        if head.method == .GET, let route = LocalRoute(uri: head.uri) {
-            let requestID = head.headers.first(name: "x-request-id") ?? loop.requestIDs.next()
-            state = .local(route, keepAlive: head.isKeepAlive, requestID: requestID)
+        if let route = LocalRoute(head) {
+            state = .local(route, keepAlive: head.keepAlive, requestID: head.requestID ?? loop.requestIDs.next())
             return
         }
         let request = ForwardedRequest(client: head, clientAddress: clientAddress, ids: &loop.requestIDs, allocator: loop.allocator)
@@ -166,12 +175,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if core.inFlight.add(1, ordering: .relaxed).newValue > limit {
             core.inFlight.subtract(1, ordering: .relaxed)
             state = .refusing(.serviceUnavailable, message: "proxy overloaded: \(limit) requests in flight",
-                              keepAlive: head.isKeepAlive, requestID: request.requestID)
+                              keepAlive: head.keepAlive, requestID: request.requestID)
             return
         }
         if request.expectsContinue {
-            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: head.version.minor == 0 ? "HTTP/1.0 100 Continue\r\n\r\n"
-                                                                                                : "HTTP/1.1 100 Continue\r\n\r\n")),
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: head.version == .http1_0 ? "HTTP/1.0 100 Continue\r\n\r\n"
+                                                                                                   : "HTTP/1.1 100 Continue\r\n\r\n")),
                                   promise: nil)
         }
         state = .receiving(Exchange(client: self, loop: loop, request: request, clientHead: head, start: start))
@@ -301,18 +310,26 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
+    /// A malformed request gets a 400 naming the problem if no response is under way, then the connection
+    /// closes; input after it is ignored.
+    private func malformed(_ error: RequestFramer.Malformed, context: ChannelHandlerContext) {
+        let idle: Bool = if case .idle = state { queued.isEmpty } else { false }
+        inputFailed = true
+        queued.removeAll()
+        // A request under way is released by channelInactive, as when the client leaves.
+        guard idle else { return context.close(promise: nil) }
+        state = .closing
+        loop.core.metrics.recordResponse(status: 400, since: .now())
+        let body = ByteBuffer(string: JSONText.error(error.description))
+        let head = ClientResponseHead.local(status: .badRequest, contentType: "application/json", length: body.readableBytes,
+                                            requestID: loop.requestIDs.next(), keepAlive: false, allocator: loop.allocator)
+        context.write(wrapOutboundOut(head), promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(body)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A malformed request gets a 400 if no response is under way, then the connection closes. Any other error
-        // ends the connection too; channelInactive releases a request in progress.
-        if error is HTTPParserError, case .idle = state, queued.isEmpty {
-            state = .closing
-            loop.core.metrics.recordResponse(status: 400, since: .now())
-            let head = ClientResponseHead.local(status: .badRequest, contentType: "application/json", length: 0,
-                                                requestID: loop.requestIDs.next(), keepAlive: false, allocator: loop.allocator)
-            let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(head)).whenComplete { _ in channel.close(promise: nil) }
-        } else {
-            context.close(promise: nil)
-        }
+        // A connection error ends the connection; channelInactive releases a request in progress.
+        context.close(promise: nil)
     }
 }

@@ -101,8 +101,7 @@ public final class ProxyServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let loop = Self.context(for: channel.eventLoop, in: loops, core: core)
                     let sync = channel.pipeline.syncOperations
-                    // Requests are decoded by NIO; responses leave as bytes (ProxyHandler writes them itself).
-                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+                    // Requests arrive and responses leave as bytes: ProxyHandler frames and writes them itself.
                     try sync.addHandler(ProxyHandler(loop: loop, clientAddress: channel.remoteAddress?.ipAddress))
                     clients.add(channel)
                 }

@@ -291,6 +291,11 @@ struct ProxyServerTests {
         try await withProxy([a]) { _, port in
             let reply = try await RawConnection.exchange(port: port, "NOT HTTP AT ALL\r\n\r\n")
             #expect(reply.hasPrefix("HTTP/1.1 400"))
+            // A request the backend might frame differently never reaches it.
+            let smuggled = try await RawConnection.exchange(
+                port: port, "POST /predict HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+            #expect(smuggled.hasPrefix("HTTP/1.1 400") && smuggled.contains("both Content-Length and Transfer-Encoding"), "\(smuggled)")
+            #expect(smuggled.contains("connection: close"))
         }
     }
 

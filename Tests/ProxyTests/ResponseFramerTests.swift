@@ -135,23 +135,25 @@ struct ResponseFramerTests {
 }
 
 struct ForwardedRequestTests {
-    @Test func theBackendRequestDropsHopByHopHeadersAndAddsTheProxysOwn() {
-        let headers: HTTPHeaders = [
-            "Host": "api.example", "Connection": "keep-alive, X-Secret", "X-Secret": "1", "Keep-Alive": "timeout=5",
-            "X-Forwarded-For": "10.0.0.1", "Content-Length": "2", "Accept": "application/json", "Expect": "100-continue",
-            "Transfer-Encoding": "identity", "Proxy-Authorization": "x",
-        ]
+    func head(_ text: String) throws -> ClientRequestHead {
+        try RequestFramer.parseHead(ByteBuffer(string: text))
+    }
+
+    @Test func theBackendRequestDropsHopByHopHeadersAndAddsTheProxysOwn() throws {
         var ids = RequestIDGenerator()
-        let request = ForwardedRequest(client: HTTPRequestHead(version: .http1_0, method: .POST, uri: "/predict?x=1", headers: headers),
-                                       clientAddress: "127.0.0.9", ids: &ids, allocator: ByteBufferAllocator())
-        #expect(request.declaredLength == 2 && request.expectsContinue && request.requestID.count == 16)
+        let post = try head("POST /predict?x=1 HTTP/1.1\r\nHost: api.example\r\nConnection: keep-alive, X-Secret\r\nX-Secret: 1\r\n"
+            + "Keep-Alive: timeout=5\r\nX-Forwarded-For: 10.0.0.1\r\nContent-Length: 2\r\nAccept: application/json\r\n"
+            + "Expect: 100-continue\r\nTE: trailers\r\nProxy-Authorization: x\r\n\r\n")
+        let request = ForwardedRequest(client: post, clientAddress: "127.0.0.9", ids: &ids, allocator: ByteBufferAllocator())
+        #expect(request.declaredLength == 2 && request.expectsContinue && request.requestID.count == 16 && !request.isHead)
         #expect(String(buffer: request.head(bodyLength: 2)) == "POST /predict?x=1 HTTP/1.1\r\nHost: api.example\r\nAccept: application/json\r\n"
             + "x-request-id: \(request.requestID)\r\nx-forwarded-for: 10.0.0.1, 127.0.0.9\r\ncontent-length: 2\r\n\r\n")
 
-        let get = ForwardedRequest(client: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/v2/health/ready",
-                                                           headers: ["X-Request-Id": "given", "x-request-id": "second"]),
+        let get = ForwardedRequest(client: try head("GET /v2/health/ready HTTP/1.1\r\nX-Request-Id: given\r\nx-request-id: second\r\n\r\n"),
                                    clientAddress: nil, ids: &ids, allocator: ByteBufferAllocator())
         #expect(get.requestID == "given")
         #expect(String(buffer: get.head(bodyLength: 0)) == "GET /v2/health/ready HTTP/1.1\r\nX-Request-Id: given\r\nhost: localhost\r\n\r\n")
+        let head = try head("HEAD / HTTP/1.0\r\n\r\n")
+        #expect(ForwardedRequest(client: head, clientAddress: nil, ids: &ids, allocator: ByteBufferAllocator()).isHead)
     }
 }

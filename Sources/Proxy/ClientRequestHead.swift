@@ -1,0 +1,49 @@
+import NIOCore
+import NIOHTTP1
+
+/// A client's request head, parsed only as far as the proxy needs: method, target, version, keep-alive, how the
+/// body ends, and which header lines are forwarded as they are. Built by ``RequestFramer``.
+struct ClientRequestHead {
+    /// The head's bytes, from the request line to the blank line.
+    let bytes: ByteBuffer
+    /// The method's and request target's ranges in ``bytes``.
+    let method: Range<Int>
+    let target: Range<Int>
+    let version: HTTPVersion
+    /// Whether the client connection stays open after the response (HTTP/1.1 unless `Connection: close`;
+    /// HTTP/1.0 only with `Connection: keep-alive`).
+    let keepAlive: Bool
+    /// `.none`, `.length(n)` or `.chunked` (a request body never runs until the connection closes).
+    let framing: BodyFraming
+    /// The header lines (`name: value`, without CRLF) to forward verbatim, as ranges in ``bytes``: everything
+    /// except hop-by-hop headers (`Connection` and the headers it names, `Keep-Alive`, `Transfer-Encoding`, `TE`,
+    /// `Trailer`, `Upgrade`, `Proxy-*`), `Content-Length`, `Expect`, `X-Forwarded-For` and repeated
+    /// `X-Request-Id` lines.
+    let forwardedLines: [Range<Int>]
+    /// The client's `X-Request-Id` (the first one), if any.
+    let requestID: String?
+    /// The client's `X-Forwarded-For` values, joined with ", ".
+    let forwardedFor: String?
+    /// The client sent `Expect: 100-continue`.
+    let expectsContinue: Bool
+    let hasHost: Bool
+
+    /// Whether the method is `name` (an uppercase literal; methods are case-sensitive).
+    func methodIs(_ name: StaticString) -> Bool {
+        let view = bytes.readableBytesView
+        let base = view.startIndex
+        return name.withUTF8Buffer { expected in
+            view[(base + method.lowerBound)..<(base + method.upperBound)].elementsEqual(expected)
+        }
+    }
+
+    /// The request target as a string (for the proxy's own endpoints).
+    var targetString: String {
+        bytes.getString(at: bytes.readerIndex + target.lowerBound, length: target.count) ?? ""
+    }
+
+    /// The slice of ``bytes`` at `range`.
+    func slice(_ range: Range<Int>) -> ByteBuffer {
+        bytes.getSlice(at: bytes.readerIndex + range.lowerBound, length: range.count)!
+    }
+}

@@ -1,0 +1,322 @@
+import NIOCore
+import NIOHTTP1
+
+/// Splits the bytes a client sends into requests: a ``ClientRequestHead``, body slices, the end; requests
+/// pipelined on one connection follow each other.
+///
+/// It replaces NIO's `HTTPRequestDecoder` in front of ``ProxyHandler``: headers are not decoded into objects,
+/// only located and classified by their bytes (``HeaderName``), and `Content-Length` bodies are forwarded as
+/// slices of the buffers read from the socket. It is strict where a proxy must be (RFC 9112), because a request
+/// that the proxy and a backend would frame differently is a request-smuggling vector: lines end in CRLF;
+/// no obsolete line folding or whitespace before a header's colon; one `Content-Length` value; a
+/// `Transfer-Encoding` other than exactly `chunked`, or together with `Content-Length`, or in HTTP/1.0, is
+/// refused. Everything refused is ``Malformed``, answered 400 by the handler, and the connection closes.
+struct RequestFramer {
+    enum Event {
+        case head(ClientRequestHead)
+        case body(ByteBuffer)
+        case end
+    }
+
+    /// Why the client's bytes are not a request the proxy forwards.
+    struct Malformed: Error, CustomStringConvertible {
+        let reason: String
+        var description: String { "malformed request: \(reason)" }
+    }
+
+    private enum State {
+        case head
+        case fixed(remaining: Int)
+        case chunkSize
+        case chunkData(remaining: Int)
+        case chunkDataEnd
+        case trailers
+    }
+
+    /// Longest accepted request head (NIO's decoder allowed 80 KiB), and chunk-size or trailer line.
+    static let maxHeadBytes = 64 * 1024
+    static let maxLineBytes = 4 * 1024
+
+    private var state = State.head
+    /// Bytes of an incomplete head or line, kept until the rest arrives.
+    private var carry: ByteBuffer?
+
+    /// Whether a request is partly received (its head or body incomplete).
+    var isMidRequest: Bool {
+        if case .head = state { return carry.map { $0.readableBytes > 0 } ?? false }
+        return true
+    }
+
+    /// Consumes `input`, calling `emit` for each event, in order.
+    mutating func feed(_ input: ByteBuffer, _ emit: (Event) -> Void) throws(Malformed) {
+        var buffer: ByteBuffer
+        if var pending = carry {
+            var input = input
+            pending.writeBuffer(&input)
+            buffer = pending
+            carry = nil
+        } else {
+            buffer = input
+        }
+        while buffer.readableBytes > 0 {
+            switch state {
+            case .head:
+                // Empty lines before a request line are ignored (RFC 9112 §2.2).
+                while buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0A0D {
+                    buffer.moveReaderIndex(forwardBy: 2)
+                }
+                guard buffer.readableBytes > 0 else { return }
+                guard let end = Self.find(crlfcrlf: buffer) else {
+                    if buffer.readableBytes > Self.maxHeadBytes { throw Malformed(reason: "head longer than \(Self.maxHeadBytes) bytes") }
+                    carry = buffer
+                    return
+                }
+                guard end <= Self.maxHeadBytes else { throw Malformed(reason: "head longer than \(Self.maxHeadBytes) bytes") }
+                let head = try Self.parseHead(buffer.readSlice(length: end)!)
+                emit(.head(head))
+                switch head.framing {
+                case .none, .length(0), .untilClose: emit(.end)
+                case .length(let count): state = .fixed(remaining: count)
+                case .chunked: state = .chunkSize
+                }
+            case .fixed(let remaining):
+                let count = min(remaining, buffer.readableBytes)
+                emit(.body(buffer.readSlice(length: count)!))
+                if count == remaining {
+                    state = .head
+                    emit(.end)
+                } else {
+                    state = .fixed(remaining: remaining - count)
+                }
+            case .chunkSize:
+                guard let line = try readLine(&buffer) else { return }
+                let size = try Self.chunkSize(line)
+                state = size == 0 ? .trailers : .chunkData(remaining: size)
+            case .chunkData(let remaining):
+                let count = min(remaining, buffer.readableBytes)
+                emit(.body(buffer.readSlice(length: count)!))
+                state = count == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - count)
+            case .chunkDataEnd:
+                guard let line = try readLine(&buffer) else { return }
+                guard line.readableBytes == 0 else { throw Malformed(reason: "chunk data longer than its size") }
+                state = .chunkSize
+            case .trailers:
+                guard let line = try readLine(&buffer) else { return }
+                if line.readableBytes == 0 {  // trailer fields are dropped: the body is forwarded with a length
+                    state = .head
+                    emit(.end)
+                }
+            }
+        }
+    }
+
+    // MARK: Parsing
+
+    /// A line ending in CRLF, without it; nil if incomplete (then kept in `carry`).
+    private mutating func readLine(_ buffer: inout ByteBuffer) throws(Malformed) -> ByteBuffer? {
+        let newline = buffer.withUnsafeReadableBytes { $0.firstIndex(of: UInt8(ascii: "\n")) }
+        guard let newline else {
+            if buffer.readableBytes > Self.maxLineBytes { throw Malformed(reason: "line longer than \(Self.maxLineBytes) bytes") }
+            carry = buffer
+            buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+            return nil
+        }
+        guard newline > 0, buffer.getInteger(at: buffer.readerIndex + newline - 1, as: UInt8.self) == UInt8(ascii: "\r") else {
+            throw Malformed(reason: "line not ending in CRLF")
+        }
+        var line = buffer.readSlice(length: newline + 1)!
+        line.moveWriterIndex(to: line.writerIndex - 2)
+        return line
+    }
+
+    private static func chunkSize(_ line: ByteBuffer) throws(Malformed) -> Int {
+        var size = 0
+        var digits = 0
+        for byte in line.readableBytesView {
+            let value: Int
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = Int(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = Int(byte - UInt8(ascii: "a")) + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = Int(byte - UInt8(ascii: "A")) + 10
+            case UInt8(ascii: ";"):  // chunk extensions are ignored
+                guard digits > 0 else { throw Malformed(reason: "chunk size missing") }
+                return size
+            default: throw Malformed(reason: "bad chunk size")
+            }
+            digits += 1
+            guard digits <= 15 else { throw Malformed(reason: "chunk size too large") }
+            size = size * 16 + value
+        }
+        guard digits > 0 else { throw Malformed(reason: "chunk size missing") }
+        return size
+    }
+
+    /// Offset just past the first CRLFCRLF in the readable bytes.
+    private static func find(crlfcrlf buffer: ByteBuffer) -> Int? {
+        buffer.withUnsafeReadableBytes { bytes -> Int? in
+            var index = 0
+            while let newline = bytes[index...].firstIndex(of: UInt8(ascii: "\n")) {
+                if newline + 2 < bytes.count, bytes[newline + 1] == UInt8(ascii: "\r"), bytes[newline + 2] == UInt8(ascii: "\n") {
+                    return newline + 3
+                }
+                index = newline + 1
+            }
+            return nil
+        }
+    }
+
+    /// RFC 9110 `tchar`: the characters of methods and header names.
+    private static func isToken(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    static func parseHead(_ bytes: ByteBuffer) throws(Malformed) -> ClientRequestHead {
+        let view = bytes.readableBytesView
+        let base = view.startIndex
+        // Lines without their CRLF; the head ends with an empty line.
+        var lines: [Range<Int>] = []
+        var start = base
+        for index in view.indices where view[index] == UInt8(ascii: "\n") {
+            guard index > start, view[index - 1] == UInt8(ascii: "\r") else { throw Malformed(reason: "line not ending in CRLF") }
+            if index - 1 > start { lines.append(start..<(index - 1)) }
+            start = index + 1
+        }
+        guard let requestLine = lines.first else { throw Malformed(reason: "empty head") }
+
+        // method SP request-target SP HTTP/1.x
+        let line = view[requestLine]
+        guard let firstSpace = line.firstIndex(of: UInt8(ascii: " ")), firstSpace > requestLine.lowerBound,
+              line[requestLine.lowerBound..<firstSpace].allSatisfy(isToken) else {
+            throw Malformed(reason: "bad method in the request line")
+        }
+        guard let lastSpace = line.lastIndex(of: UInt8(ascii: " ")), lastSpace > firstSpace + 1 else {
+            throw Malformed(reason: "bad request line")
+        }
+        let target = (firstSpace + 1)..<lastSpace
+        guard view[target].allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { throw Malformed(reason: "bad request target") }
+        let versionBytes = view[(lastSpace + 1)..<requestLine.upperBound]
+        let version: HTTPVersion
+        if versionBytes.elementsEqual("HTTP/1.1".utf8) {
+            version = .http1_1
+        } else if versionBytes.elementsEqual("HTTP/1.0".utf8) {
+            version = .http1_0
+        } else {
+            throw Malformed(reason: "unsupported HTTP version (HTTP/1.0 and HTTP/1.1 are served)")
+        }
+        let http11 = version == .http1_1
+
+        var kept: [(range: Range<Int>, name: Range<Int>)] = []
+        var length: Int?
+        var transferEncoded = false
+        var chunked = false
+        var close = false
+        var keepAliveToken = false
+        var connectionNames: [Range<Int>] = []
+        var requestID: String?
+        var forwardedFor: String?
+        var expectsContinue = false
+        var hasHost = false
+        for lineRange in lines.dropFirst() {
+            guard view[lineRange.lowerBound] != UInt8(ascii: " "), view[lineRange.lowerBound] != UInt8(ascii: "\t") else {
+                throw Malformed(reason: "obsolete line folding in a header")
+            }
+            guard let colon = view[lineRange].firstIndex(of: UInt8(ascii: ":")), colon > lineRange.lowerBound else {
+                throw Malformed(reason: "header line without a name")
+            }
+            let name = lineRange.lowerBound..<colon
+            guard view[name].allSatisfy(isToken) else {
+                throw Malformed(reason: "bad header name (whitespace before the colon, folding, or a forbidden character)")
+            }
+            var valueStart = colon + 1
+            var valueEnd = lineRange.upperBound
+            while valueStart < valueEnd, view[valueStart] == UInt8(ascii: " ") || view[valueStart] == UInt8(ascii: "\t") { valueStart += 1 }
+            while valueEnd > valueStart, view[valueEnd - 1] == UInt8(ascii: " ") || view[valueEnd - 1] == UInt8(ascii: "\t") { valueEnd -= 1 }
+            let value = view[valueStart..<valueEnd]
+            guard !value.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) else {
+                throw Malformed(reason: "control character in a header value")
+            }
+            switch HeaderName.kind(ofBytes: view[name]) {
+            case .connection:
+                for token in Self.tokens(value) {
+                    if HeaderName.matches(view[token], "close") { close = true }
+                    else if HeaderName.matches(view[token], "keep-alive") { keepAliveToken = true }
+                    else { connectionNames.append(token) }
+                }
+            case .hopByHop:
+                if HeaderName.matches(view[name], "transfer-encoding") {
+                    guard !transferEncoded else { throw Malformed(reason: "more than one Transfer-Encoding header") }
+                    transferEncoded = true
+                    let codings = Self.tokens(value)
+                    chunked = codings.count == 1 && HeaderName.matches(view[codings[0]], "chunked")
+                }
+            case .contentLength:
+                guard !value.isEmpty, value.count <= 18, value.allSatisfy({ $0 &- UInt8(ascii: "0") < 10 }) else {
+                    throw Malformed(reason: "bad Content-Length")
+                }
+                let parsed = value.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+                if let length, length != parsed { throw Malformed(reason: "conflicting Content-Length headers") }
+                length = parsed
+            case .expect:
+                expectsContinue = HeaderName.matches(value, "100-continue")
+            case .forwardedFor:
+                let text = String(decoding: value, as: UTF8.self)
+                forwardedFor = forwardedFor.map { "\($0), \(text)" } ?? text
+            case .requestID:
+                if requestID == nil {
+                    requestID = String(decoding: value, as: UTF8.self)
+                    kept.append((lineRange, name))
+                }
+            case .host:
+                hasHost = true
+                kept.append((lineRange, name))
+            case .other:
+                kept.append((lineRange, name))
+            }
+        }
+        if transferEncoded {
+            guard http11 else { throw Malformed(reason: "Transfer-Encoding in an HTTP/1.0 request") }
+            guard chunked else { throw Malformed(reason: "Transfer-Encoding other than chunked") }
+            guard length == nil else { throw Malformed(reason: "both Content-Length and Transfer-Encoding") }
+        }
+        if !connectionNames.isEmpty {
+            kept.removeAll { entry in
+                connectionNames.contains { view[$0].count == view[entry.name].count && zip(view[$0], view[entry.name]).allSatisfy { $0 | 0x20 == $1 | 0x20 } }
+            }
+        }
+        let framing: BodyFraming = chunked ? .chunked : length.map { .length($0) } ?? .none
+        return ClientRequestHead(
+            bytes: bytes, method: (requestLine.lowerBound - base)..<(firstSpace - base), target: (target.lowerBound - base)..<(target.upperBound - base),
+            version: version, keepAlive: !close && (http11 || keepAliveToken), framing: framing,
+            forwardedLines: kept.map { ($0.range.lowerBound - base)..<($0.range.upperBound - base) },
+            requestID: requestID, forwardedFor: forwardedFor, expectsContinue: expectsContinue, hasHost: hasHost
+        )
+    }
+
+    /// Comma-separated tokens of a header value, trimmed, as ranges.
+    private static func tokens(_ value: ByteBufferView.SubSequence) -> [Range<Int>] {
+        var result: [Range<Int>] = []
+        var start = value.startIndex
+        func add(_ end: Int) {
+            var lower = start
+            var upper = end
+            while lower < upper, value[lower] == UInt8(ascii: " ") || value[lower] == UInt8(ascii: "\t") { lower += 1 }
+            while upper > lower, value[upper - 1] == UInt8(ascii: " ") || value[upper - 1] == UInt8(ascii: "\t") { upper -= 1 }
+            if upper > lower { result.append(lower..<upper) }
+        }
+        for index in value.indices where value[index] == UInt8(ascii: ",") {
+            add(index)
+            start = index + 1
+        }
+        add(value.endIndex)
+        return result
+    }
+}
