@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Classifies header names the proxy treats specially, case-insensitively, without allocating.
 enum HeaderName {
     enum Kind {
@@ -49,5 +51,24 @@ enum HeaderName {
             }
             return true
         }
+    }
+
+    /// Comma-separated tokens of a header value, trimmed, as ranges.
+    static func tokens(in value: ByteBufferView.SubSequence) -> [Range<Int>] {
+        var result: [Range<Int>] = []
+        var start = value.startIndex
+        func add(_ end: Int) {
+            var lower = start
+            var upper = end
+            while lower < upper, value[lower] == UInt8(ascii: " ") || value[lower] == UInt8(ascii: "\t") { lower += 1 }
+            while upper > lower, value[upper - 1] == UInt8(ascii: " ") || value[upper - 1] == UInt8(ascii: "\t") { upper -= 1 }
+            if upper > lower { result.append(lower..<upper) }
+        }
+        for index in value.indices where value[index] == UInt8(ascii: ",") {
+            add(index)
+            start = index + 1
+        }
+        add(value.endIndex)
+        return result
     }
 }

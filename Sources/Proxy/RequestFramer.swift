@@ -246,7 +246,7 @@ struct RequestFramer {
             }
             switch HeaderName.kind(ofBytes: view[name]) {
             case .connection:
-                for token in Self.tokens(value) {
+                for token in HeaderName.tokens(in: value) {
                     if HeaderName.matches(view[token], "close") { close = true }
                     else if HeaderName.matches(view[token], "keep-alive") { keepAliveToken = true }
                     else { connectionNames.append(token) }
@@ -255,7 +255,7 @@ struct RequestFramer {
                 if HeaderName.matches(view[name], "transfer-encoding") {
                     guard !transferEncoded else { throw Malformed(reason: "more than one Transfer-Encoding header") }
                     transferEncoded = true
-                    let codings = Self.tokens(value)
+                    let codings = HeaderName.tokens(in: value)
                     chunked = codings.count == 1 && HeaderName.matches(view[codings[0]], "chunked")
                 }
             case .contentLength:
@@ -299,24 +299,5 @@ struct RequestFramer {
             forwardedLines: kept.map { ($0.range.lowerBound - base)..<($0.range.upperBound - base) },
             requestID: requestID, forwardedFor: forwardedFor, expectsContinue: expectsContinue, hasHost: hasHost
         )
-    }
-
-    /// Comma-separated tokens of a header value, trimmed, as ranges.
-    private static func tokens(_ value: ByteBufferView.SubSequence) -> [Range<Int>] {
-        var result: [Range<Int>] = []
-        var start = value.startIndex
-        func add(_ end: Int) {
-            var lower = start
-            var upper = end
-            while lower < upper, value[lower] == UInt8(ascii: " ") || value[lower] == UInt8(ascii: "\t") { lower += 1 }
-            while upper > lower, value[upper - 1] == UInt8(ascii: " ") || value[upper - 1] == UInt8(ascii: "\t") { upper -= 1 }
-            if upper > lower { result.append(lower..<upper) }
-        }
-        for index in value.indices where value[index] == UInt8(ascii: ",") {
-            add(index)
-            start = index + 1
-        }
-        add(value.endIndex)
-        return result
     }
 }

@@ -236,7 +236,7 @@ struct ResponseFramer {
             let value = view[valueStart..<valueEnd]
             switch HeaderName.kind(ofBytes: view[name]) {
             case .connection:
-                for token in Self.tokens(value) {
+                for token in HeaderName.tokens(in: value) {
                     if HeaderName.matches(view[token], "close") { close = true }
                     else if HeaderName.matches(view[token], "keep-alive") { keepAliveToken = true }
                     else { connectionNames.append(token) }
@@ -244,7 +244,7 @@ struct ResponseFramer {
             case .hopByHop:
                 if HeaderName.matches(view[name], "transfer-encoding") {
                     transferEncoded = true
-                    let codings = Self.tokens(value)
+                    let codings = HeaderName.tokens(in: value)
                     chunked = codings.last.map { HeaderName.matches(view[$0], "chunked") } ?? false
                 }
             case .requestID:
@@ -286,24 +286,5 @@ struct ResponseFramer {
             forwardedLines: kept.map { ($0.range.lowerBound - base)..<($0.range.upperBound - base) },
             keepAlive: keepAlive, framing: framing
         )
-    }
-
-    /// Comma-separated tokens of a header value, trimmed, as ranges.
-    private static func tokens(_ value: ByteBufferView.SubSequence) -> [Range<Int>] {
-        var result: [Range<Int>] = []
-        var start = value.startIndex
-        func add(_ end: Int) {
-            var lower = start
-            var upper = end
-            while lower < upper, value[lower] == UInt8(ascii: " ") || value[lower] == UInt8(ascii: "\t") { lower += 1 }
-            while upper > lower, value[upper - 1] == UInt8(ascii: " ") || value[upper - 1] == UInt8(ascii: "\t") { upper -= 1 }
-            if upper > lower { result.append(lower..<upper) }
-        }
-        for index in value.indices where value[index] == UInt8(ascii: ",") {
-            add(index)
-            start = index + 1
-        }
-        add(value.endIndex)
-        return result
     }
 }
