@@ -27,15 +27,11 @@ struct RequestFramer {
     private enum State {
         case head
         case fixed(remaining: Int)
-        case chunkSize
-        case chunkData(remaining: Int)
-        case chunkDataEnd
-        case trailers
+        case chunked(ChunkedBody)
     }
 
-    /// Longest accepted request head (NIO's decoder allowed 80 KiB), and chunk-size or trailer line.
+    /// Longest accepted request head (NIO's decoder allowed 80 KiB).
     static let maxHeadBytes = 64 * 1024
-    static let maxLineBytes = 4 * 1024
 
     private var state = State.head
     /// Bytes of an incomplete head or line, kept until the rest arrives.
@@ -77,7 +73,7 @@ struct RequestFramer {
                 switch head.framing {
                 case .none, .length(0), .untilClose: emit(.end)
                 case .length(let count): state = .fixed(remaining: count)
-                case .chunked: state = .chunkSize
+                case .chunked: state = .chunked(ChunkedBody(strictLineEnds: true))
                 }
             case .fixed(let remaining):
                 let count = min(remaining, buffer.readableBytes)
@@ -88,21 +84,20 @@ struct RequestFramer {
                 } else {
                     state = .fixed(remaining: remaining - count)
                 }
-            case .chunkSize:
-                guard let line = try readLine(&buffer) else { return }
-                let size = try Self.chunkSize(line)
-                state = size == 0 ? .trailers : .chunkData(remaining: size)
-            case .chunkData(let remaining):
-                let count = min(remaining, buffer.readableBytes)
-                emit(.body(buffer.readSlice(length: count)!))
-                state = count == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - count)
-            case .chunkDataEnd:
-                guard let line = try readLine(&buffer) else { return }
-                guard line.readableBytes == 0 else { throw Malformed(reason: "chunk data longer than its size") }
-                state = .chunkSize
-            case .trailers:
-                guard let line = try readLine(&buffer) else { return }
-                if line.readableBytes == 0 {  // trailer fields are dropped: the body is forwarded with a length
+            case .chunked(var body):
+                let step: ChunkedBody.Step
+                do { step = try body.step(&buffer) } catch { throw Malformed(reason: error.reason) }
+                switch step {
+                case .incomplete:
+                    state = .chunked(body)
+                    carry = buffer
+                    return
+                case .body(let part):
+                    state = .chunked(body)
+                    emit(.body(part))
+                case .next:
+                    state = .chunked(body)
+                case .end:
                     state = .head
                     emit(.end)
                 }
@@ -111,45 +106,6 @@ struct RequestFramer {
     }
 
     // MARK: Parsing
-
-    /// A line ending in CRLF, without it; nil if incomplete (then kept in `carry`).
-    private mutating func readLine(_ buffer: inout ByteBuffer) throws(Malformed) -> ByteBuffer? {
-        let newline = buffer.withUnsafeReadableBytes { $0.firstIndex(of: UInt8(ascii: "\n")) }
-        guard let newline else {
-            if buffer.readableBytes > Self.maxLineBytes { throw Malformed(reason: "line longer than \(Self.maxLineBytes) bytes") }
-            carry = buffer
-            buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
-            return nil
-        }
-        guard newline > 0, buffer.getInteger(at: buffer.readerIndex + newline - 1, as: UInt8.self) == UInt8(ascii: "\r") else {
-            throw Malformed(reason: "line not ending in CRLF")
-        }
-        var line = buffer.readSlice(length: newline + 1)!
-        line.moveWriterIndex(to: line.writerIndex - 2)
-        return line
-    }
-
-    private static func chunkSize(_ line: ByteBuffer) throws(Malformed) -> Int {
-        var size = 0
-        var digits = 0
-        for byte in line.readableBytesView {
-            let value: Int
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = Int(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = Int(byte - UInt8(ascii: "a")) + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = Int(byte - UInt8(ascii: "A")) + 10
-            case UInt8(ascii: ";"):  // chunk extensions are ignored
-                guard digits > 0 else { throw Malformed(reason: "chunk size missing") }
-                return size
-            default: throw Malformed(reason: "bad chunk size")
-            }
-            digits += 1
-            guard digits <= 15 else { throw Malformed(reason: "chunk size too large") }
-            size = size * 16 + value
-        }
-        guard digits > 0 else { throw Malformed(reason: "chunk size missing") }
-        return size
-    }
 
     /// Offset just past the first CRLFCRLF in the readable bytes.
     private static func find(crlfcrlf buffer: ByteBuffer) -> Int? {

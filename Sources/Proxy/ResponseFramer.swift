@@ -22,18 +22,14 @@ struct ResponseFramer {
     private enum State {
         case head
         case fixed(remaining: Int)
-        case chunkSize
-        case chunkData(remaining: Int)
-        case chunkDataEnd
-        case trailers
+        case chunked(ChunkedBody)
         case untilClose
         /// The response ended; more bytes before the next request are an error.
         case done
     }
 
-    /// Longest accepted response head, and chunk-size or trailer line.
+    /// Longest accepted response head.
     static let maxHeadBytes = 64 * 1024
-    static let maxLineBytes = 4 * 1024
 
     private var state = State.done
     /// Bytes of an incomplete head or line, kept until the rest arrives.
@@ -75,7 +71,7 @@ struct ResponseFramer {
                     state = .done
                     emit(.end)
                 case .length(let count): state = .fixed(remaining: count)
-                case .chunked: state = .chunkSize
+                case .chunked: state = .chunked(ChunkedBody(strictLineEnds: false))
                 case .untilClose: state = .untilClose
                 }
             case .fixed(let remaining):
@@ -87,21 +83,20 @@ struct ResponseFramer {
                 } else {
                     state = .fixed(remaining: remaining - count)
                 }
-            case .chunkSize:
-                guard let line = try readLine(&buffer) else { return }
-                let size = try Self.chunkSize(line)
-                state = size == 0 ? .trailers : .chunkData(remaining: size)
-            case .chunkData(let remaining):
-                let count = min(remaining, buffer.readableBytes)
-                emit(.body(buffer.readSlice(length: count)!))
-                state = count == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - count)
-            case .chunkDataEnd:
-                guard let line = try readLine(&buffer) else { return }
-                guard line.readableBytes == 0 else { throw Malformed(reason: "chunk data longer than its size") }
-                state = .chunkSize
-            case .trailers:
-                guard let line = try readLine(&buffer) else { return }
-                if line.readableBytes == 0 {  // trailer fields are dropped: the client response has its head already
+            case .chunked(var body):
+                let step: ChunkedBody.Step
+                do { step = try body.step(&buffer) } catch { throw Malformed(reason: error.reason) }
+                switch step {
+                case .incomplete:
+                    state = .chunked(body)
+                    carry = buffer
+                    return
+                case .body(let part):
+                    state = .chunked(body)
+                    emit(.body(part))
+                case .next:
+                    state = .chunked(body)
+                case .end:
                     state = .done
                     emit(.end)
                 }
@@ -122,45 +117,6 @@ struct ResponseFramer {
     }
 
     // MARK: Parsing
-
-    /// A line ending in CRLF (or LF), without it; nil if incomplete (then kept in `carry`).
-    private mutating func readLine(_ buffer: inout ByteBuffer) throws(Malformed) -> ByteBuffer? {
-        let newline = buffer.withUnsafeReadableBytes { $0.firstIndex(of: UInt8(ascii: "\n")) }
-        guard let newline else {
-            if buffer.readableBytes > Self.maxLineBytes { throw Malformed(reason: "line longer than \(Self.maxLineBytes) bytes") }
-            carry = buffer
-            buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
-            return nil
-        }
-        var line = buffer.readSlice(length: newline + 1)!
-        line.moveWriterIndex(to: line.writerIndex - 1)
-        if line.readableBytes > 0, line.getInteger(at: line.writerIndex - 1, as: UInt8.self) == UInt8(ascii: "\r") {
-            line.moveWriterIndex(to: line.writerIndex - 1)
-        }
-        return line
-    }
-
-    private static func chunkSize(_ line: ByteBuffer) throws(Malformed) -> Int {
-        var size = 0
-        var digits = 0
-        for byte in line.readableBytesView {
-            let value: Int
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = Int(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = Int(byte - UInt8(ascii: "a")) + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = Int(byte - UInt8(ascii: "A")) + 10
-            case UInt8(ascii: ";"), UInt8(ascii: " "), UInt8(ascii: "\t"):  // chunk extensions are ignored
-                guard digits > 0 else { throw Malformed(reason: "chunk size missing") }
-                return size
-            default: throw Malformed(reason: "bad chunk size")
-            }
-            digits += 1
-            guard digits <= 15 else { throw Malformed(reason: "chunk size too large") }
-            size = size * 16 + value
-        }
-        guard digits > 0 else { throw Malformed(reason: "chunk size missing") }
-        return size
-    }
 
     /// Offset just past the first CRLFCRLF (or LFLF) in the readable bytes.
     private static func find(crlfcrlf buffer: ByteBuffer) -> Int? {
