@@ -49,6 +49,7 @@ struct HeaderTests {
         let numbers = MessageType.allCases.map(\.rawValue)
         #expect(Set(numbers).count == numbers.count)
         #expect(MessageType.histogramRequest.rawValue == 0x0207)
-        #expect(MessageType.allCases.filter(\.isDefinedInV1).count == 35)
+        #expect(MessageType.treeGrow.rawValue == 0x020F && MessageType.treeGrown.rawValue == 0x0210)
+        #expect(MessageType.allCases.filter(\.isDefinedInV1).count == 37)
     }
 }
