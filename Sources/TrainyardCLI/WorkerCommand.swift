@@ -28,6 +28,10 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: .hidden)
     var protocolVersion: UInt16 = ProtocolVersion.current
 
+    /// Tests only: answer TREE_GROW as unsupported, like a worker implementing just the per-level protocol.
+    @Flag(help: .hidden)
+    var perLevelOnly = false
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -46,6 +50,7 @@ struct WorkerCommand: AsyncParsableCommand {
         settings.heartbeatLiveness = heartbeat.heartbeatLiveness
         settings.reconnectMax = .milliseconds(reconnectMaxMs)
         settings.protocolVersion = protocolVersion
+        settings.growsWholeTrees = !perLevelOnly
         let service = WorkerService(settings: settings, context: try ZMQContext(), logger: logger)
         let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {

@@ -22,10 +22,15 @@ public final class ShardExecutor {
     }
 
     public let threads: Int
+    /// Whether TREE_GROW is answered (see ``WorkerSettings/growsWholeTrees``).
+    public let growsWholeTrees: Bool
     private var held: [Key: Held] = [:]
 
     /// An executor that computes with `threads` threads.
-    public init(threads: Int) { self.threads = Parallel.resolve(threads: threads) }
+    public init(threads: Int, growsWholeTrees: Bool = true) {
+        self.threads = Parallel.resolve(threads: threads)
+        self.growsWholeTrees = growsWholeTrees
+    }
 
     /// Shards held, for logs and tests.
     public var shardCount: Int { held.count }
@@ -161,6 +166,8 @@ public final class ShardExecutor {
                 shard.finishTree(body.tree, group: body.group, leaves: body.leaves)
             }
             return .encoding(.jobAccept, ShardRef(shard: body.shard))
+        case .treeGrow where !growsWholeTrees:
+            return .error(ErrorReply(code: .unsupportedMessage, message: "\(message.type) is not implemented by this worker"))
         case .treeGrow:
             let body = try message.decodeBody(TreeGrow.self)
             let threads = self.threads

@@ -50,7 +50,8 @@ public final class WorkerService: Service {
         var connection: (socket: ZMQSocketLoop, forwarder: Task<Void, Never>)?
         var generation = 0
         let liveSocket = Mutex<ZMQSocketLoop?>(nil)
-        nonisolated(unsafe) let executor = ShardExecutor(threads: settings.identity.cores)
+        nonisolated(unsafe) let executor = ShardExecutor(threads: settings.identity.cores,
+                                                          growsWholeTrees: settings.growsWholeTrees)
         let compute = DispatchQueue(label: "trainyard.worker.compute")
         let logger = self.logger
         var session = WorkerSession(settings: settings, now: .now)

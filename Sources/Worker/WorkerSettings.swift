@@ -22,6 +22,9 @@ public struct WorkerSettings: Sendable {
     /// The protocol version written in headers; only tests set another one, to impersonate
     /// an incompatible peer.
     public var protocolVersion: UInt16 = ProtocolVersion.current
+    /// Whether `TREE_GROW` is answered. Only tests turn it off, to impersonate a worker that
+    /// implements just the per-level protocol (it answers `unsupported_message`).
+    public var growsWholeTrees = true
 
     /// Settings with the documented defaults.
     public init(connect: String, identity: Register) {

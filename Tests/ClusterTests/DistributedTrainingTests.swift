@@ -86,6 +86,24 @@ struct DistributedTrainingTests {
         #expect(one * 4 < two, "bytes received: 1 worker \(one), 2 workers \(two)")
     }
 
+    /// A worker that implements only the per-level protocol answers TREE_GROW with
+    /// `unsupported_message`: the coordinator grows the trees level by level instead, with
+    /// the same model.
+    @Test func aWorkerWithoutTreeGrowGetsTheSameModelLevelByLevel() async throws {
+        let data = try await Self.dataset(rows: 6000)
+        let arguments = ["--data", data, "--label", "churned", "--n-trees", "6", "--subsample", "0.9"]
+        let local = try await Self.local(arguments)
+        let cluster = Cluster(bind: "tcp://127.0.0.1:56203")
+        defer { cluster.stopAll() }
+        try cluster.startCoordinator()
+        try cluster.startWorker("old", extra: ["--per-level-only"])
+        try #require(await cluster.waitUntilAlive(["old"]) != nil, "\(cluster.logs)")
+        let job = try await Self.submit(cluster, workers: 1, arguments)
+        #expect(job["state"] as? String == "succeeded", "\(job)\n\(cluster.logs)")
+        #expect(Self.trained(try Self.model(of: job)) == Self.trained(local))
+        #expect(cluster.logs.contains("does not implement TREE_GROW"), "\(cluster.logs)")
+    }
+
     @Test func logisticRegressionOnThreeWorkersEqualsTheLocalModel() async throws {
         let data = try await Self.dataset(rows: 6000)
         let arguments = ["--data", data, "--label", "churned", "--model", "linear"]

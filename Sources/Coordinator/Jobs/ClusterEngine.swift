@@ -202,7 +202,7 @@ final class ClusterEngine: TrainingEngine {
                 var shards = RemoteShards(link: link, job: job.id, placement: placement, totalRows: features.rows,
                                           timeout: settings.requestTimeout,
                                           threads: Parallel.resolve(threads: trainer.parameters.threads),
-                                          wholeTrees: settings.wholeTreesOnOneWorker, cancelled: cancelled)
+                                          wholeTrees: settings.wholeTreesOnOneWorker, logger: logger, cancelled: cancelled)
                 let result = try trainer.boost(&shards, cuts: agreed, baseScore: baseScore, validation: validation,
                                                resume: checkpoint.trees.isEmpty ? nil : checkpoint,
                                                progress: progress) { next in

@@ -1,4 +1,5 @@
 import DistributedTraining
+import Logging
 import TrainyardML
 import TrainyardProtocol
 import ZeroMQ
@@ -21,14 +22,17 @@ struct RemoteShards: GBDTShards {
     /// Whether a job on one shard has its worker grow whole trees (TREE_GROW); turned off
     /// for the rest of the job when the worker does not implement it.
     private(set) var wholeTrees: Bool
+    let logger: Logger
     /// The summed histograms of the open nodes (the root, then each level's children): the
     /// parents the right children are subtracted from.
     private var parents: [Int32: [Int64]] = [:]
 
     init(link: ClusterLink, job: UInt64, placement: [String], totalRows: Int, timeout: Duration,
-         threads: Int = 1, wholeTrees: Bool = true, cancelled: @escaping @Sendable () -> Bool) {
+         threads: Int = 1, wholeTrees: Bool = true, logger: Logger = Logger(label: "trainyard.coordinator"),
+         cancelled: @escaping @Sendable () -> Bool) {
         self.threads = threads
         self.wholeTrees = wholeTrees
+        self.logger = logger
         self.link = link
         self.job = job
         self.placement = placement
@@ -130,6 +134,8 @@ struct RemoteShards: GBDTShards {
         do {
             reply = try scatter(.treeGrow) { TreeGrow(shard: $0, start: start, parameters: parameters, featureMask: mask) }[0]
         } catch .workerError(_, let error) where error.code == .unknownMessageType || error.code == .unsupportedMessage {
+            logger.notice("worker does not implement TREE_GROW; the coordinator grows this job's trees level by level",
+                          metadata: ["job": "\(job)", "worker": "\(placement[0])", "error": "\(error.message)"])
             wholeTrees = false
             return nil
         }
