@@ -4,8 +4,8 @@ import NIOCore
 /// (extensions ignored), the data as slices of the input, the CRLF after each chunk, and the trailer section,
 /// whose fields are dropped. Shared by ``RequestFramer`` and ``ResponseFramer``.
 struct ChunkedBody {
-    /// What one ``step(_:)`` found.
-    enum Step {
+    /// What one step found.
+    private enum Step {
         /// The input ends inside a line: keep the rest of the buffer and step again with more bytes.
         case incomplete
         /// Chunk data.
@@ -40,7 +40,7 @@ struct ChunkedBody {
     }
 
     /// Consumes what the next step needs from `buffer` (which has readable bytes).
-    mutating func step(_ buffer: inout ByteBuffer) throws(Malformed) -> Step {
+    private mutating func step(_ buffer: inout ByteBuffer) throws(Malformed) -> Step {
         switch state {
         case .size:
             guard let line = try readLine(&buffer) else { return .incomplete }
@@ -60,6 +60,20 @@ struct ChunkedBody {
             guard let line = try readLine(&buffer) else { return .incomplete }
             return line.readableBytes == 0 ? .end : .next
         }
+    }
+
+    /// Steps through `buffer`, passing chunk data to `emit`, until the body ends (true) or the bytes run out
+    /// (false; what is left of `buffer`, possibly empty, is the start of a line to step again with more bytes).
+    mutating func consume(_ buffer: inout ByteBuffer, emit: (ByteBuffer) -> Void) throws(Malformed) -> Bool {
+        while buffer.readableBytes > 0 {
+            switch try step(&buffer) {
+            case .incomplete: return false
+            case .body(let part): emit(part)
+            case .next: continue
+            case .end: return true
+            }
+        }
+        return false
     }
 
     /// A line without its line end; nil, consuming nothing, if the buffer ends first.

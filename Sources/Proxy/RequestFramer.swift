@@ -85,22 +85,15 @@ struct RequestFramer {
                     state = .fixed(remaining: remaining - count)
                 }
             case .chunked(var body):
-                let step: ChunkedBody.Step
-                do { step = try body.step(&buffer) } catch { throw Malformed(reason: error.reason) }
-                switch step {
-                case .incomplete:
+                let ended: Bool
+                do { ended = try body.consume(&buffer) { emit(.body($0)) } } catch { throw Malformed(reason: error.reason) }
+                guard ended else {
                     state = .chunked(body)
-                    carry = buffer
+                    if buffer.readableBytes > 0 { carry = buffer }
                     return
-                case .body(let part):
-                    state = .chunked(body)
-                    emit(.body(part))
-                case .next:
-                    state = .chunked(body)
-                case .end:
-                    state = .head
-                    emit(.end)
                 }
+                state = .head
+                emit(.end)
             }
         }
     }
