@@ -16,11 +16,6 @@ struct ChunkedBody {
         case next
     }
 
-    /// Why the bytes are not a chunked body.
-    struct Malformed: Error {
-        let reason: String
-    }
-
     private enum State {
         case size
         case data(remaining: Int)
@@ -40,7 +35,7 @@ struct ChunkedBody {
     }
 
     /// Consumes what the next step needs from `buffer` (which has readable bytes).
-    private mutating func step(_ buffer: inout ByteBuffer) throws(Malformed) -> Step {
+    private mutating func step(_ buffer: inout ByteBuffer) throws(FramingError) -> Step {
         switch state {
         case .size:
             guard let line = try readLine(&buffer) else { return .incomplete }
@@ -53,7 +48,7 @@ struct ChunkedBody {
             return .body(buffer.readSlice(length: count)!)
         case .dataEnd:
             guard let line = try readLine(&buffer) else { return .incomplete }
-            guard line.readableBytes == 0 else { throw Malformed(reason: "chunk data longer than its size") }
+            guard line.readableBytes == 0 else { throw FramingError(reason: "chunk data longer than its size") }
             state = .size
             return .next
         case .trailers:
@@ -64,7 +59,7 @@ struct ChunkedBody {
 
     /// Steps through `buffer`, passing chunk data to `emit`, until the body ends (true) or the bytes run out
     /// (false; what is left of `buffer`, possibly empty, is the start of a line to step again with more bytes).
-    mutating func consume(_ buffer: inout ByteBuffer, emit: (ByteBuffer) -> Void) throws(Malformed) -> Bool {
+    mutating func consume(_ buffer: inout ByteBuffer, emit: (ByteBuffer) -> Void) throws(FramingError) -> Bool {
         while buffer.readableBytes > 0 {
             switch try step(&buffer) {
             case .incomplete: return false
@@ -77,14 +72,14 @@ struct ChunkedBody {
     }
 
     /// A line without its line end; nil, consuming nothing, if the buffer ends first.
-    private func readLine(_ buffer: inout ByteBuffer) throws(Malformed) -> ByteBuffer? {
+    private func readLine(_ buffer: inout ByteBuffer) throws(FramingError) -> ByteBuffer? {
         let newline = buffer.withUnsafeReadableBytes { $0.firstIndex(of: UInt8(ascii: "\n")) }
         guard let newline else {
-            if buffer.readableBytes > Self.maxLineBytes { throw Malformed(reason: "line longer than \(Self.maxLineBytes) bytes") }
+            if buffer.readableBytes > Self.maxLineBytes { throw FramingError(reason: "line longer than \(Self.maxLineBytes) bytes") }
             return nil
         }
         let crlf = newline > 0 && buffer.getInteger(at: buffer.readerIndex + newline - 1, as: UInt8.self) == UInt8(ascii: "\r")
-        if strictLineEnds && !crlf { throw Malformed(reason: "line not ending in CRLF") }
+        if strictLineEnds && !crlf { throw FramingError(reason: "line not ending in CRLF") }
         var line = buffer.readSlice(length: newline + 1)!
         line.moveWriterIndex(to: line.writerIndex - (crlf ? 2 : 1))
         return line
@@ -92,7 +87,7 @@ struct ChunkedBody {
 
     /// The hexadecimal size at the start of a chunk-size line (extensions after `;`, with optional whitespace
     /// before it, are ignored).
-    private static func chunkSize(_ line: ByteBuffer) throws(Malformed) -> Int {
+    private static func chunkSize(_ line: ByteBuffer) throws(FramingError) -> Int {
         var size = 0
         var digits = 0
         for byte in line.readableBytesView {
@@ -102,15 +97,15 @@ struct ChunkedBody {
             case UInt8(ascii: "a")...UInt8(ascii: "f"): value = Int(byte - UInt8(ascii: "a")) + 10
             case UInt8(ascii: "A")...UInt8(ascii: "F"): value = Int(byte - UInt8(ascii: "A")) + 10
             case UInt8(ascii: ";"), UInt8(ascii: " "), UInt8(ascii: "\t"):
-                guard digits > 0 else { throw Malformed(reason: "chunk size missing") }
+                guard digits > 0 else { throw FramingError(reason: "chunk size missing") }
                 return size
-            default: throw Malformed(reason: "bad chunk size")
+            default: throw FramingError(reason: "bad chunk size")
             }
             digits += 1
-            guard digits <= 15 else { throw Malformed(reason: "chunk size too large") }
+            guard digits <= 15 else { throw FramingError(reason: "chunk size too large") }
             size = size * 16 + value
         }
-        guard digits > 0 else { throw Malformed(reason: "chunk size missing") }
+        guard digits > 0 else { throw FramingError(reason: "chunk size missing") }
         return size
     }
 }

@@ -26,8 +26,7 @@ struct RequestFramer {
 
     private enum State {
         case head
-        case fixed(remaining: Int)
-        case chunked(ChunkedBody)
+        case body(DelimitedBody)
     }
 
     /// Longest accepted request head (NIO's decoder allowed 80 KiB).
@@ -72,23 +71,14 @@ struct RequestFramer {
                 emit(.head(head))
                 switch head.framing {
                 case .none, .length(0), .untilClose: emit(.end)
-                case .length(let count): state = .fixed(remaining: count)
-                case .chunked: state = .chunked(ChunkedBody(strictLineEnds: true))
+                case .length(let count): state = .body(.length(remaining: count))
+                case .chunked: state = .body(.chunked(ChunkedBody(strictLineEnds: true)))
                 }
-            case .fixed(let remaining):
-                let count = min(remaining, buffer.readableBytes)
-                emit(.body(buffer.readSlice(length: count)!))
-                if count == remaining {
-                    state = .head
-                    emit(.end)
-                } else {
-                    state = .fixed(remaining: remaining - count)
-                }
-            case .chunked(var body):
+            case .body(var body):
                 let ended: Bool
                 do { ended = try body.consume(&buffer) { emit(.body($0)) } } catch { throw Malformed(reason: error.reason) }
                 guard ended else {
-                    state = .chunked(body)
+                    state = .body(body)
                     if buffer.readableBytes > 0 { carry = buffer }
                     return
                 }
@@ -167,39 +157,25 @@ struct RequestFramer {
         var length: Int?
         var transferEncoded = false
         var chunked = false
-        var close = false
-        var keepAliveToken = false
-        var connectionNames: [Range<Int>] = []
+        var connection = ConnectionOptions()
         var requestID: String?
         var forwardedFor: String?
         var expectsContinue = false
         var hasHost = false
         for lineRange in lines.dropFirst() {
-            guard view[lineRange.lowerBound] != UInt8(ascii: " "), view[lineRange.lowerBound] != UInt8(ascii: "\t") else {
-                throw Malformed(reason: "obsolete line folding in a header")
-            }
-            guard let colon = view[lineRange].firstIndex(of: UInt8(ascii: ":")), colon > lineRange.lowerBound else {
-                throw Malformed(reason: "header line without a name")
-            }
-            let name = lineRange.lowerBound..<colon
+            let field: HeaderField
+            do { field = try HeaderField(line: lineRange, in: view) } catch { throw Malformed(reason: error.reason) }
+            let name = field.name
             guard view[name].allSatisfy(isToken) else {
                 throw Malformed(reason: "bad header name (whitespace before the colon, folding, or a forbidden character)")
             }
-            var valueStart = colon + 1
-            var valueEnd = lineRange.upperBound
-            while valueStart < valueEnd, view[valueStart] == UInt8(ascii: " ") || view[valueStart] == UInt8(ascii: "\t") { valueStart += 1 }
-            while valueEnd > valueStart, view[valueEnd - 1] == UInt8(ascii: " ") || view[valueEnd - 1] == UInt8(ascii: "\t") { valueEnd -= 1 }
-            let value = view[valueStart..<valueEnd]
+            let value = view[field.value]
             guard !value.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) else {
                 throw Malformed(reason: "control character in a header value")
             }
             switch HeaderName.kind(ofBytes: view[name]) {
             case .connection:
-                for token in HeaderName.tokens(in: value) {
-                    if HeaderName.matches(view[token], "close") { close = true }
-                    else if HeaderName.matches(view[token], "keep-alive") { keepAliveToken = true }
-                    else { connectionNames.append(token) }
-                }
+                connection.add(value, in: view)
             case .hopByHop:
                 if HeaderName.matches(view[name], "transfer-encoding") {
                     guard !transferEncoded else { throw Malformed(reason: "more than one Transfer-Encoding header") }
@@ -208,10 +184,8 @@ struct RequestFramer {
                     chunked = codings.count == 1 && HeaderName.matches(view[codings[0]], "chunked")
                 }
             case .contentLength:
-                guard !value.isEmpty, value.count <= 18, value.allSatisfy({ $0 &- UInt8(ascii: "0") < 10 }) else {
-                    throw Malformed(reason: "bad Content-Length")
-                }
-                let parsed = value.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+                let parsed: Int
+                do { parsed = try HeaderField.contentLength(value) } catch { throw Malformed(reason: error.reason) }
                 if let length, length != parsed { throw Malformed(reason: "conflicting Content-Length headers") }
                 length = parsed
             case .expect:
@@ -236,15 +210,11 @@ struct RequestFramer {
             guard chunked else { throw Malformed(reason: "Transfer-Encoding other than chunked") }
             guard length == nil else { throw Malformed(reason: "both Content-Length and Transfer-Encoding") }
         }
-        if !connectionNames.isEmpty {
-            kept.removeAll { entry in
-                connectionNames.contains { view[$0].count == view[entry.name].count && zip(view[$0], view[entry.name]).allSatisfy { $0 | 0x20 == $1 | 0x20 } }
-            }
-        }
+        connection.dropNamed(from: &kept, in: view)
         let framing: BodyFraming = chunked ? .chunked : length.map { .length($0) } ?? .none
         return ClientRequestHead(
             bytes: bytes, method: (requestLine.lowerBound - base)..<(firstSpace - base), target: (target.lowerBound - base)..<(target.upperBound - base),
-            version: version, keepAlive: !close && (http11 || keepAliveToken), framing: framing,
+            version: version, keepAlive: !connection.close && (http11 || connection.keepAlive), framing: framing,
             forwardedLines: kept.map { ($0.range.lowerBound - base)..<($0.range.upperBound - base) },
             requestID: requestID, forwardedFor: forwardedFor, expectsContinue: expectsContinue, hasHost: hasHost
         )

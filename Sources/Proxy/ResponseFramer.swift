@@ -21,8 +21,7 @@ struct ResponseFramer {
 
     private enum State {
         case head
-        case fixed(remaining: Int)
-        case chunked(ChunkedBody)
+        case body(DelimitedBody)
         case untilClose
         /// The response ended; more bytes before the next request are an error.
         case done
@@ -70,24 +69,15 @@ struct ResponseFramer {
                 case .none, .length(0):
                     state = .done
                     emit(.end)
-                case .length(let count): state = .fixed(remaining: count)
-                case .chunked: state = .chunked(ChunkedBody(strictLineEnds: false))
+                case .length(let count): state = .body(.length(remaining: count))
+                case .chunked: state = .body(.chunked(ChunkedBody(strictLineEnds: false)))
                 case .untilClose: state = .untilClose
                 }
-            case .fixed(let remaining):
-                let count = min(remaining, buffer.readableBytes)
-                emit(.body(buffer.readSlice(length: count)!))
-                if count == remaining {
-                    state = .done
-                    emit(.end)
-                } else {
-                    state = .fixed(remaining: remaining - count)
-                }
-            case .chunked(var body):
+            case .body(var body):
                 let ended: Bool
                 do { ended = try body.consume(&buffer) { emit(.body($0)) } } catch { throw Malformed(reason: error.reason) }
                 guard ended else {
-                    state = .chunked(body)
+                    state = .body(body)
                     if buffer.readableBytes > 0 { carry = buffer }
                     return
                 }
@@ -164,32 +154,18 @@ struct ResponseFramer {
         var length: Int?
         var chunked = false
         var transferEncoded = false
-        var close = false
-        var keepAliveToken = false
-        var connectionNames: [Range<Int>] = []  // extra hop-by-hop names listed in Connection
+        var connection = ConnectionOptions()
         for lineRange in lines.dropFirst() {
-            guard view[lineRange.lowerBound] != UInt8(ascii: " "), view[lineRange.lowerBound] != UInt8(ascii: "\t") else {
-                throw Malformed(reason: "obsolete line folding in a header")
-            }
-            guard let colon = view[lineRange].firstIndex(of: UInt8(ascii: ":")), colon > lineRange.lowerBound else {
-                throw Malformed(reason: "header line without a name")
-            }
-            let name = lineRange.lowerBound..<colon
+            let field: HeaderField
+            do { field = try HeaderField(line: lineRange, in: view) } catch { throw Malformed(reason: error.reason) }
+            let name = field.name
             guard !view[name].contains(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) else {
                 throw Malformed(reason: "whitespace in a header name")
             }
-            var valueStart = colon + 1
-            var valueEnd = lineRange.upperBound
-            while valueStart < valueEnd, view[valueStart] == UInt8(ascii: " ") || view[valueStart] == UInt8(ascii: "\t") { valueStart += 1 }
-            while valueEnd > valueStart, view[valueEnd - 1] == UInt8(ascii: " ") || view[valueEnd - 1] == UInt8(ascii: "\t") { valueEnd -= 1 }
-            let value = view[valueStart..<valueEnd]
+            let value = view[field.value]
             switch HeaderName.kind(ofBytes: view[name]) {
             case .connection:
-                for token in HeaderName.tokens(in: value) {
-                    if HeaderName.matches(view[token], "close") { close = true }
-                    else if HeaderName.matches(view[token], "keep-alive") { keepAliveToken = true }
-                    else { connectionNames.append(token) }
-                }
+                connection.add(value, in: view)
             case .hopByHop:
                 if HeaderName.matches(view[name], "transfer-encoding") {
                     transferEncoded = true
@@ -199,10 +175,8 @@ struct ResponseFramer {
             case .requestID:
                 continue
             case .contentLength:
-                guard !value.isEmpty, value.count <= 18, value.allSatisfy({ $0 &- UInt8(ascii: "0") < 10 }) else {
-                    throw Malformed(reason: "bad Content-Length")
-                }
-                let parsed = value.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+                let parsed: Int
+                do { parsed = try HeaderField.contentLength(value) } catch { throw Malformed(reason: error.reason) }
                 if let length, length != parsed { throw Malformed(reason: "conflicting Content-Length headers") }
                 if length == nil { kept.append((lineRange, name)) }
                 length = parsed
@@ -211,11 +185,7 @@ struct ResponseFramer {
             }
         }
         // Headers named in Connection are hop-by-hop too.
-        if !connectionNames.isEmpty {
-            kept.removeAll { entry in
-                connectionNames.contains { view[$0].count == view[entry.name].count && zip(view[$0], view[entry.name]).allSatisfy { $0 | 0x20 == $1 | 0x20 } }
-            }
-        }
+        connection.dropNamed(from: &kept, in: view)
         let framing: BodyFraming
         if requestIsHead || status < 200 || status == 204 || status == 304 {
             framing = .none
@@ -229,7 +199,7 @@ struct ResponseFramer {
         if transferEncoded {  // a Content-Length next to Transfer-Encoding is ignored, never forwarded
             kept.removeAll { HeaderName.kind(ofBytes: view[$0.name]) == .contentLength }
         }
-        let keepAlive = framing != .untilClose && !close && (http11 || keepAliveToken)
+        let keepAlive = framing != .untilClose && !connection.close && (http11 || connection.keepAlive)
         return BackendResponseHead(
             bytes: bytes, status: status, reason: (reasonStart - base)..<(statusLine.upperBound - base),
             forwardedLines: kept.map { ($0.range.lowerBound - base)..<($0.range.upperBound - base) },

@@ -83,6 +83,6 @@ print(f"1 worker / local 1 thread:   end to end {d1w / l1w:.3f}, boosting {d1b /
 print(f"1 worker per-level / local:  end to end {p1w / l1w:.3f}, boosting {p1b / l1b:.3f}")
 levels = 6
 print(f"traffic, 2 workers: {d2t / 1e6:.2f} MB per tree, {d2t / levels / 1e6:.2f} MB per level (both directions, all workers)")
-print(f"traffic, 1 worker:  {d1t / 1e6:.4f} MB per tree (whole trees)")
+print(f"traffic, 1 worker:  {d1t / 1e6:.4f} MB per tree (whole trees; mostly the per-job sketch and bin cuts spread over the trees)")
 print(f"traffic, 1 worker per-level: {p1t / 1e6:.2f} MB per tree, {p1t / levels / 1e6:.2f} MB per level")
 PY
