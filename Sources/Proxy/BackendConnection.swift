@@ -41,7 +41,8 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
     /// Open, not closing, and idle-capable: may carry another request.
     var isReusable: Bool { active && !closing && exchange == nil && !discarding }
 
-    /// Writes a whole buffered request and attaches `exchange` to receive the response.
+    /// Writes a whole buffered request (`head`, which may hold the body, then `body` if any) and attaches
+    /// `exchange` to receive the response.
     func send(_ head: ByteBuffer, isHead: Bool, body: ByteBuffer?, for exchange: Exchange) {
         if !active, let context, context.channel.isActive { active = true }
         guard let context, active, !closing else {

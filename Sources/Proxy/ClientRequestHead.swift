@@ -30,10 +30,8 @@ struct ClientRequestHead {
 
     /// Whether the method is `name` (an uppercase literal; methods are case-sensitive).
     func methodIs(_ name: StaticString) -> Bool {
-        let view = bytes.readableBytesView
-        let base = view.startIndex
-        return name.withUTF8Buffer { expected in
-            view[(base + method.lowerBound)..<(base + method.upperBound)].elementsEqual(expected)
+        bytes.withUnsafeReadableBytes { raw in
+            name.withUTF8Buffer { expected in raw[method].elementsEqual(expected) }
         }
     }
 

@@ -19,16 +19,20 @@ enum ClientResponseHead {
         case .none, .length:
             break
         }
-        var out = allocator.buffer(capacity: backend.bytes.readableBytes + requestID.utf8.count + 64)
+        // Room for the proxy's headers, and for a small body, which the client handler appends to the head.
+        var inlineBody = 0
+        if case .length(let length) = backend.framing, length <= ProxyHandler.inlineBodyBytes { inlineBody = length }
+        var out = allocator.buffer(capacity: backend.bytes.readableBytes + requestID.utf8.count + 128 + inlineBody)
         out.writeStaticString(http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
         out.writeString(String(backend.status))
         out.writeStaticString(" ")
-        let base = backend.bytes.readerIndex
-        out.writeImmutableBuffer(backend.bytes.getSlice(at: base + backend.reason.lowerBound, length: backend.reason.count)!)
-        out.writeStaticString("\r\n")
-        for line in backend.forwardedLines {
-            out.writeImmutableBuffer(backend.bytes.getSlice(at: base + line.lowerBound, length: line.count)!)
+        backend.bytes.withUnsafeReadableBytes { raw in
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[backend.reason]))
             out.writeStaticString("\r\n")
+            for line in backend.forwardedLines {
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[line]))
+                out.writeStaticString("\r\n")
+            }
         }
         out.writeStaticString("x-request-id: ")
         out.writeString(requestID)

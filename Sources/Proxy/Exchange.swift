@@ -22,10 +22,12 @@ final class Exchange {
     let clientVersion: HTTPVersion
     /// Whether the client connection stays open after this response.
     private(set) var keepAlive: Bool
-    private let request: ForwardedRequest
-    /// The request head for the backends, built once the body is buffered (and reused by a retry).
-    private var head = ByteBuffer()
+    private var request: ForwardedRequest
+    /// The buffered body, then (once it is complete) the part of it not sent in ``message``.
     private var body: ByteBuffer?
+    /// What is sent to a backend, built once the body is buffered (and reused by a retry): the head, with the
+    /// body when it is small.
+    private var message = ByteBuffer()
     /// Body bytes buffered so far.
     private(set) var bodyBytes = 0
 
@@ -67,7 +69,7 @@ final class Exchange {
 
     /// The whole request is buffered: pick a backend and send it.
     func forward() {
-        head = request.head(bodyLength: bodyBytes)
+        (message, body) = request.message(body: body)
         dispatch(to: loop.pick(), pooled: true)
     }
 
@@ -107,7 +109,7 @@ final class Exchange {
 
     private func send(on connection: BackendConnection) {
         self.connection = connection
-        connection.send(head, isHead: request.isHead, body: body, for: self)
+        connection.send(message, isHead: request.isHead, body: body, for: self)
     }
 
     private func endAttempt() {

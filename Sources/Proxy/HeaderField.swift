@@ -1,4 +1,7 @@
-import NIOCore
+/// A head's bytes while it is parsed: the readable bytes of its buffer, indexed from 0. The framers parse inside
+/// `withUnsafeReadableBytes`, so reading a byte is a load, with no reference counting and no bounds checks
+/// beyond the ones made explicitly.
+typealias HeadBytes = UnsafeRawBufferPointer
 
 /// One header line of a request or response head, split into its name and its value (without
 /// surrounding whitespace), as ranges in the head's bytes; the checks both framers make.
@@ -6,28 +9,36 @@ struct HeaderField {
     let name: Range<Int>
     let value: Range<Int>
 
-    /// Splits `line` (without its line end) of `view`; refuses obsolete line folding and a line without a name.
-    init(line: Range<Int>, in view: ByteBufferView) throws(FramingError) {
-        guard view[line.lowerBound] != UInt8(ascii: " "), view[line.lowerBound] != UInt8(ascii: "\t") else {
+    /// Splits `line` (without its line end) of `bytes`; refuses obsolete line folding and a line without a name.
+    init(line: Range<Int>, in bytes: HeadBytes) throws(FramingError) {
+        guard bytes[line.lowerBound] != UInt8(ascii: " "), bytes[line.lowerBound] != UInt8(ascii: "\t") else {
             throw FramingError(reason: "obsolete line folding in a header")
         }
-        guard let colon = view[line].firstIndex(of: UInt8(ascii: ":")), colon > line.lowerBound else {
+        guard let colon = bytes[line].firstIndex(of: UInt8(ascii: ":")), colon > line.lowerBound else {
             throw FramingError(reason: "header line without a name")
         }
         var start = colon + 1
         var end = line.upperBound
-        while start < end, view[start] == UInt8(ascii: " ") || view[start] == UInt8(ascii: "\t") { start += 1 }
-        while end > start, view[end - 1] == UInt8(ascii: " ") || view[end - 1] == UInt8(ascii: "\t") { end -= 1 }
+        while start < end, bytes[start] == UInt8(ascii: " ") || bytes[start] == UInt8(ascii: "\t") { start += 1 }
+        while end > start, bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == UInt8(ascii: "\t") { end -= 1 }
         name = line.lowerBound..<colon
         value = start..<end
     }
 
+    /// The name's range of a line already accepted by ``init(line:in:)``.
+    static func name(ofLine line: Range<Int>, in bytes: HeadBytes) -> Range<Int> {
+        line.lowerBound..<(bytes[line].firstIndex(of: UInt8(ascii: ":")) ?? line.upperBound)
+    }
+
     /// A `Content-Length` value: 1–18 decimal digits.
-    static func contentLength(_ value: ByteBufferView.SubSequence) throws(FramingError) -> Int {
-        guard !value.isEmpty, value.count <= 18, value.allSatisfy({ $0 &- UInt8(ascii: "0") < 10 }) else {
-            throw FramingError(reason: "bad Content-Length")
+    static func contentLength(_ value: Slice<HeadBytes>) throws(FramingError) -> Int {
+        guard !value.isEmpty, value.count <= 18 else { throw FramingError(reason: "bad Content-Length") }
+        var length = 0
+        for byte in value {
+            guard byte &- UInt8(ascii: "0") < 10 else { throw FramingError(reason: "bad Content-Length") }
+            length = length * 10 + Int(byte &- UInt8(ascii: "0"))
         }
-        return value.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+        return length
     }
 }
 
@@ -40,19 +51,21 @@ struct ConnectionOptions {
     var names: [Range<Int>] = []
 
     /// Adds the tokens of one `Connection` header's value.
-    mutating func add(_ value: ByteBufferView.SubSequence, in view: ByteBufferView) {
+    mutating func add(_ value: Slice<HeadBytes>, in bytes: HeadBytes) {
         for token in HeaderName.tokens(in: value) {
-            if HeaderName.matches(view[token], "close") { close = true }
-            else if HeaderName.matches(view[token], "keep-alive") { keepAlive = true }
+            if HeaderName.matches(bytes[token], "close") { close = true }
+            else if HeaderName.matches(bytes[token], "keep-alive") { keepAlive = true }
             else { names.append(token) }
         }
     }
 
-    /// Removes from `kept` the lines whose header name `Connection` listed (ASCII case-insensitive).
-    func dropNamed(from kept: inout [(range: Range<Int>, name: Range<Int>)], in view: ByteBufferView) {
+    /// Removes from `kept` (header lines, as ranges of `bytes`) those whose name `Connection` listed (ASCII
+    /// case-insensitive).
+    func dropNamed(from kept: inout [Range<Int>], in bytes: HeadBytes) {
         guard !names.isEmpty else { return }
-        kept.removeAll { entry in
-            names.contains { view[$0].count == view[entry.name].count && zip(view[$0], view[entry.name]).allSatisfy { $0 | 0x20 == $1 | 0x20 } }
+        kept.removeAll { line in
+            let name = bytes[HeaderField.name(ofLine: line, in: bytes)]
+            return names.contains { bytes[$0].count == name.count && zip(bytes[$0], name).allSatisfy { $0 | 0x20 == $1 | 0x20 } }
         }
     }
 }

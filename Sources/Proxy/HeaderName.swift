@@ -1,5 +1,3 @@
-import NIOCore
-
 /// Classifies header names the proxy treats specially, case-insensitively, without allocating.
 enum HeaderName {
     enum Kind {
@@ -54,7 +52,7 @@ enum HeaderName {
     }
 
     /// Comma-separated tokens of a header value, trimmed, as ranges.
-    static func tokens(in value: ByteBufferView.SubSequence) -> [Range<Int>] {
+    static func tokens(in value: Slice<HeadBytes>) -> [Range<Int>] {
         var result: [Range<Int>] = []
         var start = value.startIndex
         func add(_ end: Int) {

@@ -60,6 +60,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Shutdown asked the connection to close once the request in progress is answered.
     private var quiescing = false
     private static let maxQueuedParts = 64
+    /// Response bytes not yet written to the channel: a head, with the small body parts that follow it copied in,
+    /// so that a typical response is one write (each write costs more than copying a few KiB).
+    private var outgoing: ByteBuffer?
+    /// Body parts up to this size are copied behind the bytes already waiting in ``outgoing``.
+    static let inlineBodyBytes = 16 * 1024
 
     init(loop: LoopContext, clientAddress: String?) {
         self.loop = loop
@@ -225,36 +230,64 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context else { return }
         let head = ClientResponseHead.local(status: status, contentType: contentType, length: body.readableBytes,
                                             requestID: requestID, keepAlive: keepAlive, allocator: loop.allocator)
-        context.write(wrapOutboundOut(head), promise: nil)
-        context.write(wrapOutboundOut(body), promise: nil)
+        enqueue(head, context: context)
+        enqueue(body, context: context)
         end(context: context, keepAlive: keepAlive, terminator: nil)
+    }
+
+    /// Adds `part` to the response: copied behind ``outgoing`` when small, else written after it.
+    private func enqueue(_ part: ByteBuffer, context: ChannelHandlerContext) {
+        guard var pending = outgoing else {
+            outgoing = part
+            return
+        }
+        outgoing = nil  // `pending` is now the only reference: appending does not copy the buffer.
+        if part.readableBytes <= Self.inlineBodyBytes {
+            pending.writeImmutableBuffer(part)
+            outgoing = pending
+        } else {
+            context.write(wrapOutboundOut(pending), promise: nil)
+            outgoing = part
+        }
+    }
+
+    /// Hands ``outgoing`` to the channel.
+    private func writeOutgoing(context: ChannelHandlerContext) {
+        guard let pending = outgoing else { return }
+        outgoing = nil
+        context.write(wrapOutboundOut(pending), promise: nil)
     }
 
     /// Ends the response: writes what ends its body (the last chunk), flushes, and either goes on with the next
     /// request or closes once everything is written.
     private func end(context: ChannelHandlerContext, keepAlive: Bool, terminator: ByteBuffer?) {
-        if let terminator { context.write(wrapOutboundOut(terminator), promise: nil) }
+        if let terminator { enqueue(terminator, context: context) }
         if keepAlive {
+            writeOutgoing(context: context)
             context.flush()
             responseEnded()
         } else {
             let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { _ in channel.close(promise: nil) }
+            let last = outgoing ?? ByteBuffer()
+            outgoing = nil
+            context.writeAndFlush(wrapOutboundOut(last)).whenComplete { _ in channel.close(promise: nil) }
         }
     }
 
     // MARK: Called by the exchange
 
     func sendResponseHead(_ head: ByteBuffer) {
-        context?.write(wrapOutboundOut(head), promise: nil)
+        if let context { enqueue(head, context: context) }
     }
 
     func sendResponseBody(_ part: ByteBuffer) {
-        context?.write(wrapOutboundOut(part), promise: nil)
+        if let context { enqueue(part, context: context) }
     }
 
     func flush() {
-        context?.flush()
+        guard let context else { return }
+        writeOutgoing(context: context)
+        context.flush()
     }
 
     /// False while the client connection holds more unsent response bytes than its high watermark. A closed
@@ -289,6 +322,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func abortExchange(_ exchange: Exchange, status: Int) {
         finished(exchange, status: status)
         state = .closing
+        outgoing = nil
         context?.close(promise: nil)
     }
 

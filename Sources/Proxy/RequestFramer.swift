@@ -119,41 +119,16 @@ struct RequestFramer {
     }
 
     static func parseHead(_ bytes: ByteBuffer) throws(Malformed) -> ClientRequestHead {
-        let view = bytes.readableBytesView
-        let base = view.startIndex
-        // Lines without their CRLF; the head ends with an empty line.
-        var lines: [Range<Int>] = []
-        var start = base
-        for index in view.indices where view[index] == UInt8(ascii: "\n") {
-            guard index > start, view[index - 1] == UInt8(ascii: "\r") else { throw Malformed(reason: "line not ending in CRLF") }
-            if index - 1 > start { lines.append(start..<(index - 1)) }
-            start = index + 1
-        }
-        guard let requestLine = lines.first else { throw Malformed(reason: "empty head") }
+        try bytes.withUnsafeReadableBytes { raw in
+            Result { () throws(Malformed) in try parseHead(raw, of: bytes) }
+        }.get()
+    }
 
-        // method SP request-target SP HTTP/1.x
-        let line = view[requestLine]
-        guard let firstSpace = line.firstIndex(of: UInt8(ascii: " ")), firstSpace > requestLine.lowerBound,
-              line[requestLine.lowerBound..<firstSpace].allSatisfy(isToken) else {
-            throw Malformed(reason: "bad method in the request line")
-        }
-        guard let lastSpace = line.lastIndex(of: UInt8(ascii: " ")), lastSpace > firstSpace + 1 else {
-            throw Malformed(reason: "bad request line")
-        }
-        let target = (firstSpace + 1)..<lastSpace
-        guard view[target].allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { throw Malformed(reason: "bad request target") }
-        let versionBytes = view[(lastSpace + 1)..<requestLine.upperBound]
-        let version: HTTPVersion
-        if versionBytes.elementsEqual("HTTP/1.1".utf8) {
-            version = .http1_1
-        } else if versionBytes.elementsEqual("HTTP/1.0".utf8) {
-            version = .http1_0
-        } else {
-            throw Malformed(reason: "unsupported HTTP version (HTTP/1.0 and HTTP/1.1 are served)")
-        }
-        let http11 = version == .http1_1
-
-        var kept: [(range: Range<Int>, name: Range<Int>)] = []
+    /// Parses `raw`, the readable bytes of `bytes`, in one pass over its lines.
+    private static func parseHead(_ raw: HeadBytes, of bytes: ByteBuffer) throws(Malformed) -> ClientRequestHead {
+        var requestLine: (method: Range<Int>, target: Range<Int>, version: HTTPVersion)?
+        var kept: [Range<Int>] = []
+        kept.reserveCapacity(16)
         var length: Int?
         var transferEncoded = false
         var chunked = false
@@ -162,26 +137,36 @@ struct RequestFramer {
         var forwardedFor: String?
         var expectsContinue = false
         var hasHost = false
-        for lineRange in lines.dropFirst() {
+        // Lines without their CRLF; the head ends with an empty line.
+        var start = 0
+        for index in 0..<raw.count where raw[index] == UInt8(ascii: "\n") {
+            guard index > start, raw[index - 1] == UInt8(ascii: "\r") else { throw Malformed(reason: "line not ending in CRLF") }
+            let lineRange = start..<(index - 1)
+            start = index + 1
+            if lineRange.isEmpty { continue }
+            guard requestLine != nil else {
+                requestLine = try Self.requestLine(lineRange, in: raw)
+                continue
+            }
             let field: HeaderField
-            do { field = try HeaderField(line: lineRange, in: view) } catch { throw Malformed(reason: error.reason) }
-            let name = field.name
-            guard view[name].allSatisfy(isToken) else {
+            do { field = try HeaderField(line: lineRange, in: raw) } catch { throw Malformed(reason: error.reason) }
+            let name = raw[field.name]
+            guard name.allSatisfy(isToken) else {
                 throw Malformed(reason: "bad header name (whitespace before the colon, folding, or a forbidden character)")
             }
-            let value = view[field.value]
+            let value = raw[field.value]
             guard !value.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) else {
                 throw Malformed(reason: "control character in a header value")
             }
-            switch HeaderName.kind(ofBytes: view[name]) {
+            switch HeaderName.kind(ofBytes: name) {
             case .connection:
-                connection.add(value, in: view)
+                connection.add(value, in: raw)
             case .hopByHop:
-                if HeaderName.matches(view[name], "transfer-encoding") {
+                if HeaderName.matches(name, "transfer-encoding") {
                     guard !transferEncoded else { throw Malformed(reason: "more than one Transfer-Encoding header") }
                     transferEncoded = true
                     let codings = HeaderName.tokens(in: value)
-                    chunked = codings.count == 1 && HeaderName.matches(view[codings[0]], "chunked")
+                    chunked = codings.count == 1 && HeaderName.matches(raw[codings[0]], "chunked")
                 }
             case .contentLength:
                 let parsed: Int
@@ -196,27 +181,52 @@ struct RequestFramer {
             case .requestID:
                 if requestID == nil {
                     requestID = String(decoding: value, as: UTF8.self)
-                    kept.append((lineRange, name))
+                    kept.append(lineRange)
                 }
             case .host:
                 hasHost = true
-                kept.append((lineRange, name))
+                kept.append(lineRange)
             case .other:
-                kept.append((lineRange, name))
+                kept.append(lineRange)
             }
         }
+        guard let requestLine else { throw Malformed(reason: "empty head") }
+        let http11 = requestLine.version == .http1_1
         if transferEncoded {
             guard http11 else { throw Malformed(reason: "Transfer-Encoding in an HTTP/1.0 request") }
             guard chunked else { throw Malformed(reason: "Transfer-Encoding other than chunked") }
             guard length == nil else { throw Malformed(reason: "both Content-Length and Transfer-Encoding") }
         }
-        connection.dropNamed(from: &kept, in: view)
+        connection.dropNamed(from: &kept, in: raw)
         let framing: BodyFraming = chunked ? .chunked : length.map { .length($0) } ?? .none
         return ClientRequestHead(
-            bytes: bytes, method: (requestLine.lowerBound - base)..<(firstSpace - base), target: (target.lowerBound - base)..<(target.upperBound - base),
-            version: version, keepAlive: !connection.close && (http11 || connection.keepAlive), framing: framing,
-            forwardedLines: kept.map { ($0.range.lowerBound - base)..<($0.range.upperBound - base) },
+            bytes: bytes, method: requestLine.method, target: requestLine.target, version: requestLine.version,
+            keepAlive: !connection.close && (http11 || connection.keepAlive), framing: framing, forwardedLines: kept,
             requestID: requestID, forwardedFor: forwardedFor, expectsContinue: expectsContinue, hasHost: hasHost
         )
+    }
+
+    /// `method SP request-target SP HTTP/1.x`: the method's and target's ranges, and the version.
+    private static func requestLine(_ range: Range<Int>, in raw: HeadBytes) throws(Malformed) -> (method: Range<Int>, target: Range<Int>, version: HTTPVersion) {
+        let line = raw[range]
+        guard let firstSpace = line.firstIndex(of: UInt8(ascii: " ")), firstSpace > range.lowerBound,
+              raw[range.lowerBound..<firstSpace].allSatisfy(isToken) else {
+            throw Malformed(reason: "bad method in the request line")
+        }
+        guard let lastSpace = line.lastIndex(of: UInt8(ascii: " ")), lastSpace > firstSpace + 1 else {
+            throw Malformed(reason: "bad request line")
+        }
+        let target = (firstSpace + 1)..<lastSpace
+        guard raw[target].allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { throw Malformed(reason: "bad request target") }
+        let versionBytes = raw[(lastSpace + 1)..<range.upperBound]
+        let version: HTTPVersion
+        if versionBytes.elementsEqual("HTTP/1.1".utf8) {
+            version = .http1_1
+        } else if versionBytes.elementsEqual("HTTP/1.0".utf8) {
+            version = .http1_0
+        } else {
+            throw Malformed(reason: "unsupported HTTP version (HTTP/1.0 and HTTP/1.1 are served)")
+        }
+        return (range.lowerBound..<firstSpace, target, version)
     }
 }

@@ -116,24 +116,87 @@ struct ResponseFramer {
     }
 
     private func parseHead(_ bytes: ByteBuffer) throws(Malformed) -> BackendResponseHead {
-        let view = bytes.readableBytesView
-        let base = view.startIndex
-        // Lines, without their line ends.
-        var lines: [Range<Int>] = []
-        var start = base
-        var index = base
-        while index < view.endIndex {
-            if view[index] == UInt8(ascii: "\n") {
-                var end = index
-                if end > start, view[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-                if end > start { lines.append(start..<end) }
-                start = index + 1
+        try bytes.withUnsafeReadableBytes { raw in
+            Result { () throws(Malformed) in try parseHead(raw, of: bytes) }
+        }.get()
+    }
+
+    /// Parses `raw`, the readable bytes of `bytes`, in one pass over its lines.
+    private func parseHead(_ raw: HeadBytes, of bytes: ByteBuffer) throws(Malformed) -> BackendResponseHead {
+        var statusLine: (status: Int, reason: Range<Int>, http11: Bool)?
+        var kept: [Range<Int>] = []
+        kept.reserveCapacity(16)
+        var length: Int?
+        var chunked = false
+        var transferEncoded = false
+        var connection = ConnectionOptions()
+        // Lines, without their line ends (LF or CRLF).
+        var start = 0
+        for index in 0..<raw.count where raw[index] == UInt8(ascii: "\n") {
+            var end = index
+            if end > start, raw[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+            let lineRange = start..<end
+            start = index + 1
+            if lineRange.isEmpty { continue }
+            guard statusLine != nil else {
+                statusLine = try Self.statusLine(lineRange, in: raw)
+                continue
             }
-            index += 1
+            let field: HeaderField
+            do { field = try HeaderField(line: lineRange, in: raw) } catch { throw Malformed(reason: error.reason) }
+            let name = raw[field.name]
+            guard !name.contains(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) else {
+                throw Malformed(reason: "whitespace in a header name")
+            }
+            let value = raw[field.value]
+            switch HeaderName.kind(ofBytes: name) {
+            case .connection:
+                connection.add(value, in: raw)
+            case .hopByHop:
+                if HeaderName.matches(name, "transfer-encoding") {
+                    transferEncoded = true
+                    let codings = HeaderName.tokens(in: value)
+                    chunked = codings.last.map { HeaderName.matches(raw[$0], "chunked") } ?? false
+                }
+            case .requestID:
+                continue
+            case .contentLength:
+                let parsed: Int
+                do { parsed = try HeaderField.contentLength(value) } catch { throw Malformed(reason: error.reason) }
+                if let length, length != parsed { throw Malformed(reason: "conflicting Content-Length headers") }
+                if length == nil { kept.append(lineRange) }
+                length = parsed
+            case .forwardedFor, .expect, .host, .other:
+                kept.append(lineRange)
+            }
         }
-        guard let statusLine = lines.first else { throw Malformed(reason: "empty head") }
-        // HTTP/1.x SP 3DIGIT [SP reason]
-        let line = view[statusLine]
+        guard let statusLine else { throw Malformed(reason: "empty head") }
+        let status = statusLine.status
+        // Headers named in Connection are hop-by-hop too.
+        connection.dropNamed(from: &kept, in: raw)
+        let framing: BodyFraming
+        if requestIsHead || status < 200 || status == 204 || status == 304 {
+            framing = .none
+        } else if transferEncoded {
+            framing = chunked ? .chunked : .untilClose
+        } else if let length {
+            framing = .length(length)
+        } else {
+            framing = .untilClose
+        }
+        if transferEncoded {  // a Content-Length next to Transfer-Encoding is ignored, never forwarded
+            kept.removeAll { HeaderName.kind(ofBytes: raw[HeaderField.name(ofLine: $0, in: raw)]) == .contentLength }
+        }
+        let keepAlive = framing != .untilClose && !connection.close && (statusLine.http11 || connection.keepAlive)
+        return BackendResponseHead(
+            bytes: bytes, status: status, reason: statusLine.reason, forwardedLines: kept, keepAlive: keepAlive, framing: framing
+        )
+    }
+
+    /// `HTTP/1.x SP 3DIGIT [SP reason]`: the status, the reason phrase's range (possibly empty), and whether the
+    /// backend speaks HTTP/1.1.
+    private static func statusLine(_ range: Range<Int>, in raw: HeadBytes) throws(Malformed) -> (status: Int, reason: Range<Int>, http11: Bool) {
+        let line = raw[range]
         guard line.count >= 12, line.starts(with: "HTTP/1.".utf8),
               let minor = line.dropFirst(7).first, minor == UInt8(ascii: "0") || minor == UInt8(ascii: "1"),
               line.dropFirst(8).first == UInt8(ascii: " ") else {
@@ -147,63 +210,6 @@ struct ResponseFramer {
         guard status >= 100, line.count == 12 || line.dropFirst(12).first == UInt8(ascii: " ") else {
             throw Malformed(reason: "bad status code")
         }
-        let reasonStart = min(statusLine.lowerBound + 13, statusLine.upperBound)
-        let http11 = minor == UInt8(ascii: "1")
-
-        var kept: [(range: Range<Int>, name: Range<Int>)] = []
-        var length: Int?
-        var chunked = false
-        var transferEncoded = false
-        var connection = ConnectionOptions()
-        for lineRange in lines.dropFirst() {
-            let field: HeaderField
-            do { field = try HeaderField(line: lineRange, in: view) } catch { throw Malformed(reason: error.reason) }
-            let name = field.name
-            guard !view[name].contains(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) else {
-                throw Malformed(reason: "whitespace in a header name")
-            }
-            let value = view[field.value]
-            switch HeaderName.kind(ofBytes: view[name]) {
-            case .connection:
-                connection.add(value, in: view)
-            case .hopByHop:
-                if HeaderName.matches(view[name], "transfer-encoding") {
-                    transferEncoded = true
-                    let codings = HeaderName.tokens(in: value)
-                    chunked = codings.last.map { HeaderName.matches(view[$0], "chunked") } ?? false
-                }
-            case .requestID:
-                continue
-            case .contentLength:
-                let parsed: Int
-                do { parsed = try HeaderField.contentLength(value) } catch { throw Malformed(reason: error.reason) }
-                if let length, length != parsed { throw Malformed(reason: "conflicting Content-Length headers") }
-                if length == nil { kept.append((lineRange, name)) }
-                length = parsed
-            case .forwardedFor, .expect, .host, .other:
-                kept.append((lineRange, name))
-            }
-        }
-        // Headers named in Connection are hop-by-hop too.
-        connection.dropNamed(from: &kept, in: view)
-        let framing: BodyFraming
-        if requestIsHead || status < 200 || status == 204 || status == 304 {
-            framing = .none
-        } else if transferEncoded {
-            framing = chunked ? .chunked : .untilClose
-        } else if let length {
-            framing = .length(length)
-        } else {
-            framing = .untilClose
-        }
-        if transferEncoded {  // a Content-Length next to Transfer-Encoding is ignored, never forwarded
-            kept.removeAll { HeaderName.kind(ofBytes: view[$0.name]) == .contentLength }
-        }
-        let keepAlive = framing != .untilClose && !connection.close && (http11 || connection.keepAlive)
-        return BackendResponseHead(
-            bytes: bytes, status: status, reason: (reasonStart - base)..<(statusLine.upperBound - base),
-            forwardedLines: kept.map { ($0.range.lowerBound - base)..<($0.range.upperBound - base) },
-            keepAlive: keepAlive, framing: framing
-        )
+        return (status, min(range.lowerBound + 13, range.upperBound)..<range.upperBound, minor == UInt8(ascii: "1"))
     }
 }
