@@ -8,6 +8,8 @@ struct ClientRequestHead {
     let bytes: ByteBuffer
     /// The method's and request target's ranges in ``bytes``.
     let method: Range<Int>
+    /// The method, when it is one the proxy treats specially.
+    let knownMethod: KnownMethod
     let target: Range<Int>
     let version: HTTPVersion
     /// Whether the client connection stays open after the response (HTTP/1.1 unless `Connection: close`;
@@ -28,13 +30,6 @@ struct ClientRequestHead {
     let expectsContinue: Bool
     let hasHost: Bool
 
-    /// Whether the method is `name` (an uppercase literal; methods are case-sensitive).
-    func methodIs(_ name: StaticString) -> Bool {
-        bytes.withUnsafeReadableBytes { raw in
-            name.withUTF8Buffer { expected in raw[method].elementsEqual(expected) }
-        }
-    }
-
     /// The request target as a string (for the proxy's own endpoints).
     var targetString: String {
         bytes.getString(at: bytes.readerIndex + target.lowerBound, length: target.count) ?? ""
@@ -43,5 +38,22 @@ struct ClientRequestHead {
     /// The slice of ``bytes`` at `range`.
     func slice(_ range: Range<Int>) -> ByteBuffer {
         bytes.getSlice(at: bytes.readerIndex + range.lowerBound, length: range.count)!
+    }
+
+    /// The methods the proxy treats specially (methods are case-sensitive: `get` is `.other`).
+    enum KnownMethod {
+        case get, head, delete, options, trace, other
+
+        init(_ name: Slice<HeadBytes>) {
+            if name.elementsEqual("GET".utf8) { self = .get }
+            else if name.elementsEqual("HEAD".utf8) { self = .head }
+            else if name.elementsEqual("DELETE".utf8) { self = .delete }
+            else if name.elementsEqual("OPTIONS".utf8) { self = .options }
+            else if name.elementsEqual("TRACE".utf8) { self = .trace }
+            else { self = .other }
+        }
+
+        /// A method that usually has no body.
+        var isBodiless: Bool { self != .other }
     }
 }

@@ -48,9 +48,8 @@ struct ForwardedRequest {
         self.requestID = id
         if case .length(let length) = client.framing { declaredLength = length } else { declaredLength = nil }
         self.expectsContinue = client.expectsContinue
-        isHead = client.methodIs("HEAD")
-        bodiless = isHead || client.methodIs("GET") || client.methodIs("DELETE") || client.methodIs("OPTIONS")
-            || client.methodIs("TRACE")
+        isHead = client.knownMethod == .head
+        bodiless = client.knownMethod.isBodiless
     }
 
     /// The bytes to send for the buffered `body`: the head completed with its `Content-Length` (none for an empty

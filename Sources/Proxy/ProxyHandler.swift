@@ -34,7 +34,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case backends
 
         init?(_ head: ClientRequestHead) {
-            guard head.methodIs("GET"), head.target.count >= 8 else { return nil }
+            guard head.knownMethod == .get, head.target.count >= 8 else { return nil }
             let uri = head.targetString
             let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             switch path {

@@ -200,7 +200,8 @@ struct RequestFramer {
         connection.dropNamed(from: &kept, in: raw)
         let framing: BodyFraming = chunked ? .chunked : length.map { .length($0) } ?? .none
         return ClientRequestHead(
-            bytes: bytes, method: requestLine.method, target: requestLine.target, version: requestLine.version,
+            bytes: bytes, method: requestLine.method, knownMethod: ClientRequestHead.KnownMethod(raw[requestLine.method]),
+            target: requestLine.target, version: requestLine.version,
             keepAlive: !connection.close && (http11 || connection.keepAlive), framing: framing, forwardedLines: kept,
             requestID: requestID, forwardedFor: forwardedFor, expectsContinue: expectsContinue, hasHost: hasHost
         )
