@@ -251,11 +251,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Hands ``outgoing`` to the channel.
-    private func writeOutgoing(context: ChannelHandlerContext) {
-        guard let pending = outgoing else { return }
+    /// Hands ``outgoing`` to the channel and flushes (one trip through the pipeline when something is waiting).
+    private func flushOutgoing(context: ChannelHandlerContext) {
+        guard let pending = outgoing else { return context.flush() }
         outgoing = nil
-        context.write(wrapOutboundOut(pending), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(pending), promise: nil)
     }
 
     /// Ends the response: writes what ends its body (the last chunk), flushes, and either goes on with the next
@@ -263,8 +263,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func end(context: ChannelHandlerContext, keepAlive: Bool, terminator: ByteBuffer?) {
         if let terminator { enqueue(terminator, context: context) }
         if keepAlive {
-            writeOutgoing(context: context)
-            context.flush()
+            flushOutgoing(context: context)
             responseEnded()
         } else {
             let channel = context.channel
@@ -285,9 +284,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func flush() {
-        guard let context else { return }
-        writeOutgoing(context: context)
-        context.flush()
+        if let context { flushOutgoing(context: context) }
     }
 
     /// False while the client connection holds more unsent response bytes than its high watermark. A closed
