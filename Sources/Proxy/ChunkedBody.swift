@@ -73,7 +73,7 @@ struct ChunkedBody {
 
     /// A line without its line end; nil, consuming nothing, if the buffer ends first.
     private func readLine(_ buffer: inout ByteBuffer) throws(FramingError) -> ByteBuffer? {
-        let newline = buffer.withUnsafeReadableBytes { $0.firstIndex(of: UInt8(ascii: "\n")) }
+        let newline = buffer.withUnsafeReadableBytes { $0.firstIndex(of: UInt8(ascii: "\n"), in: 0..<$0.count) }
         guard let newline else {
             if buffer.readableBytes > Self.maxLineBytes { throw FramingError(reason: "line longer than \(Self.maxLineBytes) bytes") }
             return nil

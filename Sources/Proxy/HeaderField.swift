@@ -1,7 +1,22 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A head's bytes while it is parsed: the readable bytes of its buffer, indexed from 0. The framers parse inside
 /// `withUnsafeReadableBytes`, so reading a byte is a load, with no reference counting and no bounds checks
 /// beyond the ones made explicitly.
 typealias HeadBytes = UnsafeRawBufferPointer
+
+extension UnsafeRawBufferPointer {
+    /// The index of the first `byte` in `range` (with `memchr`, which compares many bytes at a time).
+    func firstIndex(of byte: UInt8, in range: Range<Int>) -> Int? {
+        guard !range.isEmpty, let base = baseAddress,
+              let found = memchr(base + range.lowerBound, Int32(byte), range.count) else { return nil }
+        return base.distance(to: UnsafeRawPointer(found))
+    }
+}
 
 /// One header line of a request or response head, split into its name and its value (without
 /// surrounding whitespace), as ranges in the head's bytes; the checks both framers make.
@@ -14,7 +29,7 @@ struct HeaderField {
         guard bytes[line.lowerBound] != UInt8(ascii: " "), bytes[line.lowerBound] != UInt8(ascii: "\t") else {
             throw FramingError(reason: "obsolete line folding in a header")
         }
-        guard let colon = bytes[line].firstIndex(of: UInt8(ascii: ":")), colon > line.lowerBound else {
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":"), in: line), colon > line.lowerBound else {
             throw FramingError(reason: "header line without a name")
         }
         var start = colon + 1
@@ -27,7 +42,7 @@ struct HeaderField {
 
     /// The name's range of a line already accepted by ``init(line:in:)``.
     static func name(ofLine line: Range<Int>, in bytes: HeadBytes) -> Range<Int> {
-        line.lowerBound..<(bytes[line].firstIndex(of: UInt8(ascii: ":")) ?? line.upperBound)
+        line.lowerBound..<(bytes.firstIndex(of: UInt8(ascii: ":"), in: line) ?? line.upperBound)
     }
 
     /// A `Content-Length` value: 1–18 decimal digits.

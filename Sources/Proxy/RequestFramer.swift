@@ -94,7 +94,7 @@ struct RequestFramer {
     private static func find(crlfcrlf buffer: ByteBuffer) -> Int? {
         buffer.withUnsafeReadableBytes { bytes -> Int? in
             var index = 0
-            while let newline = bytes[index...].firstIndex(of: UInt8(ascii: "\n")) {
+            while let newline = bytes.firstIndex(of: UInt8(ascii: "\n"), in: index..<bytes.count) {
                 if newline + 2 < bytes.count, bytes[newline + 1] == UInt8(ascii: "\r"), bytes[newline + 2] == UInt8(ascii: "\n") {
                     return newline + 3
                 }
@@ -139,7 +139,7 @@ struct RequestFramer {
         var hasHost = false
         // Lines without their CRLF; the head ends with an empty line.
         var start = 0
-        for index in 0..<raw.count where raw[index] == UInt8(ascii: "\n") {
+        while let index = raw.firstIndex(of: UInt8(ascii: "\n"), in: start..<raw.count) {
             guard index > start, raw[index - 1] == UInt8(ascii: "\r") else { throw Malformed(reason: "line not ending in CRLF") }
             let lineRange = start..<(index - 1)
             start = index + 1

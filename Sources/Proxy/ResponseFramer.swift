@@ -105,7 +105,7 @@ struct ResponseFramer {
     private static func find(crlfcrlf buffer: ByteBuffer) -> Int? {
         buffer.withUnsafeReadableBytes { bytes -> Int? in
             var index = 0
-            while let newline = bytes[index...].firstIndex(of: UInt8(ascii: "\n")) {
+            while let newline = bytes.firstIndex(of: UInt8(ascii: "\n"), in: index..<bytes.count) {
                 let next = newline + 1
                 if next < bytes.count, bytes[next] == UInt8(ascii: "\n") { return next + 1 }
                 if next + 1 < bytes.count, bytes[next] == UInt8(ascii: "\r"), bytes[next + 1] == UInt8(ascii: "\n") { return next + 2 }
@@ -132,7 +132,7 @@ struct ResponseFramer {
         var connection = ConnectionOptions()
         // Lines, without their line ends (LF or CRLF).
         var start = 0
-        for index in 0..<raw.count where raw[index] == UInt8(ascii: "\n") {
+        while let index = raw.firstIndex(of: UInt8(ascii: "\n"), in: start..<raw.count) {
             var end = index
             if end > start, raw[end - 1] == UInt8(ascii: "\r") { end -= 1 }
             let lineRange = start..<end
