@@ -98,7 +98,7 @@ struct ReplicaRoutes: Sendable {
                          answer: Answer) async -> Response {
         let start = ContinuousClock.now
         let time = Date().timeIntervalSince1970
-        let requestID = request.headers[Self.requestIDHeader] ?? Self.newRequestID()
+        let requestID = Self.requestID(of: request)
         let body: [UInt8]
         do {
             body = Array(buffer: try await request.body.collect(upTo: replica.settings.maxBodyBytes))
@@ -139,7 +139,7 @@ struct ReplicaRoutes: Sendable {
     }
 
     private func refuse(_ request: Request, endpoint: String, status: Int, message: String) async -> Response {
-        let requestID = request.headers[Self.requestIDHeader] ?? Self.newRequestID()
+        let requestID = Self.requestID(of: request)
         let body = (try? await request.body.collect(upTo: replica.settings.maxBodyBytes)).map { Array(buffer: $0) } ?? []
         return finish(endpoint: endpoint, requestID: requestID, time: Date().timeIntervalSince1970, start: .now, served: replica.slot.model,
                       status: status, body: body, error: message, output: nil, rows: 0)
@@ -170,10 +170,22 @@ struct ReplicaRoutes: Sendable {
         return response
     }
 
+    /// The request's first `X-Request-Id` (the one a proxy forwards), or a new id. Read without joining
+    /// repeated fields into a new string, which `HTTPFields`' subscript would do.
+    static func requestID(of request: Request) -> String {
+        request.headers.first { $0.name == requestIDHeader }?.value ?? newRequestID()
+    }
+
+    /// 16 lowercase hex digits from the system's random generator, written straight into the string.
     static func newRequestID() -> String {
         let value = UInt64.random(in: 0...UInt64.max)
-        let hex = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        return String(unsafeUninitializedCapacity: 16) { bytes in
+            for i in 0..<16 {
+                let digit = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * i)) & 0xF
+                bytes[i] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
+            }
+            return 16
+        }
     }
 
     // MARK: Metadata and log
