@@ -21,7 +21,9 @@ enum ClientResponseHead {
         }
         // Room for the proxy's headers, and for a small body, which the client handler appends to the head.
         var inlineBody = 0
-        if case .length(let length) = backend.framing, length <= ProxyHandler.inlineBodyBytes { inlineBody = length }
+        if case .length(let length) = backend.framing, backend.bytes.readableBytes + length <= ProxyHandler.inlineBodyBytes {
+            inlineBody = length
+        }
         var out = allocator.buffer(capacity: backend.bytes.readableBytes + requestID.utf8.count + 128 + inlineBody)
         out.writeStaticString(http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
         out.writeString(String(backend.status))

@@ -63,7 +63,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Response bytes not yet written to the channel: a head, with the small body parts that follow it copied in,
     /// so that a typical response is one write (each write costs more than copying a few KiB).
     private var outgoing: ByteBuffer?
-    /// Body parts up to this size are copied behind the bytes already waiting in ``outgoing``.
+    /// The most bytes gathered in ``outgoing``; what would go over is written as it is.
     static let inlineBodyBytes = 16 * 1024
 
     init(loop: LoopContext, clientAddress: String?) {
@@ -235,14 +235,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         end(context: context, keepAlive: keepAlive, terminator: nil)
     }
 
-    /// Adds `part` to the response: copied behind ``outgoing`` when small, else written after it.
+    /// Adds `part` to the response: copied behind ``outgoing`` while the two together stay within
+    /// ``inlineBodyBytes``, else written after it (so a large body part is never copied).
     private func enqueue(_ part: ByteBuffer, context: ChannelHandlerContext) {
         guard var pending = outgoing else {
             outgoing = part
             return
         }
         outgoing = nil  // `pending` is now the only reference: appending does not copy the buffer.
-        if part.readableBytes <= Self.inlineBodyBytes {
+        if pending.readableBytes + part.readableBytes <= Self.inlineBodyBytes {
             pending.writeImmutableBuffer(part)
             outgoing = pending
         } else {

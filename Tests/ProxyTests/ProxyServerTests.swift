@@ -1,6 +1,6 @@
 import Foundation
 import NIOHTTP1
-import Proxy
+@testable import Proxy
 import Synchronization
 import Testing
 
@@ -74,6 +74,20 @@ struct ProxyServerTests {
             #expect(chunkedTooLarge.status == .payloadTooLarge)
             await streamed.close()
             #expect(a.requests.load(ordering: .relaxed) == 2)
+        }
+    }
+
+    @Test func bodiesOnBothSidesOfTheInlineLimitArriveWhole() async throws {
+        // Up to ForwardedRequest.inlineBodyBytes the body travels in the head's buffer, beyond it as its own write.
+        let a = try await TestBackend.start("a")
+        try await withProxy([a]) { _, port in
+            let client = try await TestClient.connect(port: port)
+            let limit = ForwardedRequest.inlineBodyBytes
+            for (size, chunked) in [(limit, false), (limit + 1, false), (200_000, false), (limit + 1, true), (3, false)] {
+                let reply = try await client.request(body: String(repeating: "y", count: size), chunked: chunked)
+                #expect(reply.status == .ok && reply.body.contains("\"bodyBytes\": \(size)"), "\(size) chunked \(chunked): \(reply.body)")
+            }
+            await client.close()
         }
     }
 
@@ -324,22 +338,31 @@ struct ProxyServerTests {
             let http11 = try await RawConnection.exchange(port: port, "GET /chunked HTTP/1.1\r\nHost: p\r\nConnection: close\r\n\r\n")
             #expect(http11.hasPrefix("HTTP/1.1 200 OK\r\n"))
             #expect(http11.contains("\r\ntransfer-encoding: chunked\r\n") && http11.contains("\r\nx-backend: a\r\n"))
-            let body11 = http11.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
             // Chunk boundaries may differ from the backend's (reads can split a chunk); the content and the end may not.
-            var rest = Array(body11.utf8)[...]
-            var decoded: [UInt8] = []
-            while let end = rest.firstRange(of: Array("\r\n".utf8)),
-                  let size = Int(String(decoding: rest[..<end.lowerBound], as: UTF8.self), radix: 16), size > 0 {
-                decoded += rest[end.upperBound...].prefix(size)
-                rest = rest[end.upperBound...].dropFirst(size + 2)
-            }
-            #expect(String(decoding: decoded, as: UTF8.self) == "alpha beta gamma", "\(body11)")
-            #expect(String(decoding: rest, as: UTF8.self) == "0\r\n\r\n", "\(body11)")
+            let body11 = Self.dechunk(http11)
+            #expect(body11.content == "alpha beta gamma" && body11.rest == "0\r\n\r\n", "\(http11)")
+            // Large chunks (sent without being gathered) and small ones, in order.
+            let large = try await RawConnection.exchange(port: port, "GET /chunked-large HTTP/1.1\r\nHost: p\r\nConnection: close\r\n\r\n")
+            let largeBody = Self.dechunk(large)
+            #expect(largeBody.content == TestBackend.largeChunks.joined() && largeBody.rest == "0\r\n\r\n")
             let http10 = try await RawConnection.exchange(port: port, "GET /chunked HTTP/1.0\r\nHost: p\r\n\r\n")
             #expect(http10.hasPrefix("HTTP/1.0 200 OK\r\n") && http10.contains("\r\nconnection: close\r\n"))
             #expect(!http10.lowercased().contains("transfer-encoding"))
             #expect(http10.hasSuffix("\r\n\r\nalpha beta gamma"), "\(http10)")
         }
+    }
+
+    /// The content of a chunked response's body, and what follows its last non-empty chunk.
+    private static func dechunk(_ response: String) -> (content: String, rest: String) {
+        let body = response.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
+        var rest = Array(body.utf8)[...]
+        var decoded: [UInt8] = []
+        while let end = rest.firstRange(of: Array("\r\n".utf8)),
+              let size = Int(String(decoding: rest[..<end.lowerBound], as: UTF8.self), radix: 16), size > 0 {
+            decoded += rest[end.upperBound...].prefix(size)
+            rest = rest[end.upperBound...].dropFirst(size + 2)
+        }
+        return (String(decoding: decoded, as: UTF8.self), String(decoding: rest, as: UTF8.self))
     }
 
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {

@@ -8,6 +8,9 @@ import Synchronization
 /// JSON naming itself and the `X-Request-Id` it saw. Can be stopped (closing every connection) and restarted on
 /// the same port, made unready, made to answer 503, or to close after every response.
 final class TestBackend: Sendable {
+    /// The parts of `GET /chunked-large` (sent chunked): large and small chunks mixed.
+    static let largeChunks = [String(repeating: "a", count: 40_000), "b", String(repeating: "c", count: 70_000), "dd"]
+
     let name: String
     /// The IP address it listens on.
     let host: String
@@ -123,7 +126,8 @@ private final class TestBackendHandler: ChannelInboundHandler {
 
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
         if head.uri == "/large" { return respondLarge(context: context) }
-        if head.uri == "/chunked" { return respondChunked(context: context) }
+        if head.uri == "/chunked" { return respondChunked(context: context, parts: ["alpha ", "beta ", "gamma"]) }
+        if head.uri == "/chunked-large" { return respondChunked(context: context, parts: TestBackend.largeChunks) }
         let status: HTTPResponseStatus
         let body: String
         let requestID = head.headers.first(name: "x-request-id") ?? ""
@@ -173,11 +177,11 @@ private final class TestBackendHandler: ChannelInboundHandler {
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenSuccess { backend.largeBodyWritten.store(true, ordering: .relaxed) }
     }
 
-    /// Three body parts and no length: NIO's encoder sends them chunked.
-    private func respondChunked(context: ChannelHandlerContext) {
+    /// Body parts and no length: NIO's encoder sends them chunked.
+    private func respondChunked(context: ChannelHandlerContext, parts: [String]) {
         let headers: HTTPHeaders = ["content-type": "text/plain", "x-backend": backend.name]
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
-        for part in ["alpha ", "beta ", "gamma"] {
+        for part in parts {
             context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: part)))), promise: nil)
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
