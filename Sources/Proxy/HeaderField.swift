@@ -1,23 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// A head's bytes while it is parsed: the readable bytes of its buffer, indexed from 0. The framers parse inside
-/// `withUnsafeReadableBytes`, so reading a byte is a load, with no reference counting and no bounds checks
-/// beyond the ones made explicitly.
-typealias HeadBytes = UnsafeRawBufferPointer
-
-extension UnsafeRawBufferPointer {
-    /// The index of the first `byte` in `range` (with `memchr`, which compares many bytes at a time).
-    func firstIndex(of byte: UInt8, in range: Range<Int>) -> Int? {
-        guard !range.isEmpty, let base = baseAddress,
-              let found = memchr(base + range.lowerBound, Int32(byte), range.count) else { return nil }
-        return base.distance(to: UnsafeRawPointer(found))
-    }
-}
-
 /// One header line of a request or response head, split into its name and its value (without
 /// surrounding whitespace), as ranges in the head's bytes; the checks both framers make.
 struct HeaderField {
@@ -54,33 +34,5 @@ struct HeaderField {
             length = length * 10 + Int(byte &- UInt8(ascii: "0"))
         }
         return length
-    }
-}
-
-/// What the `Connection` headers of a head say: `close`, `keep-alive`, and the other names
-/// they list, which are hop-by-hop headers too.
-struct ConnectionOptions {
-    var close = false
-    var keepAlive = false
-    /// Ranges, in the head's bytes, of the extra header names.
-    var names: [Range<Int>] = []
-
-    /// Adds the tokens of one `Connection` header's value.
-    mutating func add(_ value: Slice<HeadBytes>, in bytes: HeadBytes) {
-        for token in HeaderName.tokens(in: value) {
-            if HeaderName.matches(bytes[token], "close") { close = true }
-            else if HeaderName.matches(bytes[token], "keep-alive") { keepAlive = true }
-            else { names.append(token) }
-        }
-    }
-
-    /// Removes from `kept` (header lines, as ranges of `bytes`) those whose name `Connection` listed (ASCII
-    /// case-insensitive).
-    func dropNamed(from kept: inout [Range<Int>], in bytes: HeadBytes) {
-        guard !names.isEmpty else { return }
-        kept.removeAll { line in
-            let name = bytes[HeaderField.name(ofLine: line, in: bytes)]
-            return names.contains { bytes[$0].count == name.count && zip(bytes[$0], name).allSatisfy { $0 | 0x20 == $1 | 0x20 } }
-        }
     }
 }
