@@ -25,14 +25,16 @@ struct HeaderField {
         line.lowerBound..<(bytes.firstIndex(of: UInt8(ascii: ":"), in: line) ?? line.upperBound)
     }
 
-    /// A `Content-Length` value: 1–18 decimal digits.
-    static func contentLength(_ value: Slice<HeadBytes>) throws(FramingError) -> Int {
+    /// A `Content-Length` value: 1–18 decimal digits, equal to `earlier`, the value of a previous
+    /// `Content-Length` header of the same head, if there was one.
+    static func contentLength(_ value: Slice<HeadBytes>, agreeingWith earlier: Int?) throws(FramingError) -> Int {
         guard !value.isEmpty, value.count <= 18 else { throw FramingError(reason: "bad Content-Length") }
         var length = 0
         for byte in value {
             guard byte &- UInt8(ascii: "0") < 10 else { throw FramingError(reason: "bad Content-Length") }
             length = length * 10 + Int(byte &- UInt8(ascii: "0"))
         }
+        if let earlier, earlier != length { throw FramingError(reason: "conflicting Content-Length headers") }
         return length
     }
 }

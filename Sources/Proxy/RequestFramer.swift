@@ -34,25 +34,17 @@ struct RequestFramer {
 
     private var state = State.head
     /// Bytes of an incomplete head or line, kept until the rest arrives.
-    private var carry: ByteBuffer?
+    private var carry = CarriedBytes()
 
     /// Whether a request is partly received (its head or body incomplete).
     var isMidRequest: Bool {
-        if case .head = state { return carry.map { $0.readableBytes > 0 } ?? false }
+        if case .head = state { return !carry.isEmpty }
         return true
     }
 
     /// Consumes `input`, calling `emit` for each event, in order.
     mutating func feed(_ input: ByteBuffer, _ emit: (Event) -> Void) throws(Malformed) {
-        var buffer: ByteBuffer
-        if var pending = carry {
-            var input = input
-            pending.writeBuffer(&input)
-            buffer = pending
-            carry = nil
-        } else {
-            buffer = input
-        }
+        var buffer = carry.join(input)
         while buffer.readableBytes > 0 {
             switch state {
             case .head:
@@ -63,7 +55,7 @@ struct RequestFramer {
                 guard buffer.readableBytes > 0 else { return }
                 guard let end = Self.find(crlfcrlf: buffer) else {
                     if buffer.readableBytes > Self.maxHeadBytes { throw Malformed(reason: "head longer than \(Self.maxHeadBytes) bytes") }
-                    carry = buffer
+                    carry.keep(buffer)
                     return
                 }
                 guard end <= Self.maxHeadBytes else { throw Malformed(reason: "head longer than \(Self.maxHeadBytes) bytes") }
@@ -79,7 +71,7 @@ struct RequestFramer {
                 do { ended = try body.consume(&buffer) { emit(.body($0)) } } catch { throw Malformed(reason: error.reason) }
                 guard ended else {
                     state = .body(body)
-                    if buffer.readableBytes > 0 { carry = buffer }
+                    carry.keep(buffer)
                     return
                 }
                 state = .head
@@ -170,8 +162,7 @@ struct RequestFramer {
                 }
             case .contentLength:
                 let parsed: Int
-                do { parsed = try HeaderField.contentLength(value) } catch { throw Malformed(reason: error.reason) }
-                if let length, length != parsed { throw Malformed(reason: "conflicting Content-Length headers") }
+                do { parsed = try HeaderField.contentLength(value, agreeingWith: length) } catch { throw Malformed(reason: error.reason) }
                 length = parsed
             case .expect:
                 expectsContinue = HeaderName.matches(value, "100-continue")

@@ -32,33 +32,25 @@ struct ResponseFramer {
 
     private var state = State.done
     /// Bytes of an incomplete head or line, kept until the rest arrives.
-    private var carry: ByteBuffer?
+    private var carry = CarriedBytes()
     private var requestIsHead = false
 
     /// Expects the response to a new request (`HEAD` responses have no body whatever their headers say).
     mutating func expectResponse(toHead: Bool) {
         state = .head
-        carry = nil
+        carry.clear()
         requestIsHead = toHead
     }
 
     /// Consumes `input`, calling `emit` for each event, in order.
     mutating func feed(_ input: ByteBuffer, _ emit: (Event) -> Void) throws(Malformed) {
-        var buffer: ByteBuffer
-        if var pending = carry {
-            var input = input
-            pending.writeBuffer(&input)
-            buffer = pending
-            carry = nil
-        } else {
-            buffer = input
-        }
+        var buffer = carry.join(input)
         while buffer.readableBytes > 0 {
             switch state {
             case .head:
                 guard let end = Self.find(crlfcrlf: buffer) else {
                     if buffer.readableBytes > Self.maxHeadBytes { throw Malformed(reason: "head longer than \(Self.maxHeadBytes) bytes") }
-                    carry = buffer
+                    carry.keep(buffer)
                     return
                 }
                 let bytes = buffer.readSlice(length: end)!
@@ -78,7 +70,7 @@ struct ResponseFramer {
                 do { ended = try body.consume(&buffer) { emit(.body($0)) } } catch { throw Malformed(reason: error.reason) }
                 guard ended else {
                     state = .body(body)
-                    if buffer.readableBytes > 0 { carry = buffer }
+                    carry.keep(buffer)
                     return
                 }
                 state = .done
@@ -162,8 +154,7 @@ struct ResponseFramer {
                 continue
             case .contentLength:
                 let parsed: Int
-                do { parsed = try HeaderField.contentLength(value) } catch { throw Malformed(reason: error.reason) }
-                if let length, length != parsed { throw Malformed(reason: "conflicting Content-Length headers") }
+                do { parsed = try HeaderField.contentLength(value, agreeingWith: length) } catch { throw Malformed(reason: error.reason) }
                 if length == nil { kept.append(lineRange) }
                 length = parsed
             case .forwardedFor, .expect, .host, .other:
