@@ -4,13 +4,14 @@ import NIOHTTP1
 /// The response head the proxy writes to its client, as bytes: the backend's status and forwarded header lines
 /// copied as they are, `X-Request-Id` set, and the framing and `Connection` chosen by the proxy.
 enum ClientResponseHead {
-    /// The head for a backend's response.
+    /// Writes the head for a backend's response into `out`, reserving room behind it for a small body, which the
+    /// client handler appends.
     /// - Parameters:
     ///   - keepAlive: whether the client connection stays open; cleared when the body's end can only be marked by
     ///     closing (no length, and an HTTP/1.0 client, which cannot take chunked encoding).
     ///   - chunked: set when the body must be sent chunked (no length, HTTP/1.1 client).
-    static func make(from backend: BackendResponseHead, requestID: String, version: HTTPVersion, keepAlive: inout Bool,
-                     chunked: inout Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+    static func write(from backend: BackendResponseHead, requestID: String, version: HTTPVersion, keepAlive: inout Bool,
+                      chunked: inout Bool, into out: inout ByteBuffer) {
         let http10 = version.major == 1 && version.minor == 0
         chunked = false
         switch backend.framing {
@@ -19,34 +20,34 @@ enum ClientResponseHead {
         case .none, .length:
             break
         }
-        // Room for the proxy's headers, and for a small body, which the client handler appends to the head.
         var inlineBody = 0
         if case .length(let length) = backend.framing, backend.bytes.readableBytes + length <= ProxyHandler.inlineBodyBytes {
             inlineBody = length
         }
-        var out = allocator.buffer(capacity: backend.bytes.readableBytes + requestID.utf8.count + 128 + inlineBody)
-        out.writeStaticString(http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
-        out.writeString(String(backend.status))
-        out.writeStaticString(" ")
+        // The status line and forwarded lines are at most the backend's head; then the proxy's own lines.
+        let headBound = backend.bytes.readableBytes + requestID.utf8.count + 128
+        out.reserveCapacity(minimumWritableBytes: headBound + inlineBody)
         backend.bytes.withUnsafeReadableBytes { raw in
-            out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[backend.reason]))
-            out.writeStaticString("\r\n")
-            for line in backend.forwardedLines {
-                out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[line]))
-                out.writeStaticString("\r\n")
+            HeadWriter.write(into: &out, capacity: headBound) { head in
+                head.append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
+                head.append(decimal: backend.status)
+                head.append(" ")
+                head.append(UnsafeRawBufferPointer(rebasing: raw[backend.reason]))
+                head.append("\r\n")
+                for line in backend.forwardedLines {
+                    head.append(UnsafeRawBufferPointer(rebasing: raw[line]))
+                    head.append("\r\n")
+                }
+                head.appendField("x-request-id", requestID)
+                if chunked { head.append("transfer-encoding: chunked\r\n") }
+                if !keepAlive {
+                    head.append("connection: close\r\n")
+                } else if http10 {
+                    head.append("connection: keep-alive\r\n")
+                }
+                head.append("\r\n")
             }
         }
-        out.writeStaticString("x-request-id: ")
-        out.writeString(requestID)
-        out.writeStaticString("\r\n")
-        if chunked { out.writeStaticString("transfer-encoding: chunked\r\n") }
-        if !keepAlive {
-            out.writeStaticString("connection: close\r\n")
-        } else if http10 {
-            out.writeStaticString("connection: keep-alive\r\n")
-        }
-        out.writeStaticString("\r\n")
-        return out
     }
 
     /// A complete head for a response of the proxy's own (`/metrics`, errors, 413, 503…), with a known length.

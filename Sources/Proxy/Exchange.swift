@@ -26,8 +26,8 @@ final class Exchange {
     /// The buffered body, then (once it is complete) the part of it not sent in ``message``.
     private var body: ByteBuffer?
     /// What is sent to a backend, built once the body is buffered (and reused by a retry): the head, with the
-    /// body when it is small.
-    private var message = ByteBuffer()
+    /// body when it is small. Its storage goes back to the client connection when the exchange ends.
+    private(set) var message = ByteBuffer()
     /// Body bytes buffered so far.
     private(set) var bodyBytes = 0
 
@@ -165,10 +165,10 @@ final class Exchange {
         }
         responseStarted = true
         status = head.status
-        client.sendResponseHead(ClientResponseHead.make(
-            from: head, requestID: requestID, version: clientVersion, keepAlive: &keepAlive, chunked: &chunkedToClient,
-            allocator: loop.allocator
-        ))
+        var out = client.responseBuffer()
+        ClientResponseHead.write(from: head, requestID: requestID, version: clientVersion, keepAlive: &keepAlive,
+                                 chunked: &chunkedToClient, into: &out)
+        client.sendResponseHead(out)
     }
 
     func backendBody(_ part: ByteBuffer) {

@@ -21,29 +21,36 @@ struct ForwardedRequest {
     /// The head up to (not including) `Content-Length` and the blank line; completed by ``message(body:)``.
     private var partialHead: ByteBuffer
 
-    init(client: ClientRequestHead, clientAddress: String?, ids: inout RequestIDGenerator, allocator: ByteBufferAllocator) {
+    /// Writes the head into `buffer`, an empty buffer (a connection hands the same storage to each of its requests).
+    init(client: ClientRequestHead, clientAddress: String?, ids: inout RequestIDGenerator, buffer: ByteBuffer) {
         var inlineBody = 0
         if case .length(let length) = client.framing, length <= Self.inlineBodyBytes { inlineBody = length }
-        // Room for the added headers, and for a body that will be copied in.
-        var out = allocator.buffer(capacity: client.bytes.readableBytes + 192 + inlineBody)
+        let id = client.requestID ?? ids.next()
+        let forwardedFor: String? = if let clientAddress {
+            client.forwardedFor.map { "\($0), \(clientAddress)" } ?? clientAddress
+        } else {
+            client.forwardedFor
+        }
+        // The request line and forwarded lines are at most the client's head; then the added lines.
+        let headBound = client.bytes.readableBytes + id.utf8.count + (forwardedFor?.utf8.count ?? 0) + 128
+        var out = buffer
+        // Room for the rest of the head (Content-Length, blank line) and for a body that will be copied in.
+        out.reserveCapacity(minimumWritableBytes: headBound + 64 + inlineBody)
         client.bytes.withUnsafeReadableBytes { raw in
-            out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[client.method]))
-            out.writeStaticString(" ")
-            out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[client.target]))
-            out.writeStaticString(" HTTP/1.1\r\n")
-            for line in client.forwardedLines {
-                out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[line]))
-                out.writeStaticString("\r\n")
+            HeadWriter.write(into: &out, capacity: headBound) { head in
+                head.append(UnsafeRawBufferPointer(rebasing: raw[client.method]))
+                head.append(" ")
+                head.append(UnsafeRawBufferPointer(rebasing: raw[client.target]))
+                head.append(" HTTP/1.1\r\n")
+                for line in client.forwardedLines {
+                    head.append(UnsafeRawBufferPointer(rebasing: raw[line]))
+                    head.append("\r\n")
+                }
+                if client.requestID == nil { head.appendField("x-request-id", id) }
+                if let forwardedFor { head.appendField("x-forwarded-for", forwardedFor) }
+                if !client.hasHost { head.append("host: localhost\r\n") }
             }
         }
-        let id = client.requestID ?? ids.next()
-        if client.requestID == nil { Self.write("x-request-id", id, to: &out) }
-        if let clientAddress {
-            Self.write("x-forwarded-for", client.forwardedFor.map { "\($0), \(clientAddress)" } ?? clientAddress, to: &out)
-        } else if let forwardedFor = client.forwardedFor {
-            Self.write("x-forwarded-for", forwardedFor, to: &out)
-        }
-        if !client.hasHost { Self.write("host", "localhost", to: &out) }
         self.partialHead = out
         self.requestID = id
         if case .length(let length) = client.framing { declaredLength = length } else { declaredLength = nil }
@@ -57,18 +64,18 @@ struct ForwardedRequest {
     /// a larger body is returned apart. Called once: the head is completed in place.
     mutating func message(body: ByteBuffer?) -> (head: ByteBuffer, body: ByteBuffer?) {
         let length = body?.readableBytes ?? 0
-        if length > 0 || !bodiless { Self.write("content-length", String(length), to: &partialHead) }
-        partialHead.writeStaticString("\r\n")
+        let statesLength = length > 0 || !bodiless
+        HeadWriter.write(into: &partialHead, capacity: 20 + HeadWriter.maxDecimalDigits) { head in
+            if statesLength {
+                head.append("content-length: ")
+                head.append(decimal: length)
+                head.append("\r\n")
+            }
+            head.append("\r\n")
+        }
         guard let body, length > 0 else { return (partialHead, nil) }
         guard length <= Self.inlineBodyBytes else { return (partialHead, body) }
         partialHead.writeImmutableBuffer(body)
         return (partialHead, nil)
-    }
-
-    private static func write(_ name: StaticString, _ value: String, to out: inout ByteBuffer) {
-        out.writeStaticString(name)
-        out.writeStaticString(": ")
-        out.writeString(value)
-        out.writeStaticString("\r\n")
     }
 }

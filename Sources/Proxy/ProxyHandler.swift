@@ -63,6 +63,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Response bytes not yet written to the channel: a head, with the small body parts that follow it copied in,
     /// so that a typical response is one write (each write costs more than copying a few KiB).
     private var outgoing: ByteBuffer?
+    /// ``outgoing`` starts with a head built in ``responseBuffers``' storage, which goes back there once written.
+    private var outgoingIsOwn = false
+    /// Storage for the heads this connection builds, reused from one request to the next.
+    private var requestBuffers = SpareBuffer()
+    private var responseBuffers = SpareBuffer()
     /// The most bytes gathered in ``outgoing``; what would go over is written as it is.
     static let inlineBodyBytes = 16 * 1024
 
@@ -172,7 +177,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             state = .local(route, keepAlive: head.keepAlive, requestID: head.requestID ?? loop.requestIDs.next())
             return
         }
-        let request = ForwardedRequest(client: head, clientAddress: clientAddress, ids: &loop.requestIDs, allocator: loop.allocator)
+        let request = ForwardedRequest(client: head, clientAddress: clientAddress, ids: &loop.requestIDs,
+                                       buffer: requestBuffers.take(allocator: loop.allocator))
         if let length = request.declaredLength, length > core.settings.maxBodyBytes {
             return refuseOversized(requestID: request.requestID, start: start)
         }
@@ -248,8 +254,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             outgoing = pending
         } else {
             context.write(wrapOutboundOut(pending), promise: nil)
+            wrote(pending)
             outgoing = part
         }
+    }
+
+    /// `pending`, which was ``outgoing``, went to the channel: its storage is kept if it is the connection's own.
+    private func wrote(_ pending: ByteBuffer) {
+        if outgoingIsOwn { responseBuffers.keep(pending) }
+        outgoingIsOwn = false
     }
 
     /// Hands ``outgoing`` to the channel and flushes (one trip through the pipeline when something is waiting).
@@ -257,6 +270,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let pending = outgoing else { return context.flush() }
         outgoing = nil
         context.writeAndFlush(wrapOutboundOut(pending), promise: nil)
+        wrote(pending)
     }
 
     /// Ends the response: writes what ends its body (the last chunk), flushes, and either goes on with the next
@@ -270,14 +284,23 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let channel = context.channel
             let last = outgoing ?? ByteBuffer()
             outgoing = nil
+            outgoingIsOwn = false
             context.writeAndFlush(wrapOutboundOut(last)).whenComplete { _ in channel.close(promise: nil) }
         }
     }
 
     // MARK: Called by the exchange
 
+    /// An empty buffer for a response head, reusing the storage of this connection's previous head.
+    func responseBuffer() -> ByteBuffer {
+        responseBuffers.take(allocator: loop.allocator)
+    }
+
+    /// Starts the response with `head`, built in a ``responseBuffer()``.
     func sendResponseHead(_ head: ByteBuffer) {
-        if let context { enqueue(head, context: context) }
+        guard let context else { return }
+        if outgoing == nil { outgoingIsOwn = true }
+        enqueue(head, context: context)
     }
 
     func sendResponseBody(_ part: ByteBuffer) {
@@ -303,6 +326,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The backend's response has been forwarded up to its end.
     func finishExchange(_ exchange: Exchange, status: Int) {
         finished(exchange, status: status)
+        requestBuffers.keep(exchange.message)
         // While shutting down, the connection closes once this response is fully written.
         let keepAlive = exchange.keepAlive && !quiescing
         state = keepAlive ? .idle : .closing
@@ -321,6 +345,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         finished(exchange, status: status)
         state = .closing
         outgoing = nil
+        outgoingIsOwn = false
         context?.close(promise: nil)
     }
 

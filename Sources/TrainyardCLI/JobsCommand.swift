@@ -48,8 +48,11 @@ struct JobsCommand: ParsableCommand {
             let job = reply.job
             if connection.json {
                 var object = job.jsonObject
-                object["history"] = (reply.history ?? []).map { ["round": $0.round, "valid": $0.valid, "elapsed_seconds": $0.elapsedSeconds]
-                    .compactMapValues { $0 } }
+                object["history"] = (reply.history ?? []).map { entry -> [String: Any] in
+                    var round: [String: Any] = ["round": entry.round, "elapsed_seconds": entry.elapsedSeconds]
+                    if let valid = entry.valid { round["valid"] = valid }
+                    return round
+                }
                 printJSON(object)
                 return
             }

@@ -3,17 +3,19 @@
 #   bench/serving/run.sh [runs] [batch]   (default 3 runs; `batch`: only the batch comparison)
 # Setup: the 200k-row synthetic churn set, a 100-tree depth-6 model, `trainyard registry`,
 # publish + approve + promote, two `trainyard serve` replicas (each with its own SQLite
-# prediction log), `trainyard proxy` and nginx (round robin, keepalive 64) in front of them.
+# prediction log), `trainyard proxy` and nginx (round robin, keepalive 64) in front of them; nginx
+# twice: plain, and `nginx-ids`, which also passes on or makes an X-Request-Id and extends
+# X-Forwarded-For, as our proxy does. All built as shipped: --static-swift-stdlib, as in docker/Dockerfile.
 # Each run, every load for 10 s, from wrk and from `trainyard loadtest`:
 #   single-row POST /predict, 32 connections: one replica directly, and through our proxy
-#   proxy vs nginx, 64 connections (the order of the two alternates from run to run)
+#   proxy vs nginx and nginx-ids, 64 connections (the order alternates from run to run)
 #   batch: 10,000 rows as POST /invocations (dataframe_split) to a replica, `trainyard predict`
 #   on the same rows as CSV, and XGBoost DMatrix + predict on the encoded matrix of the
 #   exported model, and XGBoost from the same JSON body (json.loads, DataFrame, vectorized encoding,
 #   DMatrix, predict: what a Python model server does, minus HTTP); median of 5 each; the
 #   predictions are checked to agree.
 # Prints each result, then medians, per-run values and every ratio with its target.
-# Everything listens on 127.0.0.1:58000-58020 and is stopped on exit.
+# Everything listens on 127.0.0.1:58000-58021 and is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-3}
@@ -21,7 +23,8 @@ only=${2:-all}
 [ "$only" = all ] || [ "$only" = batch ] || { echo "usage: bench/serving/run.sh [runs] [batch]" >&2; exit 2; }
 bench/setup.sh >/dev/null
 command -v nginx >/dev/null && command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx wrk >/dev/null; }
-swift build -c release --product trainyard >/dev/null
+# The binary the Docker image ships: Swift's runtime linked in statically (docker/Dockerfile).
+swift build -c release --product trainyard --static-swift-stdlib >/dev/null
 ty="$(pwd)/.build/release/trainyard"
 py=bench/.venv/bin/python
 helpers=bench/serving/helpers.py
@@ -29,7 +32,7 @@ out="$(pwd)/bench/out/serving"
 rm -rf "$out"; mkdir -p "$out"
 data=bench/out/churn_200k.csv
 model=bench/out/churn100.model
-registry_port=58000 r1=58001 r2=58002 proxy_port=58010 nginx_port=58020
+registry_port=58000 r1=58001 r2=58002 proxy_port=58010 nginx_port=58020 nginx_ids_port=58021
 registry=http://127.0.0.1:$registry_port
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -93,12 +96,30 @@ http {
       proxy_set_header Connection "";
     }
   }
+  # The same, doing what our proxy does besides: pass the client's X-Request-Id on or make one (the replica
+  # returns it), and extend X-Forwarded-For.
+  map \$http_x_request_id \$trainyard_request_id {
+    default \$http_x_request_id;
+    "" \$request_id;
+  }
+  server {
+    listen 127.0.0.1:$nginx_ids_port;
+    client_max_body_size 1m;
+    location / {
+      proxy_pass http://replicas;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Request-Id \$trainyard_request_id;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+    }
+  }
 }
 EOF
 nginx -p "$out/nginx" -e "$out/nginx/error.log" -c "$out/nginx/nginx.conf" & pids+=($!)
 wait_ok "http://127.0.0.1:$proxy_port/v2/health/ready"
 wait_ok "http://127.0.0.1:$nginx_port/v2/health/ready"
-for url in http://127.0.0.1:$r1 http://127.0.0.1:$proxy_port http://127.0.0.1:$nginx_port; do
+wait_ok "http://127.0.0.1:$nginx_ids_port/v2/health/ready"
+for url in http://127.0.0.1:$r1 http://127.0.0.1:$proxy_port http://127.0.0.1:$nginx_port http://127.0.0.1:$nginx_ids_port; do
   curl -fs -H 'Content-Type: application/json' --data-binary @"$out/one.json" "$url/predict" >/dev/null
 done
 echo "setup: model churn version $version on replicas :$r1 :$r2, proxy :$proxy_port, nginx :$nginx_port ($(nginx -v 2>&1 | sed 's/.*: //'), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2))"
@@ -128,12 +149,12 @@ load_ours() { # NAME RUN PORT CONNECTIONS
   sleep 1
 }
 # Warm-up (not recorded): connections, pools and caches of every path.
-[ "$only" = batch ] || for port in $r1 $proxy_port $nginx_port; do load_wrk warmup 0 "$port" 64 3; done
+[ "$only" = batch ] || for port in $r1 $proxy_port $nginx_port $nginx_ids_port; do load_wrk warmup 0 "$port" 64 3; done
 
 for run in $(seq 1 "$runs"); do
   if [ "$only" = batch ]; then tools=(); sides=()
-  elif (( run % 2 )); then tools=(wrk ours); sides=("proxy $proxy_port" "nginx $nginx_port")
-  else tools=(ours wrk); sides=("nginx $nginx_port" "proxy $proxy_port"); fi
+  elif (( run % 2 )); then tools=(wrk ours); sides=("proxy $proxy_port" "nginx $nginx_port" "nginx-ids $nginx_ids_port")
+  else tools=(ours wrk); sides=("nginx-ids $nginx_ids_port" "nginx $nginx_port" "proxy $proxy_port"); fi
   for tool in "${tools[@]}"; do "load_$tool" replica-c32 "$run" $r1 32; done
   for tool in "${tools[@]}"; do "load_$tool" proxy-c32 "$run" $proxy_port 32; done
   for tool in wrk ours; do
