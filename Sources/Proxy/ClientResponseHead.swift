@@ -32,12 +32,9 @@ enum ClientResponseHead {
                 head.append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
                 head.append(decimal: backend.status)
                 head.append(" ")
-                head.append(UnsafeRawBufferPointer(rebasing: raw[backend.reason]))
+                head.append(raw, backend.reason)
                 head.append("\r\n")
-                for line in backend.forwardedLines {
-                    head.append(UnsafeRawBufferPointer(rebasing: raw[line]))
-                    head.append("\r\n")
-                }
+                head.appendLines(raw, backend.forwardedLines)
                 head.appendField("x-request-id", requestID)
                 if chunked { head.append("transfer-encoding: chunked\r\n") }
                 if !keepAlive {

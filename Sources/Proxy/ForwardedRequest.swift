@@ -38,14 +38,11 @@ struct ForwardedRequest {
         out.reserveCapacity(minimumWritableBytes: headBound + 64 + inlineBody)
         client.bytes.withUnsafeReadableBytes { raw in
             HeadWriter.write(into: &out, capacity: headBound) { head in
-                head.append(UnsafeRawBufferPointer(rebasing: raw[client.method]))
+                head.append(raw, client.method)
                 head.append(" ")
-                head.append(UnsafeRawBufferPointer(rebasing: raw[client.target]))
+                head.append(raw, client.target)
                 head.append(" HTTP/1.1\r\n")
-                for line in client.forwardedLines {
-                    head.append(UnsafeRawBufferPointer(rebasing: raw[line]))
-                    head.append("\r\n")
-                }
+                head.appendLines(raw, client.forwardedLines)
                 if client.requestID == nil { head.appendField("x-request-id", id) }
                 if let forwardedFor { head.appendField("x-forwarded-for", forwardedFor) }
                 if !client.hasHost { head.append("host: localhost\r\n") }

@@ -32,6 +32,19 @@ struct HeadWriter: ~Copyable {
         count += bytes.count
     }
 
+    /// The bytes of `raw` in `range`.
+    mutating func append(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>) {
+        append(UnsafeRawBufferPointer(rebasing: raw[range]))
+    }
+
+    /// Each of `lines` (ranges of `raw`, without their line ends) followed by CRLF.
+    mutating func appendLines(_ raw: UnsafeRawBufferPointer, _ lines: [Range<Int>]) {
+        for line in lines {
+            append(raw, line)
+            append("\r\n")
+        }
+    }
+
     mutating func append(_ text: StaticString) {
         append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }

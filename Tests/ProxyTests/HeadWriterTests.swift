@@ -19,6 +19,20 @@ struct HeadWriterTests {
         #expect(String(buffer: buffer) == "GET /x HTTP/1.1\r\nx-request-id: 0123456789abcdef\r\ncontent-length: 0\r\n\r\n")
     }
 
+    @Test func linesAreCopiedFromTheirRangesEachWithCRLF() {
+        let source: [UInt8] = Array("Host: a\r\nX-Drop: 1\r\nAccept: */*\r\n".utf8)
+        var buffer = ByteBuffer()
+        source.withUnsafeBytes { raw in
+            HeadWriter.write(into: &buffer, capacity: 64) { head in
+                head.append(raw, 0..<4)
+                head.append(": ")
+                head.appendLines(raw, [6..<7, 20..<31])  // "a", "Accept: */*"
+                head.appendLines(raw, [])
+            }
+        }
+        #expect(String(buffer: buffer) == "Host: a\r\nAccept: */*\r\n")
+    }
+
     @Test func decimalsAreWrittenInFull() {
         for value in [0, 7, 9, 10, 99, 100, 404, 65_536, 1_000_000_007, Int.max] {
             var buffer = ByteBuffer()
