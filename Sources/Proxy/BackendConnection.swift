@@ -1,15 +1,17 @@
 import NIOCore
 
-/// The proxy's end of one keep-alive HTTP/1.1 connection to a backend, carrying one request at a time. Requests
-/// go out as the bytes ``ForwardedRequest`` wrote; responses are framed by a ``ResponseFramer``.
+/// The proxy's end of one keep-alive HTTP/1.1 connection to a backend. Requests go out as the bytes
+/// ``ForwardedRequest`` wrote; responses are framed by a ``ResponseFramer``.
 ///
-/// Lives on its ``LoopContext``'s event loop. While an ``Exchange`` is attached, response parts go to it;
-/// a connection that closes with an exchange attached reports a connection-level failure to it. After a
-/// complete keep-alive response the connection puts itself back in its ``BackendPool``.
+/// Lives on its ``LoopContext``'s event loop. It carries one request at a time, or, with
+/// ``ProxySettings/pipelineDepth`` above 1, up to that many pipelined requests, whose ``Exchange``s wait for their
+/// responses in the order the requests were written. Response parts go to the first of them; a connection that
+/// closes reports a connection-level failure to every exchange still waiting. Once nothing is waiting on a
+/// keep-alive connection it puts itself back in its ``BackendPool``.
 ///
-/// Backpressure: while the client of the attached exchange cannot take more bytes (its channel is not
-/// writable), reads from the backend are held, so a large response streams at the client's pace instead of
-/// piling up in the proxy's memory. The exchange resumes them (``resumeReading()``) once the client drains.
+/// Backpressure: while the client of the first exchange cannot take more bytes (its channel is not writable),
+/// reads from the backend are held, so a large response streams at the client's pace instead of piling up in
+/// the proxy's memory. The exchange resumes them (``resumeReading()``) once the client drains.
 final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -19,17 +21,20 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
     /// Set once connected; the pool of this backend on this loop.
     var pool: BackendPool?
     private var context: ChannelHandlerContext?
-    private var exchange: Exchange?
+    /// The exchanges whose responses are awaited, in request order. nil stands for a response nobody wants any
+    /// more (a 503 being retried elsewhere): it is read to its end, then the connection goes on.
+    private var waiting = CircularBuffer<Exchange?>()
     private var active = false
     private var closing = false
-    /// A response nobody wants any more (a 503 being retried elsewhere) is read to its end, then the connection is reused.
-    private var discarding = false
+    /// False once a response said the connection closes after it: nothing more is sent on it.
     private var responseKeepAlive = true
     private var lastError: (any Error)?
-    /// Requests written on this connection; more than one means it came from the pool.
-    private(set) var requestCount = 0
+    /// Responses that ended on this connection.
+    private var completed = 0
     /// A `read()` held back because the client is not writable.
     private var readHeld = false
+    /// Written requests wait for ``flush()``.
+    private var unflushed = false
     private var framer = ResponseFramer()
     /// Reused storage for the events of one read.
     private var pendingEvents: [ResponseFramer.Event] = []
@@ -38,39 +43,60 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
         self.backend = backend
     }
 
-    /// Open, not closing, and idle-capable: may carry another request.
-    var isReusable: Bool { active && !closing && exchange == nil && !discarding }
+    /// Open, not closing, and nothing awaited: may carry a request as if new.
+    var isReusable: Bool { active && !closing && responseKeepAlive && waiting.isEmpty }
 
-    /// Writes a whole buffered request (`head`, which may hold the body, then `body` if any) and attaches
-    /// `exchange` to receive the response.
-    func send(_ head: ByteBuffer, isHead: Bool, body: ByteBuffer?, for exchange: Exchange) {
+    /// Open and not closing, with fewer than `depth` responses awaited: may take another request.
+    func hasRoom(depth: Int) -> Bool {
+        active && !closing && responseKeepAlive && waiting.count < depth
+    }
+
+    /// Whether a request sent now follows completed responses with none awaited: the connection sat idle in the
+    /// pool, where the backend may have closed it without the proxy having noticed yet.
+    var isIdleReuse: Bool { completed > 0 && waiting.isEmpty }
+
+    /// Writes a whole buffered request (`head`, which may hold the body, then `body` if any) and queues
+    /// `exchange` to receive its response. Flushes unless `flush` is false: the caller then calls ``flush()``
+    /// later, so that requests written in the same event-loop tick leave in one system call.
+    func send(_ head: ByteBuffer, isHead: Bool, body: ByteBuffer?, for exchange: Exchange, flush: Bool = true) {
         if !active, let context, context.channel.isActive { active = true }
         guard let context, active, !closing else {
             exchange.backendFailed(on: self, reason: "connection closed before the request was sent")
             return
         }
-        self.exchange = exchange
-        requestCount += 1
-        responseKeepAlive = true
+        waiting.append(exchange)
         framer.expectResponse(toHead: isHead)
         if let body, body.readableBytes > 0 {
             context.write(wrapOutboundOut(head), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(body), promise: nil)
+            context.write(wrapOutboundOut(body), promise: nil)
         } else {
-            context.writeAndFlush(wrapOutboundOut(head), promise: nil)
+            context.write(wrapOutboundOut(head), promise: nil)
+        }
+        if flush {
+            context.flush()
+        } else {
+            unflushed = true
         }
     }
 
-    /// Detaches the exchange; the rest of the response is dropped and the connection then reused.
-    func discardResponse() {
-        exchange = nil
-        discarding = true
+    /// Flushes the requests written since the last flush.
+    func flush() {
+        guard unflushed else { return }
+        unflushed = false
+        context?.flush()
+    }
+
+    /// Detaches `exchange`, whose response has started: the rest of it is dropped and the connection goes on.
+    func discardResponse(of exchange: Exchange) {
+        guard let first = waiting.first, first === exchange else { return }
+        waiting[waiting.startIndex] = nil
         resumeReading()
     }
 
-    /// Detaches the exchange and closes the connection (timeout): its late response must never reach anyone.
-    func abandon() {
-        exchange = nil
+    /// Detaches `exchange` and closes the connection (timeout): its late response must never reach anyone.
+    /// Requests pipelined on the connection fail and are retried as after any connection failure.
+    func abandon(_ exchange: Exchange) {
+        if let index = waiting.firstIndex(where: { $0 === exchange }) { waiting[index] = nil }
         close()
     }
 
@@ -96,7 +122,7 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         // Events are collected first and handled after the framer returns: handling `.end` may hand this
-        // connection to the next request, which resets the framer.
+        // connection to another request, which tells the framer to expect one more response.
         var events = pendingEvents
         pendingEvents = []
         events.removeAll(keepingCapacity: true)
@@ -105,10 +131,10 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
         for event in events {
             switch event {
             case .head(let head):
-                responseKeepAlive = head.keepAlive
-                exchange?.backendResponded(head, on: self)
+                if !head.keepAlive { responseKeepAlive = false }
+                first?.backendResponded(head, on: self)
             case .body(let part):
-                exchange?.backendBody(part)
+                first?.backendBody(part)
             case .end:
                 responseEnded()
             }
@@ -121,17 +147,23 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// The exchange the response being read belongs to (nil when it is discarded or nothing is awaited).
+    private var first: Exchange? { waiting.first ?? nil }
+
     private func responseEnded() {
-        let finished = exchange
-        exchange = nil
-        discarding = false
+        guard let finished = waiting.popFirst() else { return }
+        completed += 1
         resumeReading()
-        recycle()
+        if !responseKeepAlive || closing {
+            close()
+        } else if waiting.isEmpty {
+            if let pool { pool.release(self) } else { close() }
+        }
         finished?.backendFinished(on: self)
     }
 
     func read(context: ChannelHandlerContext) {
-        if let exchange, !exchange.clientIsWritable {
+        if let first, !first.clientIsWritable {
             readHeld = true
         } else {
             context.read()
@@ -146,7 +178,7 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        exchange?.flushClient()
+        first?.flushClient()
         context.fireChannelReadComplete()
     }
 
@@ -161,19 +193,16 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
         pool?.remove(self)
         // A body delimited by the close ends here.
         if framer.endOfInput() { responseEnded() }
-        if let failed = exchange {
-            exchange = nil
+        let failed = waiting
+        waiting.removeAll()
+        if !failed.isEmpty {
             let reason = lastError.map { "\($0)" } ?? "connection closed before the response ended"
-            failed.backendFailed(on: self, reason: reason)
+            for (position, exchange) in failed.enumerated() {
+                // Requests pipelined behind the first, or behind a response that announced the close, were never
+                // going to be answered on this connection: the backend is not to blame for them.
+                exchange?.backendFailed(on: self, reason: reason, behindOthers: position > 0 || !responseKeepAlive)
+            }
         }
         context.fireChannelInactive()
-    }
-
-    private func recycle() {
-        if responseKeepAlive && active && !closing, let pool {
-            pool.release(self)
-        } else {
-            close()
-        }
     }
 }

@@ -9,7 +9,9 @@ import NIOHTTP1
 ///   timeout) counts against the backend (``Backend/recordFailure(_:)``, which may eject it) and the request is
 ///   retried once on another healthy backend. Predictions are idempotent, so this is safe.
 /// - A pooled connection that fails that way may simply have been closed by the backend while idle, so it is
-///   first retried on a fresh connection to the same backend, without counting a failure (as nginx does).
+///   first retried on a fresh connection to the same backend, without counting a failure (as nginx does); so is
+///   a request pipelined behind one that failed (see ``ProxySettings/pipelineDepth``). Not when the backend has
+///   been ejected meanwhile: the request then goes to another backend.
 /// - A 503 is retried once on another backend when one is healthy; other statuses, 5xx included, pass through.
 /// - Once the response head has been forwarded nothing can be retried: a failure closes the client connection.
 final class Exchange {
@@ -33,6 +35,9 @@ final class Exchange {
 
     private var backend: Backend?
     private var connection: BackendConnection?
+    /// The current attempt went out on a connection that had been idle in the pool (see
+    /// ``BackendConnection/isIdleReuse``).
+    private var onIdleReuse = false
     /// Increases with every attempt so that a late connect or timer of an earlier attempt is ignored.
     private var attempt = 0
     /// Links and deadline kept by the loop's ``AttemptTimer`` while an attempt is under way.
@@ -85,8 +90,8 @@ final class Exchange {
         backend.requests.add(1, ordering: .relaxed)
         backend.inFlight.add(1, ordering: .relaxed)
         loop.timer.watch(self)
-        if pooled, let idle = loop.pool(for: backend)?.acquire() {
-            send(on: idle)
+        if pooled, let open = loop.pool(for: backend)?.acquire() {
+            send(on: open)
             return
         }
         loop.connect(to: backend) { [self] result in
@@ -109,7 +114,14 @@ final class Exchange {
 
     private func send(on connection: BackendConnection) {
         self.connection = connection
-        connection.send(message, isHead: request.isHead, body: body, for: self)
+        onIdleReuse = connection.isIdleReuse
+        if loop.pipelines {
+            connection.send(message, isHead: request.isHead, body: body, for: self, flush: false)
+            connection.pool?.sent(on: connection)
+            loop.flushAtEndOfTick(connection)
+        } else {
+            connection.send(message, isHead: request.isHead, body: body, for: self)
+        }
     }
 
     private func endAttempt() {
@@ -122,9 +134,11 @@ final class Exchange {
     func attemptTimedOut() {
         let abandoned = connection
         endAttempt()
-        abandoned?.abandon()
         let millis = loop.core.requestTimeout.nanoseconds / 1_000_000
+        // The failure is recorded (possibly ejecting the backend) before the connection closes, so that requests
+        // pipelined behind this one, which fail with it, are not retried on the same backend.
         attemptFailed(reason: "no complete response within \(millis) ms", timedOut: true, reusedConnection: false)
+        abandoned?.abandon(self)
     }
 
     private func attemptFailed(reason: String, timedOut: Bool, reusedConnection: Bool) {
@@ -133,7 +147,7 @@ final class Exchange {
             backend.recordFailure(reason)
             return client.abortExchange(self, status: status)
         }
-        if reusedConnection && !freshConnectionRetried {
+        if reusedConnection && !freshConnectionRetried && backend.isHealthy {
             freshConnectionRetried = true
             return dispatch(to: backend, pooled: false)
         }
@@ -157,7 +171,7 @@ final class Exchange {
     func backendResponded(_ head: BackendResponseHead, on connection: BackendConnection) {
         guard connection === self.connection, let backend else { return }
         if head.status == 503, !retried, let other = loop.pick(excluding: backend) {
-            connection.discardResponse()
+            connection.discardResponse(of: self)
             endAttempt()
             retried = true
             loop.core.metrics.retries.increment()
@@ -207,9 +221,11 @@ final class Exchange {
         client.finishExchange(self, status: status)
     }
 
-    func backendFailed(on connection: BackendConnection, reason: String) {
+    /// The connection failed before this exchange's response ended. `behindOthers`: the request was pipelined
+    /// behind a response that never completed or that closed the connection, so it was never going to be answered.
+    func backendFailed(on connection: BackendConnection, reason: String, behindOthers: Bool = false) {
         guard connection === self.connection else { return }
         endAttempt()
-        attemptFailed(reason: reason, timedOut: false, reusedConnection: connection.requestCount > 1)
+        attemptFailed(reason: reason, timedOut: false, reusedConnection: onIdleReuse || behindOthers)
     }
 }

@@ -18,6 +18,10 @@ final class LoopContext {
     var requestIDs = RequestIDGenerator()
     /// Request timeouts of the attempts under way on this loop.
     let timer: AttemptTimer
+    /// Whether requests are pipelined on backend connections (``ProxySettings/pipelineDepth`` above 1).
+    let pipelines: Bool
+    /// Backend connections with requests written in this event-loop tick, flushed at its end.
+    private var unflushed: [BackendConnection] = []
 
     /// Call on `eventLoop`.
     init(eventLoop: any EventLoop, core: ProxyCore) {
@@ -25,6 +29,7 @@ final class LoopContext {
         self.core = core
         self.timer = AttemptTimer(timeout: core.requestTimeout)
         self.snapshot = core.backends.snapshot
+        self.pipelines = core.settings.pipelineDepth > 1
         timer.start(on: eventLoop)
     }
 
@@ -54,7 +59,9 @@ final class LoopContext {
         while pools.count <= slot { pools.append(nil) }
         // A pool left in the slot belongs to a backend that has left the set since.
         pools[slot]?.closeAll()
-        let pool = BackendPool(backend: backend, maxIdle: core.settings.maxIdleConnectionsPerBackend)
+        let pool = BackendPool(
+            backend: backend, maxIdle: core.settings.maxIdleConnectionsPerBackend, depth: core.settings.pipelineDepth
+        )
         pools[slot] = pool
         return pool
     }
@@ -65,6 +72,20 @@ final class LoopContext {
         guard slot < pools.count, let pool = pools[slot], pool.backend === backend else { return }
         pool.closeAll()
         pools[slot] = nil
+    }
+
+    /// Flushes `connection` once the events of this loop tick are handled: NIO runs tasks queued from the loop
+    /// after the tick's I/O, so every request read from clients in the tick is written by then, and those that
+    /// went to the same connection leave in one system call.
+    func flushAtEndOfTick(_ connection: BackendConnection) {
+        if unflushed.isEmpty {
+            eventLoop.assumeIsolatedUnsafeUnchecked().execute { [self] in
+                let connections = unflushed
+                unflushed.removeAll(keepingCapacity: true)
+                for connection in connections { connection.flush() }
+            }
+        }
+        unflushed.append(connection)
     }
 
     /// Opens a new keep-alive connection to `backend` on this loop and hands it over on this loop.

@@ -6,6 +6,9 @@ import NIOCore
 /// line, classifies each header name by its bytes (``HeaderName``), and forwards the body as slices of the
 /// buffers read from the socket (no copies for `Content-Length` bodies). Chunked bodies are de-chunked here;
 /// the client side re-frames them. Interim 1xx responses are skipped.
+///
+/// Responses to pipelined requests follow each other: each ``expectResponse(toHead:)`` announces one more, and
+/// the bytes after the end of one response are the start of the next.
 struct ResponseFramer {
     enum Event {
         case head(BackendResponseHead)
@@ -23,7 +26,7 @@ struct ResponseFramer {
         case head
         case body(DelimitedBody)
         case untilClose
-        /// The response ended; more bytes before the next request are an error.
+        /// Every expected response ended; more bytes before the next request are an error.
         case done
     }
 
@@ -33,13 +36,28 @@ struct ResponseFramer {
     private var state = State.done
     /// Bytes of an incomplete head or line, kept until the rest arrives.
     private var carry = CarriedBytes()
+    /// Whether the current response answers a `HEAD` request.
     private var requestIsHead = false
+    /// The same for the responses expected after the current one (pipelined requests), in order.
+    private var later = CircularBuffer<Bool>()
 
-    /// Expects the response to a new request (`HEAD` responses have no body whatever their headers say).
+    /// Expects the response to a new request, after those already expected (`HEAD` responses have no body
+    /// whatever their headers say).
     mutating func expectResponse(toHead: Bool) {
+        guard case .done = state else { return later.append(toHead) }
         state = .head
         carry.clear()
         requestIsHead = toHead
+    }
+
+    /// The current response ended: the next expected one starts, if any.
+    private mutating func nextResponse() {
+        if let toHead = later.popFirst() {
+            state = .head
+            requestIsHead = toHead
+        } else {
+            state = .done
+        }
     }
 
     /// Consumes `input`, calling `emit` for each event, in order.
@@ -59,7 +77,7 @@ struct ResponseFramer {
                 emit(.head(head))
                 switch head.framing {
                 case .none, .length(0):
-                    state = .done
+                    nextResponse()
                     emit(.end)
                 case .length(let count): state = .body(.length(remaining: count))
                 case .chunked: state = .body(.chunked(ChunkedBody(strictLineEnds: false)))
@@ -73,7 +91,7 @@ struct ResponseFramer {
                     carry.keep(buffer)
                     return
                 }
-                state = .done
+                nextResponse()
                 emit(.end)
             case .untilClose:
                 emit(.body(buffer.readSlice(length: buffer.readableBytes)!))
@@ -87,7 +105,7 @@ struct ResponseFramer {
     /// close); a response cut short any other way is the caller's failure to report.
     mutating func endOfInput() -> Bool {
         guard case .untilClose = state else { return false }
-        state = .done
+        nextResponse()
         return true
     }
 

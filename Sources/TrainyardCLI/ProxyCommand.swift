@@ -57,6 +57,12 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds allowed for one attempt, from sending the request to the end of the response.")
     var requestTimeoutMs = 30_000
 
+    @Option(help: ArgumentHelp(
+        "Most requests pipelined on one backend connection (1: one at a time).",
+        discussion: "Above 1, requests arriving together share a connection and one write; a slow response delays those behind it."
+    ))
+    var pipeline = 1
+
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -97,6 +103,7 @@ struct ProxyCommand: AsyncParsableCommand {
         if let threads { settings.threads = threads }
         settings.connectTimeout = .milliseconds(connectTimeoutMs)
         settings.requestTimeout = .milliseconds(requestTimeoutMs)
+        settings.pipelineDepth = pipeline
         return settings
     }
 }

@@ -91,10 +91,10 @@ struct ProxyServerTests {
         }
     }
 
-    @Test func backendShutDownMidwayCostsNoRequestAndIsReadmitted() async throws {
+    @Test(arguments: [1, 4]) func backendShutDownMidwayCostsNoRequestAndIsReadmitted(pipelineDepth: Int) async throws {
         let a = try await TestBackend.start("a")
         let b = try await TestBackend.start("b")
-        try await withProxy([a, b]) { proxy, port in
+        try await withProxy([a, b], configure: { $0.pipelineDepth = pipelineDepth }) { proxy, port in
             let failures = Tally()
             let served = Tally()
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -166,18 +166,18 @@ struct ProxyServerTests {
         }
     }
 
-    @Test func backend503IsRetriedOnceOnAnother() async throws {
+    @Test(arguments: [1, 4]) func backend503IsRetriedOnceOnAnother(pipelineDepth: Int) async throws {
         let a = try await TestBackend.start("a")
         let b = try await TestBackend.start("b")
         b.answer503.store(true, ordering: .relaxed)
-        try await withProxy([a, b]) { _, port in
+        try await withProxy([a, b], configure: { $0.pipelineDepth = pipelineDepth }) { _, port in
             let client = try await TestClient.connect(port: port)
             for _ in 0..<6 { #expect(try await client.predict() == "a") }
             await client.close()
         }
         let only = try await TestBackend.start("only")
         only.answer503.store(true, ordering: .relaxed)
-        try await withProxy([only]) { _, port in
+        try await withProxy([only], configure: { $0.pipelineDepth = pipelineDepth }) { _, port in
             let client = try await TestClient.connect(port: port)
             let response = try await client.request(body: "{}")
             #expect(response.status == .serviceUnavailable)
@@ -249,7 +249,7 @@ struct ProxyServerTests {
         }
     }
 
-    @Test func slowBackendTimesOutAndTheRequestIsRetried() async throws {
+    @Test(arguments: [1, 4]) func slowBackendTimesOutAndTheRequestIsRetried(pipelineDepth: Int) async throws {
         let a = try await TestBackend.start("a")
         let slow = try await TestBackend.start("slow")
         slow.answerDelay.store(4000, ordering: .relaxed)
@@ -257,6 +257,7 @@ struct ProxyServerTests {
         try await withProxy([slow, a], configure: {
             $0.requestTimeout = .seconds(1)
             $0.healthInterval = .seconds(60)
+            $0.pipelineDepth = pipelineDepth
         }) { proxy, port in
             let client = try await TestClient.connect(port: port)
             #expect(try await client.predict() == "a")
@@ -266,7 +267,7 @@ struct ProxyServerTests {
         }
         let only = try await TestBackend.start("only")
         only.answerDelay.store(4000, ordering: .relaxed)
-        try await withProxy([only], configure: { $0.requestTimeout = .seconds(1); $0.ejectAfter = 5 }) { _, port in
+        try await withProxy([only], configure: { $0.requestTimeout = .seconds(1); $0.ejectAfter = 5; $0.pipelineDepth = pipelineDepth }) { _, port in
             let client = try await TestClient.connect(port: port)
             let response = try await client.request(body: "{}")
             #expect(response.status == .gatewayTimeout)
@@ -289,13 +290,29 @@ struct ProxyServerTests {
         }
     }
 
-    @Test func backendClosingEachConnectionIsHandled() async throws {
+    @Test(arguments: [1, 4]) func backendClosingEachConnectionIsHandled(pipelineDepth: Int) async throws {
         let a = try await TestBackend.start("a")
         a.closeAfterResponse.store(true, ordering: .relaxed)
-        try await withProxy([a]) { proxy, port in
+        try await withProxy([a], configure: { $0.pipelineDepth = pipelineDepth }) { proxy, port in
             let client = try await TestClient.connect(port: port)
             for _ in 0..<5 { #expect(try await client.predict() == "a") }
             await client.close()
+            // Concurrent clients: with pipelining, requests queued behind a response that closes the connection
+            // are sent again on a fresh connection, and none of that counts as the backend failing.
+            let failures = Tally()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        let client = try await TestClient.connect(port: port)
+                        for _ in 0..<20 {
+                            do { _ = try await client.predict() } catch { failures.add() }
+                        }
+                        await client.close()
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(failures.count == 0)
             #expect(proxy.status(of: a)?.failures == 0)
         }
     }
@@ -363,6 +380,41 @@ struct ProxyServerTests {
             rest = rest[end.upperBound...].dropFirst(size + 2)
         }
         return (String(decoding: decoded, as: UTF8.self), String(decoding: rest, as: UTF8.self))
+    }
+
+    @Test func pipeliningToBackendsStaysWithinTheDepthAndKeepsEachAnswerWithItsRequest() async throws {
+        // Each request waits 20 ms at the backend, so concurrent requests find the connection in use busy.
+        let clients = 8
+        for depth in [1, 3] {
+            let a = try await TestBackend.start("a")
+            a.answerDelay.store(20, ordering: .relaxed)
+            try await withProxy([a], configure: { $0.pipelineDepth = depth }) { proxy, port in
+                let mismatches = Tally()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for client in 0..<clients {
+                        group.addTask {
+                            let connection = try await TestClient.connect(port: port)
+                            for request in 0..<10 {
+                                let id = "c\(client)-r\(request)"
+                                let response = try await connection.request(headers: [("X-Request-Id", id)], body: "{}")
+                                if response.status != .ok || !response.body.contains("\"requestId\": \"\(id)\"") { mismatches.add() }
+                            }
+                            await connection.close()
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                #expect(mismatches.count == 0, "depth \(depth)")
+                #expect(a.requests.load(ordering: .relaxed) == clients * 10)
+                let outstanding = a.maxOutstanding.load(ordering: .relaxed)
+                if depth == 1 {
+                    #expect(outstanding == 1, "one request at a time on each connection")
+                } else {
+                    #expect(outstanding > 1 && outstanding <= depth, "\(outstanding) requests awaited on one connection")
+                }
+                #expect(proxy.status(of: a)?.failures == 0)
+            }
+        }
     }
 
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {

@@ -44,6 +44,32 @@ func frame(_ text: String, cuts: [Int] = [], headRequest: Bool = false, closeAtE
 }
 
 struct ResponseFramerTests {
+    @Test func pipelinedResponsesFollowEachOtherAtAnyCut() throws {
+        // Answers to GET, HEAD (a length but no body) and GET, in one stream; then a byte nobody asked for.
+        let text = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nab"
+            + "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+            + "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+        let bytes = Array(text.utf8)
+        for cut in 0...bytes.count {
+            var framer = ResponseFramer()
+            for toHead in [false, true, false] { framer.expectResponse(toHead: toHead) }
+            var seen: [String] = []
+            for part in [bytes[..<cut], bytes[cut...]] where !part.isEmpty {
+                try framer.feed(ByteBuffer(bytes: part)) { event in
+                    switch event {
+                    case .head(let head): seen.append("head \(head.status)")
+                    case .body(let body):
+                        if seen.last?.hasPrefix("body ") == true { seen[seen.count - 1] += String(buffer: body) }
+                        else { seen.append("body " + String(buffer: body)) }
+                    case .end: seen.append("end")
+                    }
+                }
+            }
+            #expect(seen == ["head 200", "body ab", "end", "head 200", "end", "head 201", "body hello", "end"], "cut at \(cut)")
+            #expect(throws: ResponseFramer.Malformed.self) { try framer.feed(ByteBuffer(string: "H")) { _ in } }
+        }
+    }
+
     @Test func lengthDelimitedResponsesAreForwardedWithTheirHeaders() {
         let text = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\nX-Model-Version: 3\r\n\r\n{\"a\": true}"
         let whole = frame(text)

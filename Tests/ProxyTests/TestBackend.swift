@@ -26,6 +26,8 @@ final class TestBackend: Sendable {
     let largeBodyWritten = Atomic<Bool>(false)
     /// Requests other than health probes.
     let requests = Atomic<Int>(0)
+    /// The most requests received on one connection and not yet answered (above 1: the client pipelines).
+    let maxOutstanding = Atomic<Int>(0)
     /// Health probes answered.
     let probes = Atomic<Int>(0)
     /// The `Host` header of the latest health probe.
@@ -71,8 +73,10 @@ final class TestBackend: Sendable {
                 children.withLock { $0[id] = channel }
                 channel.closeFuture.whenComplete { [self] _ in _ = children.withLock { $0.removeValue(forKey: id) } }
                 return channel.eventLoop.makeCompletedFuture {
+                    let outstanding = OutstandingRequests(backend: self)
+                    try channel.pipeline.syncOperations.addHandler(RequestLineCounter(outstanding: outstanding))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(TestBackendHandler(backend: self))
+                    try channel.pipeline.syncOperations.addHandler(TestBackendHandler(backend: self, outstanding: outstanding))
                 }
             }
             .bind(host: host, port: port).get()
@@ -96,11 +100,13 @@ private final class TestBackendHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     let backend: TestBackend
+    private let outstanding: OutstandingRequests
     private var head: HTTPRequestHead?
     private var bodyBytes = 0
 
-    init(backend: TestBackend) {
+    init(backend: TestBackend, outstanding: OutstandingRequests) {
         self.backend = backend
+        self.outstanding = outstanding
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -125,6 +131,7 @@ private final class TestBackendHandler: ChannelInboundHandler {
     }
 
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        outstanding.count -= 1
         if head.uri == "/large" { return respondLarge(context: context) }
         if head.uri == "/chunked" { return respondChunked(context: context, parts: ["alpha ", "beta ", "gamma"]) }
         if head.uri == "/chunked-large" { return respondChunked(context: context, parts: TestBackend.largeChunks) }
@@ -185,5 +192,47 @@ private final class TestBackendHandler: ChannelInboundHandler {
             context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: part)))), promise: nil)
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+}
+
+/// Requests received on one connection and not yet answered: counted from the raw bytes, before NIO's
+/// pipelining handler holds back all but the first.
+private final class OutstandingRequests {
+    let backend: TestBackend
+    var count = 0 {
+        didSet { if count > oldValue { _ = backend.maxOutstanding.max(count, ordering: .relaxed) } }
+    }
+
+    init(backend: TestBackend) {
+        self.backend = backend
+    }
+}
+
+/// Counts request lines (` HTTP/1.1` + CRLF) in what the client sends; the test requests are small enough that
+/// a request line is never split between two reads.
+private final class RequestLineCounter: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    private static let marker = Array(" HTTP/1.1\r\n".utf8)
+    private let outstanding: OutstandingRequests
+
+    init(outstanding: OutstandingRequests) {
+        self.outstanding = outstanding
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = Array(buffer: unwrapInboundIn(data))
+        var lines = 0
+        var index = 0
+        while index + Self.marker.count <= bytes.count {
+            if bytes[index..<(index + Self.marker.count)].elementsEqual(Self.marker) {
+                lines += 1
+                index += Self.marker.count
+            } else {
+                index += 1
+            }
+        }
+        outstanding.count += lines
+        context.fireChannelRead(data)
     }
 }

@@ -135,24 +135,30 @@ struct ServingProcessTests {
         #expect(try JSONDecoder().decode([String: Int].self, from: Data(byVersion.body.utf8))["200"] == report.headerCounts["2"])
     }
 
-    @Test func killingOneOfTwoReplicasUnderLoadFailsNoRequestThroughTheProxy() async throws {
-        let stack = try ServingStack(basePort: 57360)
+    /// Also with requests pipelined on the proxy's backend connections (`--pipeline 4`), under heavier load so that
+    /// several are awaited on a connection when the replica dies.
+    @Test(arguments: [(depth: 1, basePort: 57360, rate: 400.0, concurrency: 8, requests: 2000),
+                      (depth: 4, basePort: 57370, rate: 1500.0, concurrency: 16, requests: 6000)])
+    func killingOneOfTwoReplicasUnderLoadFailsNoRequestThroughTheProxy(
+        _ setup: (depth: Int, basePort: Int, rate: Double, concurrency: Int, requests: Int)
+    ) async throws {
+        let stack = try ServingStack(basePort: setup.basePort)
         defer { stack.stop() }
         try await stack.trainModels(rows: 300)
         try await stack.startRegistry()
         try await stack.publishAndPromote("v1.model")
         try await stack.startReplica(0)
         try await stack.startReplica(1)
-        try await stack.startProxy(replicas: [0, 1])
+        try await stack.startProxy(replicas: [0, 1], extra: ["--pipeline", "\(setup.depth)"])
         try await waitUntil("the proxy to answer") { (try? await stack.get(stack.proxyURL + "/v2/health/ready").status) == 200 }
         let body = "{\"tenure_months\":11,\"monthly_charges\":88.77,\"total_charges\":975.07,\"contract\":\"one-year\",\"payment_method\":\"electronic-check\",\"internet_service\":\"fiber\",\"support_calls\":5,\"age\":33,\"senior\":0,\"region\":\"central\"}"
-        let plan = LoadTestPlan(url: stack.proxyURL + "/predict", body: Array(body.utf8), concurrency: 8, duration: .seconds(60),
-                                rate: 400, maxRequests: 2000)
+        let plan = LoadTestPlan(url: stack.proxyURL + "/predict", body: Array(body.utf8), concurrency: setup.concurrency,
+                                duration: .seconds(60), rate: setup.rate, maxRequests: setup.requests)
         let load = Task { try await LoadTest.run(plan) }
         try await Task.sleep(for: .seconds(1.5))
         stack.process("replica1")?.signal(SIGKILL)
         let report = try await load.value
-        #expect(report.statusCounts == ["200": 2000], "\(report.statusCounts) \(report.errors)")
+        #expect(report.statusCounts == ["200": setup.requests], "\(report.statusCounts) \(report.errors)")
         #expect(report.errors.isEmpty)
     }
 

@@ -64,9 +64,9 @@ final class ServingStack: @unchecked Sendable {
         try await waitUntil("replica \(index) to load its model") { (try? await self.get(self.replicaURL(index) + "/v2/health/ready").status) == 200 }
     }
 
-    func startProxy(replicas: [Int]) async throws {
+    func startProxy(replicas: [Int], extra: [String] = []) async throws {
         try await start("proxy", ["proxy", "--listen", "127.0.0.1:\(basePort + 9)", "--health-interval-ms", "100"]
-                            + replicas.flatMap { ["--backend", replicaURL($0)] }, ready: "proxy listening")
+                            + replicas.flatMap { ["--backend", replicaURL($0)] } + extra, ready: "proxy listening")
     }
 
     /// Publishes, approves and promotes a model file as `churn`'s production version.
