@@ -21,9 +21,17 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
     /// Set once connected; the pool of this backend on this loop.
     var pool: BackendPool?
     private var context: ChannelHandlerContext?
-    /// The exchanges whose responses are awaited, in request order. nil stands for a response nobody wants any
-    /// more (a 503 being retried elsewhere): it is read to its end, then the connection goes on.
-    private var waiting = CircularBuffer<Exchange?>()
+    /// A request whose response is awaited.
+    private struct Awaited {
+        /// nil for a response nobody wants any more (a 503 being retried elsewhere): it is read to its end,
+        /// then the connection goes on.
+        var exchange: Exchange?
+        /// Nothing may be pipelined behind it (see ``send(_:isHead:body:for:flush:alone:)``).
+        let alone: Bool
+    }
+
+    /// The requests whose responses are awaited, in the order they were written.
+    private var waiting = CircularBuffer<Awaited>()
     private var active = false
     private var closing = false
     /// False once a response said the connection closes after it: nothing more is sent on it.
@@ -35,6 +43,8 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
     private var readHeld = false
     /// Written requests wait for ``flush()``.
     private var unflushed = false
+    /// Awaited requests sent alone.
+    private var aloneAwaited = 0
     private var framer = ResponseFramer()
     /// Reused storage for the events of one read.
     private var pendingEvents: [ResponseFramer.Event] = []
@@ -48,7 +58,7 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Open and not closing, with fewer than `depth` responses awaited: may take another request.
     func hasRoom(depth: Int) -> Bool {
-        active && !closing && responseKeepAlive && waiting.count < depth
+        active && !closing && responseKeepAlive && waiting.count < depth && aloneAwaited == 0
     }
 
     /// Whether a request sent now follows completed responses with none awaited: the connection sat idle in the
@@ -57,24 +67,26 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Writes a whole buffered request (`head`, which may hold the body, then `body` if any) and queues
     /// `exchange` to receive its response. Flushes unless `flush` is false: the caller then calls ``flush()``
-    /// later, so that requests written in the same event-loop tick leave in one system call.
-    func send(_ head: ByteBuffer, isHead: Bool, body: ByteBuffer?, for exchange: Exchange, flush: Bool = true) {
+    /// later, so that requests written in the same event-loop tick leave in one system call. Nothing is
+    /// pipelined behind a request sent `alone` (a large one, likely slow to answer) until its response ends.
+    func send(_ head: ByteBuffer, isHead: Bool, body: ByteBuffer?, for exchange: Exchange, flush: Bool = true, alone: Bool = false) {
         if !active, let context, context.channel.isActive { active = true }
         guard let context, active, !closing else {
             exchange.backendFailed(on: self, reason: "connection closed before the request was sent")
             return
         }
-        waiting.append(exchange)
+        waiting.append(Awaited(exchange: exchange, alone: alone))
+        if alone { aloneAwaited += 1 }
         framer.expectResponse(toHead: isHead)
+        var last = head
         if let body, body.readableBytes > 0 {
             context.write(wrapOutboundOut(head), promise: nil)
-            context.write(wrapOutboundOut(body), promise: nil)
-        } else {
-            context.write(wrapOutboundOut(head), promise: nil)
+            last = body
         }
         if flush {
-            context.flush()
+            context.writeAndFlush(wrapOutboundOut(last), promise: nil)
         } else {
+            context.write(wrapOutboundOut(last), promise: nil)
             unflushed = true
         }
     }
@@ -88,15 +100,15 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Detaches `exchange`, whose response has started: the rest of it is dropped and the connection goes on.
     func discardResponse(of exchange: Exchange) {
-        guard let first = waiting.first, first === exchange else { return }
-        waiting[waiting.startIndex] = nil
+        guard let first, first === exchange else { return }
+        waiting[waiting.startIndex].exchange = nil
         resumeReading()
     }
 
     /// Detaches `exchange` and closes the connection (timeout): its late response must never reach anyone.
     /// Requests pipelined on the connection fail and are retried as after any connection failure.
     func abandon(_ exchange: Exchange) {
-        if let index = waiting.firstIndex(where: { $0 === exchange }) { waiting[index] = nil }
+        if let index = waiting.firstIndex(where: { $0.exchange === exchange }) { waiting[index].exchange = nil }
         close()
     }
 
@@ -148,10 +160,11 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// The exchange the response being read belongs to (nil when it is discarded or nothing is awaited).
-    private var first: Exchange? { waiting.first ?? nil }
+    private var first: Exchange? { waiting.first?.exchange }
 
     private func responseEnded() {
         guard let finished = waiting.popFirst() else { return }
+        if finished.alone { aloneAwaited -= 1 }
         completed += 1
         resumeReading()
         if !responseKeepAlive || closing {
@@ -159,7 +172,7 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
         } else if waiting.isEmpty {
             if let pool { pool.release(self) } else { close() }
         }
-        finished?.backendFinished(on: self)
+        finished.exchange?.backendFinished(on: self)
     }
 
     func read(context: ChannelHandlerContext) {
@@ -195,12 +208,13 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
         if framer.endOfInput() { responseEnded() }
         let failed = waiting
         waiting.removeAll()
+        aloneAwaited = 0
         if !failed.isEmpty {
             let reason = lastError.map { "\($0)" } ?? "connection closed before the response ended"
-            for (position, exchange) in failed.enumerated() {
+            for (position, awaited) in failed.enumerated() {
                 // Requests pipelined behind the first, or behind a response that announced the close, were never
                 // going to be answered on this connection: the backend is not to blame for them.
-                exchange?.backendFailed(on: self, reason: reason, behindOthers: position > 0 || !responseKeepAlive)
+                awaited.exchange?.backendFailed(on: self, reason: reason, behindOthers: position > 0 || !responseKeepAlive)
             }
         }
         context.fireChannelInactive()

@@ -3,7 +3,8 @@
 /// Idle connections are reused last in, first out, so the warmest ones are reused and surplus ones age out at
 /// the backend. With a pipeline depth above 1, requests go to the connection in use (the one that took the
 /// latest request) until it has `depth` responses awaited, and only then to an idle or new connection: requests
-/// that arrive together leave together, in one write, and the backend reads them in one read.
+/// that arrive together leave together, in one write, and the backend reads them in one read. Large requests
+/// go alone (see ``BackendConnection/send(_:isHead:body:for:flush:alone:)``).
 final class BackendPool {
     let backend: Backend
     let maxIdle: Int
@@ -22,9 +23,10 @@ final class BackendPool {
         idle.reserveCapacity(min(maxIdle, 64))
     }
 
-    /// An open connection that can take a request now, or nil (the caller connects).
-    func acquire() -> BackendConnection? {
-        if let current {
+    /// An open connection that can take a request now, or nil (the caller connects). With `alone`, only a
+    /// connection with nothing awaited.
+    func acquire(alone: Bool = false) -> BackendConnection? {
+        if let current, !alone {
             if current.hasRoom(depth: depth) { return current }
             self.current = nil  // full or closing; it comes back through release(_:) once nothing is awaited
         }

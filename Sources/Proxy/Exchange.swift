@@ -72,6 +72,10 @@ final class Exchange {
         }
     }
 
+    /// A request whose body is too large to travel inside ``message`` (a batch): when pipelining, it goes on a
+    /// connection of its own and nothing is pipelined behind it, as its answer may take long.
+    private var isLarge: Bool { body != nil }
+
     /// The whole request is buffered: pick a backend and send it.
     func forward() {
         (message, body) = request.message(body: body)
@@ -90,7 +94,7 @@ final class Exchange {
         backend.requests.add(1, ordering: .relaxed)
         backend.inFlight.add(1, ordering: .relaxed)
         loop.timer.watch(self)
-        if pooled, let open = loop.pool(for: backend)?.acquire() {
+        if pooled, let open = loop.pool(for: backend)?.acquire(alone: isLarge) {
             send(on: open)
             return
         }
@@ -116,7 +120,7 @@ final class Exchange {
         self.connection = connection
         onIdleReuse = connection.isIdleReuse
         if loop.pipelines {
-            connection.send(message, isHead: request.isHead, body: body, for: self, flush: false)
+            connection.send(message, isHead: request.isHead, body: body, for: self, flush: false, alone: isLarge)
             connection.pool?.sent(on: connection)
             loop.flushAtEndOfTick(connection)
         } else {

@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import NIOPosix
 import Proxy
 
@@ -13,6 +14,7 @@ func withProxy(
     _ backends: [TestBackend],
     waitUntilHealthy: Bool = true,
     resolver: any HostResolver = SystemResolver(),
+    group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
     configure: (inout ProxySettings) -> Void = { _ in },
     _ body: (ProxyServer, Int) async throws -> Void
 ) async throws {
@@ -28,7 +30,7 @@ func withProxy(
     var logger = Logger(label: "proxy-test")
     logger.logLevel = .critical
     let proxy = try ProxyServer(
-        settings: settings, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, resolver: resolver, logger: logger
+        settings: settings, eventLoopGroup: group, resolver: resolver, logger: logger
     )
     let port = try await proxy.start().port!
     do {

@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import NIOPosix
 @testable import Proxy
 import Synchronization
 import Testing
@@ -415,6 +416,32 @@ struct ProxyServerTests {
                 #expect(proxy.status(of: a)?.failures == 0)
             }
         }
+    }
+
+    @Test func nothingIsPipelinedBehindALargeRequest() async throws {
+        let a = try await TestBackend.start("a")
+        a.answerDelay.store(400, ordering: .relaxed)
+        // One event loop: both clients' requests share its backend connections.
+        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        try await withProxy([a], group: loop, configure: { $0.pipelineDepth = 4 }) { _, port in
+            let batch = try await TestClient.connect(port: port)
+            let small = try await TestClient.connect(port: port)
+            // Warms a backend connection, so that the small request below need not wait for a connect.
+            _ = try await batch.predict()
+            _ = try await small.predict()
+            async let large = batch.request(body: "[" + String(repeating: "1,", count: 12_000) + "1]")
+            try await eventually("the large request reached the backend") { a.requests.load(ordering: .relaxed) == 3 }
+            let start = ContinuousClock.now
+            let answer = try await small.request(body: "{}")
+            let waited = ContinuousClock.now - start
+            #expect(answer.status == .ok)
+            // Behind the large one it would have waited for both answers (800 ms).
+            #expect(waited < .milliseconds(700), "\(waited)")
+            #expect(try await large.status == .ok)
+            await batch.close()
+            await small.close()
+        }
+        try await loop.shutdownGracefully()
     }
 
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {

@@ -269,7 +269,8 @@ def summary(path):
     print(f"\n== single-row POST /predict: medians of {len(runs)} runs (per run in brackets)")
     print(f"{'target':24} {'generator':9} {'req/s':>8} {'p99 ms':>7} {'CPU us/req':>10}   per run: req/s | p99 ms")
     labels = [("replica-c32", "one replica, 32 conns"), ("proxy-c32", "our proxy, 32 conns"),
-              ("proxy-c64", "our proxy, 64 conns"), ("nginx-c64", "nginx, 64 conns"),
+              ("proxy-c64", "our proxy, 64 conns"), ("proxy-pipelined-c64", "proxy --pipeline 4, 64"),
+              ("nginx-c64", "nginx, 64 conns"),
               ("nginx-ids-c64", "nginx + ids, 64 conns")]
     for name, label in labels:
         for tool in ["wrk", "loadtest"]:
@@ -297,20 +298,25 @@ def summary(path):
 
     print("\n== ratios (of medians)")
     # nginx: plain; nginx-ids: also passes on or makes X-Request-Id and extends X-Forwarded-For, as ours does.
-    anchors = [a for a in ["nginx", "nginx-ids"] if pick(f"{a}-c64", "wrk", "rps")] if pick("proxy-c64", "wrk", "rps") else []
-    for anchor in anchors:
-        for tool in ["wrk", "loadtest"]:
-            ours, theirs = med("proxy-c64", tool, "rps"), med(f"{anchor}-c64", tool, "rps")
-            print(f"proxy / {anchor:9} req/s, {tool:8}: {ours / theirs:.3f} (target >= 1.0: {verdict(ours >= theirs)})")
-    for anchor in anchors:
-        for tool in ["wrk", "loadtest"]:
-            ours, theirs = med("proxy-c64", tool, "p99_ms"), med(f"{anchor}-c64", tool, "p99_ms")
-            print(f"proxy / {anchor:9} p99,   {tool:8}: {ours / theirs:.3f} ({ours:.2f} vs {theirs:.2f} ms;"
-                  f" target ours <= nginx: {verdict(ours <= theirs)})")
-    for anchor in anchors:
-        for tool in ["wrk", "loadtest"]:
-            ours, theirs = med("proxy-c64", tool, "cpu_us_per_req"), med(f"{anchor}-c64", tool, "cpu_us_per_req")
-            print(f"proxy / {anchor:9} CPU per request, {tool:8}: {ours / theirs:.3f} ({ours:.0f} vs {theirs:.0f} us; no target)")
+    # proxy: as it starts by default; pipelined: --pipeline 4.
+    anchors = [a for a in ["nginx", "nginx-ids"] if pick(f"{a}-c64", "wrk", "rps")]
+    proxies = [p for p in ["proxy", "proxy-pipelined"] if pick(f"{p}-c64", "wrk", "rps")]
+    for proxy in proxies:
+        for anchor in anchors:
+            for tool in ["wrk", "loadtest"]:
+                ours, theirs = med(f"{proxy}-c64", tool, "rps"), med(f"{anchor}-c64", tool, "rps")
+                each = " ".join(f"{a / b:.2f}" for a, b in zip(pick(f"{proxy}-c64", tool, "rps"), pick(f"{anchor}-c64", tool, "rps")))
+                print(f"{proxy:15} / {anchor:9} req/s, {tool:8}: {ours / theirs:.3f} (target >= 1.0: {verdict(ours >= theirs)})"
+                      f"   per run: {each}")
+        for anchor in anchors:
+            for tool in ["wrk", "loadtest"]:
+                ours, theirs = med(f"{proxy}-c64", tool, "p99_ms"), med(f"{anchor}-c64", tool, "p99_ms")
+                print(f"{proxy:15} / {anchor:9} p99,   {tool:8}: {ours / theirs:.3f} ({ours:.2f} vs {theirs:.2f} ms;"
+                      f" target ours <= nginx: {verdict(ours <= theirs)})")
+        for anchor in anchors:
+            for tool in ["wrk", "loadtest"]:
+                ours, theirs = med(f"{proxy}-c64", tool, "cpu_us_per_req"), med(f"{anchor}-c64", tool, "cpu_us_per_req")
+                print(f"{proxy:15} / {anchor:9} CPU per request, {tool:8}: {ours / theirs:.3f} ({ours:.0f} vs {theirs:.0f} us; no target)")
     for tool in ["wrk", "loadtest"] if pick("proxy-c32", "wrk", "rps") else []:
         print(f"proxy c32 / one replica c32 req/s, {tool:8}: "
               f"{med('proxy-c32', tool, 'rps') / med('replica-c32', tool, 'rps'):.3f} (no target)")

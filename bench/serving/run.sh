@@ -3,12 +3,13 @@
 #   bench/serving/run.sh [runs] [batch]   (default 3 runs; `batch`: only the batch comparison)
 # Setup: the 200k-row synthetic churn set, a 100-tree depth-6 model, `trainyard registry`,
 # publish + approve + promote, two `trainyard serve` replicas (each with its own SQLite
-# prediction log), `trainyard proxy` and nginx (round robin, keepalive 64) in front of them; nginx
+# prediction log), `trainyard proxy` twice (as it starts by default, and `--pipeline 4`: up to 4 requests
+# pipelined per backend connection) and nginx (round robin, keepalive 64) in front of them; nginx
 # twice: plain, and `nginx-ids`, which also passes on or makes an X-Request-Id and extends
 # X-Forwarded-For, as our proxy does. All built as shipped: --static-swift-stdlib, as in docker/Dockerfile.
 # Each run, every load for 10 s, from wrk and from `trainyard loadtest`:
 #   single-row POST /predict, 32 connections: one replica directly, and through our proxy
-#   proxy vs nginx and nginx-ids, 64 connections (the order alternates from run to run)
+#   both proxies vs nginx and nginx-ids, 64 connections (the order alternates from run to run)
 #   batch: 10,000 rows as POST /invocations (dataframe_split) to a replica, `trainyard predict`
 #   on the same rows as CSV, and XGBoost DMatrix + predict on the encoded matrix of the
 #   exported model, and XGBoost from the same JSON body (json.loads, DataFrame, vectorized encoding,
@@ -32,7 +33,7 @@ out="$(pwd)/bench/out/serving"
 rm -rf "$out"; mkdir -p "$out"
 data=bench/out/churn_200k.csv
 model=bench/out/churn100.model
-registry_port=58000 r1=58001 r2=58002 proxy_port=58010 nginx_port=58020 nginx_ids_port=58021
+registry_port=58000 r1=58001 r2=58002 proxy_port=58010 pipelined_port=58011 nginx_port=58020 nginx_ids_port=58021
 registry=http://127.0.0.1:$registry_port
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -62,6 +63,8 @@ for port in $r1 $r2; do wait_ok "http://127.0.0.1:$port/v2/health/ready"; done
 
 "$ty" proxy --listen 127.0.0.1:$proxy_port --backend http://127.0.0.1:$r1 --backend http://127.0.0.1:$r2 \
   --log-level warning 2>"$out/proxy.log" & pids+=($!)
+"$ty" proxy --listen 127.0.0.1:$pipelined_port --backend http://127.0.0.1:$r1 --backend http://127.0.0.1:$r2 --pipeline 4 \
+  --log-level warning 2>"$out/proxy-pipelined.log" & pids+=($!)
 mkdir -p "$out/nginx"
 cat > "$out/nginx/nginx.conf" <<EOF
 # Reverse proxy with the settings one would deploy: a worker per core, keep-alive to the
@@ -117,12 +120,13 @@ http {
 EOF
 nginx -p "$out/nginx" -e "$out/nginx/error.log" -c "$out/nginx/nginx.conf" & pids+=($!)
 wait_ok "http://127.0.0.1:$proxy_port/v2/health/ready"
+wait_ok "http://127.0.0.1:$pipelined_port/v2/health/ready"
 wait_ok "http://127.0.0.1:$nginx_port/v2/health/ready"
 wait_ok "http://127.0.0.1:$nginx_ids_port/v2/health/ready"
-for url in http://127.0.0.1:$r1 http://127.0.0.1:$proxy_port http://127.0.0.1:$nginx_port http://127.0.0.1:$nginx_ids_port; do
+for url in http://127.0.0.1:$r1 http://127.0.0.1:$proxy_port http://127.0.0.1:$pipelined_port http://127.0.0.1:$nginx_port http://127.0.0.1:$nginx_ids_port; do
   curl -fs -H 'Content-Type: application/json' --data-binary @"$out/one.json" "$url/predict" >/dev/null
 done
-echo "setup: model churn version $version on replicas :$r1 :$r2, proxy :$proxy_port, nginx :$nginx_port ($(nginx -v 2>&1 | sed 's/.*: //'), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2))"
+echo "setup: model churn version $version on replicas :$r1 :$r2, proxy :$proxy_port and :$pipelined_port (--pipeline 4), nginx :$nginx_port ($(nginx -v 2>&1 | sed 's/.*: //'), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2))"
 
 # --- load
 results="$out/results.jsonl"
@@ -149,12 +153,14 @@ load_ours() { # NAME RUN PORT CONNECTIONS
   sleep 1
 }
 # Warm-up (not recorded): connections, pools and caches of every path.
-[ "$only" = batch ] || for port in $r1 $proxy_port $nginx_port $nginx_ids_port; do load_wrk warmup 0 "$port" 64 3; done
+[ "$only" = batch ] || for port in $r1 $proxy_port $pipelined_port $nginx_port $nginx_ids_port; do load_wrk warmup 0 "$port" 64 3; done
 
 for run in $(seq 1 "$runs"); do
   if [ "$only" = batch ]; then tools=(); sides=()
-  elif (( run % 2 )); then tools=(wrk ours); sides=("proxy $proxy_port" "nginx $nginx_port" "nginx-ids $nginx_ids_port")
-  else tools=(ours wrk); sides=("nginx-ids $nginx_ids_port" "nginx $nginx_port" "proxy $proxy_port"); fi
+  elif (( run % 2 )); then tools=(wrk ours)
+    sides=("proxy $proxy_port" "nginx $nginx_port" "proxy-pipelined $pipelined_port" "nginx-ids $nginx_ids_port")
+  else tools=(ours wrk)
+    sides=("nginx-ids $nginx_ids_port" "proxy-pipelined $pipelined_port" "nginx $nginx_port" "proxy $proxy_port"); fi
   for tool in "${tools[@]}"; do "load_$tool" replica-c32 "$run" $r1 32; done
   for tool in "${tools[@]}"; do "load_$tool" proxy-c32 "$run" $proxy_port 32; done
   for tool in wrk ours; do
