@@ -89,6 +89,7 @@ struct ComposeFileTests {
         let replicaListen = try #require(option("--listen", in: command("replica")))
         let replicaPort = try #require(replicaListen.split(separator: ":").last.flatMap { Int($0) })
         #expect(try option("--discover", in: command("proxy")) == "replica:\(replicaPort)")
+        #expect(try option("--pipeline", in: command("proxy")) == "4")
         let proxyListen = try #require(option("--listen", in: command("proxy")))
         let proxyPort = try #require(proxyListen.split(separator: ":").last)
         #expect((services["proxy"]?["ports"] as? [String])?.contains { $0.hasSuffix(":\(proxyPort)") } == true)
