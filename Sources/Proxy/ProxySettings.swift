@@ -36,8 +36,9 @@ public struct ProxySettings: Sendable {
     /// 1, the default, sends one request at a time. Above 1, requests that arrive in the same event-loop tick
     /// share a connection and leave in one write, which saves system calls in the proxy and the backend under
     /// load, at the cost of head-of-line blocking: a slow response delays the ones pipelined behind it. The
-    /// backend must answer pipelined requests (Hummingbird and NIO servers do). A connection failure fails
-    /// every request pipelined on it, and each is retried once on another backend, as predictions are idempotent.
+    /// backend must answer pipelined requests in order (Hummingbird and NIO servers do). Requests with bodies over
+    /// 16 KiB (batches) are never pipelined, nor is anything behind them. When a connection fails, the requests
+    /// awaiting answers on it are sent again, as predictions are idempotent (docs/ARCHITECTURE.md gives the rules).
     public var pipelineDepth = 1
     /// On shutdown, time given to requests in progress before their connections are closed.
     public var shutdownGracePeriod: Duration = .seconds(10)
