@@ -43,8 +43,6 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
     private var readHeld = false
     /// Written requests wait for ``flush()``.
     private var unflushed = false
-    /// Awaited requests sent alone.
-    private var aloneAwaited = 0
     private var framer = ResponseFramer()
     /// Reused storage for the events of one read.
     private var pendingEvents: [ResponseFramer.Event] = []
@@ -58,7 +56,7 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Open and not closing, with fewer than `depth` responses awaited: may take another request.
     func hasRoom(depth: Int) -> Bool {
-        active && !closing && responseKeepAlive && waiting.count < depth && aloneAwaited == 0
+        active && !closing && responseKeepAlive && waiting.count < depth && !waiting.contains(where: \.alone)
     }
 
     /// Whether a request sent now follows completed responses with none awaited: the connection sat idle in the
@@ -76,7 +74,6 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         waiting.append(Awaited(exchange: exchange, alone: alone))
-        if alone { aloneAwaited += 1 }
         framer.expectResponse(toHead: isHead)
         var last = head
         if let body, body.readableBytes > 0 {
@@ -164,7 +161,6 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func responseEnded() {
         guard let finished = waiting.popFirst() else { return }
-        if finished.alone { aloneAwaited -= 1 }
         completed += 1
         resumeReading()
         if !responseKeepAlive || closing {
@@ -208,7 +204,6 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
         if framer.endOfInput() { responseEnded() }
         let failed = waiting
         waiting.removeAll()
-        aloneAwaited = 0
         if !failed.isEmpty {
             let reason = lastError.map { "\($0)" } ?? "connection closed before the response ended"
             for (position, awaited) in failed.enumerated() {
