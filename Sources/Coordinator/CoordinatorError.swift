@@ -2,10 +2,13 @@
 public enum CoordinatorError: Error, Sendable, CustomStringConvertible {
     /// The job database could not be opened or migrated.
     case jobStore(path: String, reason: String)
+    /// A configured data root does not exist or is not a directory.
+    case dataRoot(DataPathError)
 
     public var description: String {
         switch self {
         case .jobStore(let path, let reason): "cannot open the job store \(path): \(reason) (check --state-dir)"
+        case .dataRoot(let error): error.description
         }
     }
 }

@@ -73,6 +73,14 @@ public final class CoordinatorService: Service {
         }
 
         let store: JobStore
+        let dataRoots: DataRoots
+        do {
+            dataRoots = try DataRoots(settings.jobs.dataRoots)
+        } catch {
+            socket.close()
+            await socket.closed()
+            throw CoordinatorError.dataRoot(error)
+        }
         do {
             store = try JobStore(path: settings.jobs.databasePath)
         } catch {
@@ -80,20 +88,23 @@ public final class CoordinatorService: Service {
             await socket.closed()
             throw CoordinatorError.jobStore(path: settings.jobs.databasePath, reason: "\(error)")
         }
+        logger.info("job data is read from", metadata: ["dataRoots": "\(dataRoots.configured.joined(separator: ", "))"])
         let link = ClusterLink(socket: socket)
-        let scheduler = JobScheduler(settings: settings.jobs, store: store, link: link, software: settings.software, logger: logger)
+        let scheduler = JobScheduler(settings: settings.jobs, dataRoots: dataRoots, store: store, link: link,
+                                     software: settings.software, logger: logger)
         scheduler.start()
-        let jobs = Jobs(link: link, scheduler: scheduler)
+        let jobs = Jobs(link: link, requests: JobRequestQueue(scheduler: scheduler, logger: logger))
 
-        var membership = Membership(settings: settings.membership, coordinatorID: coordinatorID, now: .now)
+        var state = LoopState(membership: Membership(settings: settings.membership, coordinatorID: coordinatorID, now: .now),
+                              status: StatusCache(maxAge: settings.tickInterval))
         await withGracefulShutdownHandler {
             for await input in inputs {
                 let now = ContinuousClock.now
                 switch input {
                 case .tick:
-                    let output = membership.tick(now: now)
-                    execute(output, on: socket, membership: membership, jobs: jobs)
-                case .frames(let frames): handle(frames, membership: &membership, socket: socket, jobs: jobs, now: now)
+                    let output = state.membership.tick(now: now)
+                    execute(output, on: socket, state: &state, jobs: jobs)
+                case .frames(let frames): handle(frames, state: &state, socket: socket, jobs: jobs, now: now)
                 }
             }
         } onGracefulShutdown: {
@@ -108,16 +119,32 @@ public final class CoordinatorService: Service {
     /// What the message handlers need besides membership.
     private struct Jobs {
         let link: ClusterLink
-        let scheduler: JobScheduler
+        let requests: JobRequestQueue
     }
 
-    private func handle(_ frames: [ZMQFrame], membership: inout Membership, socket: ZMQSocketLoop, jobs: Jobs,
+    /// What the membership loop owns: the table and the status reply built from it.
+    private struct LoopState {
+        var membership: Membership
+        var status: StatusCache
+    }
+
+    private func handle(_ frames: [ZMQFrame], state: inout LoopState, socket: ZMQSocketLoop, jobs: Jobs,
                         now: ContinuousClock.Instant) {
         guard frames.count >= 2 else {
             logger.warning("ignored a message with no frames after the routing id")
             return
         }
         let peer = PeerID(frames[0].bytes)
+        // Bound the JSON the loop decodes before decoding it (training replies are bounded
+        // by their jobs and the socket's maximum message size instead).
+        if frames.count >= 3, let header = try? Header.decode(frames[1]),
+           let limit = WireLimits.metadataBytes(for: header.type), frames[2].count > limit {
+            let violation = LimitViolation(field: "metadata", limit: "≤ \(limit) bytes for \(header.type)",
+                                           actual: "\(frames[2].count) bytes")
+            logger.warning("refused an oversized message", metadata: ["peer": "\(peer)", "error": "\(violation)"])
+            reply(error: ErrorReply(violation), to: peer, correlationID: header.correlationID, on: socket)
+            return
+        }
         let envelope: Envelope
         do {
             envelope = try WireCodec.decode(frames[1...])
@@ -128,34 +155,37 @@ public final class CoordinatorService: Service {
         let correlationID = envelope.correlationID
         switch envelope.message {
         case .register(let request):
-            let output = membership.register(request, from: peer, correlationID: correlationID, now: now)
-            execute(output, on: socket, membership: membership, jobs: jobs)
+            let output = state.membership.register(request, from: peer, correlationID: correlationID, now: now)
+            execute(output, on: socket, state: &state, jobs: jobs)
         case .heartbeat:
-            execute(membership.heartbeat(from: peer, now: now), on: socket, membership: membership, jobs: jobs)
+            execute(state.membership.heartbeat(from: peer, now: now), on: socket, state: &state, jobs: jobs)
         case .deregister(let request):
-            execute(membership.deregister(request, from: peer, now: now), on: socket, membership: membership, jobs: jobs)
+            execute(state.membership.deregister(request, from: peer, now: now), on: socket, state: &state, jobs: jobs)
         case .statusRequest:
-            membership.markSeen(peer, now: now)
-            send(.statusReply(membership.status(now: now)), to: peer, correlationID: correlationID, on: socket)
+            state.membership.markSeen(peer, now: now)
+            let reply = state.status.reply(correlationID: correlationID, membership: state.membership, now: now)
+            socket.send([ZMQFrame(bytes: peer.bytes)] + reply)
         case .echoRequest(let payload):
-            membership.markSeen(peer, now: now)
+            state.membership.markSeen(peer, now: now)
             send(.echoReply(payload), to: peer, correlationID: correlationID, jobID: envelope.jobID, on: socket)
         case .error(let reply):
-            membership.markSeen(peer, now: now)
+            state.membership.markSeen(peer, now: now)
             let size = frames.reduce(0) { $0 + $1.count }
-            if let worker = membership.workerID(for: peer), jobs.link.deliver(from: worker, envelope, bytes: size) { return }
+            if let worker = state.membership.workerID(for: peer), jobs.link.deliver(from: worker, envelope, bytes: size) { return }
             logger.warning("peer reported an error", metadata: ["peer": "\(peer)", "error": "\(reply)"])
         case .welcome, .statusReply, .echoReply:
-            membership.markSeen(peer, now: now)
+            state.membership.markSeen(peer, now: now)
             reply(error: ErrorReply(.unexpected(envelope.message.type)), to: peer, correlationID: correlationID, on: socket)
         case .other(let type, _, _):
-            membership.markSeen(peer, now: now)
+            state.membership.markSeen(peer, now: now)
             switch type {
             case .jobSubmit, .jobList, .jobShow, .jobCancel:
-                answerJobRequest(envelope, from: peer, scheduler: jobs.scheduler, socket: socket)
+                jobs.requests.answer(envelope) { [self] answer in
+                    send(answer, to: peer, correlationID: correlationID, on: socket)
+                }
             case .shardAck, .sketchReply, .jobAccept, .gradientReply, .histogramReply, .splitReply, .treeGrown:
                 let size = frames.reduce(0) { $0 + $1.count }
-                guard let worker = membership.workerID(for: peer), jobs.link.deliver(from: worker, envelope, bytes: size) else {
+                guard let worker = state.membership.workerID(for: peer), jobs.link.deliver(from: worker, envelope, bytes: size) else {
                     logger.debug("dropped a late or unsolicited reply", metadata: ["peer": "\(peer)", "type": "\(type)"])
                     return
                 }
@@ -167,33 +197,6 @@ public final class CoordinatorService: Service {
                 reply(error: error, to: peer, correlationID: correlationID, on: socket)
             }
         }
-    }
-
-    /// JOB_SUBMIT, JOB_LIST, JOB_SHOW and JOB_CANCEL from a client.
-    private func answerJobRequest(_ envelope: Envelope, from peer: PeerID, scheduler: JobScheduler, socket: ZMQSocketLoop) {
-        let message = envelope.message
-        let answer: Message
-        do {
-            switch message.type {
-            case .jobSubmit:
-                answer = .encoding(.jobSubmitReply, JobReply(job: try scheduler.submit(try message.decodeBody(JobSubmit.self))))
-            case .jobList:
-                answer = .encoding(.jobListReply, JobListReply(jobs: try scheduler.list()))
-            case .jobShow:
-                answer = .encoding(.jobShowReply, try scheduler.show(try message.decodeBody(JobRequest.self)))
-            default:
-                answer = .encoding(.jobCancelReply, JobReply(job: try scheduler.cancel(try message.decodeBody(JobRequest.self).id)))
-            }
-        } catch let error as JobRequestError {
-            let code: ErrorCode = if case .notFound = error { .notFound } else { .invalidRequest }
-            answer = .error(ErrorReply(code: code, message: error.description))
-        } catch let error as ProtocolError {
-            answer = .error(ErrorReply(error))
-        } catch {
-            logger.error("job request failed", metadata: ["type": "\(message.type)", "error": "\(error)"])
-            answer = .error(ErrorReply(code: .invalidRequest, message: "the coordinator could not answer: \(error)"))
-        }
-        send(answer, to: peer, correlationID: envelope.correlationID, on: socket)
     }
 
     /// Answers an undecodable message with an error reply naming what was wrong.
@@ -208,7 +211,9 @@ public final class CoordinatorService: Service {
         reply(error: ErrorReply(error), to: peer, correlationID: correlationID, on: socket)
     }
 
-    private func execute(_ output: Membership.Output, on socket: ZMQSocketLoop, membership: Membership, jobs: Jobs) {
+    private func execute(_ output: Membership.Output, on socket: ZMQSocketLoop, state: inout LoopState, jobs: Jobs) {
+        let membership = state.membership
+        if !output.events.isEmpty { state.status.invalidate() }
         for event in output.events {
             log(event)
             switch event {

@@ -75,38 +75,76 @@ public struct Membership: Sendable {
                 heartbeatLiveness: settings.heartbeatLiveness)
     }
 
-    /// A worker asks to join. Valid registrations are welcomed; a worker id already alive on
-    /// another connection is taken over by the newest registration (the old process is gone
-    /// or reconnected).
+    /// A worker asks to join. Valid registrations are welcomed. A worker id is bound to the
+    /// connection (routing id) that registered it: the same connection registering again
+    /// (a reconnect with the same routing id, or a worker outliving a coordinator restart)
+    /// replaces the entry, while another connection claiming an id that is still alive is
+    /// refused with ``ErrorCode/workerIDInUse`` until the holder is declared dead or leaves.
+    /// Fields outside ``WireLimits`` are refused with ``ErrorCode/limitExceeded``, and so is
+    /// a new id once the table holds ``MembershipSettings/maxWorkers`` entries none of which
+    /// is dead or departed.
     public mutating func register(_ request: Register, from peer: PeerID, correlationID: UInt64,
                                   now: ContinuousClock.Instant) -> Output {
-        var output = Output()
+        func refuse(_ error: ErrorReply, log reason: String) -> Output {
+            Output(directives: [.sendError(to: peer, error, correlationID: correlationID)],
+                   events: [.refused(peer: peer, reason: reason)])
+        }
         guard Register.isValidWorkerID(request.workerID) else {
-            let reason = "worker id '\(request.workerID)' must be 1–255 printable ASCII characters without spaces"
-            output.directives.append(.sendError(to: peer, ErrorReply(code: .registrationRefused, message: reason), correlationID: correlationID))
-            output.events.append(.refused(peer: peer, reason: reason))
-            return output
+            let reason = "worker id of \(request.workerID.utf8.count) bytes must be 1–255 printable ASCII characters without spaces"
+            return refuse(ErrorReply(code: .registrationRefused, message: reason), log: reason)
         }
         guard request.cores >= 1 else {
             let reason = "worker '\(request.workerID)' offers \(request.cores) cores; at least 1 is required"
-            output.directives.append(.sendError(to: peer, ErrorReply(code: .registrationRefused, message: reason), correlationID: correlationID))
-            output.events.append(.refused(peer: peer, reason: reason))
-            return output
+            return refuse(ErrorReply(code: .registrationRefused, message: reason), log: reason)
         }
-        if let previous = workers[request.workerID] {
-            if previous.peer != peer, workerByPeer[previous.peer] == request.workerID {
+        do {
+            try request.checkLimits()
+        } catch {
+            return refuse(ErrorReply(error), log: "worker '\(request.workerID)': \(error)")
+        }
+        let id = request.workerID
+        if let holder = workers[id], holder.state == .alive, holder.peer != peer {
+            let reason = "worker id '\(id)' is held by a live worker on another connection; "
+                + "it can be claimed once that worker leaves or is declared dead "
+                + "(after \(settings.deadAfter) without a message)"
+            return refuse(ErrorReply(code: .workerIDInUse, message: reason), log: reason)
+        }
+        if let bound = workerByPeer[peer], bound != id, workers[bound]?.state == .alive {
+            let reason = "this connection is already registered as worker '\(bound)'; one connection serves one worker id"
+            return refuse(ErrorReply(code: .registrationRefused, message: reason), log: reason)
+        }
+        var output = Output()
+        if workers[id] == nil, workers.count >= settings.maxWorkers, !forgetOldestDeparted(into: &output) {
+            let violation = LimitViolation(field: "workers", limit: "≤ \(settings.maxWorkers) registered workers",
+                                           actual: "\(workers.count) registered")
+            return refuse(ErrorReply(violation), log: violation.description)
+        }
+        if let previous = workers[id] {
+            if previous.peer != peer, workerByPeer[previous.peer] == id {
                 workerByPeer[previous.peer] = nil
             }
-            output.events.append(.rejoined(workerID: request.workerID))
+            output.events.append(.rejoined(workerID: id))
         } else {
-            output.events.append(.joined(workerID: request.workerID))
+            output.events.append(.joined(workerID: id))
         }
-        let registrations = (workers[request.workerID]?.registrations ?? 0) + 1
-        workers[request.workerID] = Record(info: request, peer: peer, state: .alive, lastSeen: now,
-                                           lastHeartbeatSent: now, stateChanged: now, registrations: registrations)
-        workerByPeer[peer] = request.workerID
+        let registrations = (workers[id]?.registrations ?? 0) + 1
+        workers[id] = Record(info: request, peer: peer, state: .alive, lastSeen: now,
+                             lastHeartbeatSent: now, stateChanged: now, registrations: registrations)
+        workerByPeer[peer] = id
         output.directives.append(.sendWelcome(to: peer, welcome, correlationID: correlationID))
         return output
+    }
+
+    /// Makes room in a full table by forgetting the dead or departed worker that changed
+    /// state longest ago. Returns false when every listed worker is alive.
+    private mutating func forgetOldestDeparted(into output: inout Output) -> Bool {
+        let departed = workers.filter { $0.value.state != .alive }
+        guard let oldest = departed.min(by: { ($0.value.stateChanged, $0.key) < ($1.value.stateChanged, $1.key) })?.key else {
+            return false
+        }
+        workers[oldest] = nil
+        output.events.append(.forgotten(workerID: oldest))
+        return true
     }
 
     /// A heartbeat arrived. Peers that are not registered and alive are told to register again.
@@ -125,8 +163,16 @@ public struct Membership: Sendable {
     }
 
     /// A worker leaves on purpose. Unknown peers are ignored: there is nothing to undo.
+    /// A reason over ``WireLimits/reasonBytes`` is refused with ``ErrorCode/limitExceeded``
+    /// and the worker stays registered.
     public mutating func deregister(_ request: Deregister, from peer: PeerID, now: ContinuousClock.Instant) -> Output {
         guard let id = workerByPeer[peer], workers[id]?.state == .alive else { return Output() }
+        do {
+            try request.checkLimits()
+        } catch {
+            return Output(directives: [.sendError(to: peer, ErrorReply(error), correlationID: 0)],
+                          events: [.refused(peer: peer, reason: "worker '\(id)': \(error)")])
+        }
         workers[id]!.state = .left
         workers[id]!.stateChanged = now
         workers[id]!.lastSeen = now

@@ -14,6 +14,14 @@ public enum ErrorCode: String, Sendable, Codable, CaseIterable {
     case unknownWorker = "unknown_worker"
     /// The registration was refused (e.g. an invalid worker id); the message says why.
     case registrationRefused = "registration_refused"
+    /// The worker id is held by a live worker on another connection (another ZeroMQ routing
+    /// id). The claim is refused until that worker is declared dead or leaves; the worker
+    /// retries its registration after its reconnect back-off.
+    case workerIDInUse = "worker_id_in_use"
+    /// A field or parameter is outside its documented limit (docs/PROTOCOL.md, "Limits");
+    /// the reply's ``ErrorReply/field`` and ``ErrorReply/limit`` name which and what.
+    /// Nothing changed on the receiver; resending the same message cannot succeed.
+    case limitExceeded = "limit_exceeded"
     /// A job request is invalid (missing file, unknown column, bad parameter, too few
     /// workers); the message names the problem and nothing was queued.
     case invalidRequest = "invalid_request"

@@ -22,6 +22,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "Directory for the job database (jobs.sqlite) and trained models (models/).")
     var stateDir = "trainyard-state"
 
+    @Option(name: .customLong("data-root"),
+            help: "Directory job data files must lie under (repeatable; symbolic links are resolved, only regular files are read). Default: the working directory.")
+    var dataRoots: [String] = []
+
     @Option(help: "Seconds a job whose workers are all gone waits for a live worker before failing.")
     var workerWaitSeconds: Int = 30
 
@@ -48,6 +52,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         settings.membership.retention = .seconds(retentionSeconds)
         settings.jobs = JobSettings(stateDirectory: stateDir)
         settings.jobs.workerWait = .seconds(workerWaitSeconds)
+        if !dataRoots.isEmpty { settings.jobs.dataRoots = dataRoots }
         settings.jobs.wholeTreesOnOneWorker = !perLevelExchange
         settings.software = "trainyard \(Trainyard.version)"
         var services: [any Service] = []

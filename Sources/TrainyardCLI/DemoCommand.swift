@@ -46,6 +46,7 @@ struct DemoCommand: AsyncParsableCommand {
         coordinatorSettings.membership.heartbeatInterval = .milliseconds(250)
         let stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("trainyard-demo/state-\(getpid())").path
         coordinatorSettings.jobs = JobSettings(stateDirectory: stateDirectory)
+        coordinatorSettings.jobs.dataRoots = [(spec.data.path as NSString).deletingLastPathComponent]
         coordinatorSettings.software = "trainyard \(Trainyard.version)"
         defer { try? FileManager.default.removeItem(atPath: stateDirectory) }
         // The registry runs inside the coordinator, which publishes the job's model to it.

@@ -103,10 +103,13 @@ public struct WorkerSession: Sendable {
                 state = .registering
                 output.events.append(.reregisterRequested)
                 output.directives.append(.sendRegister)
-            case .versionMismatch, .registrationRefused:
+            case .versionMismatch, .registrationRefused, .limitExceeded:
                 state = .failed(reason: reply.message)
                 output.directives.append(.fail(reason: "coordinator refused this worker: \(reply.message)"))
             default:
+                // Including worker_id_in_use: the id's holder has not been declared dead yet;
+                // staying unregistered lets the silence timeout reconnect and register again
+                // after the back-off.
                 break
             }
         default:

@@ -218,9 +218,10 @@ struct DistributedTrainingTests {
         try cluster.startWorker("w1")
         try #require(await cluster.waitUntilAlive(["w1"]) != nil, "\(cluster.logs)")
         let cases: [([String], String)] = [
-            (["--data", "/nonexistent/x.csv", "--label", "churned"], "does not exist"),
+            (["--data", "/nonexistent/x.csv", "--label", "churned"], "is outside the coordinator's data roots"),
+            (["--data", Self.directory.appendingPathComponent("missing.csv").path, "--label", "churned"], "does not exist"),
             (["--data", data, "--label", "nope"], "label column 'nope' is not in"),
-            (["--data", data, "--label", "churned", "--workers", "0"], "workers must be at least 1"),
+            (["--data", data, "--label", "churned", "--workers", "0"], "workers is out of range: got 0, the limit is 1...1024"),
             (["--data", data, "--label", "churned", "--workers", "3"], "asks for 3 workers but 1 is alive"),
             (["--data", data, "--label", "churned", "--eta", "0"], "eta"),
             (["--data", data, "--label", "churned", "--objective", "rank:pairwise"], "objective"),

@@ -167,7 +167,7 @@ struct ServingProcessTests {
         defer { stack.stop() }
         try await stack.run(["data", "synth", "--rows", "400", "--seed", "5", "--out", stack.path("churn.csv")])
         try await stack.start("coordinator", ["coordinator", "--bind", "tcp://127.0.0.1:57381", "--state-dir", stack.path("state"),
-                                              "--registry-listen", "127.0.0.1:57380"], ready: "registry listening")
+                                              "--data-root", stack.path(""), "--registry-listen", "127.0.0.1:57380"], ready: "registry listening")
         try await stack.start("worker", ["worker", "--connect", "tcp://127.0.0.1:57381", "--id", "w1", "--cores", "1"])
         let registry = RegistryClient(baseURL: stack.registryURL)
         try await waitUntil("the worker to join") {

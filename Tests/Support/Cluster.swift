@@ -20,6 +20,8 @@ public final class Cluster: @unchecked Sendable {
     public let stateDirectory: String
     /// Extra coordinator arguments (e.g. `--worker-wait-seconds`).
     public var coordinatorArguments: [String] = []
+    /// The coordinator's `--data-root`s: by default the temporary directory, where tests write their datasets.
+    public var dataRoots: [String] = [FileManager.default.temporaryDirectory.path]
 
     public init(bind: String, connect: String? = nil, probeEndpoint: String? = nil, wrapper: [String] = []) {
         stateDirectory = FileManager.default.temporaryDirectory
@@ -36,6 +38,7 @@ public final class Cluster: @unchecked Sendable {
     public func startCoordinator(wrapper: [String]? = nil) throws {
         coordinator = try TrainyardProcess(["coordinator", "--bind", bindEndpoint, "--log-level", "debug",
                                             "--state-dir", stateDirectory]
+                                           + dataRoots.flatMap { ["--data-root", $0] }
                                            + Self.heartbeatArguments + coordinatorArguments, wrapper: wrapper ?? self.wrapper)
     }
 

@@ -261,6 +261,9 @@ public struct JobSettings: Sendable {
     public var wholeTreesOnOneWorker = true
     /// Where successful jobs' models are published (nil: they are only written to ``modelsDirectory``).
     public var publisher: (any ModelPublisher)?
+    /// Directories a job's data files must lie under (after symbolic links are resolved);
+    /// only regular files there are read. Default: the coordinator's working directory.
+    public var dataRoots: [String] = [FileManager.default.currentDirectoryPath]
 
     public init(stateDirectory: String) { self.stateDirectory = stateDirectory }
 

@@ -18,9 +18,12 @@ public final class JobScheduler: Sendable {
     private let cancelRequests = Mutex<Set<UInt64>>([])
     private let stopping = Mutex(false)
     private let software: String
+    /// Where job data may be read from.
+    let dataRoots: DataRoots
 
-    init(settings: JobSettings, store: JobStore, link: ClusterLink, software: String, logger: Logger) {
+    init(settings: JobSettings, dataRoots: DataRoots, store: JobStore, link: ClusterLink, software: String, logger: Logger) {
         self.settings = settings
+        self.dataRoots = dataRoots
         self.store = store
         self.link = link
         self.software = software
@@ -29,37 +32,52 @@ public final class JobScheduler: Sendable {
 
     // MARK: job API (called from the service loop)
 
-    /// Validates and queues a job. Throws ``JobRequestError`` naming the problem; nothing
-    /// is queued then.
-    public func submit(_ request: JobSubmit) throws -> JobInfo {
-        let spec = request.spec
+    /// Validates and queues a job: every field within ``JobSubmitLimits``, the parameters
+    /// valid, enough workers alive, the data a regular file under the data roots whose
+    /// header has the label. Throws ``JobRequestError`` naming the problem (never quoting
+    /// the file beyond its column names); nothing is queued then.
+    ///
+    /// It reads at most the data's first line (``DataHeader``), but callers still run it off
+    /// the membership loop: the file system may be slow.
+    public func submit(_ request: JobSubmit) throws(JobRequestError) -> JobInfo {
+        do {
+            try request.checkLimits()
+        } catch {
+            throw .limit(error)
+        }
+        var spec = request.spec
         do {
             try spec.validate()
         } catch {
-            throw JobRequestError.invalid("\(error)")
+            throw .invalid("\(error)")
         }
-        guard request.workers >= 1 else { throw JobRequestError.invalid("workers must be at least 1, got \(request.workers)") }
         let alive = link.aliveWorkers.count
         guard request.workers <= alive else {
-            throw JobRequestError.invalid("the job asks for \(request.workers) workers but \(alive) \(alive == 1 ? "is" : "are") alive")
-        }
-        for path in [spec.data.path] + (spec.validationPath.map { [$0] } ?? []) {
-            guard FileManager.default.isReadableFile(atPath: path) else {
-                throw JobRequestError.invalid("data file '\(path)' does not exist or is not readable on the coordinator")
-            }
-        }
-        let columns: [String]
-        do {
-            columns = try spec.data.header()
-        } catch {
-            throw JobRequestError.invalid("\(error)")
-        }
-        guard columns.contains(spec.label) else {
-            throw JobRequestError.invalid("label column '\(spec.label)' is not in \(spec.data.path); columns: \(columns.joined(separator: ", "))")
+            throw .invalid("the job asks for \(request.workers) workers but \(alive) \(alive == 1 ? "is" : "are") alive")
         }
         let modelName = request.modelName ?? request.defaultModelName
-        guard ModelName.isValid(modelName) else { throw JobRequestError.invalid(RegistryError.invalidName(modelName, kind: "model name").description) }
-        let job = try store.insert(spec: spec, workers: request.workers, modelName: modelName)
+        guard ModelName.isValid(modelName) else { throw .invalid(RegistryError.invalidName(modelName, kind: "model name").description) }
+        let columns: [String]
+        do {
+            spec.data.path = try dataRoots.resolve(spec.data.path)
+            if let path = spec.validationPath { spec.validationPath = try dataRoots.resolve(path) }
+            columns = try DataHeader.columns(of: request.spec.data, realPath: spec.data.path)
+        } catch let error as JobRequestError {
+            throw error
+        } catch {
+            logger.info("job refused", metadata: ["data": "\(request.spec.data.path)", "error": "\(error)"])
+            throw .invalid(RedactedError(error).description)
+        }
+        guard columns.contains(spec.label) else {
+            throw .invalid("label column '\(spec.label)' is not in \(request.spec.data.path); columns: \(columns.joined(separator: ", "))")
+        }
+        let job: JobInfo
+        do {
+            job = try store.insert(spec: spec, workers: request.workers, modelName: modelName)
+        } catch {
+            logger.error("cannot queue a job", metadata: ["error": "\(error)"])
+            throw .invalid("the coordinator could not queue the job: its job store failed (see the coordinator's log)")
+        }
         logger.info("job queued", metadata: ["job": "\(job.id)", "workers": "\(job.workers)", "data": "\(spec.data.path)"])
         wake.withLock { wake.broadcast() }
         return job
@@ -158,7 +176,11 @@ public final class JobScheduler: Sendable {
         do {
             try store.update(engine.job)
             logger.info("job started", metadata: ["job": "\(id)", "workers": "\(workers.joined(separator: ","))"])
-            let spec = job.spec
+            // Checked again: the file may have been replaced since the job was queued (or the
+            // job was queued by a coordinator with other data roots).
+            var spec = job.spec
+            spec.data.path = try dataRoots.resolve(spec.data.path)
+            if let path = spec.validationPath { spec.validationPath = try dataRoots.resolve(path) }
             let (train, validation) = try spec.load()
             let request = spec.request(datasetSHA256: try FileFingerprint.sha256(path: spec.data.path), software: software)
             let outcome = try TrainingPipeline.run(train: train, validation: validation, request: request, engine: engine)
@@ -189,7 +211,8 @@ public final class JobScheduler: Sendable {
             finish(&job, state: .cancelled, reason: "cancelled by request")
         } catch {
             job = engine.job
-            finish(&job, state: .failed, reason: "\(error)")
+            logger.warning("job error", metadata: ["job": "\(id)", "error": "\(error)"])
+            finish(&job, state: .failed, reason: RedactedError(error).description)
         }
         for worker in Set(job.assigned) {
             link.notify(.encoding(.jobAbort, JobAbort(reason: "job \(job.state.rawValue)")), to: worker, job: id)
@@ -209,13 +232,27 @@ public final class JobScheduler: Sendable {
 
 /// Why a job request was refused.
 public enum JobRequestError: Error, Sendable, CustomStringConvertible {
+    /// The request cannot run; the reason names the problem.
     case invalid(String)
+    /// No job has this id.
     case notFound(UInt64)
+    /// A field is outside its limit (``JobSubmitLimits``).
+    case limit(LimitViolation)
 
     public var description: String {
         switch self {
         case .invalid(let reason): reason
         case .notFound(let id): "no job \(id)"
+        case .limit(let violation): violation.description
+        }
+    }
+
+    /// The error reply to send the client.
+    public var reply: ErrorReply {
+        switch self {
+        case .invalid(let reason): ErrorReply(code: .invalidRequest, message: reason)
+        case .notFound: ErrorReply(code: .notFound, message: description)
+        case .limit(let violation): ErrorReply(violation)
         }
     }
 }
