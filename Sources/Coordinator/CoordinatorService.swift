@@ -139,8 +139,8 @@ public final class CoordinatorService: Service {
         // by their jobs and the socket's maximum message size instead).
         if frames.count >= 3, let header = try? Header.decode(frames[1]),
            let limit = WireLimits.metadataBytes(for: header.type), frames[2].count > limit {
-            let violation = LimitViolation(field: "metadata", limit: "≤ \(limit) bytes for \(header.type)",
-                                           actual: "\(frames[2].count) bytes")
+            let violation = LimitViolation(field: "metadata", limit: "≤ \(limit) bytes",
+                                           actual: "\(frames[2].count) bytes of \(header.type) metadata")
             logger.warning("refused an oversized message", metadata: ["peer": "\(peer)", "error": "\(violation)"])
             reply(error: ErrorReply(violation), to: peer, correlationID: header.correlationID, on: socket)
             return
