@@ -32,6 +32,8 @@ let package = Package(
         ),
         // Thread-owned sockets, zero-copy frames and the socket loop that bridges to async code.
         .target(name: "ZeroMQ", dependencies: ["CZMQ"]),
+        // Small HTTP rules the proxy and the replicas share (which X-Request-Id values are kept).
+        .target(name: "HTTPSupport"),
         // Wire protocol v1: header, metadata and payload frames, codec and typed errors.
         .target(name: "TrainyardProtocol", dependencies: ["ZeroMQ"], path: "Sources/Protocol"),
         // What coordinator and workers share about jobs: message bodies and the shard codec.
@@ -77,7 +79,7 @@ let package = Package(
         .target(
             name: "Serving",
             dependencies: [
-                "TrainyardML", "ModelRegistry",
+                "TrainyardML", "ModelRegistry", "HTTPSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -112,6 +114,7 @@ let package = Package(
         .target(
             name: "Proxy",
             dependencies: [
+                "HTTPSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

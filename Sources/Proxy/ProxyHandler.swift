@@ -367,19 +367,32 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    /// A malformed request gets a 400 naming the problem if no response is under way, then the connection
-    /// closes; input after it is ignored.
+    /// A malformed request gets a 400 naming the problem unless a response is already under way (a malformed
+    /// chunked body is found before anything is forwarded, so it is answered too), then the connection closes;
+    /// input after it is ignored.
     private func malformed(_ error: RequestFramer.Malformed, context: ChannelHandlerContext) {
-        let idle: Bool = if case .idle = state { queued.isEmpty } else { false }
+        let requestID: String?
+        switch state {
+        case .idle where queued.isEmpty:
+            requestID = nil
+        case .receiving(let exchange) where queued.isEmpty:
+            // The body never reaches a backend: the request leaves flight here.
+            loop.core.inFlight.subtract(1, ordering: .relaxed)
+            requestID = exchange.requestID
+        case .local(_, _, let id) where queued.isEmpty, .refusing(_, _, _, let id) where queued.isEmpty:
+            requestID = id
+        default:
+            // A request under way is released by channelInactive, as when the client leaves.
+            inputFailed = true
+            queued.removeAll()
+            return context.close(promise: nil)
+        }
         inputFailed = true
-        queued.removeAll()
-        // A request under way is released by channelInactive, as when the client leaves.
-        guard idle else { return context.close(promise: nil) }
         state = .closing
         loop.core.metrics.recordResponse(status: 400, since: .now())
         let body = ByteBuffer(string: JSONText.error(error.description))
         let head = ClientResponseHead.local(status: .badRequest, contentType: "application/json", length: body.readableBytes,
-                                            requestID: loop.requestIDs.next(), keepAlive: false, allocator: loop.allocator)
+                                            requestID: requestID ?? loop.requestIDs.next(), keepAlive: false, allocator: loop.allocator)
         context.write(wrapOutboundOut(head), promise: nil)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(body)).whenComplete { _ in channel.close(promise: nil) }

@@ -1,3 +1,4 @@
+import HTTPSupport
 import NIOCore
 import NIOHTTP1
 
@@ -53,7 +54,7 @@ struct RequestFramer {
                     buffer.moveReaderIndex(forwardBy: 2)
                 }
                 guard buffer.readableBytes > 0 else { return }
-                guard let end = Self.find(crlfcrlf: buffer) else {
+                guard let end = try Self.find(crlfcrlf: buffer) else {
                     if buffer.readableBytes > Self.maxHeadBytes { throw Malformed(reason: "head longer than \(Self.maxHeadBytes) bytes") }
                     carry.keep(buffer)
                     return
@@ -82,17 +83,24 @@ struct RequestFramer {
 
     // MARK: Parsing
 
-    /// Offset just past the first CRLFCRLF in the readable bytes.
-    private static func find(crlfcrlf buffer: ByteBuffer) -> Int? {
-        buffer.withUnsafeReadableBytes { bytes -> Int? in
+    /// Offset just past the first CRLFCRLF in the readable bytes. A line ending in a bare LF is refused as soon as
+    /// it arrives: waiting for a CRLFCRLF that a client ending lines in LF never sends would hold the connection.
+    private static func find(crlfcrlf buffer: ByteBuffer) throws(Malformed) -> Int? {
+        let found = buffer.withUnsafeReadableBytes { bytes -> Int?? in
             var index = 0
             while let newline = bytes.firstIndex(of: UInt8(ascii: "\n"), in: index..<bytes.count) {
+                guard newline > 0, bytes[newline - 1] == UInt8(ascii: "\r") else { return .some(nil) }
                 if newline + 2 < bytes.count, bytes[newline + 1] == UInt8(ascii: "\r"), bytes[newline + 2] == UInt8(ascii: "\n") {
                     return newline + 3
                 }
                 index = newline + 1
             }
             return nil
+        }
+        switch found {
+        case .none: return nil
+        case .some(.none): throw Malformed(reason: "line not ending in CRLF")
+        case .some(.some(let end)): return end
         }
     }
 
@@ -170,7 +178,8 @@ struct RequestFramer {
                 let text = String(decoding: value, as: UTF8.self)
                 forwardedFor = forwardedFor.map { "\($0), \(text)" } ?? text
             case .requestID:
-                if requestID == nil {
+                // An id outside RequestID's charset or length is dropped, and one is made.
+                if requestID == nil, RequestID.isAcceptable(value) {
                     requestID = String(decoding: value, as: UTF8.self)
                     kept.append(lineRange)
                 }

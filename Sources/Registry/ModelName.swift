@@ -8,6 +8,17 @@ public enum ModelName {
         guard isValid(name) else { throw .invalidName(name, kind: kind) }
     }
 
+    /// The one form an alias is stored and compared in: lower case, so `Production` and
+    /// `PRODUCTION` are the `production` alias and pass its approval gate. Throws
+    /// ``RegistryError/invalidName(_:kind:)`` unless `alias` is a valid name.
+    public static func canonicalAlias(_ alias: String) throws(RegistryError) -> String {
+        try validate(alias, kind: "alias")
+        return alias.lowercased()
+    }
+
+    /// The alias that serves traffic: only approved versions may hold it.
+    public static let production = "production"
+
     /// Whether `name` is a valid model or alias name.
     public static func isValid(_ name: String) -> Bool {
         let bytes = Array(name.utf8)

@@ -10,6 +10,8 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     case checksumMismatch(name: String, version: Int, expected: String, actual: String)
     case notApproved(String, version: Int, status: ApprovalStatus)
     case nothingToRollBack(String, alias: String)
+    /// The status change would leave an alias on a version its gate refuses.
+    case aliasHeld(String, version: Int, alias: String, status: ApprovalStatus)
     case invalidRequest(String)
     case storage(String)
     /// Transport or server failure seen by ``RegistryClient``.
@@ -31,6 +33,8 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
                 ? "version \(version) of '\(name)' was rejected and cannot be promoted"
                 : "version \(version) of '\(name)' is \(status.rawValue); approve it first (trainyard models approve \(name) \(version))"
         case .nothingToRollBack(let name, let alias): "alias '\(alias)' of '\(name)' has no earlier version to roll back to"
+        case .aliasHeld(let name, let version, let alias, let status):
+            "version \(version) of '\(name)' holds the '\(alias)' alias, which cannot point at a \(status.rawValue) version; move the alias first"
         case .invalidRequest(let detail): detail
         case .storage(let detail): "registry storage error: \(detail)"
         case .remote(let status, let message): "registry answered \(status): \(message)"
@@ -43,7 +47,7 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .invalidName, .invalidArtifact, .invalidRequest: 400
         case .modelNotFound, .versionNotFound, .aliasNotFound: 404
-        case .notApproved, .nothingToRollBack: 409
+        case .notApproved, .nothingToRollBack, .aliasHeld: 409
         case .checksumMismatch, .storage: 500
         case .remote(let status, _): status
         case .unreachable: 502

@@ -100,7 +100,7 @@ public final class RegistryStore: Sendable {
     /// The version `alias` points at.
     public func resolve(_ name: String, alias: String) throws(RegistryError) -> ModelVersion {
         try ModelName.validate(name)
-        try ModelName.validate(alias, kind: "alias")
+        let alias = try ModelName.canonicalAlias(alias)
         return try read { db in
             guard try Self.exists(db, name) else { throw RegistryError.modelNotFound(name) }
             guard let number = try Int.fetchOne(db, sql: "SELECT version FROM alias WHERE name = ? AND alias = ?", arguments: [name, alias])
@@ -137,12 +137,17 @@ public final class RegistryStore: Sendable {
 
     // MARK: Approval and aliases
 
-    /// Marks a version approved or rejected (or back to pending).
+    /// Marks a version approved or rejected (or back to pending). A version an alias points
+    /// at cannot be rejected, and the `production` version cannot lose its approval: the alias
+    /// is moved first, so no alias ever points at a version its gate would refuse.
     @discardableResult
     public func setStatus(_ name: String, _ number: Int, _ status: ApprovalStatus, reason: String? = nil) throws(RegistryError) -> ModelVersion {
         try ModelName.validate(name)
         return try write { db in
             var version = try Self.version(db, name, number)
+            if let alias = version.aliases.first(where: { !Self.admits($0, status) }) {
+                throw RegistryError.aliasHeld(name, version: number, alias: alias, status: status)
+            }
             version.status = status
             version.aliases = []
             try db.execute(sql: "UPDATE version SET info = ?, status = ? WHERE name = ? AND version = ?",
@@ -158,12 +163,10 @@ public final class RegistryStore: Sendable {
     @discardableResult
     public func promote(_ name: String, alias: String, to number: Int, reason: String? = nil) throws(RegistryError) -> ModelVersion {
         try ModelName.validate(name)
-        try ModelName.validate(alias, kind: "alias")
+        let alias = try ModelName.canonicalAlias(alias)
         return try write { db in
             let version = try Self.version(db, name, number)
-            if version.status == .rejected || (alias == "production" && version.status != .approved) {
-                throw RegistryError.notApproved(name, version: number, status: version.status)
-            }
+            guard Self.admits(alias, version.status) else { throw RegistryError.notApproved(name, version: number, status: version.status) }
             let current = try Int.fetchOne(db, sql: "SELECT version FROM alias WHERE name = ? AND alias = ?", arguments: [name, alias])
             try db.execute(sql: "INSERT OR REPLACE INTO alias (name, alias, version) VALUES (?, ?, ?)", arguments: [name, alias, number])
             try Self.audit(db, name: name, action: "promote", alias: alias, from: current, to: number, reason: reason)
@@ -172,11 +175,12 @@ public final class RegistryStore: Sendable {
     }
 
     /// Moves `alias` back to the version it pointed at before its latest promotion — undoing
-    /// promotions and rollbacks in turn, like an undo stack over the audit trail.
+    /// promotions and rollbacks in turn, like an undo stack over the audit trail. The target
+    /// passes the same gate as a promotion: a version rejected since is refused (409).
     @discardableResult
     public func rollback(_ name: String, alias: String, reason: String? = nil) throws(RegistryError) -> ModelVersion {
         try ModelName.validate(name)
-        try ModelName.validate(alias, kind: "alias")
+        let alias = try ModelName.canonicalAlias(alias)
         return try write { db in
             guard try Self.exists(db, name) else { throw RegistryError.modelNotFound(name) }
             guard let current = try Int.fetchOne(db, sql: "SELECT version FROM alias WHERE name = ? AND alias = ?", arguments: [name, alias])
@@ -194,6 +198,8 @@ public final class RegistryStore: Sendable {
                 break
             }
             guard let target else { throw RegistryError.nothingToRollBack(name, alias: alias) }
+            let status = try Self.version(db, name, target).status
+            guard Self.admits(alias, status) else { throw RegistryError.notApproved(name, version: target, status: status) }
             try db.execute(sql: "UPDATE alias SET version = ? WHERE name = ? AND alias = ?", arguments: [target, name, alias])
             try Self.audit(db, name: name, action: "rollback", alias: alias, from: current, to: target, reason: reason)
             return try Self.version(db, name, target)
@@ -201,6 +207,12 @@ public final class RegistryStore: Sendable {
     }
 
     // MARK: Internals
+
+    /// The gate every path onto an alias passes (promote, rollback, and a status change of a
+    /// version that holds it): no alias takes a rejected version, `production` only an approved one.
+    static func admits(_ alias: String, _ status: ApprovalStatus) -> Bool {
+        status != .rejected && (alias != ModelName.production || status == .approved)
+    }
 
     /// Where the artifact with this SHA-256 lives.
     public func blobPath(_ sha256: String) -> String {

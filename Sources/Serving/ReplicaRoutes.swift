@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HTTPSupport
 import HTTPTypes
 import Hummingbird
 import ModelRegistry
@@ -170,10 +171,13 @@ struct ReplicaRoutes: Sendable {
         return response
     }
 
-    /// The request's first `X-Request-Id` (the one a proxy forwards), or a new id. Read without joining
-    /// repeated fields into a new string, which `HTTPFields`' subscript would do.
+    /// The request's first `X-Request-Id` (the one a proxy forwards) if ``RequestID`` accepts it, else a new id.
+    /// Read without joining repeated fields into a new string, which `HTTPFields`' subscript would do.
     static func requestID(of request: Request) -> String {
-        request.headers.first { $0.name == requestIDHeader }?.value ?? newRequestID()
+        guard let value = request.headers.first(where: { $0.name == requestIDHeader })?.value, RequestID.isAcceptable(value) else {
+            return newRequestID()
+        }
+        return value
     }
 
     /// 16 lowercase hex digits from the system's random generator, written straight into the string.
@@ -208,10 +212,15 @@ struct ReplicaRoutes: Sendable {
         var platform: String
         var inputs: [TensorMetadata]
         var outputs: [TensorMetadata]
+        /// A newer version this replica was told to serve and refused (not part of V2; absent when none).
+        var refused: ModelRefusal?
     }
 
     private func metadata(name: String) -> Response {
-        guard let served = replica.slot.model else { return JSONResponse.error("no model loaded yet", status: .serviceUnavailable) }
+        guard let served = replica.slot.model else {
+            let refusal = replica.slot.refusal.map { "; version \($0.version) was refused: \($0.reason)" } ?? ""
+            return JSONResponse.error("no model loaded yet" + refusal, status: .serviceUnavailable)
+        }
         guard served.name == name else {
             return JSONResponse.error("model '\(name)' is not served here; this replica serves '\(served.name)'", status: .notFound)
         }
@@ -219,7 +228,8 @@ struct ReplicaRoutes: Sendable {
         var outputShape = [-1]
         if case .softprob(let k) = served.model.objective { outputShape = [-1, k] }
         return JSONResponse.make(ModelMetadata(name: served.name, versions: [served.versionText], platform: "trainyard-\(served.model.estimator.kind)",
-                                               inputs: inputs, outputs: [TensorMetadata(name: "predict", datatype: "FP32", shape: outputShape)]),
+                                               inputs: inputs, outputs: [TensorMetadata(name: "predict", datatype: "FP32", shape: outputShape)],
+                                               refused: replica.slot.refusal),
                                  headers: [Self.modelVersionHeader: served.versionText])
     }
 

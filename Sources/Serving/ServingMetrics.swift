@@ -4,7 +4,7 @@ import Synchronization
 /// A replica's Prometheus metrics, exposed at `GET /metrics`:
 /// `trainyard_requests_total{endpoint,status}`, `trainyard_request_duration_seconds{endpoint}`,
 /// `trainyard_predicted_rows_total`, `trainyard_model_version{model}`,
-/// `trainyard_model_loads_total`, `trainyard_model_load_failures_total`,
+/// `trainyard_model_loads_total`, `trainyard_model_load_failures_total`, `trainyard_model_refusals_total`,
 /// `trainyard_prediction_log_pending` and `trainyard_prediction_log_dropped_total`.
 public final class ServingMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
@@ -13,6 +13,7 @@ public final class ServingMetrics: Sendable {
     private let rows: Counter
     private let loads: Counter
     private let loadFailures: Counter
+    private let refusals: Counter
     let logPending: Gauge
     let logDropped: Counter
     private let modelVersion = Mutex<Gauge?>(nil)
@@ -25,6 +26,8 @@ public final class ServingMetrics: Sendable {
         rows = registry.makeCounter(name: "trainyard_predicted_rows_total", help: "Rows predicted.")
         loads = registry.makeCounter(name: "trainyard_model_loads_total", help: "Model versions loaded.")
         loadFailures = registry.makeCounter(name: "trainyard_model_load_failures_total", help: "Failed attempts to load a model version.")
+        refusals = registry.makeCounter(name: "trainyard_model_refusals_total",
+                                        help: "Model versions refused because their file does not load (the current version keeps serving).")
         logPending = registry.makeGauge(name: "trainyard_prediction_log_pending", help: "Prediction log records not yet written.")
         logDropped = registry.makeCounter(name: "trainyard_prediction_log_dropped_total", help: "Prediction log records dropped (backlog full).")
     }
@@ -63,6 +66,11 @@ public final class ServingMetrics: Sendable {
     }
 
     func modelLoadFailed() { loadFailures.increment() }
+
+    func modelRefused() {
+        loadFailures.increment()
+        refusals.increment()
+    }
 
     /// The Prometheus text exposition.
     public func exposition() -> [UInt8] { registry.emitToBuffer() }

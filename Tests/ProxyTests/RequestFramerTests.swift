@@ -82,6 +82,10 @@ struct RequestFramerTests {
             ("GET / HTTP/1.1\r\nContent-Length : 0\r\n\r\n", "bad header name"),
             ("GET / HTTP/1.1\r\n: empty\r\n\r\n", "without a name"),
             ("GET / HTTP/1.1\nHost: a\r\n\r\n", "CRLF"),
+            // Every line in bare LF: refused when the first line arrives, not held waiting for a CRLFCRLF.
+            ("GET / HTTP/1.1\nHost: a\n\n", "CRLF"),
+            ("GET / HTTP/1.1\n", "CRLF"),
+            ("\nGET / HTTP/1.1\r\n\r\n", "CRLF"),
             ("GET / HTTP/2.0\r\n\r\n", "unsupported HTTP version"),
             ("GET /a b HTTP/1.1\r\n\r\n", "bad request target"),
             ("G(T / HTTP/1.1\r\n\r\n", "bad method"),
@@ -95,6 +99,21 @@ struct RequestFramerTests {
         for (input, reason) in cases {
             let refused = refusal(input)
             #expect(refused?.contains(reason) == true, "\(input.prefix(60).debugDescription): \(refused ?? "accepted")")
+        }
+    }
+
+    @Test func aClientRequestIDIsKeptOnlyWithinTheCharsetAndLength() throws {
+        let kept = try frame("GET / HTTP/1.1\r\nX-Request-Id: 3f2b8c1e-8a7d\r\n\r\n")
+        #expect(kept.first?.lines == ["X-Request-Id: 3f2b8c1e-8a7d"])
+        for hostile in [String(repeating: "x", count: 129), "<b>hi</b>", "a b"] {
+            var framer = RequestFramer()
+            var id: String?? = .none
+            var lines: [Range<Int>] = []
+            try framer.feed(ByteBuffer(string: "GET / HTTP/1.1\r\nX-Request-Id: \(hostile)\r\n\r\n")) { event in
+                if case .head(let head) = event { id = head.requestID; lines = head.forwardedLines }
+            }
+            #expect(id == .some(nil), "\(hostile.prefix(20)) was kept")
+            #expect(lines.isEmpty, "the refused id's line must not be forwarded")
         }
     }
 

@@ -109,6 +109,58 @@ struct RegistryStoreTests {
         #expect(trail.last?.reason == "bad recall")
     }
 
+    @Test func everyPathOntoAnAliasPassesTheSameGate() throws {
+        let directory = temporaryDirectory("registry")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try RegistryStore(directory: directory)
+        let artifact = try churnArtifact(trees: 1)
+        for _ in 1...2 { try store.publish(name: "churn", artifact: artifact) }
+        // Spellings of production are production: none of them bypasses the approval gate.
+        for spelling in ["Production", "PRODUCTION", "pRoDuCtIoN"] {
+            #expect(throws: RegistryError.notApproved("churn", version: 1, status: .pending)) { try store.promote("churn", alias: spelling, to: 1) }
+        }
+        for version in 1...2 { try store.setStatus("churn", version, .approved) }
+        try store.promote("churn", alias: "Production", to: 1)
+        #expect(try store.resolve("churn", alias: "production").version == 1)
+        #expect(try store.resolve("churn", alias: "PRODUCTION").aliases == ["production"])
+        try store.promote("churn", alias: "production", to: 2)
+        // The version in production can be neither rejected nor sent back to pending.
+        #expect(throws: RegistryError.aliasHeld("churn", version: 2, alias: "production", status: .rejected)) {
+            try store.setStatus("churn", 2, .rejected)
+        }
+        #expect(throws: RegistryError.aliasHeld("churn", version: 2, alias: "production", status: .pending)) {
+            try store.setStatus("churn", 2, .pending)
+        }
+        // A rollback onto a version rejected since its promotion is refused, and the alias stays.
+        try store.setStatus("churn", 1, .rejected, reason: "leaks the label")
+        #expect(throws: RegistryError.notApproved("churn", version: 1, status: .rejected)) { try store.rollback("churn", alias: "production") }
+        #expect(try store.resolve("churn", alias: "production").version == 2)
+        // A staging alias takes pending versions but not rejected ones.
+        try store.publish(name: "churn", artifact: artifact)
+        try store.promote("churn", alias: "Staging", to: 3)
+        #expect(throws: RegistryError.aliasHeld("churn", version: 3, alias: "staging", status: .rejected)) {
+            try store.setStatus("churn", 3, .rejected)
+        }
+        try store.setStatus("churn", 3, .approved)
+    }
+
+    @Test func aModelFileWithAValidChecksumButABrokenTreeIsRefusedAtPublish() throws {
+        let directory = temporaryDirectory("registry")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try RegistryStore(directory: directory)
+        var model = try ModelFile.decode(try churnArtifact(trees: 2), path: "m")
+        guard case .gbdt(var trees) = model.estimator else { Issue.record("not a GBDT"); return }
+        trees.trees[1].feature[0] = 9_999
+        model.estimator = .gbdt(trees)
+        #expect {
+            try store.publish(name: "churn", artifact: try ModelFile.encode(model))
+        } throws: { error in
+            guard let error = error as? RegistryError, case .invalidArtifact(let detail) = error else { return false }
+            return error.httpStatus == 400 && detail.contains("gbdt.trees[1]: node 0 splits on feature 9999")
+        }
+        #expect(try store.models().isEmpty)
+    }
+
     @Test func concurrentPublishersOnTheSameDirectoryGetDistinctConsecutiveVersions() async throws {
         let directory = temporaryDirectory("registry")
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -111,6 +111,10 @@ struct PayloadDecoderTests {
         expectInputError("input 'age': shape [3] needs 3 values, 'data' has 2") {
             try PayloadDecoder.v2(try body(["inputs": [["name": "age", "shape": [3], "datatype": "FP32", "data": [1, 2]]]]), features: features)
         }
+        // A declared shape whose product passes Int.max used to trap the replica (and, retried by the proxy, every replica).
+        expectInputError("input 'age': shape [100000000000000, 100000000000000] has more elements than any body can carry") {
+            try PayloadDecoder.v2(try json(#"{"inputs":[{"name":"age","shape":[1e14,1e14],"datatype":"FP32","data":[1]}]}"#), features: features)
+        }
         expectInputError("'datatype' must be one of") {
             try PayloadDecoder.v2(try body(["inputs": [["name": "age", "shape": [1], "datatype": "COMPLEX", "data": [1]]]]), features: features)
         }

@@ -62,7 +62,10 @@ public struct RegressionTree: Sendable, Equatable, Codable {
 
     /// Why this tree cannot be walked over rows of `features` values, or `nil` when it can:
     /// parallel arrays of one length, at least a root, every internal node's children later
-    /// nodes (so no walk loops) and its feature below `features`. For trees from outside.
+    /// nodes (so no walk loops) and its feature below `features`, every child naming its
+    /// node as `parent` (so no node is reached twice), and every parent an earlier node or
+    /// negative (unreachable, as pruned nodes in XGBoost files), which keeps ``depth`` in
+    /// bounds. For trees from outside.
     public func problem(features: Int) -> String? {
         let n = nodeCount
         let lengths = [right.count, parent.count, feature.count, threshold.count, splitBin.count, defaultLeft.count,
@@ -76,6 +79,14 @@ public struct RegressionTree: Sendable, Equatable, Codable {
                 return "node \(node) splits on feature \(feature[node]); there are \(features)"
             }
         }
+        for node in 0..<n where left[node] >= 0 {
+            guard left[node] != right[node], parent[Int(left[node])] == node, parent[Int(right[node])] == node else {
+                return "node \(node)'s children \(left[node]), \(right[node]) do not name it as their parent"
+            }
+        }
+        if let node = (1..<max(n, 1)).first(where: { parent[$0] >= $0 }) {
+            return "node \(node) names parent \(parent[node]), not an earlier node"
+        }
         return nil
     }
 
@@ -83,7 +94,7 @@ public struct RegressionTree: Sendable, Equatable, Codable {
     public var depth: Int {
         guard nodeCount > 0 else { return 0 }
         var depths = [Int](repeating: 0, count: nodeCount)
-        for node in 1..<nodeCount { depths[node] = depths[Int(parent[node])] + 1 }
+        for node in 1..<nodeCount where parent[node] >= 0 { depths[node] = depths[Int(parent[node])] + 1 }
         return depths.max() ?? 0
     }
 }

@@ -81,6 +81,9 @@ public enum XGBoostJSON {
               let numFeatureText = params["num_feature"] as? String, let featureCount = Int(numFeatureText) else {
             throw .format("missing or malformed 'learner_model_param' (base_score, num_feature)")
         }
+        guard (1...TrainyardModel.structureLimit).contains(featureCount) else {
+            throw .format("num_feature is \(featureCount); it must be 1 to \(TrainyardModel.structureLimit)")
+        }
         guard let objectiveObject = learner["objective"] as? [String: Any], let name = objectiveObject["name"] as? String else {
             throw .format("missing 'objective.name'")
         }
@@ -113,6 +116,7 @@ public enum XGBoostJSON {
         var result = GBDTModel(objective: objective, baseScore: values[0], featureCount: featureCount,
                                trees: trees.map { $0! }, treeGroups: treeInfo)
         if values.count > 1 { result.groupBaseMargins = values.map { objective.margin(fromBaseScore: $0) } }
+        do throws(ModelValidationError) { try result.validate(features: featureCount) } catch { throw .format(error.description) }
         let names = (learner["feature_names"] as? [String]) ?? []
         return (result, names.count == featureCount ? names : (0..<featureCount).map { "f\($0)" })
     }
@@ -133,6 +137,12 @@ public enum XGBoostJSON {
         guard [right.count, features.count, conditions.count, defaultLeft.count].allSatisfy({ $0 == n }), n > 0 else {
             throw .format("tree \(id): node arrays have different lengths")
         }
+        guard n <= TrainyardModel.structureLimit else { throw .format("tree \(id) has \(n) nodes; the limit is \(TrainyardModel.structureLimit)") }
+        for node in 0..<n where left[node] >= 0 {
+            guard left[node] < n, right[node] >= 0, right[node] < n, features[node] >= 0, features[node] < featureCount else {
+                throw .format("tree \(id): node \(node) points outside the tree or the features")
+            }
+        }
         if let types = object["split_type"] as? [Any], types.contains(where: { ($0 as? NSNumber)?.intValue != 0 }) {
             throw .unsupported("tree \(id) has categorical splits")
         }
@@ -142,15 +152,12 @@ public enum XGBoostJSON {
         var tree = RegressionTree()
         var parent = [Int32](repeating: -1, count: n)
         for node in 0..<n where left[node] >= 0 {
-            guard left[node] < n, right[node] >= 0, right[node] < n, features[node] < featureCount else {
-                throw .format("tree \(id): node \(node) points outside the tree or the features")
-            }
             parent[left[node]] = Int32(node)
             parent[right[node]] = Int32(node)
         }
         for node in 0..<n {
             let isLeaf = left[node] < 0
-            tree.left.append(Int32(left[node]))
+            tree.left.append(isLeaf ? -1 : Int32(left[node]))
             tree.right.append(Int32(isLeaf ? -1 : right[node]))
             tree.parent.append(parent[node])
             tree.feature.append(Int32(isLeaf ? 0 : features[node]))

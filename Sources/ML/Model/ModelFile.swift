@@ -22,7 +22,8 @@ public enum ModelFile {
         return Array("\(magic) \(model.formatVersion) sha256=\(digest) bytes=\(body.count)\n".utf8) + Array(body)
     }
 
-    /// Parses and verifies model file bytes; `path` is used in error messages.
+    /// Parses and verifies model file bytes: header, length, checksum, then the model's
+    /// structure (``TrainyardModel/validate()``); `path` is used in error messages.
     public static func decode(_ bytes: [UInt8], path: String) throws(ModelFileError) -> TrainyardModel {
         guard let newline = bytes.firstIndex(of: UInt8(ascii: "\n")), newline < 200 else { throw .notAModel(path) }
         let header = String(decoding: bytes[..<newline], as: UTF8.self).split(separator: " ")
@@ -38,7 +39,10 @@ public enum ModelFile {
         guard actual == expected else { throw .checksumMismatch(path, expected: expected, actual: actual) }
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        do { return try decoder.decode(TrainyardModel.self, from: body) } catch { throw .decoding(path, "\(error)") }
+        let model: TrainyardModel
+        do { model = try decoder.decode(TrainyardModel.self, from: body) } catch { throw .decoding(path, "\(error)") }
+        do throws(ModelValidationError) { try model.validate() } catch { throw .invalid(path, error) }
+        return model
     }
 
     public static func read(path: String) throws(ModelFileError) -> TrainyardModel {
@@ -64,6 +68,8 @@ public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible 
     case truncated(String, expected: Int, found: Int)
     case checksumMismatch(String, expected: String, actual: String)
     case decoding(String, String)
+    /// The file decodes but the model inside cannot be used (see ``TrainyardModel/validate()``).
+    case invalid(String, ModelValidationError)
     case encoding(String)
     case io(String, String)
 
@@ -77,6 +83,7 @@ public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible 
         case .checksumMismatch(let path, let expected, let actual):
             "\(path) is corrupt: SHA-256 is \(actual.prefix(12))…, the header says \(expected.prefix(12))…"
         case .decoding(let path, let detail): "\(path): the model body cannot be decoded: \(detail)"
+        case .invalid(let path, let problem): "\(path) holds an invalid model: \(problem)"
         case .encoding(let detail): "the model cannot be encoded: \(detail)"
         case .io(let path, let detail): "\(path): \(detail)"
         }

@@ -90,7 +90,13 @@ public enum PayloadDecoder {
             }
             guard let raw = tensor["data"]?.array else { throw InputError("input '\(name)': 'data' must be an array") }
             let data = raw.flatMap { $0.array ?? [$0] }
-            let expected = sizes.reduce(1, *)
+            // The shape comes from the client: its product is checked, never trusted to fit an Int.
+            var expected = 1
+            for size in sizes {
+                let (product, overflow) = expected.multipliedReportingOverflow(by: size)
+                guard !overflow else { throw InputError("input '\(name)': shape \(sizes) has more elements than any body can carry") }
+                expected = product
+            }
             guard data.count == expected else {
                 throw InputError("input '\(name)': shape \(sizes) needs \(expected) values, 'data' has \(data.count)")
             }

@@ -15,8 +15,11 @@ public enum ModelSource: Sendable {
 
 /// Keeps a ``ModelSlot`` filled from a ``ModelSource``: loads at start, and for a registry
 /// alias polls it and, when it moves, downloads the new version (checked against its
-/// SHA-256), decodes it off the request path and swaps it in. A failed load keeps serving
-/// the current version and is retried at the next poll.
+/// SHA-256), decodes it off the request path and swaps it in. A failed download keeps serving
+/// the current version and is retried at the next poll; a file that downloads but does not
+/// load (``ModelFileError``: a broken structure behind a valid checksum, say) is a refusal:
+/// recorded in the slot, logged once as an error, counted, and not fetched again until the
+/// alias moves.
 public struct ModelWatcher: Service {
     public let source: ModelSource
     public let slot: ModelSlot
@@ -61,8 +64,16 @@ public struct ModelWatcher: Service {
         do {
             let target = try await client.resolve(name, alias: alias)
             if let current = slot.model, current.version == target.version, current.sha256 == target.sha256 { return }
+            if let refused = slot.refusal, refused.version == target.version, refused.sha256 == target.sha256 { return }
             let (version, sha256, bytes) = try await client.download(name, version: target.version)
-            try await install(name: name, version: version, sha256: sha256, bytes: bytes, origin: client.baseURL)
+            do {
+                try await install(name: name, version: version, sha256: sha256, bytes: bytes, origin: client.baseURL)
+            } catch let error as ModelFileError {
+                slot.refusal = ModelRefusal(version: version, sha256: sha256, reason: error.description)
+                metrics.modelRefused()
+                logger.error("refusing \(name) version \(version) (\(alias)): its file does not load; still serving \(slot.model.map { "version \($0.version)" } ?? "nothing")",
+                             metadata: ["error": "\(error)", "sha256": "\(sha256.prefix(12))"])
+            }
         } catch {
             metrics.modelLoadFailed()
             logger.warning("cannot load \(name)@\(alias) from the registry; retrying", metadata: ["error": "\(error)"])
