@@ -198,6 +198,8 @@ let package = Package(
                 "TestSupport", "TrainyardML", "ModelRegistry", "LoadTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(name: "InteropTests", dependencies: ["TestSupport"]),

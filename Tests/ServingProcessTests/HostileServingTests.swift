@@ -1,0 +1,134 @@
+import Crypto
+import Foundation
+import GRDB
+import TestSupport
+import Testing
+import TrainyardML
+
+/// Registry, replicas and proxy as real processes, attacked the way issue 19 found them fail: each test fails on
+/// the code before it (a request that killed every replica, a model that crash-looped them, heads that hung the proxy).
+/// Ports 57400–57429.
+@Suite(.serialized)
+struct HostileServingTests {
+    static let good = "{\"tenure_months\":11,\"monthly_charges\":88.77,\"total_charges\":975.07,\"contract\":\"one-year\",\"payment_method\":\"fiber\",\"internet_service\":\"fiber\",\"support_calls\":5,\"age\":33,\"senior\":0,\"region\":\"north\"}"
+
+    @Test func oneHostileRequestNoLongerTakesTheTierDown() async throws {
+        let stack = try ServingStack(basePort: 57400)
+        defer { stack.stop() }
+        try await stack.trainModels(rows: 300)
+        try await stack.startRegistry()
+        try await stack.publishAndPromote("v1.model")
+        try await stack.startReplica(0)
+        try await stack.startReplica(1)
+        try await stack.startProxy(replicas: [0, 1])
+
+        // A V2 shape whose product passes Int.max trapped the decoder; the proxy retried it on the other replica.
+        let overflow = #"{"inputs":[{"name":"age","shape":[1e14,1e14],"datatype":"FP32","data":[1]}]}"#
+        for _ in 0..<4 {
+            let reply = try await stack.post(stack.proxyURL + "/v2/models/churn/infer", overflow)
+            #expect(reply.status == 400, "\(reply.body)")
+            #expect(reply.body.contains("more elements than any body can carry"), "\(reply.body)")
+        }
+        #expect(stack.process("replica0")?.isRunning == true && stack.process("replica1")?.isRunning == true)
+
+        // An 8 KB or markup X-Request-Id is not echoed: the proxy makes an id, and the replica logs that one.
+        for hostile in [String(repeating: "x", count: 8000), "<script>alert(1)</script>"] {
+            let reply = try await stack.post(stack.proxyURL + "/predict", Self.good, headers: ["X-Request-Id": hostile])
+            #expect(reply.status == 200)
+            let id = try #require(reply.headers["x-request-id"])
+            #expect(id != hostile && id.utf8.count == 16, "\(id.prefix(40))")
+        }
+        let direct = try await stack.post(stack.replicaURL(0) + "/predict", Self.good, headers: ["X-Request-Id": "<b>" + String(repeating: "y", count: 300)])
+        #expect(direct.headers["x-request-id"]?.utf8.count == 16)
+
+        // A head whose lines end in bare LF is answered 400 at once (it hung until the client left).
+        let bareLF = try RawConnection(port: stack.basePort + 9)
+        bareLF.send("POST /predict HTTP/1.1\nHost: a\nContent-Length: 2\n\n{}")
+        let refused = bareLF.receive(timeout: .seconds(5)) { $0.contains("\r\n\r\n") }
+        #expect(refused.text.hasPrefix("HTTP/1.1 400"), "\(refused.text.prefix(200).debugDescription)")
+
+        // A malformed chunked body gets 400 naming the problem (the connection was closed without a word).
+        let chunked = try RawConnection(port: stack.basePort + 9)
+        chunked.send("POST /predict HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabc\r\nzz\r\n")
+        let answer = chunked.receive(timeout: .seconds(5)) { $0.contains("}") }
+        #expect(answer.text.hasPrefix("HTTP/1.1 400") && answer.text.contains("chunk"), "\(answer.text.prefix(300).debugDescription)")
+
+        // The tier still serves, from both replicas.
+        var versions = Set<String>()
+        for _ in 0..<6 {
+            let reply = try await stack.post(stack.proxyURL + "/predict", Self.good)
+            #expect(reply.status == 200)
+            versions.insert(reply.headers["x-model-version"] ?? "")
+        }
+        #expect(versions == ["1"])
+        #expect(stack.process("replica0")?.isRunning == true && stack.process("replica1")?.isRunning == true)
+    }
+
+    @Test func aReplicaToldToServeABrokenModelKeepsItsVersionAndSaysWhy() async throws {
+        let stack = try ServingStack(basePort: 57410)
+        defer { stack.stop() }
+        try await stack.trainModels(rows: 300)
+        // v2 with a split on a feature the model does not have: a valid header and SHA-256, a broken structure.
+        var broken = try ModelFile.read(path: stack.path("v2.model"))
+        guard case .gbdt(var forest) = broken.estimator else { Issue.record("not a GBDT"); return }
+        forest.trees[3].feature[0] = 1_000_000
+        broken.estimator = .gbdt(forest)
+        let bytes = try ModelFile.encode(broken)
+        try Data(bytes).write(to: URL(fileURLWithPath: stack.path("broken.model")))
+
+        try await stack.startRegistry()
+        try await stack.publishAndPromote("v1.model")
+        // The registry refuses it at publish, naming the problem.
+        let publish = try TrainyardProcess(["models", "publish", "churn", "--file", stack.path("broken.model"), "--registry", stack.registryURL])
+        let status = await publish.waitForExit(timeout: .seconds(60))
+        #expect(status != nil && status != 0)
+        #expect(publish.log.contains("gbdt.trees[3]: node 0 splits on feature 1000000"), "\(publish.log)")
+        publish.stop()
+
+        try await stack.startReplica(0)
+        // A registry filled by an older release, or a blob written behind its back: the version row and blob are
+        // put in place directly, approved and promoted.
+        let sha256 = SHA256.hash(data: bytes).hex
+        let blob = stack.path("registry/blobs/sha256/\(sha256.prefix(2))/\(sha256)")
+        try FileManager.default.createDirectory(atPath: (blob as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(bytes).write(to: URL(fileURLWithPath: blob))
+        let database = try DatabaseQueue(path: stack.path("registry/registry.sqlite"))
+        try await database.write { db in
+            let info = try #require(try String.fetchOne(db, sql: "SELECT info FROM version WHERE name = 'churn' AND version = 1"))
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(info.utf8)) as? [String: Any])
+            object["version"] = 2
+            object["sha256"] = sha256
+            object["bytes"] = bytes.count
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+            try db.execute(sql: "INSERT INTO version (name, version, sha256, info, status) VALUES ('churn', 2, ?, ?, 'approved')",
+                           arguments: [sha256, text])
+            try db.execute(sql: "UPDATE alias SET version = 2 WHERE name = 'churn' AND alias = 'production'")
+        }
+
+        try await waitUntil("the replica to refuse version 2") {
+            ((try? await stack.get(stack.replicaURL(0) + "/v2/models/churn"))?.body.contains("\"refused\"")) == true
+        }
+        let metadata = try await stack.get(stack.replicaURL(0) + "/v2/models/churn")
+        let refused = try #require((metadata.json as? [String: Any])?["refused"] as? [String: Any])
+        #expect(refused["version"] as? Int == 2)
+        #expect((refused["reason"] as? String)?.contains("gbdt.trees[3]") == true)
+        let reply = try await stack.post(stack.replicaURL(0) + "/predict", Self.good)
+        #expect(reply.status == 200 && reply.headers["x-model-version"] == "1")
+        let metrics = try await stack.get(stack.replicaURL(0) + "/metrics")
+        #expect(metrics.body.contains("trainyard_model_refusals_total 1"), "\(metrics.body)")
+        // Refused once: not downloaded and refused again at every poll.
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await stack.get(stack.replicaURL(0) + "/metrics").body.contains("trainyard_model_refusals_total 1"))
+        #expect(stack.process("replica0")?.isRunning == true)
+
+        // A replica started while the alias points at it does not crash-loop: it stays up, unready, and says why.
+        stack.process("replica0")?.stop()
+        try await stack.start("replica0", ["serve", "--registry", stack.registryURL, "--model", "churn", "--listen", "127.0.0.1:\(stack.basePort + 1)",
+                                           "--log", "none", "--poll-interval-ms", "100"], ready: "replica listening")
+        try await waitUntil("the restarted replica to refuse version 2") {
+            ((try? await stack.get(stack.replicaURL(0) + "/v2/models/churn"))?.body.contains("version 2 was refused")) == true
+        }
+        #expect(try await stack.get(stack.replicaURL(0) + "/v2/health/ready").status == 503)
+        #expect(stack.process("replica0")?.isRunning == true)
+    }
+}
