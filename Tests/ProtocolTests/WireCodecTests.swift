@@ -57,6 +57,29 @@ struct WireCodecTests {
         #expect(Set(object?.keys ?? [:].keys) == ["workerID", "host", "cores", "memoryBytes", "pid", "software"])
     }
 
+    @Test func aLimitExceededReplyNamesTheFieldAndTheLimitOnTheWire() throws {
+        let violation = LimitViolation(field: "host", limit: "≤ 255 bytes", actual: "16777216 bytes")
+        let frames = WireCodec.encode(Envelope(.error(ErrorReply(violation)), correlationID: 3))
+        let object = try JSONSerialization.jsonObject(with: Data(frames[1].bytes)) as? [String: Any]
+        #expect(object?["code"] as? String == "limit_exceeded")
+        #expect(object?["field"] as? String == "host")
+        #expect(object?["limit"] as? String == "≤ 255 bytes")
+        #expect(object?["message"] as? String == "host is out of range: got 16777216 bytes, the limit is ≤ 255 bytes")
+        guard case .error(let decoded) = try WireCodec.decode(frames).message else {
+            Issue.record("not an error reply")
+            return
+        }
+        #expect(decoded == ErrorReply(violation))
+    }
+
+    @Test func metadataBoundsCoverControlAndJobTypesButNotTraining() {
+        #expect(WireLimits.metadataBytes(for: .register) == 64 << 10)
+        #expect(WireLimits.metadataBytes(for: .statusRequest) == 64 << 10)
+        #expect(WireLimits.metadataBytes(for: .jobSubmit) == 1 << 20)
+        #expect(WireLimits.metadataBytes(for: .treeGrown) == nil)
+        #expect(WireLimits.metadataBytes(for: .shardAck) == nil)
+    }
+
     @Test func payloadDescriptorsAreAddedToBodyMetadata() throws {
         let payload: [Payload] = [.float64([1.25, 2.5]), Payload(dtype: .u32, frame: ZMQFrame(bytes: [1, 0, 0, 0]))]
         let described = #""payload":[{"count":2,"dtype":"f64"},{"count":1,"dtype":"u32"}]"#
