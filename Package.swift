@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
@@ -32,8 +33,19 @@ let package = Package(
         ),
         // Thread-owned sockets, zero-copy frames and the socket loop that bridges to async code.
         .target(name: "ZeroMQ", dependencies: ["CZMQ"]),
-        // Small HTTP rules the proxy and the replicas share (which X-Request-Id values are kept).
-        .target(name: "HTTPSupport"),
+        // What the HTTP servers share: which X-Request-Id values are kept, and the header, body and idle timeouts
+        // that keep slow clients from holding connections (a guarded Hummingbird HTTP/1 channel).
+        .target(
+            name: "HTTPSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Wire protocol v1: header, metadata and payload frames, codec and typed errors.
         .target(name: "TrainyardProtocol", dependencies: ["ZeroMQ"], path: "Sources/Protocol"),
         // What coordinator and workers share about jobs: message bodies and the shard codec.
@@ -62,7 +74,7 @@ let package = Package(
         .target(
             name: "ModelRegistry",
             dependencies: [
-                "TrainyardML",
+                "TrainyardML", "HTTPSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -127,7 +139,7 @@ let package = Package(
         .target(
             name: "TrainyardCLI",
             dependencies: [
-                "Coordinator", "Worker", "TrainyardProtocol", "ZeroMQ", "TrainyardML", "DistributedTraining", "Proxy", "ModelRegistry", "Serving", "LoadTesting",
+                "Coordinator", "Worker", "TrainyardProtocol", "ZeroMQ", "TrainyardML", "DistributedTraining", "Proxy", "ModelRegistry", "Serving", "LoadTesting", "HTTPSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -151,6 +163,7 @@ let package = Package(
         .executableTarget(name: "CSVBench", dependencies: ["TrainyardML"], path: "bench/csv/Sources/CSVBench"),
         .target(name: "TestSupport", dependencies: ["ZeroMQ", "TrainyardProtocol"], path: "Tests/Support"),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        .testTarget(name: "HTTPSupportTests", dependencies: ["HTTPSupport", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(
             name: "LoadTestTests",
             dependencies: [

@@ -1,9 +1,12 @@
+import HTTPSupport
 import NIOCore
 import NIOHTTP1
 
 /// The server side of one client connection: frames the client's bytes into requests (``RequestFramer``),
 /// buffers each request up to `maxBodyBytes`, answers `/metrics` and `/proxy/backends` itself, and hands
-/// everything else to an ``Exchange``. Enforces the body and in-flight limits.
+/// everything else to an ``Exchange``. Enforces the body and in-flight limits, and the header, body and idle
+/// timeouts (a ``ConnectionClock``): a request counts as in flight only once it has fully arrived, so clients that
+/// trickle their requests hold no request slot, and are cut off with 408 when their time is up.
 ///
 /// Requests on a connection are handled one at a time, in order: parts of pipelined requests that arrive
 /// while a response is pending wait in a queue. This replaces NIO's `HTTPServerPipelineHandler`, which stops
@@ -17,14 +20,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private enum State {
         case idle
-        /// Head accepted, body being buffered; the request counts as in flight.
+        /// Head accepted, body being buffered; not yet in flight.
         case receiving(Exchange)
         /// Sent to a backend; the request counts as in flight.
         case forwarding(Exchange)
         /// A proxy endpoint, answered when the request ends.
         case local(LocalRoute, keepAlive: Bool, requestID: String)
-        /// Refused (overload), answered when the request ends so that the connection stays usable.
-        case refusing(HTTPResponseStatus, message: String, keepAlive: Bool, requestID: String)
         /// A final response went out and the connection is closing: input is ignored.
         case closing
     }
@@ -68,27 +69,42 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Storage for the heads this connection builds, reused from one request to the next.
     private var requestBuffers = SpareBuffer()
     private var responseBuffers = SpareBuffer()
+    /// The connection's header, body and idle deadlines, and the one timer that enforces them.
+    private var clock: ConnectionClock
+    private var timer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
     /// The most bytes gathered in ``outgoing``; what would go over is written as it is.
     static let inlineBodyBytes = 16 * 1024
 
     init(loop: LoopContext, clientAddress: String?) {
         self.loop = loop
         self.clientAddress = clientAddress
+        clock = ConnectionClock(timeouts: loop.core.settings.timeouts, now: .now())
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        armTimer()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
         self.context = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if inputFailed { return }
         if case .closing = state { return }
+        let now = NIODeadline.now()
+        clock.bytesArrived(at: now)
         do {
             try framer.feed(unwrapInboundIn(data)) { part in
+                switch part {
+                case .head: clock.headReceived(at: now)
+                case .end: clock.requestEnded()
+                case .body: break
+                }
                 if case .forwarding = state {
                     queued.append(part)
                 } else if !queued.isEmpty {
@@ -100,6 +116,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } catch {
             malformed(error, context: context)
         }
+        armTimer()
     }
 
     func read(context: ChannelHandlerContext) {
@@ -148,7 +165,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .body(let part):
             guard case .receiving(let exchange) = state else { return }
             if exchange.bodyBytes + part.readableBytes > loop.core.settings.maxBodyBytes {
-                loop.core.inFlight.subtract(1, ordering: .relaxed)
                 refuseOversized(requestID: exchange.requestID, start: exchange.startedAt)
             } else {
                 exchange.appendBody(part)
@@ -156,13 +172,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             switch state {
             case .receiving(let exchange):
+                // In flight from here, when the whole request has arrived: a slow client never holds a slot.
+                let limit = loop.core.settings.maxInFlight
+                if loop.core.inFlight.add(1, ordering: .relaxed).newValue > limit {
+                    loop.core.inFlight.subtract(1, ordering: .relaxed)
+                    respond(status: .serviceUnavailable, json: JSONText.error("proxy overloaded: \(limit) requests in flight"),
+                            keepAlive: exchange.keepAlive, requestID: exchange.requestID, start: exchange.startedAt)
+                    return
+                }
                 state = .forwarding(exchange)
                 exchange.forward()
             case .local(let route, let keepAlive, let requestID):
                 serve(route, keepAlive: keepAlive, requestID: requestID)
-            case .refusing(let status, let message, let keepAlive, let requestID):
-                respond(status: status, json: JSONText.error(message), keepAlive: keepAlive, requestID: requestID,
-                        start: .now())
             case .idle, .forwarding, .closing:
                 break
             }
@@ -181,13 +202,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                                        buffer: requestBuffers.take(allocator: loop.allocator))
         if let length = request.declaredLength, length > core.settings.maxBodyBytes {
             return refuseOversized(requestID: request.requestID, start: start)
-        }
-        let limit = core.settings.maxInFlight
-        if core.inFlight.add(1, ordering: .relaxed).newValue > limit {
-            core.inFlight.subtract(1, ordering: .relaxed)
-            state = .refusing(.serviceUnavailable, message: "proxy overloaded: \(limit) requests in flight",
-                              keepAlive: head.keepAlive, requestID: request.requestID)
-            return
         }
         if request.expectsContinue {
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: head.version == .http1_0 ? "HTTP/1.0 100 Continue\r\n\r\n"
@@ -233,6 +247,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func write(status: HTTPResponseStatus, body: ByteBuffer, contentType: String, keepAlive: Bool, requestID: String) {
         let keepAlive = keepAlive && !quiescing
         state = keepAlive ? .idle : .closing
+        timeResponseEnded()
         guard let context else { return }
         let head = ClientResponseHead.local(status: status, contentType: contentType, length: body.readableBytes,
                                             requestID: requestID, keepAlive: keepAlive, allocator: loop.allocator)
@@ -298,6 +313,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Starts the response with `head`, built in a ``responseBuffer()``.
     func sendResponseHead(_ head: ByteBuffer) {
+        clock.responseStarted(closing: false)
         guard let context else { return }
         if outgoing == nil { outgoingIsOwn = true }
         enqueue(head, context: context)
@@ -326,6 +342,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The backend's response has been forwarded up to its end.
     func finishExchange(_ exchange: Exchange, status: Int) {
         finished(exchange, status: status)
+        timeResponseEnded()
         requestBuffers.keep(exchange.message)
         // While shutting down, the connection closes once this response is fully written.
         let keepAlive = exchange.keepAlive && !quiescing
@@ -343,6 +360,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The backend failed after its response head was forwarded: the client sees the connection close.
     func abortExchange(_ exchange: Exchange, status: Int) {
         finished(exchange, status: status)
+        timeResponseEnded()
         state = .closing
         outgoing = nil
         outgoingIsOwn = false
@@ -357,9 +375,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Connection events
 
     func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
         if case .receiving = state {
-            // The client left mid-body: the request never reaches a backend.
-            loop.core.inFlight.subtract(1, ordering: .relaxed)
+            // The client left mid-body: the request never reaches a backend (and was never in flight).
             state = .closing
         }
         // A request being forwarded finishes on its own (its writes go nowhere) and releases its slot then.
@@ -376,10 +395,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .idle where queued.isEmpty:
             requestID = nil
         case .receiving(let exchange) where queued.isEmpty:
-            // The body never reaches a backend: the request leaves flight here.
-            loop.core.inFlight.subtract(1, ordering: .relaxed)
+            // The body never reaches a backend (nor was the request in flight).
             requestID = exchange.requestID
-        case .local(_, _, let id) where queued.isEmpty, .refusing(_, _, _, let id) where queued.isEmpty:
+        case .local(_, _, let id) where queued.isEmpty:
             requestID = id
         default:
             // A request under way is released by channelInactive, as when the client leaves.
@@ -392,6 +410,65 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         loop.core.metrics.recordResponse(status: 400, since: .now())
         let body = ByteBuffer(string: JSONText.error(error.description))
         let head = ClientResponseHead.local(status: .badRequest, contentType: "application/json", length: body.readableBytes,
+                                            requestID: requestID ?? loop.requestIDs.next(), keepAlive: false, allocator: loop.allocator)
+        context.write(wrapOutboundOut(head), promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(body)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    // MARK: Timeouts
+
+    /// A response ended (forwarded, answered by the proxy, or aborted): the clock's idle time may start.
+    private func timeResponseEnded() {
+        _ = clock.responseEnded(at: .now())
+        armTimer()
+    }
+
+    /// Makes sure the timer fires no later than the clock's deadline (a timer set for a later one is replaced; one
+    /// set earlier re-arms when it fires).
+    private func armTimer() {
+        guard let context, let deadline = clock.deadline else { return }
+        if let timerDeadline, timer != nil, timerDeadline <= deadline { return }
+        timer?.cancel()
+        timerDeadline = deadline
+        timer = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: deadline) { [weak self] in
+            self?.timerFired()
+        }
+    }
+
+    private func timerFired() {
+        timer = nil
+        timerDeadline = nil
+        guard let context else { return }
+        if case .closing = state { return }
+        switch clock.expiry(at: .now()) {
+        case nil:
+            armTimer()
+        case .close?:
+            inputFailed = true
+            context.close(promise: nil)
+        case .requestTimeout(let reason)?:
+            timedOut(reason, context: context)
+        }
+    }
+
+    /// A head or body did not arrive in time: 408 if no response is under way (the request was not forwarded:
+    /// it never completed), then the connection closes.
+    private func timedOut(_ reason: String, context: ChannelHandlerContext) {
+        let requestID: String?
+        switch state {
+        case .idle where queued.isEmpty: requestID = nil
+        case .receiving(let exchange) where queued.isEmpty: requestID = exchange.requestID
+        case .local(_, _, let id) where queued.isEmpty: requestID = id
+        default:
+            inputFailed = true
+            return context.close(promise: nil)
+        }
+        inputFailed = true
+        state = .closing
+        loop.core.metrics.recordResponse(status: 408, since: .now())
+        let body = ByteBuffer(string: JSONText.error(reason))
+        let head = ClientResponseHead.local(status: .requestTimeout, contentType: "application/json", length: body.readableBytes,
                                             requestID: requestID ?? loop.requestIDs.next(), keepAlive: false, allocator: loop.allocator)
         context.write(wrapOutboundOut(head), promise: nil)
         let channel = context.channel

@@ -1,3 +1,4 @@
+import HTTPSupport
 import NIOCore
 
 /// Everything `trainyard proxy` can be told, with the CLI's defaults.
@@ -40,6 +41,9 @@ public struct ProxySettings: Sendable {
     /// 16 KiB (batches) are never pipelined, nor is anything behind them. When a connection fails, the requests
     /// awaiting answers on it are sent again, as predictions are idempotent (docs/ARCHITECTURE.md gives the rules).
     public var pipelineDepth = 1
+    /// Header, body and idle timeouts of client connections (defaults 10 s, 30 s, 60 s). A request is in flight
+    /// (counted against ``maxInFlight``) only once it has fully arrived.
+    public var timeouts = ConnectionTimeouts()
     /// On shutdown, time given to requests in progress before their connections are closed.
     public var shutdownGracePeriod: Duration = .seconds(10)
 
@@ -67,6 +71,9 @@ public struct ProxySettings: Sendable {
         try Self.atLeast("threads", threads, 1)
         try Self.atLeast("max idle connections per backend", maxIdleConnectionsPerBackend, 0)
         try Self.atLeast("pipeline depth", pipelineDepth, 1)
+        try Self.positive("header timeout", timeouts.header)
+        try Self.positive("body timeout", timeouts.body)
+        try Self.positive("idle timeout", timeouts.idle)
     }
 
     private static func positive(_ name: String, _ value: Duration) throws(ProxyError) {

@@ -30,7 +30,8 @@ public enum RegistryRoutes {
             let description = request.uri.queryParameters["description"].map(String.init)
             let body: ByteBuffer
             do { body = try await request.body.collect(upTo: maxArtifactBytes) } catch is NIOTooManyBytesError {
-                return JSONResponse.error("the artifact is larger than the registry's limit of \(maxArtifactBytes) bytes", status: .contentTooLarge)
+                return JSONResponse.error("the artifact is larger than the registry's limit of \(maxArtifactBytes) bytes", status: .contentTooLarge,
+                                          headers: [.connection: "close"])
             }
             let bytes = Array(buffer: body)
             return await respond(status: .created) { try store.publish(name: name, artifact: bytes, description: description) }

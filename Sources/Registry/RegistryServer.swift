@@ -1,15 +1,21 @@
+import HTTPSupport
 import Hummingbird
 import Logging
 
 /// `trainyard registry`: the REST API over a ``RegistryStore`` as a Hummingbird application.
 public enum RegistryServer {
-    /// An application serving `store` on `host:port`; `onRunning` gets the bound port.
-    public static func application(store: RegistryStore, host: String, port: Int, logger: Logger,
+    /// Client connection timeouts by default: uploads get five minutes for their body.
+    public static let defaultTimeouts = ConnectionTimeouts(body: .seconds(300))
+
+    /// An application serving `store` on `host:port`, holding client connections to `timeouts`; `onRunning` gets
+    /// the bound port.
+    public static func application(store: RegistryStore, host: String, port: Int, timeouts: ConnectionTimeouts = defaultTimeouts,
+                                   maxArtifactBytes: Int = RegistryRoutes.defaultMaxArtifactBytes, logger: Logger,
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> some ApplicationProtocol {
         let router = Router()
-        RegistryRoutes.add(to: router, store: store)
-        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "trainyard-registry"),
+        RegistryRoutes.add(to: router, store: store, maxArtifactBytes: maxArtifactBytes)
+        return Application(router: router, server: .guarded(timeouts), configuration: .init(address: .hostname(host, port: port), serverName: "trainyard-registry"),
                            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
     }
 }

@@ -1,3 +1,4 @@
+import HTTPSupport
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -26,7 +27,7 @@ public struct Replica: Sendable {
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let router = Router()
         ReplicaRoutes(replica: self).add(to: router)
-        let app = Application(router: router,
+        let app = Application(router: router, server: .guarded(settings.timeouts),
                               configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "trainyard-replica"),
                               onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },
                               logger: logger)

@@ -149,6 +149,9 @@ struct ReplicaRoutes: Sendable {
     private func finish(endpoint: String, requestID: String, time: Double, start: ContinuousClock.Instant, served: ServedModel?,
                         status: Int, body: [UInt8], error: String?, output: String?, rows: Int) -> Response {
         var headers: HTTPFields = [Self.requestIDHeader: requestID]
+        // The rest of an oversized body is not read: the connection closes after the answer, so a client still
+        // sending sees the 413 and a closed connection instead of writing into one nobody reads.
+        if status == 413 { headers[.connection] = "close" }
         if let served {
             headers[Self.modelNameHeader] = served.name
             headers[Self.modelVersionHeader] = served.versionText

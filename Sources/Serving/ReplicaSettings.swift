@@ -1,3 +1,5 @@
+import HTTPSupport
+
 /// Everything `trainyard serve` can be told, with documented defaults.
 public struct ReplicaSettings: Sendable {
     public var host = "0.0.0.0"
@@ -12,6 +14,8 @@ public struct ReplicaSettings: Sendable {
     public var logInputs = false
     /// Batches of at least this many rows are predicted on all cores; smaller ones on one.
     public var parallelRows = 4096
+    /// Header, body and idle timeouts of client connections (defaults 10 s, 30 s, 60 s).
+    public var timeouts = ConnectionTimeouts()
 
     public init() {}
 }

@@ -63,6 +63,7 @@ struct ProxyCommand: AsyncParsableCommand {
     ))
     var pipeline = 1
 
+    @OptionGroup var connectionTimeouts: ConnectionTimeoutOptions
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -104,6 +105,9 @@ struct ProxyCommand: AsyncParsableCommand {
         settings.connectTimeout = .milliseconds(connectTimeoutMs)
         settings.requestTimeout = .milliseconds(requestTimeoutMs)
         settings.pipelineDepth = pipeline
+        if let header = connectionTimeouts.headerTimeout { settings.timeouts.header = header.duration }
+        if let body = connectionTimeouts.bodyTimeout { settings.timeouts.body = body.duration }
+        if let idle = connectionTimeouts.idleTimeout { settings.timeouts.idle = idle.duration }
         return settings
     }
 }

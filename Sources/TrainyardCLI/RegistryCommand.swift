@@ -12,13 +12,22 @@ struct RegistryCommand: AsyncParsableCommand {
 
     @Option(help: "Directory of the registry (registry.sqlite and blobs/).") var dataDir = "trainyard-registry"
     @Option(help: "Address to listen on: HOST:PORT or :PORT.") var listen = ListenAddress(host: "0.0.0.0", port: 8080)
+    @Option(help: "Largest artifact accepted, in bytes; larger uploads get 413 and are not stored.")
+    var maxArtifactBytes = RegistryRoutes.defaultMaxArtifactBytes
+    @OptionGroup var connectionTimeouts: ConnectionTimeoutOptions
     @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard maxArtifactBytes > 0 else { throw ValidationError("--max-artifact-bytes must be positive") }
+    }
 
     func run() async throws {
         let logger = logging.bootstrap(label: "trainyard.registry")
         let store: RegistryStore
         do { store = try RegistryStore(directory: dataDir) } catch { throw CommandFailure(error.description) }
-        let app = RegistryServer.application(store: store, host: listen.host, port: listen.port, logger: logger) { port in
+        let timeouts = try connectionTimeouts.timeouts(defaults: RegistryServer.defaultTimeouts)
+        let app = RegistryServer.application(store: store, host: listen.host, port: listen.port, timeouts: timeouts,
+                                             maxArtifactBytes: maxArtifactBytes, logger: logger) { port in
             printError("registry listening on \(listen.host):\(port), data in \(dataDir)")
         }
         try await app.runService()

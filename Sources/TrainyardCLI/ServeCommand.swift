@@ -20,6 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Keep each request's body in the prediction log, not only its SHA-256.") var logInputs = false
     @Option(help: "Largest accepted request body, in bytes.") var maxBodyBytes = 1 << 20
     @Option(help: "How often to check the alias for a new version, in milliseconds.") var pollIntervalMs = 1000
+    @OptionGroup var connectionTimeouts: ConnectionTimeoutOptions
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -39,6 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
         settings.pollInterval = .milliseconds(pollIntervalMs)
         settings.logPath = log == "none" ? nil : log
         settings.logInputs = logInputs
+        settings.timeouts = try connectionTimeouts.timeouts()
         let source: ModelSource
         if let modelFile {
             source = .file(path: modelFile, name: model ?? ((modelFile as NSString).lastPathComponent as NSString).deletingPathExtension)

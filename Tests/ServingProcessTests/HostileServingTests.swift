@@ -132,3 +132,71 @@ struct HostileServingTests {
         #expect(stack.process("replica0")?.isRunning == true)
     }
 }
+
+/// Slow clients against the registry, a replica and the proxy started with short timeouts: trickled heads and bodies
+/// get 408, idle connections close, an oversized body's connection closes after its 413 — and fast clients are served
+/// all along, even when the slow ones outnumber the proxy's request slots. Ports 57420–57429.
+@Suite(.serialized)
+struct SlowClientTests {
+    static let timeouts = ["--header-timeout", "1s", "--body-timeout", "2s", "--idle-timeout", "3s"]
+
+    /// Sends `text` on a new connection and waits up to `within` for the server's answer or close.
+    func answer(port: Int, _ text: String, within: Duration) throws -> (text: String, closed: Bool, after: Duration) {
+        let connection = try RawConnection(port: port)
+        connection.send(text)
+        let start = ContinuousClock.now
+        let reply = connection.receive(timeout: within)
+        return (reply.text, reply.closed, ContinuousClock.now - start)
+    }
+
+    @Test func slowClientsAreCutOffAndNeverStarveFastOnes() async throws {
+        let stack = try ServingStack(basePort: 57420)
+        defer { stack.stop() }
+        try await stack.trainModels(rows: 300)
+        try await stack.start("registry", ["registry", "--data-dir", stack.path("registry"), "--listen", "127.0.0.1:\(stack.basePort)"] + Self.timeouts,
+                              ready: "registry listening")
+        try await stack.publishAndPromote("v1.model")
+        try await stack.startReplica(0, extra: Self.timeouts + ["--max-body-bytes", "4096"])
+        try await stack.startProxy(replicas: [0], extra: Self.timeouts + ["--max-in-flight", "4"])
+        let proxy = stack.basePort + 9, replica = stack.basePort + 1, registry = stack.basePort
+
+        // Twelve clients that send a head and a little of the body, then nothing: three times the proxy's slots.
+        let partialBody = "POST /predict HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{\"tenure"
+        let slow = try (0..<12).map { _ in try RawConnection(port: proxy) }
+        for connection in slow { connection.send(partialBody) }
+        try await Task.sleep(for: .milliseconds(200))
+        // Fast clients are served meanwhile: the slow ones hold no request slot.
+        for _ in 0..<20 {
+            let reply = try await stack.post(stack.proxyURL + "/predict", HostileServingTests.good)
+            #expect(reply.status == 200, "\(reply.status) \(reply.body)")
+        }
+        // Each slow client gets 408 once its body time is up, and its connection closes.
+        for connection in slow {
+            let reply = connection.receive(timeout: .seconds(5))
+            #expect(reply.text.hasPrefix("HTTP/1.1 408") && reply.text.contains("body timeout"), "\(reply.text.prefix(200).debugDescription)")
+        }
+
+        for (name, port) in [("proxy", proxy), ("replica", replica), ("registry", registry)] {
+            // A head trickled and left unfinished: 408 after the header timeout.
+            let head = try answer(port: port, "GET /v2/health/ready HTTP/1.1\r\nHost: a\r\nX-Slow: 1", within: .seconds(5))
+            #expect(head.text.hasPrefix("HTTP/1.1 408"), "\(name): \(head.text.prefix(200).debugDescription)")
+            #expect(head.after >= .milliseconds(900) && head.after < .seconds(4), "\(name): 408 after \(head.after)")
+            // A connection that never sends anything: closed after the idle timeout, without a response.
+            let idle = try answer(port: port, "", within: .seconds(6))
+            #expect(idle.closed && idle.text.isEmpty, "\(name): \(idle.text.prefix(100).debugDescription) closed \(idle.closed)")
+            #expect(idle.after >= .milliseconds(2500), "\(name): closed after \(idle.after)")
+        }
+
+        // The replica answers an oversized body with 413 and closes, instead of leaving the client writing.
+        let oversized = try RawConnection(port: replica)
+        oversized.send("POST /predict HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n"
+                       + String(repeating: " ", count: 20_000))
+        let refused = oversized.receive(timeout: .seconds(5)) { _ in false }
+        #expect(refused.text.hasPrefix("HTTP/1.1 413"), "\(refused.text.prefix(200).debugDescription)")
+        #expect(refused.closed, "the replica must close after a 413")
+
+        for key in ["proxy", "replica0", "registry"] { #expect(stack.process(key)?.isRunning == true, "\(key) died") }
+        let after = try await stack.post(stack.proxyURL + "/predict", HostileServingTests.good)
+        #expect(after.status == 200)
+    }
+}

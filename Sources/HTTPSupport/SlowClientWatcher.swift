@@ -1,0 +1,111 @@
+import NIOCore
+
+/// The first handler of a guarded HTTP/1 connection (closest to the socket): it notes every arrival of bytes in a
+/// ``ConnectionClock`` and enforces the clock's deadlines with one timer, answering `408 Request Timeout` itself —
+/// below the HTTP codec, which has no request to answer yet — or closing the connection.
+///
+/// ``RequestPartsWatcher``, further down the same pipeline, reports heads, ends and responses. Both run on the
+/// channel's event loop only.
+public final class SlowClientWatcher: ChannelDuplexHandler, RemovableChannelHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = ByteBuffer
+    public typealias OutboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
+
+    private var clock: ConnectionClock
+    private var context: ChannelHandlerContext?
+    private var timer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
+    private var expired = false
+
+    /// A watcher enforcing `timeouts`.
+    public init(timeouts: ConnectionTimeouts) {
+        clock = ConnectionClock(timeouts: timeouts, now: .now())
+    }
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        clock = ConnectionClock(timeouts: clock.timeouts, now: .now())
+        if context.channel.isActive { arm() }
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        arm()
+        context.fireChannelActive()
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        self.context = nil
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        context.fireChannelInactive()
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if expired { return }
+        clock.bytesArrived(at: .now())
+        arm()
+        context.fireChannelRead(data)
+    }
+
+    // MARK: Reported by RequestPartsWatcher
+
+    func headReceived() {
+        clock.headReceived(at: .now())
+        arm()
+    }
+
+    func requestEnded() {
+        clock.requestEnded()
+    }
+
+    func responseStarted(closing: Bool) {
+        clock.responseStarted(closing: closing)
+    }
+
+    /// Returns whether the connection should close once this response is written.
+    func responseEnded() -> Bool {
+        let close = clock.responseEnded(at: .now())
+        arm()
+        return close
+    }
+
+    // MARK: The timer
+
+    /// Makes sure a timer fires no later than the clock's deadline. A timer set for a later deadline is replaced;
+    /// one set for an earlier deadline stays and, when it fires, re-arms for the current one.
+    private func arm() {
+        guard let context, let deadline = clock.deadline else { return }
+        if let timerDeadline, timerDeadline <= deadline, timer != nil { return }
+        timer?.cancel()
+        timerDeadline = deadline
+        timer = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: deadline) { [weak self] in
+            self?.fired()
+        }
+    }
+
+    private func fired() {
+        timer = nil
+        timerDeadline = nil
+        guard let context, !expired else { return }
+        switch clock.expiry(at: .now()) {
+        case nil:
+            arm()
+        case .close?:
+            expired = true
+            context.close(promise: nil)
+        case .requestTimeout(let reason)?:
+            expired = true
+            let body = "{\"error\":\"\(reason)\"}"
+            let response = "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n"
+                + "connection: close\r\n\r\n" + body
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: response))).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+}
