@@ -149,6 +149,14 @@ public final class CoordinatorService: Service {
         do {
             envelope = try WireCodec.decode(frames[1...])
         } catch {
+            // A worker owing replies that sends something undecodable (frame lengths that
+            // disagree with its metadata, a truncated header) fails those requests now
+            // instead of leaving the job to the request timeout.
+            if let worker = state.membership.workerID(for: peer),
+               jobs.link.reject(from: worker, reason: "an undecodable message (\(error))") {
+                logger.warning("a worker's reply could not be decoded; its pending requests fail", metadata: [
+                    "worker": "\(worker)", "error": "\(error)"])
+            }
             refuse(peer: peer, error: error, headerFrame: frames[1], socket: socket)
             return
         }

@@ -29,6 +29,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "Seconds a job whose workers are all gone waits for a live worker before failing.")
     var workerWaitSeconds: Int = 30
 
+    @Option(help: "Seconds one exchange with the workers may take; a worker that has not answered by then is dropped from the job and its shards move to other workers.")
+    var requestTimeoutSeconds: Int = 60
+
     @Flag(help: "Grow every tree level by level through the coordinator, also for jobs on one worker (by default that worker grows whole trees; the model is the same).")
     var perLevelExchange = false
 
@@ -41,6 +44,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
+        if requestTimeoutSeconds < 1 { throw ValidationError("--request-timeout-seconds must be at least 1") }
         if registry != nil && registryListen != nil { throw ValidationError("give --registry URL or --registry-listen ADDR, not both") }
     }
 
@@ -52,6 +56,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         settings.membership.retention = .seconds(retentionSeconds)
         settings.jobs = JobSettings(stateDirectory: stateDir)
         settings.jobs.workerWait = .seconds(workerWaitSeconds)
+        settings.jobs.requestTimeout = .seconds(requestTimeoutSeconds)
         if !dataRoots.isEmpty { settings.jobs.dataRoots = dataRoots }
         settings.jobs.wholeTreesOnOneWorker = !perLevelExchange
         settings.software = "trainyard \(Trainyard.version)"

@@ -8,7 +8,9 @@ import TrainyardProtocol
 /// Trains one job's estimator on workers: ships the rows in balanced shards, agrees the
 /// bin cuts from the workers' samples, and drives boosting (or L-BFGS) through
 /// ``RemoteShards``. When workers are lost it moves their shards to live workers and
-/// continues from the last completed round; the model is the local one either way.
+/// continues from the last completed round; the model is the local one either way. A worker
+/// that times out or sends an invalid reply is dropped from the job (JOB_ABORT) and its
+/// shards move the same way; with nobody left to take them the job fails naming it.
 final class ClusterEngine: TrainingEngine {
     /// The first error recorded by background work, for the thread that waits for it.
     final class FirstError: Sendable {
@@ -36,6 +38,8 @@ final class ClusterEngine: TrainingEngine {
     private var placement: [String]
     private var shipped: [Bool]
     private var ready: [Bool]
+    /// Workers dropped from this job for timing out or sending invalid replies, with why.
+    private var failed: [String: String] = [:]
 
     init(job: JobInfo, workers: [String], link: ClusterLink, store: JobStore, settings: JobSettings, logger: Logger,
          cancelled: @escaping @Sendable () -> Bool, onChange: @escaping @Sendable (JobInfo) -> Void) {
@@ -63,8 +67,13 @@ final class ClusterEngine: TrainingEngine {
                                columns: columns, layout: layout)
     }
 
-    private func call(_ message: Message, _ worker: String) throws(ClusterError) -> Envelope {
-        try link.await([try link.send(message, to: worker, job: job.id)], timeout: settings.requestTimeout, cancelled: cancelled)[0]
+    /// One request whose answer is JOB_ACCEPT (BIN_CUTS, CHECKPOINT).
+    private func call(_ message: Message, _ worker: String) throws(ClusterError) {
+        let reply = try link.await([try link.send(message, to: worker, job: job.id)], timeout: settings.requestTimeout,
+                                   cancelled: cancelled)[0]
+        guard reply.message.type == .jobAccept else {
+            throw .invalidReply(worker: worker, reason: "\(reply.message.type) in answer to \(message.type)")
+        }
     }
 
     private func publish() {
@@ -81,18 +90,29 @@ final class ClusterEngine: TrainingEngine {
         if let error = persistenceError.value { throw error }
     }
 
-    /// Moves the shards of lost workers to live ones (least loaded first), waiting up to
-    /// `settings.workerWait` for one to appear. Surviving shards stay where they are.
+    /// Moves the shards of lost workers — and of a worker that timed out or sent an invalid
+    /// reply, which is dropped from the job — to live ones (least loaded first), waiting up
+    /// to `settings.workerWait` for one to appear. Surviving shards stay where they are.
     private func recover(from error: ClusterError) throws(ClusterError) {
-        guard case .workersLost = error else { throw error }
+        if let worker = error.failedWorker {
+            failed[worker] = error.description
+            logger.error("dropping a worker from the job; its shards move to other workers", metadata: [
+                "job": "\(job.id)", "worker": "\(worker)", "reason": "\(error)"])
+            link.notify(.encoding(.jobAbort, JobAbort(reason: "dropped from the job: \(error)")), to: worker, job: job.id)
+        } else {
+            guard case .workersLost = error else { throw error }
+        }
         let lost = link.lostWorkers
         let deadline = ContinuousClock.now + settings.workerWait
-        var alive = link.aliveWorkers
+        var alive = link.aliveWorkers.filter { failed[$0] == nil }
         while alive.isEmpty {
             if cancelled() { throw .cancelled }
-            guard ContinuousClock.now < deadline else { throw .noWorkers(waited: settings.workerWait) }
+            guard ContinuousClock.now < deadline else {
+                if failed.isEmpty { throw .noWorkers(waited: settings.workerWait) }
+                throw .workersFailed(reasons: failed, waited: settings.workerWait)
+            }
             Thread.sleep(forTimeInterval: 0.2)
-            alive = link.aliveWorkers
+            alive = link.aliveWorkers.filter { failed[$0] == nil }
         }
         // A lost worker that registered again is alive but empty: its shards are shipped again too.
         let moving = placement.indices.filter { lost.contains(placement[$0]) || !alive.contains(placement[$0]) }
@@ -173,12 +193,13 @@ final class ClusterEngine: TrainingEngine {
                         correlations.append(try link.send(.encoding(.sketchRequest, ShardRef(shard: shard)), to: worker, job: job.id))
                     }
                     var samples: [[[Float]]] = []
-                    for reply in try link.await(correlations, timeout: settings.requestTimeout, cancelled: cancelled) {
-                        guard let sample = FeatureArrays.arrays(reply.message.payload) else {
-                            throw ClusterError.workerError(worker: "?", ErrorReply(code: .malformedMessage,
-                                                                                  message: "SKETCH_REPLY without its sample frames"))
+                    let replies = try link.await(correlations, timeout: settings.requestTimeout, cancelled: cancelled)
+                    for (shard, reply) in replies.enumerated() {
+                        let rows = descriptor(shard, rows: features.rows, columns: features.columns, layout: .denseF32).rows
+                        if let problem = Self.sketchProblem(reply, columns: features.columns, rows: rows) {
+                            throw ClusterError.invalidReply(worker: placement[shard], reason: problem)
                         }
-                        samples.append(sample)
+                        samples.append(FeatureArrays.arrays(reply.message.payload)!)
                     }
                     cuts = QuantileCuts.fromSamples(samples, maxBin: p.maxBin, threads: Parallel.resolve(threads: p.threads))
                     ready = ready.map { _ in false }
@@ -188,19 +209,19 @@ final class ClusterEngine: TrainingEngine {
                 // Shards that are new (or re-shipped) get the cuts; every shard then replays the checkpoint.
                 try place({ ShardBytes.dense(features, labels: labels, rows: $0) }, rows: features.rows,
                           columns: features.columns, layout: .denseF32) { shard, worker throws(ClusterError) in
-                    _ = try call(.encoding(.binCuts, BinCuts(shard: shard, objective: p.objective, baseMargin: baseMargin),
+                    try call(.encoding(.binCuts, BinCuts(shard: shard, objective: p.objective, baseMargin: baseMargin),
                                            payload: cutsPayload), worker)
                 }
                 // After an interruption every shard restarts from the checkpoint (even an empty
                 // one: a lost round may have reached some shards' margins).
                 if !checkpoint.trees.isEmpty || attempts > 1 {
                     for (shard, worker) in placement.enumerated() {
-                        _ = try call(.encoding(.checkpoint, CheckpointReplay(shard: shard, trees: checkpoint.trees,
+                        try call(.encoding(.checkpoint, CheckpointReplay(shard: shard, trees: checkpoint.trees,
                                                                              treeGroups: checkpoint.treeGroups)), worker)
                     }
                 }
                 var shards = RemoteShards(link: link, job: job.id, placement: placement, totalRows: features.rows,
-                                          timeout: settings.requestTimeout,
+                                          timeout: settings.requestTimeout, layout: HistogramLayout(binCounts: agreed.binCounts),
                                           threads: Parallel.resolve(threads: trainer.parameters.threads),
                                           wholeTrees: settings.wholeTreesOnOneWorker, logger: logger, cancelled: cancelled)
                 let result = try trainer.boost(&shards, cuts: agreed, baseScore: baseScore, validation: validation,
@@ -226,6 +247,19 @@ final class ClusterEngine: TrainingEngine {
                 try recover(from: error)
             }
         }
+    }
+
+    /// What is wrong with a SKETCH_REPLY from a shard of `rows` rows and `columns` features, if anything.
+    static func sketchProblem(_ reply: Envelope, columns: Int, rows: Int) -> String? {
+        guard reply.message.type == .sketchReply else { return "\(reply.message.type) in answer to SKETCH_REQUEST" }
+        guard let sample = FeatureArrays.arrays(reply.message.payload) else {
+            return "SKETCH_REPLY without an i64 and an f32 frame whose lengths add up"
+        }
+        guard sample.count == columns else { return "SKETCH_REPLY samples \(sample.count) features, the data has \(columns)" }
+        if let feature = sample.firstIndex(where: { $0.count > rows || $0.contains(where: \.isNaN) }) {
+            return "SKETCH_REPLY sample of feature \(feature) has more values than the shard's \(rows) rows, or NaN"
+        }
+        return nil
     }
 
     func trainLinear(_ trainer: LinearTrainer, features: SparseMatrix, labels: [Float]) throws -> LinearTrainer.Result {
@@ -254,8 +288,12 @@ public struct JobSettings: Sendable {
     public var stateDirectory: String
     /// How long a job whose workers are all gone waits for a live one before failing.
     public var workerWait: Duration = .seconds(30)
-    /// The longest a single worker request may take (a live worker that never answers).
-    public var requestTimeout: Duration = .seconds(600)
+    /// The longest one exchange with the workers may take (a request, or requests sent back
+    /// to back, until every reply is in). A worker still owing a reply then is treated as
+    /// failed: dropped from the job, its shards moved to other workers. Default 60 s, far
+    /// above any one request on shards of millions of rows (the slowest are SHARD_END, which
+    /// hashes and decodes a shard, and TREE_GROW of a deep tree); raise it for larger shards.
+    public var requestTimeout: Duration = .seconds(60)
     /// Whether a job on one shard has its worker grow whole trees (one exchange per tree)
     /// rather than every level through the coordinator; the model is the same either way.
     public var wholeTreesOnOneWorker = true

@@ -17,6 +17,8 @@ public final class ClusterLink: @unchecked Sendable {
     private var lost: Set<String> = []
     private var pending: [UInt64: String] = [:]
     private var replies: [UInt64: (worker: String, envelope: Envelope)] = [:]
+    /// Requests whose worker sent something that could not be decoded, with why.
+    private var rejected: [UInt64: (worker: String, reason: String)] = [:]
     private var nextCorrelation: UInt64 = 1 << 32
     private var sentBytes = 0
     private var receivedBytes = 0
@@ -50,6 +52,22 @@ public final class ClusterLink: @unchecked Sendable {
             receivedBytes += bytes
             condition.broadcast()
             return true
+        }
+    }
+
+    /// `worker` sent a message that could not be decoded (e.g. frame lengths that disagree
+    /// with its metadata). Every request it owes fails with ``ClusterError/invalidReply(worker:reason:)``
+    /// at once rather than waiting for the timeout. Returns whether it owed any.
+    @discardableResult
+    func reject(from worker: String, reason: String) -> Bool {
+        condition.withLock {
+            let owed = pending.filter { $0.value == worker }.keys
+            for id in owed {
+                pending[id] = nil
+                rejected[id] = (worker, reason)
+            }
+            if !owed.isEmpty { condition.broadcast() }
+            return !owed.isEmpty
         }
     }
 
@@ -98,12 +116,15 @@ public final class ClusterLink: @unchecked Sendable {
         for id in correlations {
             pending[id] = nil
             replies[id] = nil
+            rejected[id] = nil
         }
     }
 
     /// Waits for the replies to `correlations`, in order. Throws ``ClusterError/workersLost(_:)``
     /// as soon as a worker owing a reply is lost, ``ClusterError/workerError(worker:_:)`` for
-    /// an ERROR reply (`unknown_shard` counts as lost), and `cancelled` when `cancelled()` says so.
+    /// an ERROR reply (`unknown_shard` counts as lost), ``ClusterError/invalidReply(worker:reason:)``
+    /// for a reply that could not be decoded, ``ClusterError/timeout(worker:_:)`` when `timeout`
+    /// passes with a reply still owed, and `cancelled` when `cancelled()` says so.
     func await(_ correlations: [UInt64], timeout: Duration,
                cancelled: () -> Bool = { false }) throws(ClusterError) -> [Envelope] {
         let deadline = Date(timeIntervalSinceNow: timeout.seconds)
@@ -117,6 +138,10 @@ public final class ClusterLink: @unchecked Sendable {
                 throw .workersLost(gone.sorted())
             }
             for id in correlations {
+                if let (worker, reason) = rejected[id] {
+                    forget(correlations)
+                    throw .invalidReply(worker: worker, reason: reason)
+                }
                 if let (worker, reply) = replies[id], case .error(let error) = reply.message {
                     forget(correlations)
                     if error.code == .unknownShard { throw .workersLost([worker]) }

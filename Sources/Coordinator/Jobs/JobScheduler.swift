@@ -187,6 +187,9 @@ public final class JobScheduler: Sendable {
             job = engine.job
             var model = outcome.model
             model.training.jobID = id
+            // The workers' replies were validated one by one; the model they built is checked
+            // as a whole too, so a job never succeeds with a model a reader would refuse.
+            try model.validate()
             let path = settings.modelsDirectory + "/job-\(id).model"
             try FileManager.default.createDirectory(atPath: settings.modelsDirectory, withIntermediateDirectories: true)
             try ModelFile.write(model, to: path)

@@ -7,6 +7,12 @@ import ZeroMQ
 /// A job's shards on workers, behind the same interface as a local shard: every call is
 /// sent to each shard's worker at once and the replies are combined — histograms and
 /// counts summed as exact integers, maxima maximised — so the model is the local one.
+///
+/// Every reply is validated before it is used: its type, its frames, counts within the
+/// shard's rows, histograms that a shard of its size can produce (``HistogramCheck``) summed
+/// with overflow checks, finite statistics and trees. A reply that fails throws
+/// ``ClusterError/invalidReply(worker:reason:)`` naming the worker, which the engine treats
+/// like a dead worker.
 struct RemoteShards: GBDTShards {
     typealias Failure = ClusterError
 
@@ -23,13 +29,16 @@ struct RemoteShards: GBDTShards {
     /// for the rest of the job when the worker does not implement it.
     private(set) var wholeTrees: Bool
     let logger: Logger
+    /// What histograms must satisfy (trees only).
+    let histograms: HistogramCheck?
     /// The summed histograms of the open nodes (the root, then each level's children): the
     /// parents the right children are subtracted from.
     private var parents: [Int32: [Int64]] = [:]
 
     init(link: ClusterLink, job: UInt64, placement: [String], totalRows: Int, timeout: Duration,
-         threads: Int = 1, wholeTrees: Bool = true, logger: Logger = Logger(label: "trainyard.coordinator"),
-         cancelled: @escaping @Sendable () -> Bool) {
+         layout: HistogramLayout? = nil, threads: Int = 1, wholeTrees: Bool = true,
+         logger: Logger = Logger(label: "trainyard.coordinator"), cancelled: @escaping @Sendable () -> Bool) {
+        self.histograms = layout.map(HistogramCheck.init(layout:))
         self.threads = threads
         self.wholeTrees = wholeTrees
         self.logger = logger
@@ -41,77 +50,118 @@ struct RemoteShards: GBDTShards {
         self.cancelled = cancelled
     }
 
+    /// Rows of shard `shard`.
+    func rows(of shard: Int) -> Int {
+        ShardDescriptor.rows(shard: shard, of: placement.count, totalRows: totalRows).count
+    }
+
     /// Sends several requests to every shard back to back (workers answer them in order)
-    /// and returns each shard's replies, in shard order. Each request goes to every shard
-    /// before the next is encoded, so workers start on the first while the rest are built.
-    func pipeline(_ requests: [(Int) -> Message]) throws(ClusterError) -> [[Envelope]] {
+    /// and returns each shard's replies, in shard order, each checked to be of the type
+    /// expected. Each request goes to every shard before the next is encoded, so workers
+    /// start on the first while the rest are built.
+    func pipeline(_ requests: [(expecting: MessageType, message: (Int) -> Message)]) throws(ClusterError) -> [[Envelope]] {
         var correlations = [[UInt64]](repeating: [], count: placement.count)
         for request in requests {
             for (shard, worker) in placement.enumerated() {
-                correlations[shard].append(try link.send(request(shard), to: worker, job: job))
+                correlations[shard].append(try link.send(request.message(shard), to: worker, job: job))
             }
         }
         let replies = try link.await(correlations.flatMap { $0 }, timeout: timeout, cancelled: cancelled)
-        return placement.indices.map { Array(replies[$0 * requests.count..<($0 + 1) * requests.count]) }
+        var byShard: [[Envelope]] = []
+        for shard in placement.indices {
+            let mine = Array(replies[shard * requests.count..<(shard + 1) * requests.count])
+            for (reply, request) in zip(mine, requests) { try expect(reply, request.expecting, shard: shard) }
+            byShard.append(mine)
+        }
+        return byShard
+    }
+
+    /// Throws unless `reply` is of `type`.
+    private func expect(_ reply: Envelope, _ type: MessageType, shard: Int) throws(ClusterError) {
+        guard reply.message.type == type else {
+            throw .invalidReply(worker: placement[shard], reason: "\(reply.message.type) in answer to a request expecting \(type)")
+        }
     }
 
     mutating func finishTree(_ tree: RegressionTree?, lastSplits splits: [SplitOrder], group: Int,
                              leaves: [LeafValue], thenBegin next: TreeStart?) throws(ClusterError) -> [Int64]? {
-        var requests: [(Int) -> Message] = []
-        if !splits.isEmpty { requests.append { .encoding(.splitDecision, SplitDecision(shard: $0, splits: splits)) } }
-        requests.append { .encoding(.treeFinish, TreeFinish(shard: $0, group: group, tree: tree, leaves: leaves)) }
-        if let next { requests.append { .encoding(.histogramRequest, HistogramRequest(shard: $0, start: next)) } }
+        var requests: [(expecting: MessageType, message: (Int) -> Message)] = []
+        if !splits.isEmpty {
+            requests.append((.splitReply, { .encoding(.splitDecision, SplitDecision(shard: $0, splits: splits)) }))
+        }
+        requests.append((.jobAccept, { .encoding(.treeFinish, TreeFinish(shard: $0, group: group, tree: tree, leaves: leaves)) }))
+        if let next { requests.append((.histogramReply, { .encoding(.histogramRequest, HistogramRequest(shard: $0, start: next)) })) }
         let replies = try pipeline(requests)
+        if !splits.isEmpty {
+            for (shard, shardReplies) in replies.enumerated() { try checkCounts(shardReplies[0], splits: splits.count, shard: shard) }
+        }
         guard next != nil else { return nil }
         return try root(from: replies.map { $0[$0.count - 1] })
     }
 
-    /// The root histogram summed over the shards' replies; it is the parent of the first splits.
+    /// The root histogram summed over the shards' replies, each checked first; it is the
+    /// parent of the first splits.
     private mutating func root(from replies: [Envelope]) throws(ClusterError) -> [Int64] {
-        var histograms: [[Int64]] = []
-        for reply in replies { histograms.append(try int64Payload(reply).values(as: Int64.self)) }
-        let root = Self.sum(histograms)
-        parents = [0: root]
-        return root
+        guard let check = histograms else { preconditionFailure("a tree job's RemoteShards needs the histogram layout") }
+        var total = [Int64](repeating: 0, count: check.size)
+        for (shard, reply) in replies.enumerated() {
+            let frame = try int64Payload(reply, shard: shard)
+            let problem: String? = frame.withValues(as: Int64.self) { values in
+                if let problem = check.problem(values, count: 1, rows: rows(of: shard)) { return problem }
+                return total.withUnsafeMutableBufferPointer { sum in
+                    HistogramCheck.add(values, into: sum).map { "integer \($0) of the root histogram overflows Int64 when added to the other shards'" }
+                }
+            }
+            if let problem { throw .invalidReply(worker: placement[shard], reason: "\(reply.message.type): \(problem)") }
+        }
+        parents = [0: total]
+        return total
     }
 
-    /// Sends one request per shard and returns the replies in shard order.
-    func scatter(_ type: MessageType, payload: (Int) -> [Payload] = { _ in [] },
+    /// Sends one request per shard and returns the replies in shard order, each checked to be `expecting`.
+    func scatter(_ type: MessageType, expecting: MessageType, payload: (Int) -> [Payload] = { _ in [] },
                  _ body: (Int) -> some Encodable) throws(ClusterError) -> [Envelope] {
         var correlations: [UInt64] = []
         for (shard, worker) in placement.enumerated() {
             correlations.append(try link.send(.encoding(type, body(shard), payload: payload(shard)), to: worker, job: job))
         }
-        return try link.await(correlations, timeout: timeout, cancelled: cancelled)
+        let replies = try link.await(correlations, timeout: timeout, cancelled: cancelled)
+        for (shard, reply) in replies.enumerated() { try expect(reply, expecting, shard: shard) }
+        return replies
     }
 
-    private func int64Payload(_ envelope: Envelope, frame index: Int = 0) throws(ClusterError) -> Payload {
+    private func int64Payload(_ envelope: Envelope, frame index: Int = 0, shard: Int) throws(ClusterError) -> Payload {
         let payload = envelope.message.payload
         guard index < payload.count, payload[index].dtype == .i64 else {
-            throw .workerError(worker: "?", ErrorReply(code: .malformedMessage,
-                                                       message: "\(envelope.message.type) without i64 payload frame \(index)"))
+            throw .invalidReply(worker: placement[shard], reason: "\(envelope.message.type) without i64 payload frame \(index)")
         }
         return payload[index]
     }
 
-    /// Element-wise sum of equally long integer arrays.
-    static func sum(_ arrays: [[Int64]]) -> [Int64] {
-        var total = arrays[0]
-        total.withUnsafeMutableBufferPointer { out in
-            for array in arrays.dropFirst() {
-                array.withUnsafeBufferPointer { add in
-                    for i in 0..<out.count { out[i] &+= add[i] }
-                }
+    /// A SPLIT_REPLY's (left, right) row counts: `2 × splits` integers, each within the shard's rows.
+    private func checkCounts(_ reply: Envelope, splits: Int, shard: Int) throws(ClusterError) {
+        let counts = try int64Payload(reply, shard: shard).values(as: Int64.self)
+        let rows = Int64(rows(of: shard))
+        guard counts.count == 2 * splits else {
+            throw .invalidReply(worker: placement[shard], reason: "SPLIT_REPLY has \(counts.count) row counts for \(splits) splits")
+        }
+        for k in 0..<splits {
+            let (left, right) = (counts[2 * k], counts[2 * k + 1])
+            guard left >= 0, right >= 0, left <= rows, right <= rows - left else {
+                throw .invalidReply(worker: placement[shard],
+                                    reason: "SPLIT_REPLY row counts (\(left), \(right)) of split \(k) do not fit the shard's \(rows) rows")
             }
         }
-        return total
     }
 
     mutating func gradientMaxima(group: Int) throws(ClusterError) -> (gradient: Float, hessian: Float) {
         var result: (gradient: Float, hessian: Float) = (0, 0)
-        for reply in try scatter(.gradientRequest, { GradientRequest(shard: $0, group: group) }) {
+        for (shard, reply) in try scatter(.gradientRequest, expecting: .gradientReply, { GradientRequest(shard: $0, group: group) }).enumerated() {
             guard let maxima = try? reply.message.decodeBody(GradientMaxima.self), let g = maxima.gradient, let h = maxima.hessian else {
-                throw .workerError(worker: "?", ErrorReply(code: .malformedMessage, message: "GRADIENT_REPLY without maxima"))
+                throw .invalidReply(worker: placement[shard], reason: "GRADIENT_REPLY without gradient and hessian maxima")
+            }
+            guard g.isFinite, h.isFinite, g >= 0, h >= 0 else {
+                throw .invalidReply(worker: placement[shard], reason: "GRADIENT_REPLY maxima (\(g), \(h)) are not finite and non-negative")
             }
             result = (max(result.gradient, g), max(result.hessian, h))
         }
@@ -119,7 +169,7 @@ struct RemoteShards: GBDTShards {
     }
 
     mutating func beginTree(_ start: TreeStart) throws(ClusterError) -> [Int64] {
-        try root(from: scatter(.histogramRequest) { HistogramRequest(shard: $0, start: start) })
+        try root(from: scatter(.histogramRequest, expecting: .histogramReply) { HistogramRequest(shard: $0, start: start) })
     }
 
     /// With one shard, its worker grows the whole tree (TREE_GROW): one exchange per tree
@@ -132,43 +182,60 @@ struct RemoteShards: GBDTShards {
         let mask = featureMask.allSatisfy { $0 } ? nil : featureMask
         let reply: Envelope
         do {
-            reply = try scatter(.treeGrow) { TreeGrow(shard: $0, start: start, parameters: parameters, featureMask: mask) }[0]
+            reply = try scatter(.treeGrow, expecting: .treeGrown) { TreeGrow(shard: $0, start: start, parameters: parameters, featureMask: mask) }[0]
         } catch .workerError(_, let error) where error.code == .unknownMessageType || error.code == .unsupportedMessage {
             logger.notice("worker does not implement TREE_GROW; the coordinator grows this job's trees level by level",
                           metadata: ["job": "\(job)", "worker": "\(placement[0])", "error": "\(error.message)"])
             wholeTrees = false
             return nil
         }
-        guard reply.message.type == .treeGrown, let grown = try? reply.message.decodeBody(TreeGrown.self) else {
-            throw .workerError(worker: placement[0], ErrorReply(code: .malformedMessage, message: "TREE_GROW answered without a tree"))
+        guard let grown = try? reply.message.decodeBody(TreeGrown.self) else {
+            throw .invalidReply(worker: placement[0], reason: "TREE_GROWN without a tree")
         }
-        if let problem = grown.tree.problem(features: featureMask.count) {
-            throw .workerError(worker: placement[0], ErrorReply(code: .malformedMessage, message: "TREE_GROWN tree: \(problem)"))
+        if let problem = grown.tree.problem(features: featureMask.count) ?? Self.numericProblem(grown.tree) {
+            throw .invalidReply(worker: placement[0], reason: "TREE_GROWN tree: \(problem)")
         }
         parents = [:]
         return grown.tree
     }
 
+    /// A tree's numbers a worker computed: leaf values and weights finite, hessian sums finite and non-negative.
+    static func numericProblem(_ tree: RegressionTree) -> String? {
+        for node in 0..<tree.nodeCount {
+            guard tree.value[node].isFinite, tree.baseWeight[node].isFinite, tree.lossChange[node].isFinite,
+                  tree.sumHessian[node].isFinite, tree.sumHessian[node] >= 0 else {
+                return "node \(node) has a non-finite value, weight, loss change or a negative hessian sum"
+            }
+        }
+        return nil
+    }
+
     /// Each worker partitions, builds its smaller children and sends its left children; the
-    /// left children are summed straight from the reply frames, the right ones are the
-    /// summed parents minus them.
+    /// left children are checked, summed straight from the reply frames with overflow checks,
+    /// and the right ones are the summed parents minus them.
     mutating func split(_ splits: [SplitOrder]) throws(ClusterError) -> [(left: [Int64], right: [Int64])] {
         let parentHistograms = splits.map { split in
             guard let parent = parents[split.node] else { preconditionFailure("node \(split.node) is not open") }
             return parent
         }
-        let size = parentHistograms.first?.count ?? 0
-        let replies = try scatter(.splitDecision) { SplitDecision(shard: $0, splits: splits, histograms: true) }
+        guard let check = histograms else { preconditionFailure("a tree job's RemoteShards needs the histogram layout") }
+        let size = check.size
+        let replies = try scatter(.splitDecision, expecting: .splitReply) { SplitDecision(shard: $0, splits: splits, histograms: true) }
         var frames: [Payload] = []
         for (shard, reply) in replies.enumerated() {
-            let frame = try int64Payload(reply, frame: 1)
-            guard frame.count == size * splits.count else {
-                throw .workerError(worker: placement[shard], ErrorReply(
-                    code: .malformedMessage, message: "SPLIT_REPLY histograms are not \(splits.count) × \(size) integers"))
-            }
+            try checkCounts(reply, splits: splits.count, shard: shard)
+            let frame = try int64Payload(reply, frame: 1, shard: shard)
+            let rows = rows(of: shard)
+            let problem = frame.withValues(as: Int64.self) { check.problem($0, count: splits.count, rows: rows) }
+            if let problem { throw .invalidReply(worker: placement[shard], reason: "SPLIT_REPLY left children: \(problem)") }
             frames.append(frame)
         }
-        let children = Self.children(parents: parentHistograms, leftFrames: frames, size: size, threads: threads)
+        let children: [(left: [Int64], right: [Int64])]
+        switch Self.children(parents: parentHistograms, leftFrames: frames, size: size, threads: threads) {
+        case .success(let pairs): children = pairs
+        case .failure(let problem):
+            throw .inconsistentReplies(workers: Array(Set(placement)).sorted(), reason: problem.description)
+        }
         parents = [:]
         for (split, pair) in zip(splits, children) {
             parents[split.left] = pair.left
@@ -177,44 +244,63 @@ struct RemoteShards: GBDTShards {
         return children
     }
 
-    /// Per split `k`: left = Σ over frames of histogram `k`, right = parent − left, in one pass.
+    /// Per split `k`: left = Σ over frames of histogram `k`, right = parent − left, in one
+    /// pass, with every sum and difference checked (``HistogramCheck``).
     static func children(parents: [[Int64]], leftFrames: [Payload], size: Int,
-                         threads: Int) -> [(left: [Int64], right: [Int64])] {
-        var children = [(left: [Int64], right: [Int64])](repeating: ([], []), count: parents.count)
+                         threads: Int) -> Result<[(left: [Int64], right: [Int64])], HistogramProblem> {
+        var children = [Result<(left: [Int64], right: [Int64]), HistogramProblem>](
+            repeating: .failure(HistogramProblem("not computed")), count: parents.count)
         children.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
             Parallel.forEach(count: parents.count, threads: threads) { k in
                 out[k] = child(k, parent: parents[k], leftFrames: leftFrames, size: size)
             }
         }
-        return children
+        var pairs: [(left: [Int64], right: [Int64])] = []
+        pairs.reserveCapacity(children.count)
+        for (k, child) in children.enumerated() {
+            switch child {
+            case .success(let pair): pairs.append(pair)
+            case .failure(let problem): return .failure(HistogramProblem("split \(k): \(problem)"))
+            }
+        }
+        return .success(pairs)
     }
 
     /// Split `k`'s children: the sum of every frame's histogram `k`, and the parent minus it.
-    private static func child(_ k: Int, parent: [Int64], leftFrames: [Payload], size: Int) -> (left: [Int64], right: [Int64]) {
+    private static func child(_ k: Int, parent: [Int64], leftFrames: [Payload],
+                              size: Int) -> Result<(left: [Int64], right: [Int64]), HistogramProblem> {
         let slice = k * size..<(k + 1) * size
         var left = leftFrames[0].withValues(as: Int64.self) { Array($0[slice]) }
-        left.withUnsafeMutableBufferPointer { sum in
+        let overflow: Int? = left.withUnsafeMutableBufferPointer { sum in
             for frame in leftFrames.dropFirst() {
-                frame.withValues(as: Int64.self) { add in
-                    for i in 0..<size { sum[i] &+= add[slice.lowerBound + i] }
+                let at = frame.withValues(as: Int64.self) { add in
+                    HistogramCheck.add(UnsafeBufferPointer(rebasing: add[slice]), into: sum)
                 }
+                if let at { return at }
             }
+            return nil
         }
-        return (left, HistogramBuilder.subtract(parent, left))
+        if let overflow {
+            return .failure(HistogramProblem("integer \(overflow) of the left children's histograms overflows Int64 when summed over shards"))
+        }
+        return HistogramCheck.subtract(parent, left).map { (left, $0) }
     }
 
     /// Linear models: the loss and gradient sums of all shards at `parameters`, added in shard order.
     func linearStatistics(_ parameters: [Double], objective: Objective) throws(ClusterError) -> LinearLoss.Statistics {
-        let replies = try scatter(.gradientRequest, payload: { _ in [.float64(parameters)] }) {
+        let replies = try scatter(.gradientRequest, expecting: .gradientReply, payload: { _ in [.float64(parameters)] }) {
             GradientRequest(shard: $0, objective: objective)
         }
         var total: LinearLoss.Statistics?
-        for reply in replies {
+        for (shard, reply) in replies.enumerated() {
             guard let frame = reply.message.payload.first, frame.dtype == .f64, frame.count == parameters.count + 1 else {
-                throw .workerError(worker: "?", ErrorReply(code: .malformedMessage, message: "GRADIENT_REPLY without f64 statistics"))
+                throw .invalidReply(worker: placement[shard], reason: "GRADIENT_REPLY without f64[\(parameters.count + 1)] statistics")
             }
             let values = frame.values(as: Double.self)
+            guard values.allSatisfy(\.isFinite), values[0] >= 0 else {
+                throw .invalidReply(worker: placement[shard], reason: "GRADIENT_REPLY loss or gradient is not finite, or the loss is negative")
+            }
             let stats = LinearLoss.Statistics(loss: values[0], gradient: Array(values.dropFirst()))
             total = total.map { $0 + stats } ?? stats
         }

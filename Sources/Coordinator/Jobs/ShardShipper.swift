@@ -50,6 +50,9 @@ struct ShardShipper {
     }
 
     private func call(_ message: Message, _ worker: String) throws(ClusterError) {
-        _ = try link.await([try link.send(message, to: worker, job: job)], timeout: timeout, cancelled: cancelled)
+        let reply = try link.await([try link.send(message, to: worker, job: job)], timeout: timeout, cancelled: cancelled)[0]
+        guard reply.message.type == .shardAck else {
+            throw .invalidReply(worker: worker, reason: "\(reply.message.type) in answer to \(message.type)")
+        }
     }
 }
