@@ -28,13 +28,19 @@ public enum RegistryRoutes {
         api.post(":name/versions") { request, context in
             let name = try context.parameters.require("name")
             let description = request.uri.queryParameters["description"].map(String.init)
-            let body: ByteBuffer
-            do { body = try await request.body.collect(upTo: maxArtifactBytes) } catch is NIOTooManyBytesError {
-                return JSONResponse.error("the artifact is larger than the registry's limit of \(maxArtifactBytes) bytes", status: .contentTooLarge,
-                                          headers: [.connection: "close"])
+            let tooLarge = JSONResponse.error("the artifact is larger than the registry's limit of \(maxArtifactBytes) bytes (--max-artifact-bytes)",
+                                              status: .contentTooLarge, headers: [.connection: "close"])
+            if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxArtifactBytes { return tooLarge }
+            let upload: ArtifactUpload
+            do throws(ArtifactUpload.Failure) {
+                upload = try await ArtifactUpload.receive(request.body, into: store.uploadDirectory, limit: maxArtifactBytes)
+            } catch {
+                switch error {
+                case .tooLarge: return tooLarge
+                case .io(let reason): return JSONResponse.error("cannot store the upload: \(reason)", status: .internalServerError)
+                }
             }
-            let bytes = Array(buffer: body)
-            return await respond(status: .created) { try store.publish(name: name, artifact: bytes, description: description) }
+            return await respond(status: .created) { try store.publish(name: name, upload: upload, description: description) }
         }
         api.get(":name/versions/:version") { _, context in
             let (name, number) = try nameAndVersion(context)

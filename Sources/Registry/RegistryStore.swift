@@ -61,9 +61,14 @@ public final class RegistryStore: Sendable {
                 try AtomicFile.write(artifact, to: path)
             } catch { throw .storage("cannot write the artifact: \(error)") }
         }
+        return try commit(name: name, model: model, sha256: digest, bytes: artifact.count, description: description)
+    }
+
+    /// Numbers and records a version whose artifact is already stored.
+    private func commit(name: String, model: TrainyardModel, sha256 digest: String, bytes: Int, description: String?) throws(RegistryError) -> ModelVersion {
         let now = Date().timeIntervalSince1970
         var version = ModelVersion(
-            name: name, version: 0, sha256: digest, bytes: artifact.count, status: .pending, createdAt: now,
+            name: name, version: 0, sha256: digest, bytes: bytes, status: .pending, createdAt: now,
             estimator: model.estimator.kind, objective: model.objective.name, metrics: model.training.metrics,
             parameters: model.training.parameters, datasetSHA256: model.training.datasetSHA256, jobID: model.training.jobID,
             description: description)
@@ -77,6 +82,42 @@ public final class RegistryStore: Sendable {
             return version
         }
     }
+
+    /// Publishes a streamed upload (see ``ArtifactUpload``): decodes and validates it from a memory map, moves the
+    /// file into the content-addressed store (or drops it if that content is already stored), then commits the
+    /// version as ``publish(name:artifact:description:)`` does. A refused upload's file is removed.
+    @discardableResult
+    public func publish(name: String, upload: ArtifactUpload, description: String? = nil) throws(RegistryError) -> ModelVersion {
+        do throws(RegistryError) {
+            try ModelName.validate(name)
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: upload.path), options: .alwaysMapped) } catch {
+                throw RegistryError.storage("cannot read the upload: \(error)")
+            }
+            let model: TrainyardModel
+            do throws(ModelFileError) { model = try ModelFile.decode(data, path: "upload") } catch {
+                throw RegistryError.invalidArtifact(error.description)
+            }
+            let path = blobPath(upload.sha256)
+            if FileManager.default.fileExists(atPath: path) {
+                upload.discard()
+            } else {
+                do {
+                    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                } catch { throw RegistryError.storage("cannot create the blob directory: \(error)") }
+                guard rename(upload.path, path) == 0 else {
+                    throw RegistryError.storage("cannot move the upload into place: \(String(cString: strerror(errno)))")
+                }
+            }
+            return try commit(name: name, model: model, sha256: upload.sha256, bytes: upload.bytes, description: description)
+        } catch {
+            upload.discard()
+            throw error
+        }
+    }
+
+    /// Where uploads are streamed before they are published (the blob store's file system, so publishing is a rename).
+    public var uploadDirectory: String { directory + "/blobs/sha256" }
 
     // MARK: Reading
 
@@ -283,7 +324,7 @@ public final class RegistryStore: Sendable {
         let cutoff = Date().addingTimeInterval(-3600)
         while let relative = enumerator.nextObject() as? String {
             let path = root + "/" + relative
-            guard (relative as NSString).lastPathComponent.hasPrefix("."), relative.contains(".tmp-"),
+            guard (relative as NSString).lastPathComponent.hasPrefix("."), relative.contains(".tmp-"),  // AtomicFile's and uploads'
                   let modified = try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date,
                   modified < cutoff else { continue }
             try? FileManager.default.removeItem(atPath: path)

@@ -200,3 +200,65 @@ struct SlowClientTests {
         #expect(after.status == 200)
     }
 }
+
+/// Uploads are streamed to disk: the registry's memory stays flat however large the uploads, refused ones leave no
+/// file behind, and one over `--max-artifact-bytes` is cut off with 413. Ports 57430–57439.
+@Suite(.serialized)
+struct RegistryUploadTests {
+    /// Peak resident memory of a process, in bytes (`VmHWM`).
+    func peakResidentBytes(_ pid: Int32) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") })
+        let kilobytes = try #require(Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]))
+        return kilobytes * 1024
+    }
+
+    /// Sends `count` bytes of `fill` as an artifact upload on a raw connection and returns the answer.
+    func upload(port: Int, count: Int, fill: UInt8 = UInt8(ascii: "x"), chunked: Bool = false) throws -> String {
+        let connection = try RawConnection(port: port)
+        connection.send("POST /api/v1/models/churn/versions HTTP/1.1\r\nHost: a\r\nContent-Type: application/octet-stream\r\n"
+                        + (chunked ? "Transfer-Encoding: chunked\r\n\r\n" : "Content-Length: \(count)\r\n\r\n"))
+        let piece = String(repeating: Character(UnicodeScalar(fill)), count: 1 << 20)
+        var sent = 0
+        while sent < count {
+            let part = min(piece.utf8.count, count - sent)
+            let text = part == piece.utf8.count ? piece : String(piece.prefix(part))
+            guard connection.send(chunked ? String(part, radix: 16) + "\r\n" + text + "\r\n" : text) else { break }
+            sent += part
+        }
+        if chunked { connection.send("0\r\n\r\n") }
+        return connection.receive(timeout: .seconds(30)) { $0.contains("}") }.text
+    }
+
+    @Test func largeUploadsAreStreamedToDiskAndRefusedOnesLeaveNothing() async throws {
+        let stack = try ServingStack(basePort: 57430)
+        defer { stack.stop() }
+        try await stack.trainModels(rows: 300)
+        try await stack.start("registry", ["registry", "--data-dir", stack.path("registry"), "--listen", "127.0.0.1:\(stack.basePort)",
+                                           "--max-artifact-bytes", "\(400 << 20)"], ready: "registry listening")
+        let pid = try #require(stack.process("registry")?.pid)
+        let before = try peakResidentBytes(pid)
+
+        // Four concurrent 96 MiB uploads that are not model files: each is read to its end, refused with 400.
+        let port = stack.basePort
+        let answers = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<4 { group.addTask { try self.upload(port: port, count: 96 << 20) } }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        for answer in answers { #expect(answer.hasPrefix("HTTP/1.1 400") && answer.contains("not a Trainyard model"), "\(answer.prefix(300))") }
+        let grown = try peakResidentBytes(pid) - before
+        #expect(grown < 96 << 20, "peak memory grew by \(grown >> 20) MiB for 4 × 96 MiB of uploads")
+
+        // Over the limit, without a Content-Length to refuse it early: cut off at the limit with 413.
+        let over = try upload(port: port, count: 401 << 20, chunked: true)
+        #expect(over.hasPrefix("HTTP/1.1 413"), "\(over.prefix(300))")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: stack.path("registry/blobs/sha256")).filter { $0.hasPrefix(".upload") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+
+        // A real model still publishes, from the stream, with its SHA-256.
+        try await stack.publishAndPromote("v1.model")
+        let model = try await stack.get(stack.registryURL + "/api/v1/models/churn/versions/1")
+        #expect(model.status == 200 && model.body.contains("\"status\":\"approved\""))
+        #expect(stack.process("registry")?.isRunning == true)
+    }
+}

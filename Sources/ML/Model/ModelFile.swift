@@ -25,14 +25,19 @@ public enum ModelFile {
     /// Parses and verifies model file bytes: header, length, checksum, then the model's
     /// structure (``TrainyardModel/validate()``); `path` is used in error messages.
     public static func decode(_ bytes: [UInt8], path: String) throws(ModelFileError) -> TrainyardModel {
-        guard let newline = bytes.firstIndex(of: UInt8(ascii: "\n")), newline < 200 else { throw .notAModel(path) }
-        let header = String(decoding: bytes[..<newline], as: UTF8.self).split(separator: " ")
+        try decode(Data(bytes), path: path)
+    }
+
+    /// Parses and verifies a model file held in `data` (possibly memory-mapped: the body is read in place).
+    public static func decode(_ data: Data, path: String) throws(ModelFileError) -> TrainyardModel {
+        guard let newline = data.prefix(200).firstIndex(of: UInt8(ascii: "\n")) else { throw .notAModel(path) }
+        let header = String(decoding: data[data.startIndex..<newline], as: UTF8.self).split(separator: " ")
         guard header.count == 4, header[0] == magic, header[2].hasPrefix("sha256="), header[3].hasPrefix("bytes="),
               let version = Int(header[1]), let length = Int(header[3].dropFirst(6)) else { throw .notAModel(path) }
         guard version == TrainyardModel.formatVersion else {
             throw .unsupportedVersion(path, found: version, supported: TrainyardModel.formatVersion)
         }
-        let body = Data(bytes[(newline + 1)...])
+        let body = data[(newline + 1)...]
         guard body.count == length else { throw .truncated(path, expected: length, found: body.count) }
         let expected = String(header[2].dropFirst(7))
         let actual = SHA256.hash(data: body).hex
