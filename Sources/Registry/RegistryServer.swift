@@ -14,6 +14,7 @@ public enum RegistryServer {
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> some ApplicationProtocol {
         let router = Router()
+        router.add(middleware: ErrorBodyMiddleware())
         RegistryRoutes.add(to: router, store: store, maxArtifactBytes: maxArtifactBytes)
         return Application(router: router, server: .guarded(timeouts), configuration: .init(address: .hostname(host, port: port), serverName: "trainyard-registry"),
                            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)

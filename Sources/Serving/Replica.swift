@@ -26,6 +26,7 @@ public struct Replica: Sendable {
     /// the prediction log's last batch. `onRunning` gets the bound port.
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let router = Router()
+        router.add(middleware: ErrorBodyMiddleware())
         ReplicaRoutes(replica: self).add(to: router)
         let app = Application(router: router, server: .guarded(settings.timeouts),
                               configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "trainyard-replica"),
