@@ -30,11 +30,15 @@ public struct CoordinatorClient: Sendable {
 
     public let endpoint: String
     private let context: ZMQContext
+    /// CURVE keys for a coordinator that requires them (`nil`: plaintext).
+    public let curve: CurveClientKeys?
 
-    /// A client for the coordinator at `endpoint`. Each request opens and closes its own socket.
-    public init(endpoint: String, context: ZMQContext) {
+    /// A client for the coordinator at `endpoint`, with `curve` keys when the coordinator runs
+    /// CURVE (its allowlist must hold their public key). Each request opens and closes its own socket.
+    public init(endpoint: String, context: ZMQContext, curve: CurveClientKeys? = nil) {
         self.endpoint = endpoint
         self.context = context
+        self.curve = curve
     }
 
     /// Sends `message` and waits for the reply carrying the same correlation id.
@@ -43,6 +47,7 @@ public struct CoordinatorClient: Sendable {
             let socket = try ZMQSocket(context: context, kind: .dealer)
             defer { socket.close() }
             try socket.set(.linger(milliseconds: 0))
+            try curve?.apply(to: socket)
             try socket.connect(endpoint)
             let correlationID = UInt64.random(in: 1...UInt64.max)
             try socket.send(WireCodec.encode(Envelope(message, correlationID: correlationID)))

@@ -37,6 +37,9 @@ public final class CoordinatorService: Service {
     public func run() async throws {
         let logger = self.logger
         let settings = self.settings
+        let security = try startSecurity()
+        defer { security?.stop() }
+        let monitorEndpoint = ZMQMonitor.endpoint("coordinator")
         let socket = try ZMQSocketLoop(
             context: context, kind: .router, name: "coordinator-router",
             onSendFailure: { failure in
@@ -50,11 +53,33 @@ public final class CoordinatorService: Service {
                 try socket.set(.maxMessageSize(settings.maxMessageBytes))
                 try socket.set(.sendHighWaterMark(10_000))
                 try socket.set(.receiveHighWaterMark(10_000))
+                if let curve = settings.curve {
+                    try socket.set(.curveServer(true))
+                    try socket.set(.curveSecretKey(curve.secretKey.bytes))
+                    try socket.set(.zapDomain("trainyard"))
+                    try socket.set(.handshakeInterval(milliseconds: 10_000))
+                    try socket.monitor(monitorEndpoint, events: ZMQMonitorEvent.handshakeEvents)
+                }
                 try socket.bind(settings.bind)
             })
+        let monitor = try settings.curve.map { _ in
+            try ZMQMonitor(context: context, endpoint: monitorEndpoint) { event in
+                switch event {
+                case .handshakeFailedProtocol(let endpoint, let code):
+                    logger.warning("a peer failed the CURVE handshake (a plaintext peer, or one with another coordinator key)", metadata: [
+                        "endpoint": "\(endpoint)", "protocolError": "0x\(String(code, radix: 16))"])
+                case .handshakeFailedNoDetail(let endpoint, let errno):
+                    logger.debug("a CURVE handshake did not complete", metadata: ["endpoint": "\(endpoint)", "errno": "\(errno)"])
+                case .handshakeFailedAuth, .handshakeSucceeded, .other:
+                    break  // refusals are logged by the ZAP handler, with the key
+                }
+            }
+        }
+        defer { monitor?.close() }
         logger.info("coordinator listening", metadata: [
             "endpoint": "\(socket.boundEndpoint ?? settings.bind)", "coordinator": "\(coordinatorID)",
-            "protocol": "\(ProtocolVersion.current)"])
+            "protocol": "\(ProtocolVersion.current)",
+            "security": "\(settings.curve.map { "CURVE, \($0.allowed.keys.count) allowed keys, public key \((try? $0.secretKey.publicKey().z85) ?? "?")" } ?? "none (plaintext)")"])
 
         let (inputs, feed) = AsyncStream<Input>.makeStream()
         let forwarder = Task {
@@ -114,6 +139,32 @@ public final class CoordinatorService: Service {
         socket.close()
         await socket.closed()
         logger.info("coordinator stopped", metadata: ["coordinator": "\(coordinatorID)"])
+    }
+
+    /// With CURVE, checks libzmq supports it and starts the ZAP handler that admits only
+    /// allowlisted keys, logging every refusal with the key; `nil` without CURVE.
+    private func startSecurity() throws -> ZAPHandler? {
+        guard let curve = settings.curve else { return nil }
+        guard CurveKey.isAvailable else { throw CoordinatorError.curve(CurveKeyError.unsupported.description) }
+        let logger = self.logger
+        do {
+            return try ZAPHandler(context: context) { request in
+                guard request.mechanism == "CURVE", let key = request.clientKey else {
+                    logger.warning("refused a peer without CURVE credentials", metadata: [
+                        "address": "\(request.address)", "mechanism": "\(request.mechanism)"])
+                    return ZAPHandler.Decision(allowed: false, reason: "CURVE required")
+                }
+                guard curve.allowed.allows(key) else {
+                    logger.warning("refused a peer whose CURVE key is not in --curve-allow", metadata: [
+                        "address": "\(request.address)", "key": "\(key.z85)"])
+                    return ZAPHandler.Decision(allowed: false, reason: "key not allowed")
+                }
+                logger.debug("admitted a CURVE peer", metadata: ["address": "\(request.address)", "key": "\(key.z85)"])
+                return ZAPHandler.Decision(allowed: true, reason: "OK", userID: key.z85)
+            }
+        } catch {
+            throw CoordinatorError.curve("the ZAP handler could not bind \(ZAPHandler.endpoint): \(error)")
+        }
     }
 
     /// What the message handlers need besides membership.

@@ -25,8 +25,10 @@ struct ClusterCommand: ParsableCommand {
         @Option(help: "How long to wait for the coordinator, in milliseconds.")
         var timeoutMs: Int = 3000
 
+        @OptionGroup var keys: KeysClientOptions
+
         func run() throws {
-            let client = CoordinatorClient(endpoint: coordinator, context: try ZMQContext())
+            let client = CoordinatorClient(endpoint: coordinator, context: try ZMQContext(), curve: try keys.keys())
             let status: ClusterStatusReport
             do {
                 status = ClusterStatusReport(try client.status(timeout: .milliseconds(timeoutMs)))

@@ -41,9 +41,18 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "Run a registry inside the coordinator on HOST:PORT (data in STATE-DIR/registry) and publish models to it.")
     var registryListen: ListenAddress?
 
+    @Option(help: "Run CURVE (encrypted, authenticated traffic) with this secret key file (from `trainyard keys generate`); needs --curve-allow.")
+    var curveSecretKey: String?
+
+    @Option(help: "Public keys admitted with CURVE: a directory of .pub files or a file of Z85 keys (repeatable). Workers and CLI clients alike need an allowed key.")
+    var curveAllow: [String] = []
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
+        if (curveSecretKey == nil) != curveAllow.isEmpty {
+            throw ValidationError("give --curve-secret-key and --curve-allow together")
+        }
         if requestTimeoutSeconds < 1 { throw ValidationError("--request-timeout-seconds must be at least 1") }
         if registry != nil && registryListen != nil { throw ValidationError("give --registry URL or --registry-listen ADDR, not both") }
     }
@@ -60,6 +69,15 @@ struct CoordinatorCommand: AsyncParsableCommand {
         if !dataRoots.isEmpty { settings.jobs.dataRoots = dataRoots }
         settings.jobs.wholeTreesOnOneWorker = !perLevelExchange
         settings.software = "trainyard \(Trainyard.version)"
+        if let curveSecretKey {
+            do {
+                guard CurveKey.isAvailable else { throw CurveKeyError.unsupported }
+                settings.curve = CurveServerKeys(secretKey: try CurveKeyFile.read(curveSecretKey, secret: true),
+                                                 allowed: try CurveAllowlist(paths: curveAllow))
+            } catch {
+                throw CommandFailure("cannot use CURVE: \(error)")
+            }
+        }
         var services: [any Service] = []
         if let registry {
             settings.jobs.publisher = HTTPPublisher(client: RegistryClient(baseURL: registry))

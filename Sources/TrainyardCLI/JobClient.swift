@@ -10,8 +10,8 @@ struct JobClient {
     let client: CoordinatorClient
     let timeout: Duration
 
-    init(endpoint: String, timeoutMs: Int) throws {
-        client = CoordinatorClient(endpoint: endpoint, context: try ZMQContext())
+    init(endpoint: String, timeoutMs: Int, curve: CurveClientKeys? = nil) throws {
+        client = CoordinatorClient(endpoint: endpoint, context: try ZMQContext(), curve: curve)
         timeout = .milliseconds(timeoutMs)
     }
 

@@ -15,8 +15,9 @@ struct JobsCommand: ParsableCommand {
         @Option(help: "The coordinator's ZeroMQ endpoint.") var coordinator = "tcp://127.0.0.1:5555"
         @Option(help: "How long to wait for the coordinator's reply, in milliseconds.") var timeoutMs = 5000
         @Flag(help: "Print JSON instead of text.") var json = false
+        @OptionGroup var keys: KeysClientOptions
 
-        func client() throws -> JobClient { try JobClient(endpoint: coordinator, timeoutMs: timeoutMs) }
+        func client() throws -> JobClient { try JobClient(endpoint: coordinator, timeoutMs: timeoutMs, curve: try keys.keys()) }
     }
 
     struct List: ParsableCommand {

@@ -32,6 +32,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(help: .hidden)
     var perLevelOnly = false
 
+    @OptionGroup var keys: KeysClientOptions
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -51,6 +53,7 @@ struct WorkerCommand: AsyncParsableCommand {
         settings.reconnectMax = .milliseconds(reconnectMaxMs)
         settings.protocolVersion = protocolVersion
         settings.growsWholeTrees = !perLevelOnly
+        settings.curve = try keys.keys()
         let service = WorkerService(settings: settings, context: try ZMQContext(), logger: logger)
         let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {

@@ -47,7 +47,7 @@ public final class WorkerService: Service {
                 feed.yield(.tick)
             }
         }
-        var connection: (socket: ZMQSocketLoop, forwarder: Task<Void, Never>)?
+        var connection: (socket: ZMQSocketLoop, forwarder: Task<Void, Never>, monitor: ZMQMonitor?)?
         var generation = 0
         let liveSocket = Mutex<ZMQSocketLoop?>(nil)
         nonisolated(unsafe) let executor = ShardExecutor(threads: settings.identity.cores,
@@ -61,6 +61,7 @@ public final class WorkerService: Service {
             liveSocket.withLock { $0 = nil }
             connection?.socket.close()
             connection?.forwarder.cancel()
+            connection?.monitor?.close()
             connection = nil
         }
 
@@ -76,12 +77,12 @@ public final class WorkerService: Service {
                 case .connect:
                     disconnect()
                     generation += 1
-                    let socket = try connect()
+                    let (socket, monitor) = try connect()
                     let current = generation
                     let forwarder = Task {
                         for await frames in socket.messages { feed.yield(.frames(frames, generation: current)) }
                     }
-                    connection = (socket, forwarder)
+                    connection = (socket, forwarder, monitor)
                     liveSocket.withLock { $0 = socket }
                     logger.info("connecting to coordinator", metadata: ["endpoint": "\(settings.connect)"])
                 case .disconnect: disconnect()
@@ -140,6 +141,7 @@ public final class WorkerService: Service {
             await socket.closed()
         }
         connection?.forwarder.cancel()
+        connection?.monitor?.close()
         if let failure {
             logger.error("worker stopped", metadata: ["reason": "\(failure)"])
             throw WorkerError.refused(failure)
@@ -147,18 +149,46 @@ public final class WorkerService: Service {
         logger.info("worker stopped")
     }
 
-    private func connect() throws -> ZMQSocketLoop {
+    /// The DEALER socket to the coordinator and, with CURVE, the monitor that logs why a
+    /// handshake fails (the socket itself only ever shows silence).
+    private func connect() throws -> (ZMQSocketLoop, ZMQMonitor?) {
         let settings = self.settings
         let flushMs = Int32(settings.shutdownFlush / .milliseconds(1))
-        return try ZMQSocketLoop(context: context, kind: .dealer, name: "worker-dealer") { socket in
+        let monitorEndpoint = ZMQMonitor.endpoint("worker")
+        let socket = try ZMQSocketLoop(context: context, kind: .dealer, name: "worker-dealer") { socket in
             // Linger lets a deregistration leave on shutdown; reconnects close the old socket
             // too, and anything still queued there is stale, so keep the window short.
             try socket.set(.linger(milliseconds: flushMs))
             try socket.set(.routingID(Array(settings.identity.workerID.utf8)))
             try socket.set(.reconnectInterval(milliseconds: 100))
             try socket.set(.reconnectIntervalMax(milliseconds: 2000))
+            if let curve = settings.curve {
+                try curve.apply(to: socket)
+                try socket.set(.handshakeInterval(milliseconds: 10_000))
+                try socket.monitor(monitorEndpoint, events: ZMQMonitorEvent.handshakeEvents)
+            }
             try socket.connect(settings.connect)
         }
+        guard let curve = settings.curve else { return (socket, nil) }
+        let logger = self.logger
+        let monitor = try ZMQMonitor(context: context, endpoint: monitorEndpoint) { event in
+            switch event {
+            case .handshakeSucceeded(let endpoint):
+                logger.debug("CURVE handshake with the coordinator succeeded", metadata: ["endpoint": "\(endpoint)"])
+            case .handshakeFailedAuth(let endpoint, let status):
+                logger.error("the coordinator refused this worker's CURVE key: cannot complete the handshake; add the worker's public key to the coordinator's --curve-allow", metadata: [
+                    "endpoint": "\(endpoint)", "zapStatus": "\(status)", "key": "\(curve.publicKey.z85)"])
+            case .handshakeFailedProtocol(let endpoint, let code):
+                logger.error("cannot complete the CURVE handshake with the coordinator: does --coordinator-public-key hold its key, and does it run with CURVE?", metadata: [
+                    "endpoint": "\(endpoint)", "protocolError": "0x\(String(code, radix: 16))"])
+            case .handshakeFailedNoDetail(let endpoint, let errno):
+                logger.warning("cannot complete the CURVE handshake with the coordinator (the connection closed during it: a wrong --coordinator-public-key, or a coordinator without CURVE)", metadata: [
+                    "endpoint": "\(endpoint)", "errno": "\(errno)"])
+            case .other:
+                break
+            }
+        }
+        return (socket, monitor)
     }
 
     private func log(_ event: WorkerSession.Event) {

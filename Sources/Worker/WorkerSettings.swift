@@ -1,5 +1,6 @@
 import Foundation
 import TrainyardProtocol
+import ZeroMQ
 
 /// Everything `trainyard worker` can be told, with documented defaults.
 public struct WorkerSettings: Sendable {
@@ -25,6 +26,9 @@ public struct WorkerSettings: Sendable {
     /// Whether `TREE_GROW` is answered. Only tests turn it off, to impersonate a worker that
     /// implements just the per-level protocol (it answers `unsupported_message`).
     public var growsWholeTrees = true
+    /// CurveZMQ: this worker's key pair and the coordinator's public key. `nil` (the
+    /// default): plaintext, as a coordinator without CURVE expects.
+    public var curve: CurveClientKeys?
 
     /// Settings with the documented defaults.
     public init(connect: String, identity: Register) {

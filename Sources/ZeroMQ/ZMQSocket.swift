@@ -25,7 +25,17 @@ public final class ZMQSocket {
 
     /// Sets an option; see ``ZMQSocketOption`` for units.
     public func set(_ option: ZMQSocketOption) throws(ZMQError) {
-        if option.apply(to: handle) != 0 { throw .last("zmq_setsockopt(\(option))") }
+        guard option.apply(to: handle) != 0 else { return }
+        // Never put a secret key into an error message (and so into a log).
+        if case .curveSecretKey = option { throw .last("zmq_setsockopt(ZMQ_CURVE_SECRETKEY)") }
+        throw .last("zmq_setsockopt(\(option))")
+    }
+
+    /// Starts publishing this socket's events on a PAIR socket bound at `endpoint`
+    /// (`inproc://…`), as `zmq_socket_monitor` does; read them with ``ZMQMonitorEvent``.
+    /// `events` is a mask of `ZMQ_EVENT_*` values. Call it on the socket's own thread.
+    public func monitor(_ endpoint: String, events: Int32) throws(ZMQError) {
+        if zmq_socket_monitor(handle, endpoint, events) != 0 { throw .last("zmq_socket_monitor(\(endpoint))") }
     }
 
     /// Binds to an endpoint such as `tcp://0.0.0.0:5555` or `inproc://name`.

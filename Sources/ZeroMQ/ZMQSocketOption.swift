@@ -39,6 +39,18 @@ public enum ZMQSocketOption: Sendable, Equatable {
     case subscribe([UInt8])
     /// SUB: stop receiving messages with this prefix (`ZMQ_UNSUBSCRIBE`).
     case unsubscribe([UInt8])
+    /// Act as the CURVE server of every connection (`ZMQ_CURVE_SERVER`); needs ``curveSecretKey(_:)``.
+    case curveServer(Bool)
+    /// This socket's long-term CURVE public key (`ZMQ_CURVE_PUBLICKEY`, 32 bytes).
+    case curvePublicKey([UInt8])
+    /// This socket's long-term CURVE secret key (`ZMQ_CURVE_SECRETKEY`, 32 bytes).
+    case curveSecretKey([UInt8])
+    /// A CURVE client: the server's public key (`ZMQ_CURVE_SERVERKEY`, 32 bytes); makes this socket a client.
+    case curveServerKey([UInt8])
+    /// The ZAP domain sent with authentication requests (`ZMQ_ZAP_DOMAIN`).
+    case zapDomain(String)
+    /// How long a connection's security handshake may take before it is dropped (`ZMQ_HANDSHAKE_IVL`, 0 = forever).
+    case handshakeInterval(milliseconds: Int32)
 
     func apply(to socket: UnsafeMutableRawPointer) -> Int32 {
         func setInt32(_ name: Int32, _ value: Int32) -> Int32 {
@@ -68,6 +80,12 @@ public enum ZMQSocketOption: Sendable, Equatable {
         case .receiveBufferSize(let bytes): return setInt32(ZMQ_RCVBUF, bytes)
         case .subscribe(let prefix): return setBytes(ZMQ_SUBSCRIBE, prefix)
         case .unsubscribe(let prefix): return setBytes(ZMQ_UNSUBSCRIBE, prefix)
+        case .curveServer(let on): return setInt32(ZMQ_CURVE_SERVER, on ? 1 : 0)
+        case .curvePublicKey(let key): return setBytes(ZMQ_CURVE_PUBLICKEY, key)
+        case .curveSecretKey(let key): return setBytes(ZMQ_CURVE_SECRETKEY, key)
+        case .curveServerKey(let key): return setBytes(ZMQ_CURVE_SERVERKEY, key)
+        case .zapDomain(let domain): return setBytes(ZMQ_ZAP_DOMAIN, Array(domain.utf8))
+        case .handshakeInterval(let ms): return setInt32(ZMQ_HANDSHAKE_IVL, ms)
         }
     }
 }
