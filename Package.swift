@@ -162,6 +162,15 @@ let package = Package(
         .executableTarget(name: "LinearBench", dependencies: ["BenchSupport", "TrainyardML"], path: "bench/linear/Sources/LinearBench"),
         .executableTarget(name: "CSVBench", dependencies: ["TrainyardML"], path: "bench/csv/Sources/CSVBench"),
         .target(name: "TestSupport", dependencies: ["ZeroMQ", "TrainyardProtocol"], path: "Tests/Support"),
+        // Fuzz targets' entries (bench/fuzz/run.sh), also replayed over their corpus by FuzzTests.
+        .target(
+            name: "FuzzTargets",
+            dependencies: [
+                "TrainyardProtocol", "ZeroMQ", "TrainyardML", "Serving", "Proxy", .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/Fuzz/Targets"
+        ),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "HTTPSupportTests", dependencies: ["HTTPSupport", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(
@@ -227,3 +236,16 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer builds, by bench/fuzz/run.sh only: the code under test is instrumented for coverage and
+// AddressSanitizer, and the TrainyardFuzz driver links libFuzzer.
+if Context.environment["TRAINYARD_FUZZ"] == "1" {
+    let sanitize = ["-sanitize=fuzzer,address"]
+    let instrumented: Set = ["TrainyardProtocol", "TrainyardML", "Serving", "Proxy", "HTTPSupport", "FuzzTargets"]
+    for target in package.targets where instrumented.contains(target.name) {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitize)]
+    }
+    package.targets.append(.executableTarget(
+        name: "TrainyardFuzz", dependencies: ["FuzzTargets"], path: "Tests/Fuzz/Driver", linkerSettings: [.unsafeFlags(sanitize)]
+    ))
+}
