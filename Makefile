@@ -14,12 +14,17 @@ deps:
 		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y libzmq3-dev libsqlite3-dev pkg-config iproute2; \
 	fi
 
-# A git-ignored venv with pyzmq, numpy and xgboost for the interop tests; they are skipped,
-# with a message, only if pip cannot install them.
+# A git-ignored venv with pyzmq, numpy and xgboost for the interop tests, and openapi-spec-validator
+# and schemathesis (4.x, whose CLI the API conformance tests call) for the OpenAPI documents; each
+# group's tests are skipped, with a message, only if pip cannot install it.
 pyenv:
 	@if ! .venv/bin/python3 -c 'import zmq, numpy, xgboost' 2>/dev/null; then \
 		{ [ -x .venv/bin/python3 ] || python3 -m venv .venv; } && .venv/bin/pip install --quiet pyzmq numpy xgboost-cpu \
 		|| echo "pyzmq/numpy/xgboost could not be installed: the Python interop tests will be skipped"; \
+	fi
+	@if ! [ -x .venv/bin/schemathesis ] || ! [ -x .venv/bin/openapi-spec-validator ]; then \
+		{ [ -x .venv/bin/python3 ] || python3 -m venv .venv; } && .venv/bin/pip install --quiet 'openapi-spec-validator>=0.7,<1' 'schemathesis>=4.1,<5' \
+		|| echo "openapi-spec-validator/schemathesis could not be installed: the OpenAPI conformance tests will be skipped"; \
 	fi
 
 build: deps
