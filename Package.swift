@@ -246,6 +246,8 @@ if Context.environment["TRAINYARD_FUZZ"] == "1" {
         target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitize)]
     }
     package.targets.append(.executableTarget(
-        name: "TrainyardFuzz", dependencies: ["FuzzTargets"], path: "Tests/Fuzz/Driver", linkerSettings: [.unsafeFlags(sanitize)]
+        name: "TrainyardFuzz", dependencies: ["FuzzTargets"], path: "Tests/Fuzz/Driver",
+        // gold fails on this link with an internal error; the toolchain's lld links it.
+        linkerSettings: [.unsafeFlags(sanitize + ["-use-ld=lld"])]
     ))
 }

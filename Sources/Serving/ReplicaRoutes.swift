@@ -53,9 +53,9 @@ struct ReplicaRoutes: Sendable {
             metadata(name: context.parameters.get("name") ?? "")
         }
         router.get("/v2/models/:name/ready") { _, context in
-            guard let served = replica.slot.model, served.name == context.parameters.get("name") else {
-                return JSONResponse.make(["ready": false], status: .serviceUnavailable)
-            }
+            guard let served = replica.slot.model else { return JSONResponse.make(["ready": false], status: .serviceUnavailable) }
+            // Another model is not "unavailable" here but absent: 404, as `GET /v2/models/{name}` answers (V2: 4xx is false).
+            guard served.name == context.parameters.get("name") else { return JSONResponse.make(["ready": false], status: .notFound) }
             return JSONResponse.make(["ready": true])
         }
         router.get("/metrics") { _, _ in
