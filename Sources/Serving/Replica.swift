@@ -18,7 +18,7 @@ public struct Replica: Sendable {
         self.logger = logger
         let metrics = ServingMetrics()
         self.metrics = metrics
-        log = try settings.logPath.map { try PredictionLog(path: $0, metrics: metrics) }
+        log = try settings.logPath.map { try PredictionLog(path: $0, durability: settings.logDurability, metrics: metrics) }
         watcher = ModelWatcher(source: source, slot: slot, pollInterval: settings.pollInterval, metrics: metrics, logger: logger)
     }
 

@@ -104,20 +104,20 @@ struct ReplicaRoutes: Sendable {
         do {
             body = Array(buffer: try await request.body.collect(upTo: replica.settings.maxBodyBytes))
         } catch is NIOTooManyBytesError {
-            return finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: replica.slot.model, status: 413,
+            return await finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: replica.slot.model, status: 413,
                           body: [], error: "the body is larger than the limit of \(replica.settings.maxBodyBytes) bytes", output: nil, rows: 0)
         } catch {
-            return finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: replica.slot.model, status: 400,
+            return await finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: replica.slot.model, status: 400,
                           body: [], error: "cannot read the body: \(error)", output: nil, rows: 0)
         }
         guard let served = replica.slot.model else {
-            return finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: nil, status: 503,
+            return await finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: nil, status: 503,
                           body: body, error: "no model loaded yet", output: nil, rows: 0)
         }
         do throws(InputError) {
             if case .array(let elements, let document) = answer,
                let batch = try await PipelinedBatch.predict(body, served: served, elements: elements(served)) {
-                return finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: served, status: 200,
+                return await finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: served, status: 200,
                               body: body, error: nil, output: document(served, "[" + batch.elements + "]"), rows: batch.rows)
             }
             let json = try JSONInput.parse(body)
@@ -131,10 +131,10 @@ struct ReplicaRoutes: Sendable {
             case .array(let elements, let document): document(served, "[" + elements(served)(predictions, rows) + "]")
             case .document(let write): write(served, predictions, rows, json)
             }
-            return finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: served, status: 200,
+            return await finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: served, status: 200,
                           body: body, error: nil, output: output, rows: rows)
         } catch {
-            return finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: served, status: error.status,
+            return await finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: served, status: error.status,
                           body: body, error: error.message, output: nil, rows: 0)
         }
     }
@@ -142,12 +142,14 @@ struct ReplicaRoutes: Sendable {
     private func refuse(_ request: Request, endpoint: String, status: Int, message: String) async -> Response {
         let requestID = Self.requestID(of: request)
         let body = (try? await request.body.collect(upTo: replica.settings.maxBodyBytes)).map { Array(buffer: $0) } ?? []
-        return finish(endpoint: endpoint, requestID: requestID, time: Date().timeIntervalSince1970, start: .now, served: replica.slot.model,
+        return await finish(endpoint: endpoint, requestID: requestID, time: Date().timeIntervalSince1970, start: .now, served: replica.slot.model,
                       status: status, body: body, error: message, output: nil, rows: 0)
     }
 
+    /// Counts and logs the request and builds its response. Under `--log-durability commit` the response is
+    /// returned only once its record is committed (503 if the log cannot be written).
     private func finish(endpoint: String, requestID: String, time: Double, start: ContinuousClock.Instant, served: ServedModel?,
-                        status: Int, body: [UInt8], error: String?, output: String?, rows: Int) -> Response {
+                        status: Int, body: [UInt8], error: String?, output: String?, rows: Int) async -> Response {
         var headers: HTTPFields = [Self.requestIDHeader: requestID]
         // The rest of an oversized body is not read: the connection closes after the answer, so a client still
         // sending sees the 413 and a closed connection instead of writing into one nobody reads.
@@ -166,10 +168,19 @@ struct ReplicaRoutes: Sendable {
         replica.metrics.record(endpoint: endpoint, status: status, duration: elapsed, rows: rows)
         if let log = replica.log {
             let micros = Int(elapsed.components.seconds) * 1_000_000 + Int(elapsed.components.attoseconds / 1_000_000_000_000)
-            log.append(PredictionRecord(requestID: requestID, time: time, model: served?.name, version: served?.version, endpoint: endpoint,
-                                        status: status, latencyMicroseconds: micros, rows: rows, inputsSHA256: SHA256.hash(data: body).hex,
-                                        output: output, error: error,
-                                        inputs: replica.settings.logInputs ? String(decoding: body, as: UTF8.self) : nil))
+            let record = PredictionRecord(requestID: requestID, time: time, model: served?.name, version: served?.version, endpoint: endpoint,
+                                          status: status, latencyMicroseconds: micros, rows: rows, inputsSHA256: SHA256.hash(data: body).hex,
+                                          output: output, error: error,
+                                          inputs: replica.settings.logInputs ? String(decoding: body, as: UTF8.self) : nil)
+            switch log.durability {
+            case .batched:
+                log.append(record)
+            case .commit:
+                guard await log.appendCommitted(record) else {
+                    return JSONResponse.error("the prediction log cannot be written; the request was not served unlogged (--log-durability commit)",
+                                              status: .serviceUnavailable, headers: [Self.requestIDHeader: requestID])
+                }
+            }
         }
         return response
     }

@@ -10,6 +10,8 @@ public struct ReplicaSettings: Sendable {
     public var pollInterval: Duration = .seconds(1)
     /// Where the prediction log is written (nil: no log).
     public var logPath: String? = "trainyard-predictions.sqlite"
+    /// Whether a response waits for its record's commit (default: batched, within 50 ms).
+    public var logDurability = LogDurability.batched
     /// Keep each request's body in the log, not only its digest.
     public var logInputs = false
     /// Batches of at least this many rows are predicted on all cores; smaller ones on one.

@@ -18,6 +18,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on: HOST:PORT or :PORT.") var listen = ListenAddress(host: "0.0.0.0", port: 9000)
     @Option(help: "Prediction log (SQLite); 'none' to disable.") var log = "trainyard-predictions.sqlite"
     @Flag(help: "Keep each request's body in the prediction log, not only its SHA-256.") var logInputs = false
+    @Option(help: ArgumentHelp("When a response waits for its log record: batched or commit.",
+                               discussion: "batched (default): records are committed in batches every 50 ms; a replica killed with SIGKILL loses at most the last 50 ms of records. commit: each response is sent once its record is committed (group commit across concurrent requests)."))
+    var logDurability = LogDurability.batched
     @Option(help: "Largest accepted request body, in bytes.") var maxBodyBytes = 1 << 20
     @Option(help: "How often to check the alias for a new version, in milliseconds.") var pollIntervalMs = 1000
     @OptionGroup var connectionTimeouts: ConnectionTimeoutOptions
@@ -40,6 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
         settings.pollInterval = .milliseconds(pollIntervalMs)
         settings.logPath = log == "none" ? nil : log
         settings.logInputs = logInputs
+        settings.logDurability = logDurability
         settings.timeouts = try connectionTimeouts.timeouts()
         let source: ModelSource
         if let modelFile {
@@ -54,3 +58,5 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension LogDurability: ExpressibleByArgument {}

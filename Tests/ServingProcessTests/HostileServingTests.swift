@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import Synchronization
 import TestSupport
 import Testing
 import TrainyardML
@@ -260,5 +261,51 @@ struct RegistryUploadTests {
         let model = try await stack.get(stack.registryURL + "/api/v1/models/churn/versions/1")
         #expect(model.status == 200 && model.body.contains("\"status\":\"approved\""))
         #expect(stack.process("registry")?.isRunning == true)
+    }
+}
+
+/// `--log-durability commit`: a replica killed with SIGKILL under load has logged every request it answered 200.
+/// Ports 57440–57449.
+@Suite(.serialized)
+struct LogDurabilityTests {
+    @Test func underCommitDurabilityAKilledReplicaHasLoggedEveryAnsweredRequest() async throws {
+        let stack = try ServingStack(basePort: 57440)
+        defer { stack.stop() }
+        try await stack.trainModels(rows: 300)
+        try await stack.startRegistry()
+        try await stack.publishAndPromote("v1.model")
+        try await stack.startReplica(0, extra: ["--log-durability", "commit"])
+        let url = stack.replicaURL(0) + "/predict"
+        final class Shared: Sendable {
+            let answered = Mutex<[String]>([])
+            let stop = Mutex(false)
+        }
+        let shared = Shared()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in 0..<8 {
+                group.addTask {
+                    var index = 0
+                    while !shared.stop.withLock({ $0 }) {
+                        index += 1
+                        let id = "c\(client)-\(index)"
+                        guard let reply = try? await stack.post(url, HostileServingTests.good, headers: ["X-Request-Id": id], timeout: .seconds(2)) else {
+                            continue
+                        }
+                        if reply.status == 200 { shared.answered.withLock { $0.append(id) } }
+                    }
+                }
+            }
+            try await Task.sleep(for: .seconds(2))
+            stack.process("replica0")?.signal(SIGKILL)
+            try await Task.sleep(for: .milliseconds(300))
+            shared.stop.withLock { $0 = true }
+            try await group.waitForAll()
+        }
+        let ids = shared.answered.withLock { $0 }
+        #expect(ids.count > 100, "only \(ids.count) requests were answered before the kill")
+        let database = try DatabaseQueue(path: stack.path("predictions-0.sqlite"))
+        let logged = Set(try await database.read { db in try String.fetchAll(db, sql: "SELECT request_id FROM prediction") })
+        let missing = ids.filter { !logged.contains($0) }
+        #expect(missing.isEmpty, "\(missing.count) of \(ids.count) answered requests are not in the log: \(missing.prefix(5))")
     }
 }

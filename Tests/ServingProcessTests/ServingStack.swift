@@ -98,17 +98,17 @@ final class ServingStack: @unchecked Sendable {
 
     func get(_ url: String) async throws -> Reply { try await send(HTTPClientRequest(url: url)) }
 
-    func post(_ url: String, _ body: String, headers: [String: String] = [:]) async throws -> Reply {
+    func post(_ url: String, _ body: String, headers: [String: String] = [:], timeout: Duration = .seconds(30)) async throws -> Reply {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(string: body))
-        return try await send(request)
+        return try await send(request, timeout: timeout)
     }
 
-    private func send(_ request: HTTPClientRequest) async throws -> Reply {
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+    private func send(_ request: HTTPClientRequest, timeout: Duration = .seconds(30)) async throws -> Reply {
+        let response = try await HTTPClient.shared.execute(request, timeout: .init(timeout))
         let body = String(buffer: try await response.body.collect(upTo: 64 << 20))
         var headers: [String: String] = [:]
         for header in response.headers { headers[header.name.lowercased()] = header.value }

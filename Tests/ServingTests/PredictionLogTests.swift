@@ -28,4 +28,24 @@ struct PredictionLogTests {
         let counts = try #require(try PredictionLog.read(path: path, PredictionQuery(), counts: true) as? [String: Int])
         #expect(counts == ["200": 1800, "400": 200, "503": 1])
     }
+
+    @Test func underCommitDurabilityEachAppendReturnsOnceItsRecordIsOnDisk() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("log-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        // A flush interval far longer than the test: only the commit path can make records visible in time.
+        let log = try PredictionLog(path: path, durability: .commit, flushInterval: .seconds(3600))
+        let reader = try PredictionLog(path: path, flushInterval: .seconds(3600))
+        defer { reader.close() }
+        #expect(await log.appendCommitted(record(0, status: 200)))
+        #expect(try reader.counts(PredictionQuery()) == ["200": 1])
+        // Concurrent appends share commits and each returns committed.
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for i in 1...200 { group.addTask { await log.appendCommitted(self.record(i, status: 200)) } }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results.count == 200 && results.allSatisfy { $0 })
+        #expect(try reader.counts(PredictionQuery()) == ["200": 201])
+        log.close()
+        #expect(await log.appendCommitted(record(999, status: 200)) == false, "a closed log commits nothing")
+    }
 }

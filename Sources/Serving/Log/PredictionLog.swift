@@ -8,6 +8,10 @@ import GRDB
 /// waiting, and ``close()`` writes what is left on shutdown. If the disk falls so far behind
 /// that `maxPending` records wait, new records are dropped and counted
 /// (`trainyard_prediction_log_dropped_total`) rather than growing memory without bound.
+///
+/// With ``LogDurability/commit``, ``appendCommitted(_:)`` returns only once its record is committed: the writer
+/// commits as soon as records wait (no interval), so the records that arrive during one commit form the next
+/// (group commit).
 public final class PredictionLog: @unchecked Sendable {
     public let path: String
     private let database: DatabasePool
@@ -17,15 +21,23 @@ public final class PredictionLog: @unchecked Sendable {
     private var writing = false
     private var stopping = false
     private var stopped = false
+    /// Records appended and records committed (or given up) so far, in append order; and the commits awaited.
+    private var appended = 0
+    private var settled = 0
+    private var waiters: [(sequence: Int, continuation: CheckedContinuation<Bool, Never>)] = []
+    /// Whether the last batch given up was lost (its waiters are told `false`).
+    private var lastBatchLost = false
+    public let durability: LogDurability
     private let batchSize: Int
     private let maxPending: Int
     private let flushInterval: TimeInterval
     private let metrics: ServingMetrics?
 
     /// Opens (creating if needed) the log at `path` and starts its writer thread.
-    public init(path: String, batchSize: Int = 512, maxPending: Int = 1_000_000, flushInterval: Duration = .milliseconds(50),
-                metrics: ServingMetrics? = nil) throws {
+    public init(path: String, durability: LogDurability = .batched, batchSize: Int = 512, maxPending: Int = 1_000_000,
+                flushInterval: Duration = .milliseconds(50), metrics: ServingMetrics? = nil) throws {
         self.path = path
+        self.durability = durability
         self.batchSize = batchSize
         self.maxPending = maxPending
         self.flushInterval = Double(flushInterval.components.seconds) + Double(flushInterval.components.attoseconds) / 1e18
@@ -66,10 +78,42 @@ public final class PredictionLog: @unchecked Sendable {
             return
         }
         pending.append(record)
-        if pending.count >= batchSize { condition.signal() }
+        appended += 1
+        if pending.count >= batchSize || durability == .commit { condition.signal() }
         let count = pending.count
         condition.unlock()
         metrics?.logPending.set(to: Double(count))
+    }
+
+    /// Queues a record and returns once it is committed: `true`, or `false` if the log could not be written (or is
+    /// closed). The caller's task is suspended, not its thread.
+    public func appendCommitted(_ record: PredictionRecord) async -> Bool {
+        guard let sequence = enqueue(record) else { return false }
+        return await withCheckedContinuation { continuation in notify(continuation, whenSettled: sequence) }
+    }
+
+    /// Queues `record` for the writer, waking it; its sequence number, or nil once the log is closed.
+    private func enqueue(_ record: PredictionRecord) -> Int? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopped else { return nil }
+        pending.append(record)
+        appended += 1
+        condition.signal()
+        return appended
+    }
+
+    /// Resumes `continuation` when record `sequence` is settled (at once if it already is).
+    private func notify(_ continuation: CheckedContinuation<Bool, Never>, whenSettled sequence: Int) {
+        condition.lock()
+        if settled >= sequence {
+            let written = !lastBatchLost
+            condition.unlock()
+            continuation.resume(returning: written)
+            return
+        }
+        waiters.append((sequence, continuation))
+        condition.unlock()
     }
 
     /// Waits until every record appended so far is committed.
@@ -94,30 +138,46 @@ public final class PredictionLog: @unchecked Sendable {
     private func writeLoop() {
         while true {
             condition.lock()
-            if pending.count < batchSize && !stopping { _ = condition.wait(until: Date().addingTimeInterval(flushInterval)) }
+            if durability == .commit {
+                while pending.isEmpty && !stopping { condition.wait() }
+            } else if pending.count < batchSize && !stopping {
+                _ = condition.wait(until: Date().addingTimeInterval(flushInterval))
+            }
             let batch = pending
             pending.removeAll(keepingCapacity: true)
             let finishing = stopping
             writing = !batch.isEmpty
             condition.unlock()
+            var written = true
             if !batch.isEmpty {
-                write(batch)
+                written = write(batch)
                 metrics?.logPending.set(to: 0)
             }
             condition.lock()
+            settled += batch.count
+            lastBatchLost = !written
+            let ready = waiters.filter { $0.sequence <= settled }
+            waiters.removeAll { $0.sequence <= settled }
             writing = false
             condition.broadcast()
             if finishing && pending.isEmpty {
                 stopped = true
                 condition.broadcast()
+                let stranded = waiters
+                waiters.removeAll()
                 condition.unlock()
+                for waiter in ready { waiter.continuation.resume(returning: written) }
+                for waiter in stranded { waiter.continuation.resume(returning: false) }
                 return
             }
             condition.unlock()
+            for waiter in ready { waiter.continuation.resume(returning: written) }
         }
     }
 
-    private func write(_ batch: [PredictionRecord]) {
+    /// Commits `batch` in one transaction, retrying; false if it was given up (and counted as dropped).
+    @discardableResult
+    private func write(_ batch: [PredictionRecord]) -> Bool {
         for attempt in 1...5 {
             do {
                 try database.write { db in
@@ -130,13 +190,14 @@ public final class PredictionLog: @unchecked Sendable {
                                                           r.rows, r.inputsSHA256, r.output, r.error, r.inputs])
                     }
                 }
-                return
+                return true
             } catch {
                 FileHandle.standardError.write(Data("prediction log: cannot write \(batch.count) records to \(path) (attempt \(attempt)): \(error)\n".utf8))
                 Thread.sleep(forTimeInterval: 0.2 * Double(attempt))
             }
         }
         metrics?.logDropped.increment(by: Int64(batch.count))
+        return false
     }
 
     /// Records matching `query`, newest first. Call ``flush()`` first to include the latest.
