@@ -6,9 +6,11 @@
 #                                            whole trees (TREE_GROW), and the same with the
 #                                            coordinator's --per-level-exchange (every level
 #                                            through the coordinator, as with 2 workers)
+#   coordinator + 2 workers as above with CurveZMQ (encrypted, ZAP-authenticated) against the
+#                                            same without it
 # Every process runs on this machine over loopback TCP.
 #   bench/distributed/run.sh [runs]      (default 3)
-# Prints each run, then medians, the ratios (targets: <= 1.2 and <= 1.05) and the bytes
+# Prints each run, then medians, the ratios (targets: <= 1.2, <= 1.05 and CURVE <= 1.10) and the bytes
 # exchanged per tree and per tree level (requests and replies, shard shipping excluded).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -41,9 +43,10 @@ distributed_run() {
   start_cluster "$ty" "$endpoint" "$n" bench-w "$state" "$@"
   local start end
   start=$(date +%s.%N)
-  "$ty" submit train --coordinator "$endpoint" --workers "$n" --data "$data" "${params[@]}" --wait --json > "$out/job.json"
+  "$ty" submit train --coordinator "$endpoint" --workers "$n" --data "$data" "${params[@]}" --wait --json "${client_curve[@]}" \
+    > "$out/job.json"
   end=$(date +%s.%N)
-  "$ty" jobs show 1 --coordinator "$endpoint" --json | python3 -c '
+  "$ty" jobs show 1 --coordinator "$endpoint" --json "${client_curve[@]}" | python3 -c '
 import json, sys
 job = json.load(sys.stdin)
 trees = job["round"]
@@ -55,11 +58,15 @@ print(job["history"][-1]["elapsed_seconds"], (job["bytes_sent"] + job["bytes_rec
   rm -rf "$state"
 }
 
-declare -a l2w l2b d2w d2b l1w l1b d1w d1b d2bytes d1bytes p1w p1b p1bytes
+declare -a l2w l2b d2w d2b l1w l1b d1w d1b d2bytes d1bytes p1w p1b p1bytes c2w c2b
 for i in $(seq 1 "$runs"); do
   read -r w b <<<"$(local_run 2)"; l2w+=("$w"); l2b+=("$b")
   read -r w b t <<<"$(distributed_run 2)"; d2w+=("$w"); d2b+=("$b"); d2bytes+=("$t")
   echo "run $i: 2 threads local ${l2w[-1]} s (boosting ${l2b[-1]} s) | 2 workers ${d2w[-1]} s (boosting ${d2b[-1]} s), $(printf '%.0f' "$t") bytes/tree"
+  curve_on "$ty" "$out/curve-keys"
+  read -r w b t <<<"$(distributed_run 2)"; c2w+=("$w"); c2b+=("$b")
+  curve_off
+  echo "run $i: 2 workers with CURVE ${c2w[-1]} s (boosting ${c2b[-1]} s)"
   read -r w b <<<"$(local_run 1)"; l1w+=("$w"); l1b+=("$b")
   read -r w b t <<<"$(distributed_run 1)"; d1w+=("$w"); d1b+=("$b"); d1bytes+=("$t")
   echo "run $i: 1 thread  local ${l1w[-1]} s (boosting ${l1b[-1]} s) | 1 worker  ${d1w[-1]} s (boosting ${d1b[-1]} s), $(printf '%.0f' "$t") bytes/tree"
@@ -70,17 +77,19 @@ done
 python3 - "$(median "${l2w[@]}")" "$(median "${l2b[@]}")" "$(median "${d2w[@]}")" "$(median "${d2b[@]}")" \
           "$(median "${l1w[@]}")" "$(median "${l1b[@]}")" "$(median "${d1w[@]}")" "$(median "${d1b[@]}")" \
           "$(median "${d2bytes[@]}")" "$(median "${d1bytes[@]}")" \
-          "$(median "${p1w[@]}")" "$(median "${p1b[@]}")" "$(median "${p1bytes[@]}")" <<'PY'
+          "$(median "${p1w[@]}")" "$(median "${p1b[@]}")" "$(median "${p1bytes[@]}")" \
+          "$(median "${c2w[@]}")" "$(median "${c2b[@]}")" <<'PY'
 import sys
-l2w, l2b, d2w, d2b, l1w, l1b, d1w, d1b, d2t, d1t, p1w, p1b, p1t = map(float, sys.argv[1:])
+l2w, l2b, d2w, d2b, l1w, l1b, d1w, d1b, d2t, d1t, p1w, p1b, p1t, c2w, c2b = map(float, sys.argv[1:])
 print(f"{'medians':28} {'end to end s':>13} {'boosting s':>11}")
 for name, w, b in [("local, 2 threads", l2w, l2b), ("2 workers x 1 core", d2w, d2b),
                    ("local, 1 thread", l1w, l1b), ("1 worker x 1 core", d1w, d1b),
-                   ("1 worker, per-level exchange", p1w, p1b)]:
+                   ("1 worker, per-level exchange", p1w, p1b), ("2 workers, CURVE", c2w, c2b)]:
     print(f"{name:28} {w:13.2f} {b:11.2f}")
 print(f"2 workers / local 2 threads: end to end {d2w / l2w:.3f}, boosting {d2b / l2b:.3f} (target <= 1.2)")
 print(f"1 worker / local 1 thread:   end to end {d1w / l1w:.3f}, boosting {d1b / l1b:.3f} (target <= 1.05)")
 print(f"1 worker per-level / local:  end to end {p1w / l1w:.3f}, boosting {p1b / l1b:.3f}")
+print(f"2 workers CURVE / plaintext: end to end {c2w / d2w:.3f}, boosting {c2b / d2b:.3f} (target <= 1.10)")
 levels = 6
 print(f"traffic, 2 workers: {d2t / 1e6:.2f} MB per tree, {d2t / levels / 1e6:.2f} MB per level (both directions, all workers)")
 print(f"traffic, 1 worker:  {d1t / 1e6:.4f} MB per tree (whole trees; mostly the per-job sketch and bin cuts spread over the trees)")

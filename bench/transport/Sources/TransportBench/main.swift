@@ -1,8 +1,9 @@
 // Transport benchmark, our side: a worker-side DEALER (ZMQSocketLoop + WireCodec) sends
 // ECHO_REQUEST messages carrying one 8 MiB f32 payload frame to a real CoordinatorService,
 // which answers ECHO_REPLY with the same payload. Keeps `window` messages in flight.
-// Prints one line: `ours <GB/s>` counting payload bytes in both directions.
-// bench/transport/raw_zmq.c does exactly the same framing over raw libzmq.
+// Prints one line: `ours <GB/s>` counting payload bytes in both directions (`ours-curve
+// <GB/s>` with --curve: the same over CurveZMQ, the coordinator admitting the DEALER's key
+// through its ZAP handler). bench/transport/raw_zmq.c does exactly the same framing over raw libzmq.
 import Coordinator
 import Foundation
 import Logging
@@ -21,15 +22,27 @@ let count = argument("--count", default: 200)
 let window = argument("--window", default: 4)
 let port = argument("--port", default: 56301)
 let endpoint = "tcp://127.0.0.1:\(port)"
+let curve = arguments.contains("--curve")
 
 let context = try ZMQContext()
 var logger = Logger(label: "bench")
 logger.logLevel = .error
-let coordinator = CoordinatorService(settings: CoordinatorSettings(bind: endpoint), context: context, logger: logger)
+var settings = CoordinatorSettings(bind: endpoint)
+settings.jobs = JobSettings(stateDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("transport-bench-\(port)").path)
+let clientKeys: CurveClientKeys?
+if curve {
+    let server = try CurveKey.generatePair(), worker = try CurveKey.generatePair()
+    settings.curve = CurveServerKeys(secretKey: server.secret, allowed: CurveAllowlist(keys: [worker.public]))
+    clientKeys = try CurveClientKeys(secretKey: worker.secret, serverKey: server.public)
+} else {
+    clientKeys = nil
+}
+let coordinator = CoordinatorService(settings: settings, context: context, logger: logger)
 let server = Task { try await coordinator.run() }
 
 let client = try ZMQSocketLoop(context: context, kind: .dealer, name: "bench-dealer") { socket in
     try socket.set(.linger(milliseconds: 0))
+    try clientKeys?.apply(to: socket)
     try socket.connect(endpoint)
 }
 let values = [Float](repeating: 1.5, count: sizeMiB * 1024 * 1024 / 4)
@@ -60,7 +73,7 @@ func exchange(_ messages: Int) async throws -> Duration {
 _ = try await exchange(10)                               // warm-up: connect, allocate
 let elapsed = try await exchange(count)
 let bytes = Double(count * values.count * 4 * 2)
-print(String(format: "ours %.3f", bytes / elapsed.seconds / 1e9))
+print(String(format: "%@ %.3f", curve ? "ours-curve" : "ours", bytes / elapsed.seconds / 1e9))
 client.close()
 server.cancel()
 exit(0)
