@@ -40,6 +40,11 @@ public enum WireCodec {
             throw .badMetadata(header.type, "the metadata frame is missing")
         }
         let metadata = metadataFrame.withUnsafeBytes { $0.isEmpty ? Array("{}".utf8) : Array($0) }
+        // JSONDecoder skips over invalid UTF-8 in values it does not read, but the metadata is kept and may be
+        // encoded again, which needs valid JSON text.
+        guard String(validating: metadata, as: UTF8.self) != nil else {
+            throw .badMetadata(header.type, "the metadata frame is not UTF-8")
+        }
         let descriptors = try decodeJSON(PayloadList.self, metadata, header.type).payload ?? []
         let payloadFrames = Array(rest.dropFirst())
         guard descriptors.count == payloadFrames.count else {
