@@ -26,9 +26,14 @@ if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "seeds" {
 }
 
 nonisolated(unsafe) let selected = target
-var argc = CommandLine.argc
-var argv = CommandLine.unsafeArgv
-exit(runFuzzerDriver(&argc, &argv) { data, size in
+
+/// libFuzzer's entry, by its conventional name (libFuzzer's own main, which debug links pull in, refers to it).
+@_cdecl("LLVMFuzzerTestOneInput")
+func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     selected.run(UnsafeRawBufferPointer(start: data, count: size))
     return 0
-})
+}
+
+var argc = CommandLine.argc
+var argv = CommandLine.unsafeArgv
+exit(runFuzzerDriver(&argc, &argv, testOneInput))
