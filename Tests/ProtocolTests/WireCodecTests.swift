@@ -109,6 +109,13 @@ struct WireCodecTests {
         #expect(decoded.message.type == .heartbeat)
     }
 
+    /// Found by the wire fuzzer: JSONDecoder skipped the bad bytes, and encoding the message again trapped.
+    @Test func metadataThatIsNotUTF8IsRefused() {
+        let metadata = Array(#"{"name":"jo"#.utf8) + [0xF0] + Array(#"","trees":3}"#.utf8)
+        let frames = [Header(type: .jobSubmit, frameCount: 1).encode(), ZMQFrame(bytes: metadata)]
+        #expect(throws: ProtocolError.badMetadata(.jobSubmit, "the metadata frame is not UTF-8")) { try WireCodec.decode(frames) }
+    }
+
     @Test func wrongMetadataNamesTheField() {
         var frames = WireCodec.encode(Envelope(.register(Self.register)))
         frames[1] = ZMQFrame(string: #"{"workerID": 5}"#)
