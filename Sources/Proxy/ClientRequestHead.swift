@@ -35,6 +35,18 @@ struct ClientRequestHead {
         bytes.getString(at: bytes.readerIndex + target.lowerBound, length: target.count) ?? ""
     }
 
+    /// The value of the first forwarded header named `name` (a lowercase literal), trimmed. A linear scan: for the
+    /// proxy's own endpoints, not the forwarding path.
+    func firstValue(of name: StaticString) -> String? {
+        bytes.withUnsafeReadableBytes { raw -> String? in
+            for line in forwardedLines {
+                guard let field = try? HeaderField(line: line, in: raw), HeaderName.matches(raw[field.name], name) else { continue }
+                return String(decoding: raw[field.value], as: UTF8.self)
+            }
+            return nil
+        }
+    }
+
     /// The slice of ``bytes`` at `range`.
     func slice(_ range: Range<Int>) -> ByteBuffer {
         bytes.getSlice(at: bytes.readerIndex + range.lowerBound, length: range.count)!

@@ -33,6 +33,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private enum LocalRoute {
         case metrics
         case backends
+        /// `/proxy/backends` without a token of role `reader` (when tokens are configured).
+        case denied(AccessError)
 
         init?(_ head: ClientRequestHead) {
             guard head.knownMethod == .get, head.target.count >= 8 else { return nil }
@@ -194,7 +196,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard case .idle = state else { return }
         let start = NIODeadline.now()
         let core = loop.core
-        if let route = LocalRoute(head) {
+        if var route = LocalRoute(head) {
+            if case .backends = route {
+                do throws(AccessError) { _ = try core.settings.access.authorize(header: head.firstValue(of: "authorization"), needs: .reader) } catch {
+                    route = .denied(error)
+                }
+            }
             state = .local(route, keepAlive: head.keepAlive, requestID: head.requestID ?? loop.requestIDs.next())
             return
         }
@@ -231,6 +238,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .backends:
             body = ByteBuffer(string: JSONText.backends(loop.backends.map(\.status)))
             contentType = "application/json"
+        case .denied(let error):
+            return respond(status: HTTPResponseStatus(statusCode: error.httpStatus), json: JSONText.error(error.description),
+                           keepAlive: keepAlive, requestID: requestID, start: .now())
         }
         write(status: .ok, body: body, contentType: contentType, keepAlive: keepAlive, requestID: requestID)
     }

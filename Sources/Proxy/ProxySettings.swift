@@ -3,8 +3,8 @@ import NIOCore
 
 /// Everything `trainyard proxy` can be told, with the CLI's defaults.
 public struct ProxySettings: Sendable {
-    /// Where clients connect. Default `0.0.0.0:8000`.
-    public var listen = ListenAddress(host: "0.0.0.0", port: 8000)
+    /// Where clients connect. Default `127.0.0.1:8000` (every interface needs tokens or `--insecure` in the CLI).
+    public var listen = ListenAddress(host: "127.0.0.1", port: 8000)
     /// Replicas given by address, in round-robin order; always in the set.
     public var backends: [BackendAddress]
     /// Names whose every address is a replica (`--discover`), resolved at start and every ``discoverInterval``;
@@ -41,6 +41,8 @@ public struct ProxySettings: Sendable {
     /// 16 KiB (batches) are never pipelined, nor is anything behind them. When a connection fails, the requests
     /// awaiting answers on it are sent again, as predictions are idempotent (docs/ARCHITECTURE.md gives the rules).
     public var pipelineDepth = 1
+    /// Who may read `GET /proxy/backends` (`reader` when tokens are configured); forwarded requests and `/metrics` are open.
+    public var access = AccessControl.open
     /// Header, body and idle timeouts of client connections (defaults 10 s, 30 s, 60 s). A request is in flight
     /// (counted against ``maxInFlight``) only once it has fully arrived.
     public var timeouts = ConnectionTimeouts()

@@ -75,8 +75,12 @@ public struct AuditEntry: Sendable, Codable, Equatable {
     public var fromVersion: Int?
     public var toVersion: Int?
     public var reason: String?
+    /// Who made the change: the API token's name, `anonymous` on a registry without tokens, nil before actors were recorded.
+    public var actor: String?
 
-    public init(id: Int64, time: Double, name: String, action: String, alias: String?, fromVersion: Int?, toVersion: Int?, reason: String?) {
+    public init(id: Int64, time: Double, name: String, action: String, alias: String?, fromVersion: Int?, toVersion: Int?, reason: String?,
+                actor: String? = nil) {
+        self.actor = actor
         self.id = id
         self.time = time
         self.name = name

@@ -7,13 +7,33 @@ import TrainyardML
 
 /// Talks to a registry's REST API (`trainyard registry` or a coordinator's embedded one).
 /// Downloads are checked against the SHA-256 the registry recorded at publish time.
+///
+/// An unreachable registry fails fast: connecting is given ``connectTimeout`` (2 s, the client's own), a metadata
+/// call ``requestTimeout`` and an artifact transfer ``transferTimeout``, and the error names the URL.
 public struct RegistryClient: Sendable {
     /// e.g. `http://127.0.0.1:8080` (no trailing slash needed).
     public let baseURL: String
-    public var timeout: TimeAmount = .seconds(60)
+    /// Whole-call limit for metadata calls (models, versions, aliases, status changes). Default 10 s.
+    public var requestTimeout: Duration = .seconds(10)
+    /// Whole-call limit for uploading or downloading an artifact. Default 300 s.
+    public var transferTimeout: Duration = .seconds(300)
+    /// The API token sent as `Authorization: Bearer` (a registry started with `--tokens`).
+    public var token: String?
     private let client: HTTPClient
 
-    public init(baseURL: String, client: HTTPClient = .shared) {
+    /// Time allowed to open a connection to the registry.
+    public static let connectTimeout: Duration = .seconds(2)
+
+    /// The HTTP client registry clients share unless given one: ``connectTimeout`` to connect. Lives as long as the
+    /// process.
+    public static let sharedHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: TimeAmount(connectTimeout))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    public init(baseURL: String, token: String? = nil, client: HTTPClient = RegistryClient.sharedHTTPClient) {
+        self.token = token
         var url = baseURL
         while url.hasSuffix("/") { url.removeLast() }
         if !url.contains("://") { url = "http://" + url }
@@ -53,7 +73,7 @@ public struct RegistryClient: Sendable {
         if let description, let query = description.addingPercentEncoding(withAllowedCharacters: .alphanumerics) {
             path += "?description=\(query)"
         }
-        return try await json(ModelVersion.self, "POST", path, body: artifact, contentType: "application/octet-stream")
+        return try await json(ModelVersion.self, "POST", path, body: artifact, contentType: "application/octet-stream", timeout: transferTimeout)
     }
 
     public func setStatus(_ name: String, _ number: Int, _ status: ApprovalStatus, reason: String? = nil) async throws(RegistryError) -> ModelVersion {
@@ -92,7 +112,8 @@ public struct RegistryClient: Sendable {
     // MARK: Transport
 
     private func artifact(_ path: String) async throws(RegistryError) -> (version: Int, sha256: String, bytes: [UInt8]) {
-        let (head, bytes) = try await send("GET", path, body: nil, contentType: nil, limit: RegistryRoutes.defaultMaxArtifactBytes)
+        let (head, bytes) = try await send("GET", path, body: nil, contentType: nil, limit: RegistryRoutes.defaultMaxArtifactBytes,
+                                           timeout: transferTimeout)
         guard let expected = head.headers.first(name: "X-Content-SHA256"), let version = head.headers.first(name: "X-Model-Version").flatMap(Int.init) else {
             throw .remote(status: Int(head.status.code), message: "the artifact response lacks its X-Content-SHA256 or X-Model-Version header")
         }
@@ -104,24 +125,30 @@ public struct RegistryClient: Sendable {
     }
 
     private func json<T: Decodable>(_ type: T.Type, _ method: String, _ path: String, body: [UInt8]? = nil,
-                                    contentType: String = "application/json") async throws(RegistryError) -> T {
-        let (_, bytes) = try await send(method, path, body: body, contentType: body == nil ? nil : contentType, limit: 64 << 20)
+                                    contentType: String = "application/json", timeout: Duration? = nil) async throws(RegistryError) -> T {
+        let (_, bytes) = try await send(method, path, body: body, contentType: body == nil ? nil : contentType, limit: 64 << 20,
+                                        timeout: timeout ?? requestTimeout)
         do { return try JSONDecoder().decode(T.self, from: Data(bytes)) } catch {
             throw .remote(status: 200, message: "unexpected response from \(baseURL)\(path): \(DecodingFailure.describe(error))")
         }
     }
 
-    private func send(_ method: String, _ path: String, body: [UInt8]?, contentType: String?, limit: Int) async throws(RegistryError)
-        -> (head: HTTPClientResponse, bytes: [UInt8]) {
+    private func send(_ method: String, _ path: String, body: [UInt8]?, contentType: String?, limit: Int, timeout: Duration)
+        async throws(RegistryError) -> (head: HTTPClientResponse, bytes: [UInt8]) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = HTTPMethod(rawValue: method)
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         let response: HTTPClientResponse
         let bytes: [UInt8]
         do {
-            response = try await client.execute(request, timeout: timeout)
+            response = try await client.execute(request, timeout: TimeAmount(timeout))
             bytes = Array(buffer: try await response.body.collect(upTo: limit))
+        } catch let error as HTTPClientError where error == .connectTimeout {
+            throw .unreachable("\(method) \(baseURL)\(path): could not connect within \(Self.connectTimeout)")
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+            throw .unreachable("\(method) \(baseURL)\(path): no complete answer within \(timeout)")
         } catch {
             throw .unreachable("\(method) \(baseURL)\(path): \(error)")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPSupport
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -11,21 +12,29 @@ public enum RegistryRoutes {
     /// Artifacts larger than this are refused with 413 (default 512 MiB).
     public static let defaultMaxArtifactBytes = 512 << 20
 
-    /// Adds the API under `/api/v1` and `GET /health` to `router`.
+    /// Adds the API under `/api/v1` and `GET /health` to `router`. With tokens in `access`, reading needs
+    /// `reader`, publishing `publisher`, status changes and alias moves `approver`; the token's name is the actor
+    /// the audit trail records.
     public static func add<Context: RequestContext>(to router: Router<Context>, store: RegistryStore,
-                                                    maxArtifactBytes: Int = defaultMaxArtifactBytes) {
+                                                    maxArtifactBytes: Int = defaultMaxArtifactBytes, access: AccessControl = .open) {
         router.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
         let api = router.group("/api/v1/models")
-        api.get { _, _ in await respond { try store.models() } }
-        api.get(":name") { _, context in
+        api.get { request, _ in
+            _ = try access.authorize(request, needs: .reader)
+            return await respond { try store.models() }
+        }
+        api.get(":name") { request, context in
+            _ = try access.authorize(request, needs: .reader)
             let name = try context.parameters.require("name")
             return await respond { try store.model(name) }
         }
-        api.get(":name/audit") { _, context in
+        api.get(":name/audit") { request, context in
+            _ = try access.authorize(request, needs: .reader)
             let name = try context.parameters.require("name")
             return await respond { try store.audit(name) }
         }
         api.post(":name/versions") { request, context in
+            let actor = try access.authorize(request, needs: .publisher)
             let name = try context.parameters.require("name")
             let description = request.uri.queryParameters["description"].map(String.init)
             let tooLarge = JSONResponse.error("the artifact is larger than the registry's limit of \(maxArtifactBytes) bytes (--max-artifact-bytes)",
@@ -40,40 +49,47 @@ public enum RegistryRoutes {
                 case .io(let reason): return JSONResponse.error("cannot store the upload: \(reason)", status: .internalServerError)
                 }
             }
-            return await respond(status: .created) { try store.publish(name: name, upload: upload, description: description) }
+            return await respond(status: .created) { try store.publish(name: name, upload: upload, description: description, actor: actor) }
         }
-        api.get(":name/versions/:version") { _, context in
+        api.get(":name/versions/:version") { request, context in
+            _ = try access.authorize(request, needs: .reader)
             let (name, number) = try nameAndVersion(context)
             return await respond { try store.version(name, number) }
         }
-        api.get(":name/versions/:version/artifact") { _, context in
+        api.get(":name/versions/:version/artifact") { request, context in
+            _ = try access.authorize(request, needs: .reader)
             let (name, number) = try nameAndVersion(context)
             return await artifact { try store.artifact(name, number) }
         }
         api.put(":name/versions/:version/status") { request, context in
+            let actor = try access.authorize(request, needs: .approver)
             let (name, number) = try nameAndVersion(context)
             let change: StatusChange
             do { change = try await decode(StatusChange.self, request) } catch { return JSONResponse.error("\(error)", status: .badRequest) }
-            return await respond { try store.setStatus(name, number, change.status, reason: change.reason) }
+            return await respond { try store.setStatus(name, number, change.status, reason: change.reason, actor: actor) }
         }
-        api.get(":name/aliases/:alias") { _, context in
+        api.get(":name/aliases/:alias") { request, context in
+            _ = try access.authorize(request, needs: .reader)
             let (name, alias) = try nameAndAlias(context)
             return await respond { try store.resolve(name, alias: alias) }
         }
-        api.get(":name/aliases/:alias/artifact") { _, context in
+        api.get(":name/aliases/:alias/artifact") { request, context in
+            _ = try access.authorize(request, needs: .reader)
             let (name, alias) = try nameAndAlias(context)
             return await artifact { try store.artifact(name, try store.resolve(name, alias: alias).version) }
         }
         api.put(":name/aliases/:alias") { request, context in
+            let actor = try access.authorize(request, needs: .approver)
             let (name, alias) = try nameAndAlias(context)
             let promotion: Promotion
             do { promotion = try await decode(Promotion.self, request) } catch { return JSONResponse.error("\(error)", status: .badRequest) }
-            return await respond { try store.promote(name, alias: alias, to: promotion.version, reason: promotion.reason) }
+            return await respond { try store.promote(name, alias: alias, to: promotion.version, reason: promotion.reason, actor: actor) }
         }
         api.post(":name/aliases/:alias/rollback") { request, context in
+            let actor = try access.authorize(request, needs: .approver)
             let (name, alias) = try nameAndAlias(context)
             let reason = (try? await decode(Reason.self, request))?.reason
-            return await respond { try store.rollback(name, alias: alias, reason: reason) }
+            return await respond { try store.rollback(name, alias: alias, reason: reason, actor: actor) }
         }
     }
 

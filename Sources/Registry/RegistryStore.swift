@@ -38,6 +38,9 @@ public final class RegistryStore: Sendable {
                                         action TEXT NOT NULL, alias TEXT, from_version INTEGER, to_version INTEGER, reason TEXT);
                     """)
             }
+            migrator.registerMigration("v2: audit actor") { db in
+                try db.execute(sql: "ALTER TABLE audit ADD COLUMN actor TEXT")
+            }
             try migrator.migrate(database)
         } catch {
             throw .storage("cannot open \(directory): \(error)")
@@ -49,7 +52,7 @@ public final class RegistryStore: Sendable {
 
     /// Stores `artifact` (model file bytes, verified by decoding) as the next version of `name`.
     @discardableResult
-    public func publish(name: String, artifact: [UInt8], description: String? = nil) throws(RegistryError) -> ModelVersion {
+    public func publish(name: String, artifact: [UInt8], description: String? = nil, actor: String? = nil) throws(RegistryError) -> ModelVersion {
         try ModelName.validate(name)
         let model: TrainyardModel
         do { model = try ModelFile.decode(artifact, path: "upload") } catch { throw .invalidArtifact(error.description) }
@@ -61,11 +64,12 @@ public final class RegistryStore: Sendable {
                 try AtomicFile.write(artifact, to: path)
             } catch { throw .storage("cannot write the artifact: \(error)") }
         }
-        return try commit(name: name, model: model, sha256: digest, bytes: artifact.count, description: description)
+        return try commit(name: name, model: model, sha256: digest, bytes: artifact.count, description: description, actor: actor)
     }
 
     /// Numbers and records a version whose artifact is already stored.
-    private func commit(name: String, model: TrainyardModel, sha256 digest: String, bytes: Int, description: String?) throws(RegistryError) -> ModelVersion {
+    private func commit(name: String, model: TrainyardModel, sha256 digest: String, bytes: Int, description: String?,
+                        actor: String?) throws(RegistryError) -> ModelVersion {
         let now = Date().timeIntervalSince1970
         var version = ModelVersion(
             name: name, version: 0, sha256: digest, bytes: bytes, status: .pending, createdAt: now,
@@ -78,7 +82,7 @@ public final class RegistryStore: Sendable {
             version.version = last + 1
             try db.execute(sql: "INSERT INTO version (name, version, sha256, info, status) VALUES (?, ?, ?, ?, ?)",
                            arguments: [name, version.version, digest, try Self.json(version), version.status.rawValue])
-            try Self.audit(db, name: name, action: "publish", alias: nil, from: nil, to: version.version, reason: description)
+            try Self.audit(db, name: name, action: "publish", alias: nil, from: nil, to: version.version, reason: description, actor: actor)
             return version
         }
     }
@@ -87,7 +91,7 @@ public final class RegistryStore: Sendable {
     /// file into the content-addressed store (or drops it if that content is already stored), then commits the
     /// version as ``publish(name:artifact:description:)`` does. A refused upload's file is removed.
     @discardableResult
-    public func publish(name: String, upload: ArtifactUpload, description: String? = nil) throws(RegistryError) -> ModelVersion {
+    public func publish(name: String, upload: ArtifactUpload, description: String? = nil, actor: String? = nil) throws(RegistryError) -> ModelVersion {
         do throws(RegistryError) {
             try ModelName.validate(name)
             let data: Data
@@ -109,7 +113,7 @@ public final class RegistryStore: Sendable {
                     throw RegistryError.storage("cannot move the upload into place: \(String(cString: strerror(errno)))")
                 }
             }
-            return try commit(name: name, model: model, sha256: upload.sha256, bytes: upload.bytes, description: description)
+            return try commit(name: name, model: model, sha256: upload.sha256, bytes: upload.bytes, description: description, actor: actor)
         } catch {
             upload.discard()
             throw error
@@ -171,7 +175,7 @@ public final class RegistryStore: Sendable {
             guard try Self.exists(db, name) else { throw RegistryError.modelNotFound(name) }
             return try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE name = ? ORDER BY id", arguments: [name]).map {
                 AuditEntry(id: $0["id"], time: $0["time"], name: $0["name"], action: $0["action"], alias: $0["alias"],
-                           fromVersion: $0["from_version"], toVersion: $0["to_version"], reason: $0["reason"])
+                           fromVersion: $0["from_version"], toVersion: $0["to_version"], reason: $0["reason"], actor: $0["actor"])
             }
         }
     }
@@ -182,7 +186,8 @@ public final class RegistryStore: Sendable {
     /// at cannot be rejected, and the `production` version cannot lose its approval: the alias
     /// is moved first, so no alias ever points at a version its gate would refuse.
     @discardableResult
-    public func setStatus(_ name: String, _ number: Int, _ status: ApprovalStatus, reason: String? = nil) throws(RegistryError) -> ModelVersion {
+    public func setStatus(_ name: String, _ number: Int, _ status: ApprovalStatus, reason: String? = nil,
+                          actor: String? = nil) throws(RegistryError) -> ModelVersion {
         try ModelName.validate(name)
         return try write { db in
             var version = try Self.version(db, name, number)
@@ -194,7 +199,7 @@ public final class RegistryStore: Sendable {
             try db.execute(sql: "UPDATE version SET info = ?, status = ? WHERE name = ? AND version = ?",
                            arguments: [try Self.json(version), status.rawValue, name, number])
             let action = switch status { case .approved: "approve"; case .rejected: "reject"; case .pending: "reset" }
-            try Self.audit(db, name: name, action: action, alias: nil, from: nil, to: number, reason: reason)
+            try Self.audit(db, name: name, action: action, alias: nil, from: nil, to: number, reason: reason, actor: actor)
             return try Self.version(db, name, number)
         }
     }
@@ -202,7 +207,7 @@ public final class RegistryStore: Sendable {
     /// Points `alias` at version `number`. `production` takes approved versions only; a
     /// rejected version takes no alias.
     @discardableResult
-    public func promote(_ name: String, alias: String, to number: Int, reason: String? = nil) throws(RegistryError) -> ModelVersion {
+    public func promote(_ name: String, alias: String, to number: Int, reason: String? = nil, actor: String? = nil) throws(RegistryError) -> ModelVersion {
         try ModelName.validate(name)
         let alias = try ModelName.canonicalAlias(alias)
         return try write { db in
@@ -210,7 +215,7 @@ public final class RegistryStore: Sendable {
             guard Self.admits(alias, version.status) else { throw RegistryError.notApproved(name, version: number, status: version.status) }
             let current = try Int.fetchOne(db, sql: "SELECT version FROM alias WHERE name = ? AND alias = ?", arguments: [name, alias])
             try db.execute(sql: "INSERT OR REPLACE INTO alias (name, alias, version) VALUES (?, ?, ?)", arguments: [name, alias, number])
-            try Self.audit(db, name: name, action: "promote", alias: alias, from: current, to: number, reason: reason)
+            try Self.audit(db, name: name, action: "promote", alias: alias, from: current, to: number, reason: reason, actor: actor)
             return try Self.version(db, name, number)
         }
     }
@@ -219,7 +224,7 @@ public final class RegistryStore: Sendable {
     /// promotions and rollbacks in turn, like an undo stack over the audit trail. The target
     /// passes the same gate as a promotion: a version rejected since is refused (409).
     @discardableResult
-    public func rollback(_ name: String, alias: String, reason: String? = nil) throws(RegistryError) -> ModelVersion {
+    public func rollback(_ name: String, alias: String, reason: String? = nil, actor: String? = nil) throws(RegistryError) -> ModelVersion {
         try ModelName.validate(name)
         let alias = try ModelName.canonicalAlias(alias)
         return try write { db in
@@ -242,7 +247,7 @@ public final class RegistryStore: Sendable {
             let status = try Self.version(db, name, target).status
             guard Self.admits(alias, status) else { throw RegistryError.notApproved(name, version: target, status: status) }
             try db.execute(sql: "UPDATE alias SET version = ? WHERE name = ? AND alias = ?", arguments: [target, name, alias])
-            try Self.audit(db, name: name, action: "rollback", alias: alias, from: current, to: target, reason: reason)
+            try Self.audit(db, name: name, action: "rollback", alias: alias, from: current, to: target, reason: reason, actor: actor)
             return try Self.version(db, name, target)
         }
     }
@@ -310,10 +315,11 @@ public final class RegistryStore: Sendable {
         return String(decoding: try encoder.encode(version), as: UTF8.self)
     }
 
-    private static func audit(_ db: Database, name: String, action: String, alias: String?, from: Int?, to: Int?, reason: String?) throws {
+    private static func audit(_ db: Database, name: String, action: String, alias: String?, from: Int?, to: Int?, reason: String?,
+                              actor: String?) throws {
         try db.execute(sql: """
-            INSERT INTO audit (time, name, action, alias, from_version, to_version, reason) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [Date().timeIntervalSince1970, name, action, alias, from, to, reason])
+            INSERT INTO audit (time, name, action, alias, from_version, to_version, reason, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [Date().timeIntervalSince1970, name, action, alias, from, to, reason, actor])
     }
 
     /// Temporary files of publishers killed mid-write (older than an hour, so a concurrent

@@ -62,8 +62,14 @@ struct ReplicaRoutes: Sendable {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(bytes: replica.metrics.exposition())))
         }
-        router.get("/predictions") { request, _ in await predictions(request, counts: false) }
-        router.get("/predictions/counts") { request, _ in await predictions(request, counts: true) }
+        router.get("/predictions") { request, _ in
+            _ = try replica.settings.access.authorize(request, needs: .reader)
+            return await predictions(request, counts: false)
+        }
+        router.get("/predictions/counts") { request, _ in
+            _ = try replica.settings.access.authorize(request, needs: .reader)
+            return await predictions(request, counts: true)
+        }
     }
 
     // MARK: Prediction

@@ -2,7 +2,7 @@ import HTTPSupport
 
 /// Everything `trainyard serve` can be told, with documented defaults.
 public struct ReplicaSettings: Sendable {
-    public var host = "0.0.0.0"
+    public var host = "127.0.0.1"
     public var port = 9000
     /// Bodies larger than this get 413 (default 1 MiB).
     public var maxBodyBytes = 1 << 20
@@ -16,6 +16,9 @@ public struct ReplicaSettings: Sendable {
     public var logInputs = false
     /// Batches of at least this many rows are predicted on all cores; smaller ones on one.
     public var parallelRows = 4096
+    /// Who may read the prediction log (`GET /predictions…` needs `reader` when tokens are configured); predictions
+    /// themselves are open, as an endpoint's are.
+    public var access = AccessControl.open
     /// Header, body and idle timeouts of client connections (defaults 10 s, 30 s, 60 s).
     public var timeouts = ConnectionTimeouts()
 

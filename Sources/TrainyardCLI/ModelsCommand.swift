@@ -13,9 +13,10 @@ struct ModelsCommand: AsyncParsableCommand {
 
     struct Connection: ParsableArguments {
         @Option(help: "The registry's URL.") var registry = "http://127.0.0.1:8080"
+        @OptionGroup var token: ClientTokenOption
         @Flag(help: "Print JSON instead of text.") var json = false
 
-        var client: RegistryClient { RegistryClient(baseURL: registry) }
+        var client: RegistryClient { RegistryClient(baseURL: registry, token: token.value) }
 
         /// Runs a registry call, turning its error into a clean command failure.
         func call<T>(_ body: (RegistryClient) async throws -> T) async throws -> T {

@@ -19,7 +19,7 @@ struct ProxyCommand: AsyncParsableCommand {
     )
 
     @Option(help: "Address to accept clients on, HOST:PORT.")
-    var listen = "0.0.0.0:8000"
+    var listen = "127.0.0.1:8000"
 
     @Option(name: .customLong("backend"), help: "A replica, http://HOST:PORT (repeat for each replica).")
     var backends: [String] = []
@@ -63,6 +63,7 @@ struct ProxyCommand: AsyncParsableCommand {
     ))
     var pipeline = 1
 
+    @OptionGroup var access: AccessOptions
     @OptionGroup var connectionTimeouts: ConnectionTimeoutOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -71,7 +72,8 @@ struct ProxyCommand: AsyncParsableCommand {
         let server: ProxyServer
         var listening: Proxy.ListenAddress
         do {
-            let settings = try settings()
+            var settings = try settings()
+            settings.access = try access.control(listeningOn: settings.listen.host)
             server = try ProxyServer(settings: settings, logger: logger)
             listening = settings.listen
             listening.port = try await server.start().port ?? listening.port

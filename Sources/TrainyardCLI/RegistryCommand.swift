@@ -11,9 +11,11 @@ struct RegistryCommand: AsyncParsableCommand {
     )
 
     @Option(help: "Directory of the registry (registry.sqlite and blobs/).") var dataDir = "trainyard-registry"
-    @Option(help: "Address to listen on: HOST:PORT or :PORT.") var listen = ListenAddress(host: "0.0.0.0", port: 8080)
+    @Option(help: "Address to listen on: HOST:PORT, or :PORT for every interface (which needs --tokens or --insecure).")
+    var listen = ListenAddress(host: "127.0.0.1", port: 8080)
     @Option(help: "Largest artifact accepted, in bytes; larger uploads get 413 and are not stored.")
     var maxArtifactBytes = RegistryRoutes.defaultMaxArtifactBytes
+    @OptionGroup var access: AccessOptions
     @OptionGroup var connectionTimeouts: ConnectionTimeoutOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -26,8 +28,9 @@ struct RegistryCommand: AsyncParsableCommand {
         let store: RegistryStore
         do { store = try RegistryStore(directory: dataDir) } catch { throw CommandFailure(error.description) }
         let timeouts = try connectionTimeouts.timeouts(defaults: RegistryServer.defaultTimeouts)
+        let control = try access.control(listeningOn: listen.host)
         let app = RegistryServer.application(store: store, host: listen.host, port: listen.port, timeouts: timeouts,
-                                             maxArtifactBytes: maxArtifactBytes, logger: logger) { port in
+                                             maxArtifactBytes: maxArtifactBytes, access: control, logger: logger) { port in
             printError("registry listening on \(listen.host):\(port), data in \(dataDir)")
         }
         try await app.runService()

@@ -15,7 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Registered model name.") var model: String?
     @Option(help: "Alias to serve and follow.") var alias = "production"
     @Option(help: "Serve this model file instead of a registry alias.") var modelFile: String?
-    @Option(help: "Address to listen on: HOST:PORT or :PORT.") var listen = ListenAddress(host: "0.0.0.0", port: 9000)
+    @Option(help: "Address to listen on: HOST:PORT, or :PORT for every interface (which needs --tokens or --insecure).")
+    var listen = ListenAddress(host: "127.0.0.1", port: 9000)
     @Option(help: "Prediction log (SQLite); 'none' to disable.") var log = "trainyard-predictions.sqlite"
     @Flag(help: "Keep each request's body in the prediction log, not only its SHA-256.") var logInputs = false
     @Option(help: ArgumentHelp("When a response waits for its log record: batched or commit.",
@@ -23,6 +24,9 @@ struct ServeCommand: AsyncParsableCommand {
     var logDurability = LogDurability.batched
     @Option(help: "Largest accepted request body, in bytes.") var maxBodyBytes = 1 << 20
     @Option(help: "How often to check the alias for a new version, in milliseconds.") var pollIntervalMs = 1000
+    @OptionGroup var access: AccessOptions
+    @Option(help: ArgumentHelp("API token for the registry; default: TRAINYARD_TOKEN.", valueName: "token"))
+    var registryToken: String?
     @OptionGroup var connectionTimeouts: ConnectionTimeoutOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -45,11 +49,13 @@ struct ServeCommand: AsyncParsableCommand {
         settings.logInputs = logInputs
         settings.logDurability = logDurability
         settings.timeouts = try connectionTimeouts.timeouts()
+        settings.access = try access.control(listeningOn: listen.host)
         let source: ModelSource
         if let modelFile {
             source = .file(path: modelFile, name: model ?? ((modelFile as NSString).lastPathComponent as NSString).deletingPathExtension)
         } else {
-            source = .registry(RegistryClient(baseURL: registry), name: model!, alias: alias)
+            let token = registryToken ?? ProcessInfo.processInfo.environment["TRAINYARD_TOKEN"]
+            source = .registry(RegistryClient(baseURL: registry, token: token), name: model!, alias: alias)
         }
         let replica = try Replica(source: source, settings: settings, logger: logger)
         let origin = modelFile ?? "\(model!)@\(alias) from \(registry)"

@@ -309,3 +309,75 @@ struct LogDurabilityTests {
         #expect(missing.isEmpty, "\(missing.count) of \(ids.count) answered requests are not in the log: \(missing.prefix(5))")
     }
 }
+
+/// API tokens with roles on the registry, a replica's prediction log and the proxy's backend list; the audit trail
+/// names the actor; a server beyond loopback without tokens refuses to start. Ports 57450–57459.
+@Suite(.serialized)
+struct AccessTokenTests {
+    func token(_ stack: ServingStack, _ name: String, _ role: String) async throws -> String {
+        try await stack.run(["tokens", "create", "--file", stack.path("tokens.json"), "--name", name, "--role", role])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func get(_ stack: ServingStack, _ url: String, token: String?) async throws -> ServingStack.Reply {
+        try await stack.get(url, headers: token.map { ["Authorization": "Bearer \($0)"] } ?? [:])
+    }
+
+    @Test func everyGuardedRouteNeedsATokenOfItsRoleAndTheAuditNamesTheActor() async throws {
+        let stack = try ServingStack(basePort: 57450)
+        defer { stack.stop() }
+        try await stack.trainModels(rows: 300)
+        let reader = try await token(stack, "dashboard", "reader")
+        let publisher = try await token(stack, "ci", "publisher")
+        let approver = try await token(stack, "release-lead", "approver")
+        try await stack.start("registry", ["registry", "--data-dir", stack.path("registry"), "--listen", "127.0.0.1:\(stack.basePort)",
+                                           "--tokens", stack.path("tokens.json")], ready: "registry listening")
+        let models = stack.registryURL + "/api/v1/models"
+        let anonymous = try await get(stack, models, token: nil)
+        #expect(anonymous.status == 401 && anonymous.headers["www-authenticate"] == "Bearer", "\(anonymous.status) \(anonymous.body)")
+        #expect((try await get(stack, models, token: "ty_forged")).status == 401)
+        #expect((try await get(stack, models, token: reader)).status == 200)
+        #expect((try await stack.get(stack.registryURL + "/health")).status == 200, "health stays open")
+
+        // The CLI sends --token (or TRAINYARD_TOKEN); a reader cannot publish, a publisher cannot approve.
+        let file = stack.path("v1.model")
+        await #expect(throws: (any Error).self) {
+            try await stack.run(["models", "publish", "churn", "--file", file, "--registry", stack.registryURL, "--token", reader])
+        }
+        try await stack.run(["models", "publish", "churn", "--file", file, "--registry", stack.registryURL, "--token", publisher])
+        await #expect(throws: (any Error).self) {
+            try await stack.run(["models", "approve", "churn", "1", "--registry", stack.registryURL, "--token", publisher])
+        }
+        try await stack.run(["models", "approve", "churn", "1", "--registry", stack.registryURL, "--token", approver])
+        try await stack.run(["models", "promote", "churn", "1", "--registry", stack.registryURL, "--token", approver])
+        let audit = try await get(stack, models + "/churn/audit", token: reader)
+        let actors = ((audit.json as? [[String: Any]]) ?? []).map { "\($0["action"] ?? "")=\($0["actor"] ?? "")" }
+        #expect(actors == ["publish=ci", "approve=release-lead", "promote=release-lead"], "\(audit.body)")
+
+        // A replica reads the registry with its token and guards its prediction log; predictions stay open.
+        try await stack.start("replica0", ["serve", "--registry", stack.registryURL, "--model", "churn", "--listen", "127.0.0.1:\(stack.basePort + 1)",
+                                           "--log", stack.path("predictions-0.sqlite"), "--poll-interval-ms", "100",
+                                           "--tokens", stack.path("tokens.json"), "--registry-token", reader], ready: "replica listening")
+        try await waitUntil("the replica to load its model") { (try? await stack.get(stack.replicaURL(0) + "/v2/health/ready").status) == 200 }
+        #expect((try await stack.post(stack.replicaURL(0) + "/predict", HostileServingTests.good)).status == 200)
+        #expect((try await get(stack, stack.replicaURL(0) + "/predictions", token: nil)).status == 401)
+        #expect((try await get(stack, stack.replicaURL(0) + "/predictions/counts", token: reader)).status == 200)
+
+        // The proxy guards /proxy/backends and forwards everything else as before.
+        try await stack.startProxy(replicas: [0], extra: ["--tokens", stack.path("tokens.json")])
+        #expect((try await get(stack, stack.proxyURL + "/proxy/backends", token: nil)).status == 401)
+        #expect((try await get(stack, stack.proxyURL + "/proxy/backends", token: reader)).status == 200)
+        #expect((try await stack.post(stack.proxyURL + "/predict", HostileServingTests.good)).status == 200)
+    }
+
+    @Test func aServerBeyondLoopbackWithoutTokensRefusesToStart() async throws {
+        for arguments in [["registry", "--data-dir", NSTemporaryDirectory() + "/r-\(UUID().uuidString)", "--listen", "0.0.0.0:57458"],
+                          ["proxy", "--listen", "0.0.0.0:57459", "--backend", "http://127.0.0.1:9"]] {
+            let process = try TrainyardProcess(arguments)
+            let status = await process.waitForExit(timeout: .seconds(30))
+            #expect(status != nil && status != 0, "\(arguments[0]) started without tokens on 0.0.0.0")
+            #expect(process.log.contains("without API tokens") && process.log.contains("--insecure"), "\(process.log)")
+            process.stop()
+        }
+    }
+}

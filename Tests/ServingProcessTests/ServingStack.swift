@@ -96,7 +96,11 @@ final class ServingStack: @unchecked Sendable {
         var json: Any? { try? JSONSerialization.jsonObject(with: Data(body.utf8)) }
     }
 
-    func get(_ url: String) async throws -> Reply { try await send(HTTPClientRequest(url: url)) }
+    func get(_ url: String, headers: [String: String] = [:]) async throws -> Reply {
+        var request = HTTPClientRequest(url: url)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        return try await send(request)
+    }
 
     func post(_ url: String, _ body: String, headers: [String: String] = [:], timeout: Duration = .seconds(30)) async throws -> Reply {
         var request = HTTPClientRequest(url: url)
