@@ -24,8 +24,9 @@ enum ClientResponseHead {
         if case .length(let length) = backend.framing, backend.bytes.readableBytes + length <= ProxyHandler.inlineBodyBytes {
             inlineBody = length
         }
-        // The status line and forwarded lines are at most the backend's head; then the proxy's own lines.
-        let headBound = backend.bytes.readableBytes + requestID.utf8.count + 128
+        // The status line and forwarded lines are at most the backend's head, plus a byte per line where a bare LF
+        // becomes CRLF; then the proxy's own lines.
+        let headBound = backend.bytes.readableBytes + backend.forwardedLines.count + requestID.utf8.count + 128
         out.reserveCapacity(minimumWritableBytes: headBound + inlineBody)
         backend.bytes.withUnsafeReadableBytes { raw in
             HeadWriter.write(into: &out, capacity: headBound) { head in

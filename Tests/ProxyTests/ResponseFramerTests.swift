@@ -160,6 +160,25 @@ struct ResponseFramerTests {
         #expect(String(buffer: http10) == "kept HTTP/1.0 201 Created\r\nX-A: 1\r\nx-request-id: r2\r\nconnection: close\r\n\r\n")
         #expect(!keepAlive && !chunked)
     }
+
+    /// Found by the response-framer fuzzer: each line ending in a bare LF grows by a byte when written with CRLF, and
+    /// a few hundred of them overran the space reserved for the client's head (a trap, the proxy down).
+    @Test func aHeadOfBareLFLinesFitsTheSpaceReservedForTheClientHead() {
+        var framer = ResponseFramer()
+        framer.expectResponse(toHead: false)
+        var head: BackendResponseHead?
+        let lines = String(repeating: "X-A: 1\n", count: 500)
+        try? framer.feed(ByteBuffer(string: "HTTP/1.1 200 OK\n" + lines + "Content-Length: 0\n\n")) { event in
+            if case .head(let parsed) = event { head = parsed }
+        }
+        guard let head else { Issue.record("no head"); return }
+        var keepAlive = true
+        var chunked = false
+        var out = ByteBuffer()
+        ClientResponseHead.write(from: head, requestID: "r1", version: .http1_1, keepAlive: &keepAlive, chunked: &chunked, into: &out)
+        #expect(String(buffer: out) == "HTTP/1.1 200 OK\r\n" + String(repeating: "X-A: 1\r\n", count: 500)
+            + "Content-Length: 0\r\nx-request-id: r1\r\n\r\n")
+    }
 }
 
 struct ForwardedRequestTests {
