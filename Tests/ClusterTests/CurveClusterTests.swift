@@ -54,21 +54,22 @@ struct CurveClusterTests {
         return Set(workers.filter { $0["state"] as? String == "alive" }.compactMap { $0["workerID"] as? String })
     }
 
-    /// The relay that records a connection's bytes (Tests/Interop/tcp_capture.py).
-    static func capture(listen port: Int, target: Int, to file: String) throws -> Process {
+    /// The relay that records a connection's bytes (Tests/Interop/tcp_capture.py), on a free
+    /// port, and that port.
+    static func capture(target: Int, to file: String) throws -> (Process, port: Int) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", TrainyardProcess.packageRoot.appendingPathComponent("Tests/Interop/tcp_capture.py").path,
-                             "\(port)", "127.0.0.1:\(target)", file]
+                             "0", "127.0.0.1:\(target)", file]
         let output = Pipe()
         process.standardOutput = output
         try process.run()
         let ready = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-        guard ready.hasPrefix("ready") else {
+        guard ready.hasPrefix("ready "), let port = Int(ready.dropFirst(6).trimmingCharacters(in: .whitespacesAndNewlines)) else {
             kill(process.processIdentifier, SIGKILL)
-            throw CaptureError(description: "tcp_capture.py did not start listening on \(port)")
+            throw CaptureError(description: "tcp_capture.py did not start listening: \(ready)")
         }
-        return process
+        return (process, port)
     }
 
     @Test func anAllowedWorkerJoinsAndTrainsTheLocalModelOverEncryptedTraffic() async throws {
@@ -78,13 +79,13 @@ struct CurveClusterTests {
         let local = try await DistributedTrainingTests.local(arguments)
         let cluster = try Self.curveCluster(port: 56251, keys: keys)
         let wire = keys.directory + "/wire.bin"
-        let relay = try Self.capture(listen: 56252, target: 56251, to: wire)
+        let (relay, relayPort) = try Self.capture(target: 56251, to: wire)
         defer {
             kill(relay.processIdentifier, SIGKILL)
             relay.waitUntilExit()
             cluster.stopAll()
         }
-        try cluster.startWorker("w1", extra: keys.client("w1"), connect: "tcp://127.0.0.1:56252")
+        try cluster.startWorker("w1", extra: keys.client("w1"), connect: "tcp://127.0.0.1:\(relayPort)")
         try cluster.startWorker("w2", extra: keys.client("w2"))
         let joined = await eventually(timeout: .seconds(15)) { await Self.alive(cluster, keys: keys) == ["w1", "w2"] ? true : nil }
         try #require(joined != nil, "\(cluster.logs)")

@@ -3,7 +3,7 @@
 what crosses the wire (e.g. that CURVE traffic carries no plaintext).
 
 Usage: tcp_capture.py LISTEN_PORT TARGET_HOST:TARGET_PORT CAPTURE_FILE
-Prints "ready" once listening; relays connections until killed.
+LISTEN_PORT 0 picks a free port. Prints "ready PORT" once listening; relays connections until killed.
 """
 import signal
 import socket
@@ -41,7 +41,7 @@ def main():
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     server.bind(("127.0.0.1", port))
     server.listen(16)
-    print("ready", flush=True)
+    print(f"ready {server.getsockname()[1]}", flush=True)
     while True:
         client, _ = server.accept()
         upstream = socket.create_connection((host, int(target_port)))
