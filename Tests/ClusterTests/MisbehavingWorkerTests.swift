@@ -17,12 +17,30 @@ struct MisbehavingWorkerTests {
                         tamper: @escaping TamperingRelay.Tamper) async throws -> (Cluster, TamperingRelay) {
         let cluster = Cluster(bind: "tcp://127.0.0.1:\(port)")
         cluster.coordinatorArguments = coordinatorArguments
-        try cluster.startCoordinator()
-        let relay = try TamperingRelay(workerID: "bad", coordinator: cluster.endpoint, tamper: tamper)
-        if honest { try cluster.startWorker("w1") }
-        try cluster.startWorker("bad", connect: relay.endpoint)
+        let relay: TamperingRelay
+        do {
+            try cluster.startCoordinator()
+            relay = try TamperingRelay(workerID: "bad", coordinator: cluster.endpoint, tamper: tamper)
+        } catch {
+            cluster.stopAll()
+            throw error
+        }
+        do {
+            if honest { try cluster.startWorker("w1") }
+            try cluster.startWorker("bad", connect: relay.endpoint)
+        } catch {
+            relay.close()
+            cluster.stopAll()
+            throw error
+        }
         let expected: Set<String> = honest ? ["w1", "bad"] : ["bad"]
-        try #require(await cluster.waitUntilAlive(expected) != nil, "\(cluster.logs)")
+        guard await cluster.waitUntilAlive(expected) != nil else {
+            let logs = cluster.logs
+            relay.close()
+            cluster.stopAll()
+            try #require(Bool(false), "workers did not join: \(logs)")
+            preconditionFailure()
+        }
         return (cluster, relay)
     }
 
