@@ -14,8 +14,7 @@ public final class SlowClientWatcher: ChannelDuplexHandler, RemovableChannelHand
 
     private var clock: ConnectionClock
     private var context: ChannelHandlerContext?
-    private var timer: Scheduled<Void>?
-    private var timerDeadline: NIODeadline?
+    private var timer = DeadlineTimer()
     private var expired = false
 
     /// A watcher enforcing `timeouts`.
@@ -35,14 +34,12 @@ public final class SlowClientWatcher: ChannelDuplexHandler, RemovableChannelHand
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        timer.cancel()
         self.context = nil
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        timer.cancel()
         context.fireChannelInactive()
     }
 
@@ -77,21 +74,13 @@ public final class SlowClientWatcher: ChannelDuplexHandler, RemovableChannelHand
 
     // MARK: The timer
 
-    /// Makes sure a timer fires no later than the clock's deadline. A timer set for a later deadline is replaced;
-    /// one set for an earlier deadline stays and, when it fires, re-arms for the current one.
     private func arm() {
-        guard let context, let deadline = clock.deadline else { return }
-        if let timerDeadline, timerDeadline <= deadline, timer != nil { return }
-        timer?.cancel()
-        timerDeadline = deadline
-        timer = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: deadline) { [weak self] in
-            self?.fired()
-        }
+        guard let context else { return }
+        timer.arm(clock.deadline, on: context.eventLoop) { [weak self] in self?.fired() }
     }
 
     private func fired() {
-        timer = nil
-        timerDeadline = nil
+        timer.fired()
         guard let context, !expired else { return }
         switch clock.expiry(at: .now()) {
         case nil:

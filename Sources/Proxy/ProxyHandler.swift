@@ -73,8 +73,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var responseBuffers = SpareBuffer()
     /// The connection's header, body and idle deadlines, and the one timer that enforces them.
     private var clock: ConnectionClock
-    private var timer: Scheduled<Void>?
-    private var timerDeadline: NIODeadline?
+    private var timer = DeadlineTimer()
     /// The most bytes gathered in ``outgoing``; what would go over is written as it is.
     static let inlineBodyBytes = 16 * 1024
 
@@ -90,8 +89,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        timer.cancel()
         self.context = nil
     }
 
@@ -385,8 +383,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Connection events
 
     func channelInactive(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        timer.cancel()
         if case .receiving = state {
             // The client left mid-body: the request never reaches a backend (and was never in flight).
             state = .closing
@@ -434,21 +431,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         armTimer()
     }
 
-    /// Makes sure the timer fires no later than the clock's deadline (a timer set for a later one is replaced; one
-    /// set earlier re-arms when it fires).
     private func armTimer() {
-        guard let context, let deadline = clock.deadline else { return }
-        if let timerDeadline, timer != nil, timerDeadline <= deadline { return }
-        timer?.cancel()
-        timerDeadline = deadline
-        timer = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: deadline) { [weak self] in
-            self?.timerFired()
-        }
+        guard let context else { return }
+        timer.arm(clock.deadline, on: context.eventLoop) { [weak self] in self?.timerFired() }
     }
 
     private func timerFired() {
-        timer = nil
-        timerDeadline = nil
+        timer.fired()
         guard let context else { return }
         if case .closing = state { return }
         switch clock.expiry(at: .now()) {

@@ -62,9 +62,12 @@ struct MisbehavingWorkerTests {
         #expect((job["recoveries"] as? Int ?? 0) >= 1, "\(job)")
         #expect(job["assigned"] as? [String] == ["w1", "w1"], "\(job)")
         #expect(DistributedTrainingTests.trained(try DistributedTrainingTests.model(of: job)) == DistributedTrainingTests.trained(local))
+        // Usually the reply is refused and the worker dropped, naming why; on a loaded machine the relayed worker can be
+        // declared lost first. Either way its shard moves and the model equals the local one (checked above), which the
+        // old coordinator failed: it hung on the silent and truncated replies and trained on the overflowing ones.
         let log = cluster.coordinator!.log
-        #expect(log.contains("dropping a worker from the job") && log.contains("worker bad"), "\(log)")
-        #expect(log.contains(logged), "\(log)")
+        let dropped = log.contains("dropping a worker from the job") && log.contains("worker bad") && log.contains(logged)
+        #expect(dropped || log.contains("reason=lost worker bad"), "\(log)")
     }
 
     @Test func aWorkerThatStopsAnsweringMidJobIsDroppedAndTheModelEqualsTheLocalOne() async throws {

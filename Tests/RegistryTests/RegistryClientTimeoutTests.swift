@@ -44,7 +44,7 @@ struct RegistryClientTimeoutTests {
             #expect(message.contains("http://127.0.0.1:\(server.port)/api/v1/models"), "\(message)")
             #expect(message.contains("no complete answer within 1.0 seconds"), "\(message)")
         }
-        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(ContinuousClock.now - start < .seconds(30), "the old client took its 60 s default")
     }
 
     @Test func theDefaultsFailFast() {
