@@ -11,12 +11,16 @@ import TrainyardML
 @Suite(.serialized, .timeLimit(.minutes(6)))
 struct MisbehavingWorkerTests {
     static let arguments = ["--label", "churned", "--n-trees", "10", "--valid-fraction", "0.2"]
+    /// Liveness 15 × 200 ms (3 s) instead of the suites' 3 (later options win over ``Cluster/heartbeatArguments``).
+    static let patientHeartbeats = ["--heartbeat-liveness", "15"]
 
     /// An honest worker `w1` and `bad` behind a relay with `tamper`, both alive.
     static func cluster(port: Int, coordinatorArguments: [String], honest: Bool = true,
                         tamper: @escaping TamperingRelay.Tamper) async throws -> (Cluster, TamperingRelay) {
         let cluster = Cluster(bind: "tcp://127.0.0.1:\(port)")
-        cluster.coordinatorArguments = coordinatorArguments
+        // The relay runs in the test process: with the whole suite on two cores, its heartbeats can lag by more than
+        // the default 0.6 s of liveness, and a worker declared dead is not the fault these tests are about.
+        cluster.coordinatorArguments = Self.patientHeartbeats + coordinatorArguments
         let relay: TamperingRelay
         do {
             try cluster.startCoordinator()
@@ -26,8 +30,8 @@ struct MisbehavingWorkerTests {
             throw error
         }
         do {
-            if honest { try cluster.startWorker("w1") }
-            try cluster.startWorker("bad", connect: relay.endpoint)
+            if honest { try cluster.startWorker("w1", extra: Self.patientHeartbeats) }
+            try cluster.startWorker("bad", extra: Self.patientHeartbeats, connect: relay.endpoint)
         } catch {
             relay.close()
             cluster.stopAll()
