@@ -18,8 +18,7 @@ public struct AccessControl: Sendable {
     /// The actor making `request`: its token's name, or `anonymous` when no tokens are configured.
     /// - Throws: ``AccessError`` (401 or 403), which Hummingbird renders as `{"error": "…"}`.
     public func authorize(_ request: Request, needs role: AccessRole) throws(AccessError) -> String {
-        guard let tokens else { return "anonymous" }
-        return try tokens.authorize(request.headers[.authorization], needs: role)
+        try authorize(header: request.headers[.authorization], needs: role)
     }
 
     /// The same check on a raw `Authorization` header value (servers that do not use Hummingbird's request type).

@@ -21,13 +21,25 @@ public struct AccessTokens: Sendable, Codable, Equatable {
         public var created: String
     }
 
-    public private(set) var tokens: [Entry]
-    private var byHash: [String: Int] {
-        Dictionary(tokens.enumerated().map { ($1.sha256, $0) }, uniquingKeysWith: { first, _ in first })
+    public private(set) var tokens: [Entry] {
+        didSet { byHash = Self.index(tokens) }
     }
+    /// Index into ``tokens`` by hash, built once per change rather than per request.
+    private var byHash: [String: Int]
+
+    private enum CodingKeys: String, CodingKey { case tokens }
 
     public init(tokens: [Entry] = []) {
         self.tokens = tokens
+        byHash = Self.index(tokens)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        self.init(tokens: try decoder.container(keyedBy: CodingKeys.self).decode([Entry].self, forKey: .tokens))
+    }
+
+    private static func index(_ tokens: [Entry]) -> [String: Int] {
+        Dictionary(tokens.enumerated().map { ($1.sha256, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     // MARK: Files

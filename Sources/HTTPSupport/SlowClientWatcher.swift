@@ -24,7 +24,6 @@ public final class SlowClientWatcher: ChannelDuplexHandler, RemovableChannelHand
 
     public func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        clock = ConnectionClock(timeouts: clock.timeouts, now: .now())
         if context.channel.isActive { arm() }
     }
 

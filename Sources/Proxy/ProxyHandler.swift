@@ -114,7 +114,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 }
             }
         } catch {
-            malformed(error, context: context)
+            refuseInput(.badRequest, error.description, context: context)
         }
         armTimer()
     }
@@ -393,10 +393,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    /// A malformed request gets a 400 naming the problem unless a response is already under way (a malformed
-    /// chunked body is found before anything is forwarded, so it is answered too), then the connection closes;
-    /// input after it is ignored.
-    private func malformed(_ error: RequestFramer.Malformed, context: ChannelHandlerContext) {
+    /// The client's input cannot go on: a malformed request (400) or a head or body that did not arrive in time
+    /// (408). It is answered unless a response is already under way (a malformed chunked body or a late body is found
+    /// before anything is forwarded, so those are answered too); then the connection closes and later input is ignored.
+    private func refuseInput(_ status: HTTPResponseStatus, _ message: String, context: ChannelHandlerContext) {
         let requestID: String?
         switch state {
         case .idle where queued.isEmpty:
@@ -414,9 +414,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         inputFailed = true
         state = .closing
-        loop.core.metrics.recordResponse(status: 400, since: .now())
-        let body = ByteBuffer(string: JSONText.error(error.description))
-        let head = ClientResponseHead.local(status: .badRequest, contentType: "application/json", length: body.readableBytes,
+        loop.core.metrics.recordResponse(status: Int(status.code), since: .now())
+        let body = ByteBuffer(string: JSONText.error(message))
+        let head = ClientResponseHead.local(status: status, contentType: "application/json", length: body.readableBytes,
                                             requestID: requestID ?? loop.requestIDs.next(), keepAlive: false, allocator: loop.allocator)
         context.write(wrapOutboundOut(head), promise: nil)
         let channel = context.channel
@@ -447,31 +447,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             inputFailed = true
             context.close(promise: nil)
         case .requestTimeout(let reason)?:
-            timedOut(reason, context: context)
+            refuseInput(.requestTimeout, reason, context: context)
         }
-    }
-
-    /// A head or body did not arrive in time: 408 if no response is under way (the request was not forwarded:
-    /// it never completed), then the connection closes.
-    private func timedOut(_ reason: String, context: ChannelHandlerContext) {
-        let requestID: String?
-        switch state {
-        case .idle where queued.isEmpty: requestID = nil
-        case .receiving(let exchange) where queued.isEmpty: requestID = exchange.requestID
-        case .local(_, _, let id) where queued.isEmpty: requestID = id
-        default:
-            inputFailed = true
-            return context.close(promise: nil)
-        }
-        inputFailed = true
-        state = .closing
-        loop.core.metrics.recordResponse(status: 408, since: .now())
-        let body = ByteBuffer(string: JSONText.error(reason))
-        let head = ClientResponseHead.local(status: .requestTimeout, contentType: "application/json", length: body.readableBytes,
-                                            requestID: requestID ?? loop.requestIDs.next(), keepAlive: false, allocator: loop.allocator)
-        context.write(wrapOutboundOut(head), promise: nil)
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(body)).whenComplete { _ in channel.close(promise: nil) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -73,9 +73,7 @@ public struct ProxySettings: Sendable {
         try Self.atLeast("threads", threads, 1)
         try Self.atLeast("max idle connections per backend", maxIdleConnectionsPerBackend, 0)
         try Self.atLeast("pipeline depth", pipelineDepth, 1)
-        try Self.positive("header timeout", timeouts.header)
-        try Self.positive("body timeout", timeouts.body)
-        try Self.positive("idle timeout", timeouts.idle)
+        if let name = timeouts.nonPositive { throw .invalidSetting(name: name, value: "\(timeouts)", reason: "must be positive") }
     }
 
     private static func positive(_ name: String, _ value: Duration) throws(ProxyError) {

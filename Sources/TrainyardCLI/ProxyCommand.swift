@@ -74,6 +74,7 @@ struct ProxyCommand: AsyncParsableCommand {
         do {
             var settings = try settings()
             settings.access = try access.control(listeningOn: settings.listen.host)
+            settings.timeouts = try connectionTimeouts.timeouts()
             server = try ProxyServer(settings: settings, logger: logger)
             listening = settings.listen
             listening.port = try await server.start().port ?? listening.port
@@ -107,9 +108,6 @@ struct ProxyCommand: AsyncParsableCommand {
         settings.connectTimeout = .milliseconds(connectTimeoutMs)
         settings.requestTimeout = .milliseconds(requestTimeoutMs)
         settings.pipelineDepth = pipeline
-        if let header = connectionTimeouts.headerTimeout { settings.timeouts.header = header.duration }
-        if let body = connectionTimeouts.bodyTimeout { settings.timeouts.body = body.duration }
-        if let idle = connectionTimeouts.idleTimeout { settings.timeouts.idle = idle.duration }
         return settings
     }
 }

@@ -11,7 +11,6 @@ import TrainyardML
 /// Ports 57400–57429.
 @Suite(.serialized)
 struct HostileServingTests {
-    static let good = "{\"tenure_months\":11,\"monthly_charges\":88.77,\"total_charges\":975.07,\"contract\":\"one-year\",\"payment_method\":\"fiber\",\"internet_service\":\"fiber\",\"support_calls\":5,\"age\":33,\"senior\":0,\"region\":\"north\"}"
 
     @Test func oneHostileRequestNoLongerTakesTheTierDown() async throws {
         let stack = try ServingStack(basePort: 57400)
@@ -34,12 +33,12 @@ struct HostileServingTests {
 
         // An 8 KB or markup X-Request-Id is not echoed: the proxy makes an id, and the replica logs that one.
         for hostile in [String(repeating: "x", count: 8000), "<script>alert(1)</script>"] {
-            let reply = try await stack.post(stack.proxyURL + "/predict", Self.good, headers: ["X-Request-Id": hostile])
+            let reply = try await stack.post(stack.proxyURL + "/predict", ServingStack.churnRecord, headers: ["X-Request-Id": hostile])
             #expect(reply.status == 200)
             let id = try #require(reply.headers["x-request-id"])
             #expect(id != hostile && id.utf8.count == 16, "\(id.prefix(40))")
         }
-        let direct = try await stack.post(stack.replicaURL(0) + "/predict", Self.good, headers: ["X-Request-Id": "<b>" + String(repeating: "y", count: 300)])
+        let direct = try await stack.post(stack.replicaURL(0) + "/predict", ServingStack.churnRecord, headers: ["X-Request-Id": "<b>" + String(repeating: "y", count: 300)])
         #expect(direct.headers["x-request-id"]?.utf8.count == 16)
 
         // A head whose lines end in bare LF is answered 400 at once (it hung until the client left).
@@ -57,7 +56,7 @@ struct HostileServingTests {
         // The tier still serves, from both replicas.
         var versions = Set<String>()
         for _ in 0..<6 {
-            let reply = try await stack.post(stack.proxyURL + "/predict", Self.good)
+            let reply = try await stack.post(stack.proxyURL + "/predict", ServingStack.churnRecord)
             #expect(reply.status == 200)
             versions.insert(reply.headers["x-model-version"] ?? "")
         }
@@ -113,7 +112,7 @@ struct HostileServingTests {
         let refused = try #require((metadata.json as? [String: Any])?["refused"] as? [String: Any])
         #expect(refused["version"] as? Int == 2)
         #expect((refused["reason"] as? String)?.contains("gbdt.trees[3]") == true)
-        let reply = try await stack.post(stack.replicaURL(0) + "/predict", Self.good)
+        let reply = try await stack.post(stack.replicaURL(0) + "/predict", ServingStack.churnRecord)
         #expect(reply.status == 200 && reply.headers["x-model-version"] == "1")
         let metrics = try await stack.get(stack.replicaURL(0) + "/metrics")
         #expect(metrics.body.contains("trainyard_model_refusals_total 1"), "\(metrics.body)")
@@ -168,7 +167,7 @@ struct SlowClientTests {
         try await Task.sleep(for: .milliseconds(200))
         // Fast clients are served meanwhile: the slow ones hold no request slot.
         for _ in 0..<20 {
-            let reply = try await stack.post(stack.proxyURL + "/predict", HostileServingTests.good)
+            let reply = try await stack.post(stack.proxyURL + "/predict", ServingStack.churnRecord)
             #expect(reply.status == 200, "\(reply.status) \(reply.body)")
         }
         // Each slow client gets 408 once its body time is up, and its connection closes.
@@ -197,7 +196,7 @@ struct SlowClientTests {
         #expect(refused.closed, "the replica must close after a 413")
 
         for key in ["proxy", "replica0", "registry"] { #expect(stack.process(key)?.isRunning == true, "\(key) died") }
-        let after = try await stack.post(stack.proxyURL + "/predict", HostileServingTests.good)
+        let after = try await stack.post(stack.proxyURL + "/predict", ServingStack.churnRecord)
         #expect(after.status == 200)
     }
 }
@@ -288,7 +287,7 @@ struct LogDurabilityTests {
                     while !shared.stop.withLock({ $0 }) {
                         index += 1
                         let id = "c\(client)-\(index)"
-                        guard let reply = try? await stack.post(url, HostileServingTests.good, headers: ["X-Request-Id": id], timeout: .seconds(2)) else {
+                        guard let reply = try? await stack.post(url, ServingStack.churnRecord, headers: ["X-Request-Id": id], timeout: .seconds(2)) else {
                             continue
                         }
                         if reply.status == 200 { shared.answered.withLock { $0.append(id) } }
@@ -359,7 +358,7 @@ struct AccessTokenTests {
                                            "--log", stack.path("predictions-0.sqlite"), "--poll-interval-ms", "100",
                                            "--tokens", stack.path("tokens.json"), "--registry-token", reader], ready: "replica listening")
         try await waitUntil("the replica to load its model") { (try? await stack.get(stack.replicaURL(0) + "/v2/health/ready").status) == 200 }
-        #expect((try await stack.post(stack.replicaURL(0) + "/predict", HostileServingTests.good)).status == 200)
+        #expect((try await stack.post(stack.replicaURL(0) + "/predict", ServingStack.churnRecord)).status == 200)
         #expect((try await get(stack, stack.replicaURL(0) + "/predictions", token: nil)).status == 401)
         #expect((try await get(stack, stack.replicaURL(0) + "/predictions/counts", token: reader)).status == 200)
 
@@ -367,7 +366,7 @@ struct AccessTokenTests {
         try await stack.startProxy(replicas: [0], extra: ["--tokens", stack.path("tokens.json")])
         #expect((try await get(stack, stack.proxyURL + "/proxy/backends", token: nil)).status == 401)
         #expect((try await get(stack, stack.proxyURL + "/proxy/backends", token: reader)).status == 200)
-        #expect((try await stack.post(stack.proxyURL + "/predict", HostileServingTests.good)).status == 200)
+        #expect((try await stack.post(stack.proxyURL + "/predict", ServingStack.churnRecord)).status == 200)
     }
 
     @Test func aServerBeyondLoopbackWithoutTokensRefusesToStart() async throws {

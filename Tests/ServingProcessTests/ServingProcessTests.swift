@@ -81,7 +81,7 @@ struct ServingProcessTests {
         try await stack.publishAndPromote("v1.model")
         try await stack.startReplica(0, extra: ["--max-body-bytes", "4096"])
         let base = stack.replicaURL(0)
-        let good = "{\"tenure_months\":11,\"monthly_charges\":88.77,\"total_charges\":975.07,\"contract\":\"one-year\",\"payment_method\":\"fiber\",\"internet_service\":\"fiber\",\"support_calls\":5,\"age\":33,\"senior\":0,\"region\":\"north\"}"
+        let good = ServingStack.churnRecord
         let cases: [(String, String, Int, String)] = [
             ("/predict", "{\"tenure_months\": 3", 400, "malformed JSON"),
             ("/predict", "{\"tenure_months\": 3}", 400, "missing feature 'monthly_charges'"),

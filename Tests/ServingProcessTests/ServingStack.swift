@@ -12,6 +12,9 @@ final class ServingStack: @unchecked Sendable {
     let basePort: Int
     private(set) var processes: [String: TrainyardProcess] = [:]
 
+    /// One complete churn record as a `/predict` body (every feature the trained models read).
+    static let churnRecord = "{\"tenure_months\":11,\"monthly_charges\":88.77,\"total_charges\":975.07,\"contract\":\"one-year\",\"payment_method\":\"fiber\",\"internet_service\":\"fiber\",\"support_calls\":5,\"age\":33,\"senior\":0,\"region\":\"north\"}"
+
     init(basePort: Int) throws {
         self.basePort = basePort
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("serving-\(UUID().uuidString.prefix(8))")

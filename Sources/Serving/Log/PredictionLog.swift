@@ -24,12 +24,9 @@ public final class PredictionLog: @unchecked Sendable {
     private var writing = false
     private var stopping = false
     private var stopped = false
-    /// Records appended and records committed (or given up) so far, in append order; and the commits awaited.
-    private var appended = 0
-    private var settled = 0
-    private var waiters: [(sequence: Int, continuation: CheckedContinuation<Bool, Never>)] = []
-    /// Whether the last batch given up was lost (its waiters are told `false`).
-    private var lastBatchLost = false
+    /// The callers of ``appendCommitted(_:)`` whose records are in `pending`: told of the commit of the batch that
+    /// takes them.
+    private var pendingWaiters: [CheckedContinuation<Bool, Never>] = []
     public let durability: LogDurability
     private let batchSize: Int
     private let maxPending: Int
@@ -81,7 +78,6 @@ public final class PredictionLog: @unchecked Sendable {
             return
         }
         pending.append(record)
-        appended += 1
         if pending.count >= batchSize || durability == .commit { condition.signal() }
         let count = pending.count
         condition.unlock()
@@ -91,31 +87,20 @@ public final class PredictionLog: @unchecked Sendable {
     /// Queues a record and returns once it is committed: `true`, or `false` if the log could not be written (or is
     /// closed). The caller's task is suspended, not its thread.
     public func appendCommitted(_ record: PredictionRecord) async -> Bool {
-        guard let sequence = enqueue(record) else { return false }
-        return await withCheckedContinuation { continuation in notify(continuation, whenSettled: sequence) }
+        await withCheckedContinuation { continuation in enqueue(record, resuming: continuation) }
     }
 
-    /// Queues `record` for the writer, waking it; its sequence number, or nil once the log is closed.
-    private func enqueue(_ record: PredictionRecord) -> Int? {
+    /// Queues `record` and its waiter together, so the batch that takes the record resumes the waiter; resumes it at
+    /// once with `false` if the log is closed.
+    private func enqueue(_ record: PredictionRecord, resuming continuation: CheckedContinuation<Bool, Never>) {
         condition.lock()
-        defer { condition.unlock() }
-        guard !stopped else { return nil }
-        pending.append(record)
-        appended += 1
-        condition.signal()
-        return appended
-    }
-
-    /// Resumes `continuation` when record `sequence` is settled (at once if it already is).
-    private func notify(_ continuation: CheckedContinuation<Bool, Never>, whenSettled sequence: Int) {
-        condition.lock()
-        if settled >= sequence {
-            let written = !lastBatchLost
+        guard !stopped else {
             condition.unlock()
-            continuation.resume(returning: written)
-            return
+            return continuation.resume(returning: false)
         }
-        waiters.append((sequence, continuation))
+        pending.append(record)
+        pendingWaiters.append(continuation)
+        condition.signal()
         condition.unlock()
     }
 
@@ -162,8 +147,10 @@ public final class PredictionLog: @unchecked Sendable {
                 _ = condition.wait(until: Date().addingTimeInterval(flushInterval))
             }
             let batch = pending
+            let waiters = pendingWaiters
             busy = !batch.isEmpty
             pending.removeAll(keepingCapacity: true)
+            pendingWaiters.removeAll(keepingCapacity: true)
             let finishing = stopping
             writing = !batch.isEmpty
             condition.unlock()
@@ -172,25 +159,17 @@ public final class PredictionLog: @unchecked Sendable {
                 written = write(batch)
                 metrics?.logPending.set(to: 0)
             }
+            for waiter in waiters { waiter.resume(returning: written) }
             condition.lock()
-            settled += batch.count
-            lastBatchLost = !written
-            let ready = waiters.filter { $0.sequence <= settled }
-            waiters.removeAll { $0.sequence <= settled }
             writing = false
             condition.broadcast()
             if finishing && pending.isEmpty {
                 stopped = true
                 condition.broadcast()
-                let stranded = waiters
-                waiters.removeAll()
                 condition.unlock()
-                for waiter in ready { waiter.continuation.resume(returning: written) }
-                for waiter in stranded { waiter.continuation.resume(returning: false) }
                 return
             }
             condition.unlock()
-            for waiter in ready { waiter.continuation.resume(returning: written) }
         }
     }
 
