@@ -217,9 +217,11 @@ public final class CoordinatorService: Service {
             let output = state.membership.register(request, from: peer, correlationID: correlationID, now: now)
             execute(output, on: socket, state: &state, jobs: jobs)
         case .heartbeat:
-            execute(state.membership.heartbeat(from: peer, now: now), on: socket, state: &state, jobs: jobs)
+            execute(state.membership.heartbeat(from: peer, correlationID: correlationID, now: now), on: socket, state: &state,
+                    jobs: jobs)
         case .deregister(let request):
-            execute(state.membership.deregister(request, from: peer, now: now), on: socket, state: &state, jobs: jobs)
+            execute(state.membership.deregister(request, from: peer, correlationID: correlationID, now: now), on: socket,
+                    state: &state, jobs: jobs)
         case .statusRequest:
             state.membership.markSeen(peer, now: now)
             let reply = state.status.reply(correlationID: correlationID, membership: state.membership, now: now)

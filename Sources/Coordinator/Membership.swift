@@ -147,11 +147,13 @@ public struct Membership: Sendable {
         return true
     }
 
-    /// A heartbeat arrived. Peers that are not registered and alive are told to register again.
-    public mutating func heartbeat(from peer: PeerID, now: ContinuousClock.Instant) -> Output {
+    /// A heartbeat arrived. Peers that are not registered and alive are told to register
+    /// again, in a reply that copies the heartbeat's `correlationID` (as every reply does).
+    public mutating func heartbeat(from peer: PeerID, correlationID: UInt64 = 0, now: ContinuousClock.Instant) -> Output {
         if markSeen(peer, now: now) { return Output() }
         let reason = "this worker is not registered with coordinator \(coordinatorID); send register again"
-        return Output(directives: [.sendError(to: peer, ErrorReply(code: .unknownWorker, message: reason), correlationID: 0)])
+        return Output(directives: [.sendError(to: peer, ErrorReply(code: .unknownWorker, message: reason),
+                                              correlationID: correlationID)])
     }
 
     /// Records traffic from `peer`. Returns whether the peer is a live, registered worker.
@@ -164,13 +166,14 @@ public struct Membership: Sendable {
 
     /// A worker leaves on purpose. Unknown peers are ignored: there is nothing to undo.
     /// A reason over ``WireLimits/reasonBytes`` is refused with ``ErrorCode/limitExceeded``
-    /// and the worker stays registered.
-    public mutating func deregister(_ request: Deregister, from peer: PeerID, now: ContinuousClock.Instant) -> Output {
+    /// and the worker stays registered; the refusal copies the request's `correlationID`.
+    public mutating func deregister(_ request: Deregister, from peer: PeerID, correlationID: UInt64 = 0,
+                                    now: ContinuousClock.Instant) -> Output {
         guard let id = workerByPeer[peer], workers[id]?.state == .alive else { return Output() }
         do {
             try request.checkLimits()
         } catch {
-            return Output(directives: [.sendError(to: peer, ErrorReply(error), correlationID: 0)],
+            return Output(directives: [.sendError(to: peer, ErrorReply(error), correlationID: correlationID)],
                           events: [.refused(peer: peer, reason: "worker '\(id)': \(error)")])
         }
         workers[id]!.state = .left
