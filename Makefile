@@ -7,11 +7,11 @@ BIN := .build/debug/trainyard
 
 # System packages a fresh Debian machine lacks: libzmq (headers + pkg-config file) for the
 # CZMQ module, SQLite headers for GRDB (the coordinator's job store), iproute2 for the
-# network-namespace tests.
+# network-namespace tests, openssl for the TLS tests' certificates.
 deps:
-	@if ! pkg-config --exists libzmq sqlite3 2>/dev/null || ! command -v ip >/dev/null; then \
-		echo "installing libzmq3-dev, libsqlite3-dev, pkg-config and iproute2"; \
-		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y libzmq3-dev libsqlite3-dev pkg-config iproute2; \
+	@if ! pkg-config --exists libzmq sqlite3 2>/dev/null || ! command -v ip >/dev/null || ! command -v openssl >/dev/null; then \
+		echo "installing libzmq3-dev, libsqlite3-dev, pkg-config, iproute2 and openssl"; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y libzmq3-dev libsqlite3-dev pkg-config iproute2 openssl; \
 	fi
 
 # A git-ignored venv with pyzmq, numpy and xgboost for the interop tests, and openapi-spec-validator

@@ -44,9 +44,14 @@ public final class SlowClientWatcher: ChannelDuplexHandler, RemovableChannelHand
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if expired { return }
+        bytesArrived()
+        context.fireChannelRead(data)
+    }
+
+    /// Bytes arrived, here or (encrypted) before the TLS handler.
+    func bytesArrived() {
         clock.bytesArrived(at: .now())
         arm()
-        context.fireChannelRead(data)
     }
 
     // MARK: Reported by RequestPartsWatcher
@@ -94,6 +99,9 @@ public final class SlowClientWatcher: ChannelDuplexHandler, RemovableChannelHand
                 + "connection: close\r\n\r\n" + body
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: response))).whenComplete { _ in channel.close(promise: nil) }
+            // A response that cannot leave (a TLS handshake that never finished holds it back) does not hold the
+            // connection open: it closes a second later regardless.
+            context.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
         }
     }
 }

@@ -83,6 +83,9 @@ final class LoadConnection {
             let handler = ResponseHandler(connection: self, requestHead: shard.target.requestHead,
                                           countHeader: shard.countHeader)
             do {
+                if let tls = try shard.target.makeTLSHandler() {
+                    try channel.pipeline.syncOperations.addHandler(tls)
+                }
                 try channel.pipeline.syncOperations.addHandlers([
                     RequestBytesWriter(bytes: shard.target.requestBytes),
                     ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)),

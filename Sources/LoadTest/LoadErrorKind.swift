@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 #if canImport(Glibc)
 import Glibc
@@ -16,6 +17,8 @@ public enum LoadErrorKind: String, CaseIterable, Codable, Sendable {
     case connectionClosed
     /// No response (or no connection) within the plan's request timeout.
     case timeout
+    /// The TLS handshake failed (an untrusted certificate, one that does not name the host, a plain-HTTP server).
+    case tls
     /// Anything else: an unparsable response, an unexpected socket error.
     case other
 
@@ -36,6 +39,7 @@ public enum LoadErrorKind: String, CaseIterable, Codable, Sendable {
             default: return .other
             }
         }
+        if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError { return .tls }
         if let parser = error as? HTTPParserError, parser == .invalidEOFState {
             // The peer closed in the middle of a response.
             return .connectionClosed

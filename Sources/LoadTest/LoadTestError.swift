@@ -3,8 +3,10 @@
 public enum LoadTestError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The URL could not be parsed; `reason` says which part is wrong.
     case invalidURL(String, reason: String)
-    /// Only plain `http://` targets are supported.
+    /// Only `http://` and `https://` targets are supported.
     case unsupportedScheme(String)
+    /// The plan's TLS configuration could not make a context (an unusable CA file, for instance).
+    case tlsSetup(String)
     /// The URL's host name did not resolve to an address.
     case unresolvableHost(String)
     /// The method is empty or contains characters not allowed in an HTTP token.
@@ -29,9 +31,11 @@ public enum LoadTestError: Error, CustomStringConvertible, Sendable, Equatable {
     public var description: String {
         switch self {
         case .invalidURL(let url, let reason):
-            return "invalid URL '\(url)': \(reason); expected http://host[:port][/path]"
+            return "invalid URL '\(url)': \(reason); expected http[s]://host[:port][/path]"
         case .unsupportedScheme(let scheme):
-            return "unsupported URL scheme '\(scheme)': only http:// targets can be loaded (put a TLS-terminating proxy in front for https)"
+            return "unsupported URL scheme '\(scheme)': only http:// and https:// targets can be loaded"
+        case .tlsSetup(let reason):
+            return "cannot set up TLS for the https:// target: \(reason)"
         case .unresolvableHost(let host):
             return "cannot resolve host '\(host)': check the name or use an IP address"
         case .invalidMethod(let method):

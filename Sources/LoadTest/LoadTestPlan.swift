@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// What to load and how hard: one target URL, one prebuilt request, a connection count and bounds.
 ///
@@ -20,8 +21,11 @@ public struct LoadTestPlan: Sendable {
     /// The highest open-loop rate a plan may ask for, in requests per second.
     public static let maximumRate = 10_000_000.0
 
-    /// The target, `http://host[:port][/path][?query]`. HTTPS is not supported.
+    /// The target, `http[s]://host[:port][/path][?query]`.
     public var url: String
+    /// What an `https://` target's certificate is checked against; `nil`: the system's trust store. The certificate
+    /// must name the URL's host. Connections are kept alive, so a handshake is paid once per connection.
+    public var tlsConfiguration: TLSConfiguration?
     /// The request method; `POST` when a body is given, `GET` otherwise, unless set explicitly.
     public var method: String
     /// Extra request headers, sent in this order. `Content-Length` is always computed from ``body``.
@@ -55,9 +59,11 @@ public struct LoadTestPlan: Sendable {
         maxRequests: Int? = nil,
         timeout: Duration = .seconds(5),
         threads: Int? = nil,
-        countHeader: String? = nil
+        countHeader: String? = nil,
+        tlsConfiguration: TLSConfiguration? = nil
     ) {
         self.url = url
+        self.tlsConfiguration = tlsConfiguration
         self.method = method ?? (body.isEmpty ? "GET" : "POST")
         self.headers = headers
         self.body = body

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 #if canImport(Glibc)
 import Glibc
@@ -24,6 +25,8 @@ struct RequestTarget: Sendable {
     let requestBytes: ByteBuffer
     /// What the response decoder needs to know about the request (its method, for `HEAD`).
     let requestHead: HTTPRequestHead
+    /// For `https://` targets, the TLS context every connection's handshake shares (the plan's trust, or the system's).
+    let tls: NIOSSLContext?
 
     /// Parses `plan.url`, resolves its host and builds the request.
     init(plan: LoadTestPlan) throws(LoadTestError) {
@@ -34,14 +37,34 @@ struct RequestTarget: Sendable {
         address = try Self.resolve(host: host, port: port)
         requestBytes = Self.build(plan: plan, path: path, hostHeader: parts.hostHeader)
         requestHead = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: plan.method), uri: path)
+        if parts.secure {
+            do {
+                tls = try NIOSSLContext(configuration: plan.tlsConfiguration ?? .makeClientConfiguration())
+            } catch {
+                throw .tlsSetup("\(error)")
+            }
+        } else {
+            tls = nil
+        }
     }
 
-    /// Splits `http://host[:port][/path][?query]`; the fragment is dropped. `hostHeader` is the
-    /// `Host` value: the authority as written, without the port when it is 80.
-    static func parse(_ url: String) throws(LoadTestError) -> (host: String, port: Int, path: String, hostHeader: String) {
+    /// The handler that encrypts one connection, first in its pipeline; `nil` for `http://`. The certificate must
+    /// name ``host`` (a DNS name is also sent as SNI; an IP address is checked against the certificate's IP entries).
+    func makeTLSHandler() throws -> NIOSSLClientHandler? {
+        guard let tls else { return nil }
+        let isAddress = (try? SocketAddress(ipAddress: host, port: 0)) != nil
+        return try NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : host)
+    }
+
+    /// Splits `http[s]://host[:port][/path][?query]`; the fragment is dropped. `hostHeader` is the
+    /// `Host` value: the authority as written, without the port when it is the scheme's default (80 or 443).
+    static func parse(_ url: String) throws(LoadTestError)
+        -> (secure: Bool, host: String, port: Int, path: String, hostHeader: String) {
         guard let schemeEnd = url.firstRange(of: "://") else { throw .invalidURL(url, reason: "no scheme") }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
-        guard scheme == "http" else { throw .unsupportedScheme(scheme) }
+        guard scheme == "http" || scheme == "https" else { throw .unsupportedScheme(scheme) }
+        let secure = scheme == "https"
+        let defaultPort = secure ? 443 : 80
         let rest = url[schemeEnd.upperBound...]
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
         let authority = rest[..<authorityEnd]
@@ -67,7 +90,7 @@ struct RequestTarget: Sendable {
             host = authority
         }
         guard !host.isEmpty else { throw .invalidURL(url, reason: "no host") }
-        var port = 80
+        var port = defaultPort
         if let portText {
             guard let value = Int(portText), (1...65535).contains(value) else {
                 throw .invalidURL(url, reason: "port '\(portText)' is not a number from 1 to 65535")
@@ -77,8 +100,8 @@ struct RequestTarget: Sendable {
         guard path.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw .invalidURL(url, reason: "the path must be percent-encoded (no spaces or non-ASCII characters)")
         }
-        let hostHeader = authority.hasPrefix("[") || port != 80 ? String(authority) : String(host)
-        return (String(host), port, path, hostHeader)
+        let hostHeader = authority.hasPrefix("[") || port != defaultPort ? String(authority) : String(host)
+        return (secure, String(host), port, path, hostHeader)
     }
 
     /// The request's bytes. `Host` and `User-Agent` can be overridden by the plan's headers;

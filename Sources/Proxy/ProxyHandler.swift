@@ -421,9 +421,17 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(head), promise: nil)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(body)).whenComplete { _ in channel.close(promise: nil) }
+        // A refusal that cannot leave (a stalled TLS handshake holds it back) closes a second later regardless.
+        context.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
     }
 
     // MARK: Timeouts
+
+    /// Encrypted bytes arrived before the TLS handler (``EncryptedBytesWatcher``): a handshake is timed as a head.
+    func encryptedBytesArrived() {
+        clock.bytesArrived(at: .now())
+        armTimer()
+    }
 
     /// A response ended (forwarded, answered by the proxy, or aborted): the clock's idle time may start.
     private func timeResponseEnded() {

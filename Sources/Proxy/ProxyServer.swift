@@ -1,3 +1,4 @@
+import HTTPSupport
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -92,6 +93,7 @@ public final class ProxyServer: Sendable {
         let loops = loops
         let core = core
         let clients = clients
+        let tls = settings.tls
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -102,7 +104,12 @@ public final class ProxyServer: Sendable {
                     let loop = Self.context(for: channel.eventLoop, in: loops, core: core)
                     let sync = channel.pipeline.syncOperations
                     // Requests arrive and responses leave as bytes: ProxyHandler frames and writes them itself.
-                    try sync.addHandler(ProxyHandler(loop: loop, clientAddress: channel.remoteAddress?.ipAddress))
+                    let handler = ProxyHandler(loop: loop, clientAddress: channel.remoteAddress?.ipAddress)
+                    if let tls {
+                        try sync.addHandler(EncryptedBytesWatcher { handler.encryptedBytesArrived() })
+                        try sync.addHandler(tls.makeServerHandler())
+                    }
+                    try sync.addHandler(handler)
                     clients.add(channel)
                 }
             }
@@ -125,7 +132,7 @@ public final class ProxyServer: Sendable {
         discovery?.start()
         let address = channel.localAddress!
         core.logger.info("proxy listening", metadata: [
-            "address": "\(address)", "backends": "\(settings.backends.map(\.description).joined(separator: ", "))",
+            "address": "\(address)", "scheme": "\(tls == nil ? "http" : "https")", "backends": "\(settings.backends.map(\.description).joined(separator: ", "))",
             "discover": "\(settings.discover.map(\.description).joined(separator: ", "))",
         ])
         return address

@@ -46,6 +46,9 @@ public struct ProxySettings: Sendable {
     /// Header, body and idle timeouts of client connections (defaults 10 s, 30 s, 60 s). A request is in flight
     /// (counted against ``maxInFlight``) only once it has fully arrived.
     public var timeouts = ConnectionTimeouts()
+    /// When set, clients connect with TLS (HTTPS) and this certificate; backends are still reached over plain HTTP
+    /// (TLS ends at the proxy — keep replicas on a private network, see docs/ARCHITECTURE.md).
+    public var tls: TLSIdentity?
     /// On shutdown, time given to requests in progress before their connections are closed.
     public var shutdownGracePeriod: Duration = .seconds(10)
 

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import TrainyardML
 
 /// Talks to a registry's REST API (`trainyard registry` or a coordinator's embedded one).
@@ -19,6 +20,9 @@ public struct RegistryClient: Sendable {
     public var transferTimeout: Duration = .seconds(300)
     /// The API token sent as `Authorization: Bearer` (a registry started with `--tokens`).
     public var token: String?
+    /// What an `https://` registry's certificate is checked against (see `TLSTrust`); `nil`: the system's trust
+    /// store. The certificate must name the URL's host.
+    public var tlsConfiguration: TLSConfiguration?
     private let client: HTTPClient
 
     /// Time allowed to open a connection to the registry.
@@ -32,8 +36,10 @@ public struct RegistryClient: Sendable {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 
-    public init(baseURL: String, token: String? = nil, client: HTTPClient = RegistryClient.sharedHTTPClient) {
+    public init(baseURL: String, token: String? = nil, tlsConfiguration: TLSConfiguration? = nil,
+                client: HTTPClient = RegistryClient.sharedHTTPClient) {
         self.token = token
+        self.tlsConfiguration = tlsConfiguration
         var url = baseURL
         while url.hasSuffix("/") { url.removeLast() }
         if !url.contains("://") { url = "http://" + url }
@@ -136,6 +142,7 @@ public struct RegistryClient: Sendable {
     private func send(_ method: String, _ path: String, body: [UInt8]?, contentType: String?, limit: Int, timeout: Duration)
         async throws(RegistryError) -> (head: HTTPClientResponse, bytes: [UInt8]) {
         var request = HTTPClientRequest(url: baseURL + path)
+        request.tlsConfiguration = tlsConfiguration
         request.method = HTTPMethod(rawValue: method)
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
@@ -149,6 +156,12 @@ public struct RegistryClient: Sendable {
             throw .unreachable("\(method) \(baseURL)\(path): could not connect within \(Self.connectTimeout)")
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             throw .unreachable("\(method) \(baseURL)\(path): no complete answer within \(timeout)")
+        } catch let error as NIOSSLError {
+            throw .unreachable("\(method) \(baseURL)\(path): \(Self.tlsFailure(error))")
+        } catch let error as BoringSSLError {
+            throw .unreachable("\(method) \(baseURL)\(path): \(Self.tlsFailure(error))")
+        } catch let error as HTTPClientError where error == .remoteConnectionClosed && baseURL.hasPrefix("http://") {
+            throw .unreachable("\(method) \(baseURL)\(path): the server closed the connection without answering (if it serves HTTPS, use an https:// URL)")
         } catch {
             throw .unreachable("\(method) \(baseURL)\(path): \(error)")
         }
@@ -158,6 +171,21 @@ public struct RegistryClient: Sendable {
             throw .remote(status: Int(response.status.code), message: message)
         }
         return (response, bytes)
+    }
+
+    /// A failed handshake in words a user can act on; BoringSSL's error stack only in parentheses.
+    static func tlsFailure(_ error: any Error) -> String {
+        let detail = "\(error)"
+        if detail.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "TLS handshake failed: the server's certificate is not trusted (give its CA with --ca-file or TRAINYARD_CA_FILE)"
+        }
+        if detail.contains("hostname") || detail.contains("Hostname") {
+            return "TLS handshake failed: the server's certificate does not name this host (\(detail))"
+        }
+        if detail.contains("WRONG_VERSION_NUMBER") {
+            return "TLS handshake failed: the server does not speak TLS (use an http:// URL)"
+        }
+        return "TLS handshake failed (\(detail))"
     }
 
     private func encode(_ value: some Encodable) throws(RegistryError) -> [UInt8] {

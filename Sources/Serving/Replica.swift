@@ -28,7 +28,7 @@ public struct Replica: Sendable {
         let router = Router()
         router.add(middleware: ErrorBodyMiddleware())
         ReplicaRoutes(replica: self).add(to: router)
-        let app = Application(router: router, server: .guarded(settings.timeouts),
+        let app = Application(router: router, server: .guarded(settings.timeouts, tls: settings.tls),
                               configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "trainyard-replica"),
                               onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },
                               logger: logger)

@@ -21,6 +21,8 @@ public struct ReplicaSettings: Sendable {
     public var access = AccessControl.open
     /// Header, body and idle timeouts of client connections (defaults 10 s, 30 s, 60 s).
     public var timeouts = ConnectionTimeouts()
+    /// When set, the API is served over TLS (HTTPS) with this certificate.
+    public var tls: TLSIdentity?
 
     public init() {}
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coordinator
+import Foundation
 import ModelRegistry
 import ServiceLifecycle
 import ZeroMQ
@@ -35,11 +36,19 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Flag(help: "Grow every tree level by level through the coordinator, also for jobs on one worker (by default that worker grows whole trees; the model is the same).")
     var perLevelExchange = false
 
-    @Option(help: "Publish each successful job's model to this registry URL.")
+    @Option(help: "Publish each successful job's model to this registry URL (http:// or https://).")
     var registry: String?
 
-    @Option(help: "Run a registry inside the coordinator on HOST:PORT (data in STATE-DIR/registry) and publish models to it.")
+    @Option(help: ArgumentHelp("API token (publisher role) for --registry; default: TRAINYARD_TOKEN.", valueName: "token"))
+    var registryToken: String?
+
+    @OptionGroup(title: "Trust for an https:// --registry") var ca: CAFileOption
+
+    @Option(help: "Run a registry inside the coordinator on HOST:PORT (data in STATE-DIR/registry) and publish models to it; a non-loopback HOST needs --tokens or --insecure.")
     var registryListen: ListenAddress?
+
+    @OptionGroup(title: "The embedded registry (--registry-listen)") var access: AccessOptions
+    @OptionGroup(title: "The embedded registry (--registry-listen)") var tls: TLSServerOptions
 
     @Option(help: "Run CURVE (encrypted, authenticated traffic) with this secret key file (from `trainyard keys generate`); needs --curve-allow.")
     var curveSecretKey: String?
@@ -55,6 +64,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
         }
         if requestTimeoutSeconds < 1 { throw ValidationError("--request-timeout-seconds must be at least 1") }
         if registry != nil && registryListen != nil { throw ValidationError("give --registry URL or --registry-listen ADDR, not both") }
+        if registryListen == nil && (access.tokens != nil || access.insecure || tls.tlsCert != nil || tls.tlsKey != nil) {
+            throw ValidationError("--tokens, --insecure, --tls-cert and --tls-key apply to the embedded registry: give --registry-listen too")
+        }
     }
 
     func run() async throws {
@@ -80,13 +92,17 @@ struct CoordinatorCommand: AsyncParsableCommand {
         }
         var services: [any Service] = []
         if let registry {
-            settings.jobs.publisher = HTTPPublisher(client: RegistryClient(baseURL: registry))
+            let token = registryToken ?? ProcessInfo.processInfo.environment["TRAINYARD_TOKEN"]
+            settings.jobs.publisher = HTTPPublisher(client: RegistryClient(baseURL: registry, token: token, tlsConfiguration: try ca.configuration()))
         } else if let registryListen {
             let store: RegistryStore
             do { store = try RegistryStore(directory: stateDir + "/registry") } catch { throw CommandFailure(error.description) }
             settings.jobs.publisher = StorePublisher(store: store)
-            services.append(RegistryServer.application(store: store, host: registryListen.host, port: registryListen.port, logger: logger) { port in
-                printError("registry listening on \(registryListen.host):\(port), data in \(stateDir)/registry")
+            let control = try access.control(listeningOn: registryListen.host)
+            let scheme = tls.scheme
+            services.append(RegistryServer.application(store: store, host: registryListen.host, port: registryListen.port, access: control,
+                                                       tls: try tls.identity(), logger: logger) { port in
+                printError("registry listening on \(scheme)://\(registryListen.host):\(port), data in \(stateDir)/registry")
             })
         }
         let service = CoordinatorService(settings: settings, context: try ZMQContext(), logger: logger)

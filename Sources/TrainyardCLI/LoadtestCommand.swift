@@ -16,7 +16,8 @@ struct LoadtestCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Target URL, http://host[:port][/path].") var url: String
+    @Option(help: "Target URL, http[s]://host[:port][/path].") var url: String
+    @OptionGroup var ca: CAFileOption
     @Option(help: "File whose bytes are sent as the request body (the method then defaults to POST).") var body: String?
     @Option(help: "Request method (default: POST with --body, GET without).") var method: String?
     @Option(name: .customLong("header"), help: "Request header 'Name: value' (repeatable).") var headers: [String] = []
@@ -52,7 +53,8 @@ struct LoadtestCommand: AsyncParsableCommand {
         let plan = LoadTestPlan(
             url: url, method: method, headers: headers.compactMap(Self.splitHeader), body: bodyBytes,
             concurrency: concurrency, duration: LoadTestPlan.parseDuration(duration)!, rate: rate, maxRequests: requests,
-            timeout: LoadTestPlan.parseDuration(timeout)!, threads: threads, countHeader: countHeader
+            timeout: LoadTestPlan.parseDuration(timeout)!, threads: threads, countHeader: countHeader,
+            tlsConfiguration: url.lowercased().hasPrefix("https://") ? try ca.configuration() : nil
         )
         let text = LoadReportText(plan: plan)
         let report: LoadTestReport
@@ -70,9 +72,14 @@ struct LoadtestCommand: AsyncParsableCommand {
         } else {
             print(text.summary(report))
         }
+        let errors = report.errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         if report.requests == 0 {
-            let errors = report.errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             throw CommandFailure("no request could be sent to \(url) (\(errors.isEmpty ? "no connection" : errors)): is the server running and listening there?")
+        }
+        let succeeded = report.statusCounts.filter { (Int($0.key) ?? 0) / 100 == 2 }.values.reduce(0, +)
+        if succeeded == 0 {
+            let statuses = report.statusCounts.sorted { $0.key < $1.key }.map { "\($0.value) × \($0.key)" }.joined(separator: ", ")
+            throw CommandFailure("no request to \(url) succeeded (\([statuses, errors].filter { !$0.isEmpty }.joined(separator: "; "))): check the URL's path and the request body")
         }
     }
 

@@ -12,14 +12,14 @@ struct ModelsCommand: AsyncParsableCommand {
     )
 
     struct Connection: ParsableArguments {
-        @Option(help: "The registry's URL.") var registry = "http://127.0.0.1:8080"
+        @Option(help: "The registry's URL (http:// or https://).") var registry = "http://127.0.0.1:8080"
         @OptionGroup var token: ClientTokenOption
+        @OptionGroup var ca: CAFileOption
         @Flag(help: "Print JSON instead of text.") var json = false
-
-        var client: RegistryClient { RegistryClient(baseURL: registry, token: token.value) }
 
         /// Runs a registry call, turning its error into a clean command failure.
         func call<T>(_ body: (RegistryClient) async throws -> T) async throws -> T {
+            let client = RegistryClient(baseURL: registry, token: token.value, tlsConfiguration: try ca.configuration())
             do { return try await body(client) } catch let error as RegistryError { throw CommandFailure(error.description) }
         }
 

@@ -64,6 +64,7 @@ struct ProxyCommand: AsyncParsableCommand {
     var pipeline = 1
 
     @OptionGroup var access: AccessOptions
+    @OptionGroup var tls: TLSServerOptions
     @OptionGroup var connectionTimeouts: ConnectionTimeoutOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -75,6 +76,7 @@ struct ProxyCommand: AsyncParsableCommand {
             var settings = try settings()
             settings.access = try access.control(listeningOn: settings.listen.host)
             settings.timeouts = try connectionTimeouts.timeouts()
+            settings.tls = try tls.identity()
             server = try ProxyServer(settings: settings, logger: logger)
             listening = settings.listen
             listening.port = try await server.start().port ?? listening.port
@@ -85,7 +87,7 @@ struct ProxyCommand: AsyncParsableCommand {
         let count = backends.count
         let discovering = discover.isEmpty ? "" : ", discovering \(discover.joined(separator: ", "))"
         FileHandle.standardError.write(
-            Data("proxy listening on \(address), \(count) backend\(count == 1 ? "" : "s")\(discovering)\n".utf8)
+            Data("proxy listening on \(tls.scheme)://\(address), \(count) backend\(count == 1 ? "" : "s")\(discovering)\n".utf8)
         )
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()

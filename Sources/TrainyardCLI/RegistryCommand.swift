@@ -16,6 +16,7 @@ struct RegistryCommand: AsyncParsableCommand {
     @Option(help: "Largest artifact accepted, in bytes; larger uploads get 413 and are not stored.")
     var maxArtifactBytes = RegistryRoutes.defaultMaxArtifactBytes
     @OptionGroup var access: AccessOptions
+    @OptionGroup var tls: TLSServerOptions
     @OptionGroup var connectionTimeouts: ConnectionTimeoutOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -30,8 +31,9 @@ struct RegistryCommand: AsyncParsableCommand {
         let timeouts = try connectionTimeouts.timeouts(defaults: RegistryServer.defaultTimeouts)
         let control = try access.control(listeningOn: listen.host)
         let app = RegistryServer.application(store: store, host: listen.host, port: listen.port, timeouts: timeouts,
-                                             maxArtifactBytes: maxArtifactBytes, access: control, logger: logger) { port in
-            printError("registry listening on \(listen.host):\(port), data in \(dataDir)")
+                                             maxArtifactBytes: maxArtifactBytes, access: control, tls: try tls.identity(),
+                                             logger: logger) { [scheme = tls.scheme] port in
+            printError("registry listening on \(scheme)://\(listen.host):\(port), data in \(dataDir)")
         }
         try await app.runService()
     }

@@ -11,7 +11,7 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: "Serves the version an alias of a registered model points at and follows the alias as it moves, or a model file (--model-file)."
     )
 
-    @Option(help: "The registry's URL.") var registry = "http://127.0.0.1:8080"
+    @Option(help: "The registry's URL (http:// or https://).") var registry = "http://127.0.0.1:8080"
     @Option(help: "Registered model name.") var model: String?
     @Option(help: "Alias to serve and follow.") var alias = "production"
     @Option(help: "Serve this model file instead of a registry alias.") var modelFile: String?
@@ -27,6 +27,8 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var access: AccessOptions
     @Option(help: ArgumentHelp("API token for the registry; default: TRAINYARD_TOKEN.", valueName: "token"))
     var registryToken: String?
+    @OptionGroup(title: "Trust for an https:// --registry") var ca: CAFileOption
+    @OptionGroup var tls: TLSServerOptions
     @OptionGroup var connectionTimeouts: ConnectionTimeoutOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -50,17 +52,18 @@ struct ServeCommand: AsyncParsableCommand {
         settings.logDurability = logDurability
         settings.timeouts = try connectionTimeouts.timeouts()
         settings.access = try access.control(listeningOn: listen.host)
+        settings.tls = try tls.identity()
         let source: ModelSource
         if let modelFile {
             source = .file(path: modelFile, name: model ?? ((modelFile as NSString).lastPathComponent as NSString).deletingPathExtension)
         } else {
             let token = registryToken ?? ProcessInfo.processInfo.environment["TRAINYARD_TOKEN"]
-            source = .registry(RegistryClient(baseURL: registry, token: token), name: model!, alias: alias)
+            source = .registry(RegistryClient(baseURL: registry, token: token, tlsConfiguration: try ca.configuration()), name: model!, alias: alias)
         }
         let replica = try Replica(source: source, settings: settings, logger: logger)
         let origin = modelFile ?? "\(model!)@\(alias) from \(registry)"
         try await replica.run { port in
-            printError("replica listening on \(listen.host):\(port), serving \(origin)")
+            printError("replica listening on \(tls.scheme)://\(listen.host):\(port), serving \(origin)")
         }
     }
 }

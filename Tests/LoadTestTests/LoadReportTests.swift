@@ -143,7 +143,7 @@ struct LoadReportTests {
             """)
         #expect(try RequestTarget(plan: LoadTestPlan(url: "http://127.0.0.1")).path == "/")
         #expect(try RequestTarget(plan: LoadTestPlan(url: "http://[::1]:9000?q")).requestHead.uri == "/?q")
-        #expect(throws: LoadTestError.unsupportedScheme("https")) { try RequestTarget(plan: LoadTestPlan(url: "https://x/")) }
+        #expect(throws: LoadTestError.unsupportedScheme("ftp")) { try RequestTarget(plan: LoadTestPlan(url: "ftp://x/")) }
         #expect(throws: LoadTestError.self) { try RequestTarget(plan: LoadTestPlan(url: "http://127.0.0.1:99999/")) }
         #expect(throws: LoadTestError.self) { try RequestTarget(plan: LoadTestPlan(url: "127.0.0.1:8080")) }
     }

@@ -102,7 +102,7 @@ final class ServingStack: @unchecked Sendable {
     func get(_ url: String, headers: [String: String] = [:]) async throws -> Reply {
         var request = HTTPClientRequest(url: url)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        return try await send(request)
+        return try await Self.send(request)
     }
 
     func post(_ url: String, _ body: String, headers: [String: String] = [:], timeout: Duration = .seconds(30)) async throws -> Reply {
@@ -111,10 +111,11 @@ final class ServingStack: @unchecked Sendable {
         request.headers.add(name: "Content-Type", value: "application/json")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(string: body))
-        return try await send(request, timeout: timeout)
+        return try await Self.send(request, timeout: timeout)
     }
 
-    private func send(_ request: HTTPClientRequest, timeout: Duration = .seconds(30)) async throws -> Reply {
+    /// Sends `request` with the shared client (which trusts the system's CAs only) and collects the whole answer.
+    static func send(_ request: HTTPClientRequest, timeout: Duration = .seconds(30)) async throws -> Reply {
         let response = try await HTTPClient.shared.execute(request, timeout: .init(timeout))
         let body = String(buffer: try await response.body.collect(upTo: 64 << 20))
         var headers: [String: String] = [:]

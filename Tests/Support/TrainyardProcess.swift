@@ -22,7 +22,7 @@ public final class TrainyardProcess: @unchecked Sendable {
 
     /// Starts `trainyard` with `arguments`, optionally prefixed by a wrapper such as
     /// `ip netns exec NAME`.
-    public init(_ arguments: [String], wrapper: [String] = []) throws {
+    public init(_ arguments: [String], wrapper: [String] = [], environment: [String: String] = [:]) throws {
         self.arguments = arguments
         logURL = FileManager.default.temporaryDirectory
             .appendingPathComponent("trainyard-test-\(UUID().uuidString.prefix(8)).log")
@@ -35,6 +35,9 @@ public final class TrainyardProcess: @unchecked Sendable {
         } else {
             process.executableURL = URL(fileURLWithPath: wrapper[0])
             process.arguments = Array(wrapper.dropFirst()) + [Self.executable.path] + arguments
+        }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
         process.standardError = try FileHandle(forWritingTo: logURL)
         process.standardOutput = try FileHandle(forWritingTo: outputURL)
@@ -79,9 +82,9 @@ public final class TrainyardProcess: @unchecked Sendable {
     }
 
     /// Runs `trainyard` to completion and returns (status, stdout, stderr).
-    public static func run(_ arguments: [String], wrapper: [String] = [],
+    public static func run(_ arguments: [String], wrapper: [String] = [], environment: [String: String] = [:],
                            timeout: Duration = .seconds(20)) async throws -> (status: Int32, stdout: String, stderr: String) {
-        let child = try TrainyardProcess(arguments, wrapper: wrapper)
+        let child = try TrainyardProcess(arguments, wrapper: wrapper, environment: environment)
         defer {
             try? FileManager.default.removeItem(at: child.logURL)
             try? FileManager.default.removeItem(at: child.outputURL)
