@@ -95,13 +95,14 @@ struct CoordinatorCommand: AsyncParsableCommand {
             let token = registryToken ?? ProcessInfo.processInfo.environment["TRAINYARD_TOKEN"]
             settings.jobs.publisher = HTTPPublisher(client: RegistryClient(baseURL: registry, token: token, tlsConfiguration: try ca.configuration()))
         } else if let registryListen {
+            let control = try access.control(listeningOn: registryListen.host)
+            let identity = try tls.identity()
             let store: RegistryStore
             do { store = try RegistryStore(directory: stateDir + "/registry") } catch { throw CommandFailure(error.description) }
             settings.jobs.publisher = StorePublisher(store: store)
-            let control = try access.control(listeningOn: registryListen.host)
             let scheme = tls.scheme
             services.append(RegistryServer.application(store: store, host: registryListen.host, port: registryListen.port, access: control,
-                                                       tls: try tls.identity(), logger: logger) { port in
+                                                       tls: identity, logger: logger) { port in
                 printError("registry listening on \(scheme)://\(registryListen.host):\(port), data in \(stateDir)/registry")
             })
         }

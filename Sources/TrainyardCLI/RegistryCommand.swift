@@ -26,12 +26,13 @@ struct RegistryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.bootstrap(label: "trainyard.registry")
-        let store: RegistryStore
-        do { store = try RegistryStore(directory: dataDir) } catch { throw CommandFailure(error.description) }
         let timeouts = try connectionTimeouts.timeouts(defaults: RegistryServer.defaultTimeouts)
         let control = try access.control(listeningOn: listen.host)
+        let identity = try tls.identity()
+        let store: RegistryStore
+        do { store = try RegistryStore(directory: dataDir) } catch { throw CommandFailure(error.description) }
         let app = RegistryServer.application(store: store, host: listen.host, port: listen.port, timeouts: timeouts,
-                                             maxArtifactBytes: maxArtifactBytes, access: control, tls: try tls.identity(),
+                                             maxArtifactBytes: maxArtifactBytes, access: control, tls: identity,
                                              logger: logger) { [scheme = tls.scheme] port in
             printError("registry listening on \(scheme)://\(listen.host):\(port), data in \(dataDir)")
         }
