@@ -767,6 +767,7 @@ def main():
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})  # a parent may have blocked them
 
     registration = {"workerID": args.id, "host": socket.gethostname(), "cores": 1, "memoryBytes": 1 << 30,
                     "pid": os.getpid(), "software": "python-training-worker 0.1"}
@@ -816,6 +817,7 @@ def main():
                     work.put(RESTARTED)                   # a new coordinator: every shard is stale
                 coordinator_id, registered, backoff = meta["coordinatorID"], True, 1.0
                 interval, liveness = meta["heartbeatIntervalMs"] / 1000, meta["heartbeatLiveness"]
+                next_beat = last_heard + interval         # heartbeats at the coordinator's interval from now on
             elif mtype == ERROR:
                 if meta["code"] == "unknown_worker":
                     registered = False

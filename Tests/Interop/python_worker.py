@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """A Trainyard worker written from docs/PROTOCOL.md alone, with pyzmq.
 
-Registers, heartbeats for --seconds, sends one ECHO_REQUEST with an f32 payload and checks
-the reply, then deregisters. Prints one JSON line with what happened. Exit codes:
+Sends a HEARTBEAT before registering (the coordinator answers `unknown_worker`, copying the
+heartbeat's correlation id), registers, heartbeats for --seconds, sends one ECHO_REQUEST with an
+f32 payload and checks the reply, then deregisters. Prints one JSON line with what happened. Exit codes:
 0 ok, 3 refused by the coordinator (the ERROR message is printed), 4 protocol violation.
 """
 import argparse
@@ -52,6 +53,19 @@ def main():
     sock.setsockopt(zmq.ROUTING_ID, args.id.encode())
     sock.setsockopt(zmq.LINGER, 1000)
     sock.connect(args.connect)
+    unknown_worker_correlation = None
+    if args.version == 1:
+        # §8 rule 5: a heartbeat from a peer that is not registered is answered unknown_worker,
+        # and (§3.1) the answer copies the heartbeat's correlation id.
+        send(sock, 1, HEARTBEAT, corr=77)
+        if not sock.poll(5000):
+            print(json.dumps({"error": "no answer to a HEARTBEAT before REGISTER"}))
+            return 4
+        mtype, meta, _, corr = recv(sock)
+        if mtype != ERROR or meta.get("code") != "unknown_worker":
+            print(json.dumps({"violation": f"expected ERROR unknown_worker, got type {mtype} {meta}"}))
+            return 4
+        unknown_worker_correlation = corr
     send(sock, args.version, REGISTER, registration, corr=1)
     if not sock.poll(5000):
         print(json.dumps({"error": "no answer to REGISTER"}))
@@ -64,7 +78,8 @@ def main():
         print(json.dumps({"violation": f"expected WELCOME, got type {mtype}"}))
         return 4
     interval = meta["heartbeatIntervalMs"] / 1000
-    summary = {"coordinatorID": meta["coordinatorID"], "heartbeatsSent": 0, "heartbeatsReceived": 0}
+    summary = {"coordinatorID": meta["coordinatorID"], "heartbeatsSent": 0, "heartbeatsReceived": 0,
+               "unknownWorkerCorrelation": unknown_worker_correlation}
 
     values = array.array("f", [float(i) / 4 for i in range(1000)])
     send(sock, 1, ECHO_REQUEST, {"payload": [{"dtype": "f32", "count": len(values)}]}, [values.tobytes()], corr=7)
