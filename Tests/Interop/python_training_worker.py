@@ -4,7 +4,7 @@
 It registers and heartbeats (§8), receives shards, and answers every training request of
 §6.2: sketches, bin cuts, gradients, histograms, splits, tree finishes, checkpoints, whole
 trees (TREE_GROW) and linear-model statistics. Its models are bit-identical to
-`trainyard train` on the same machine because it does the arithmetic of §6.5 to the bit:
+`trainyard train` on the same machine because it does the arithmetic of §6.2.3 to the bit:
 float32 numpy arithmetic, the C library's `expf` through ctypes, exact int64 histogram
 sums, and float64 sums over rows taken one after another.
 
@@ -66,8 +66,8 @@ def decode(frames):
     """(type, job id, correlation id, metadata, payload arrays) of a received message.
 
     JSON numbers with a fraction or exponent are kept as Decimal, so that each field can be
-    read at the width §6 gives it: f32(x) or f64(x) below. Integers stay exact Python ints
-    (a tree's `start.seed` is a full unsigned 64-bit integer)."""
+    read at the width §6.2.1 gives it (§4, "Numbers"): f32(x) or f64(x) below. Integers stay
+    exact Python ints (a tree's `start.seed` is a full unsigned 64-bit integer)."""
     magic, version, mtype, _flags, count, job, corr = HEADER.unpack(frames[0])
     if magic != b"TYRD" or version != 1 or count != len(frames) - 1:
         raise Refusal("malformed_message", "bad header")
@@ -93,7 +93,7 @@ class Refusal(Exception):
 
 
 # ---------------------------------------------------------------------------------------
-# §6.5: exact arithmetic
+# §6.2.3: exact arithmetic
 # ---------------------------------------------------------------------------------------
 
 _libm = ctypes.CDLL(ctypes.util.find_library("m"))
@@ -135,7 +135,7 @@ def json_f32(value):
 
 
 def gradients(objective, margins, labels, group):
-    """Per-row (g, h) in float32 for output group `group` (§6.5, "Gradients")."""
+    """Per-row (g, h) in float32 for output group `group` (§6.2.3, "Gradients")."""
     one = F32(1)
     name = objective["name"]
     if name == "binary:logistic":
@@ -154,7 +154,7 @@ def gradients(objective, margins, labels, group):
 
 
 def splitmix64(seed, first, count):
-    """Draws `first + 1 … first + count` of SplitMix64 seeded with `seed` (§6.5, "Row sampling"):
+    """Draws `first + 1 … first + count` of SplitMix64 seeded with `seed` (§6.2.3, "Row sampling"):
     draw n mixes the state seed + n·0x9E3779B97F4A7C15 (mod 2^64)."""
     n = np.arange(first + 1, first + count + 1, dtype=np.uint64)
     z = np.uint64(seed) + np.uint64(0x9E3779B97F4A7C15) * n
@@ -200,7 +200,7 @@ class Transfer:
 
 
 class Rows:
-    """A shard's decoded rows: labels, and dense values or CSR arrays (§6.2, "Shard bytes")."""
+    """A shard's decoded rows: labels, and dense values or CSR arrays (§6.2.1, "Shard bytes")."""
 
     def __init__(self, descriptor, data):
         self.first_row, self.total_rows = descriptor["firstRow"], descriptor["totalRows"]
@@ -253,7 +253,7 @@ def sketch(rows):
 # ---------------------------------------------------------------------------------------
 
 class Tree:
-    """A tree as the wire carries it: parallel arrays indexed by node, root 0 (§6.2, "Trees")."""
+    """A tree as the wire carries it: parallel arrays indexed by node, root 0 (§6.2.5, "Tree objects")."""
 
     FIELDS = ("left", "right", "parent", "feature", "threshold", "splitBin", "defaultLeft", "value",
               "baseWeight", "lossChange", "sumHessian")
@@ -431,7 +431,7 @@ class BoostingShard:
 
 
 # ---------------------------------------------------------------------------------------
-# TREE_GROW: the split search and the tree, as the coordinator would grow them (§6.6)
+# TREE_GROW: the split search and the tree, as the coordinator would grow them (§6.2.5)
 # ---------------------------------------------------------------------------------------
 
 def threshold_l1(g, alpha):
@@ -571,7 +571,7 @@ def tree_parameters(parameters):
 
 
 # ---------------------------------------------------------------------------------------
-# Linear models: Σ loss and Σ gradient over the shard's rows (§6.5, "Linear statistics")
+# Linear models: Σ loss and Σ gradient over the shard's rows (§6.2.4)
 # ---------------------------------------------------------------------------------------
 
 def linear_statistics(rows, objective, w):
