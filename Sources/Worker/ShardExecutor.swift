@@ -25,6 +25,9 @@ public final class ShardExecutor {
     /// Whether TREE_GROW is answered (see ``WorkerSettings/growsWholeTrees``).
     public let growsWholeTrees: Bool
     private var held: [Key: Held] = [:]
+    /// The gradient maxima of each boosting shard's last GRADIENT_REQUEST, until the tree they
+    /// are for starts: objectives without gradient bounds quantise those gradients.
+    private var maxima: [Key: (gradient: Float, hessian: Float)] = [:]
 
     /// An executor that computes with `threads` threads.
     public init(threads: Int, growsWholeTrees: Bool = true) {
@@ -36,7 +39,10 @@ public final class ShardExecutor {
     public var shardCount: Int { held.count }
 
     /// Forgets every shard (the coordinator restarted: its jobs will ship them again).
-    public func dropAll() { held = [:] }
+    public func dropAll() {
+        held = [:]
+        maxima = [:]
+    }
 
     /// Handles one request of `envelope`'s job and returns the reply, or `nil` for
     /// messages that take none (JOB_ABORT). Errors become ERROR replies naming the problem.
@@ -98,6 +104,7 @@ public final class ShardExecutor {
             guard cuts.cuts.count == features.columns else {
                 throw ExecutorError.unexpected("BIN_CUTS has cuts for \(cuts.cuts.count) features; the shard has \(features.columns)")
             }
+            maxima[Key(job: job, shard: body.shard)] = nil
             held[Key(job: job, shard: body.shard)] = .boosting(GBDTShard(
                 features: features, labels: labels, cuts: cuts, objective: body.objective, baseMargin: body.baseMargin,
                 firstRow: descriptor.firstRow, totalRows: descriptor.totalRows, threads: threads))
@@ -108,6 +115,7 @@ public final class ShardExecutor {
                 try Self.refuse(Self.problem(with: body.trees, groups: body.treeGroups, shard: shard), message.type)
                 shard.replay(body.trees, groups: body.treeGroups)
             }
+            maxima[Key(job: job, shard: body.shard)] = nil
             return .encoding(.jobAccept, ShardRef(shard: body.shard))
         case .gradientRequest:
             let body = try message.decodeBody(GradientRequest.self)
@@ -115,19 +123,23 @@ public final class ShardExecutor {
                 return try linearStatistics(job, body.shard, objective: objective, payload: message.payload)
             }
             guard let group = body.group else { throw ExecutorError.unexpected("GRADIENT_REQUEST needs a group or an objective") }
-            let maxima = try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
+            let computed = try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
                 try Self.refuse(Self.problem(with: [], groups: [group], shard: shard), message.type)
                 return shard.gradientMaxima(group: group)
             }
-            return .encoding(.gradientReply, GradientMaxima(shard: body.shard, gradient: maxima.gradient, hessian: maxima.hessian))
+            maxima[Key(job: job, shard: body.shard)] = computed
+            return .encoding(.gradientReply, GradientMaxima(shard: body.shard, gradient: computed.gradient, hessian: computed.hessian))
         case .histogramRequest:
             let body = try message.decodeBody(HistogramRequest.self)
             let histograms: [[Int64]]
             if let start = body.start {
+                let key = Key(job: job, shard: body.shard), maxima = self.maxima[key]
                 histograms = [try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
-                    try Self.refuse(Self.problem(with: [], groups: [start.group], shard: shard), message.type)
+                    try Self.refuse(Self.problem(with: [], groups: [start.group], shard: shard)
+                                        ?? Self.problem(with: start, objective: shard.objective, maxima: maxima), message.type)
                     return shard.beginTree(start)
                 }]
+                self.maxima[key] = nil
             } else if let nodes = body.nodes {
                 histograms = try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
                     try Self.refuse(shard.problem(with: nodes), message.type)
@@ -171,8 +183,10 @@ public final class ShardExecutor {
         case .treeGrow:
             let body = try message.decodeBody(TreeGrow.self)
             let threads = self.threads
+            let key = Key(job: job, shard: body.shard), maxima = self.maxima[key]
             let tree = try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
-                try Self.refuse(Self.problem(with: [], groups: [body.start.group], shard: shard), message.type)
+                try Self.refuse(Self.problem(with: [], groups: [body.start.group], shard: shard)
+                                    ?? Self.problem(with: body.start, objective: shard.objective, maxima: maxima), message.type)
                 if let mask = body.featureMask, mask.count != shard.bins.features {
                     throw .unexpected("\(message.type) refused: featureMask has \(mask.count) flags for \(shard.bins.features) features")
                 }
@@ -182,9 +196,11 @@ public final class ShardExecutor {
                 let mask = body.featureMask ?? [Bool](repeating: true, count: shard.bins.features)
                 return shard.growTree(body.start, parameters: body.parameters, featureMask: mask, threads: threads)
             }
+            self.maxima[key] = nil
             return .encoding(.treeGrown, TreeGrown(shard: body.shard, tree: tree))
         case .jobAbort:
             held = held.filter { $0.key.job != job }
+            maxima = maxima.filter { $0.key.job != job }
             return nil
         default:
             throw ExecutorError.unexpected("\(message.type) is not a request a worker answers")
@@ -222,6 +238,24 @@ public final class ShardExecutor {
         return nil
     }
 
+    /// What is wrong with starting a tree with `start` on a shard boosting `objective`, if
+    /// anything: an objective without gradient bounds needs this tree's GRADIENT_REQUEST (its
+    /// `maxima`) first, and the exponents must keep every quantised gradient and hessian —
+    /// at most the maxima (or the objective's bounds) times 2^exponent — within Int32.
+    private static func problem(with start: TreeStart, objective: Objective,
+                                maxima: (gradient: Float, hessian: Float)?) -> String? {
+        guard let bounds = objective.gradientBounds ?? maxima else {
+            return "\(objective.name) needs a GRADIENT_REQUEST before each tree"
+        }
+        for (bound, exponent) in [(bounds.gradient, start.scale.gradientExponent), (bounds.hessian, start.scale.hessianExponent)] {
+            // NaN (0 × ∞ for an exponent beyond Double's range) fails the comparison too.
+            guard Double(bound) * Double(sign: .plus, exponent: exponent, significand: 1) < 0x8000_0000 else {
+                return "exponent \(exponent) puts the fixed-point gradients of \(bound) beyond 32 bits"
+            }
+        }
+        return nil
+    }
+
     /// Throws when `problem` names one (a request that does not fit the shard's tree).
     private static func refuse(_ problem: String?, _ type: MessageType) throws(ExecutorError) {
         if let problem { throw .unexpected("\(type) refused: \(problem)") }
@@ -247,12 +281,13 @@ public final class ShardExecutor {
         Payload(dtype: .i64, frame: ZMQFrame(adopting: counts.flatMap { [Int64($0.left), Int64($0.right)] }))
     }
 
-    /// Checks BIN_CUTS arrays: each feature's cuts at most 256 and strictly ascending.
+    /// Checks BIN_CUTS arrays: each feature's cuts at most 255 (bins, the missing one included,
+    /// are bytes) and strictly ascending.
     static func cuts(_ arrays: [[Float]]?) throws(ExecutorError) -> QuantileCuts {
         guard let arrays else { throw .unexpected("BIN_CUTS needs i64 cut counts and f32 cuts that add up") }
         for (feature, cuts) in arrays.enumerated() {
-            guard cuts.count <= 256, zip(cuts, cuts.dropFirst()).allSatisfy({ $0 < $1 }) else {
-                throw .unexpected("BIN_CUTS cuts of feature \(feature) are not at most 256 strictly ascending values")
+            guard cuts.count <= 255, zip(cuts, cuts.dropFirst()).allSatisfy({ $0 < $1 }) else {
+                throw .unexpected("BIN_CUTS cuts of feature \(feature) are not at most 255 strictly ascending values")
             }
         }
         return QuantileCuts(cuts: arrays)

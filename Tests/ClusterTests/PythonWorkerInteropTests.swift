@@ -215,6 +215,34 @@ struct PythonWorkerInteropTests {
         #expect((c["CHECKPOINT"] as? Int ?? 0) >= 1 && c["BIN_CUTS"] as? Int == 1 && c["SKETCH_REQUEST"] == nil, "\(c)")
     }
 
+    /// The other way round: a coordinator written in Python from the document drives a Swift
+    /// worker and checks its replies bit for bit against the document's arithmetic (sketch,
+    /// sampled histograms with a seed above 2^53, interleaved split counts, left histograms,
+    /// margins after TREE_FINISH, regression gradients), the job and correlation ids of every
+    /// reply, and that requests §7 says are refused do not crash it: 256 cuts, a regression tree
+    /// without its GRADIENT_REQUEST, exponents beyond 32 bits.
+    @Test(.enabled(if: PythonWorker.canTrain, "needs .venv with pyzmq and numpy (make pyenv)"))
+    func aSwiftWorkerAnswersAsTheDocumentSays() async throws {
+        let probe = Process()
+        probe.executableURL = PythonWorker.python!
+        probe.arguments = [PythonWorker.script("python_coordinator_probe.py"), "--bind", "tcp://127.0.0.1:56335"]
+        probe.standardOutput = Pipe()
+        try probe.run()
+        let worker = try TrainyardProcess(["worker", "--connect", "tcp://127.0.0.1:56335", "--id", "sw-probe", "--cores", "1",
+                                           "--log-level", "debug"])
+        defer { worker.stop() }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while probe.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        if probe.isRunning { probe.terminate() }
+        probe.waitUntilExit()
+        let output = String(decoding: (probe.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(probe.terminationStatus == 0, "\(output)\n\(worker.log)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "\(output)")
+        #expect((report["checks"] as? Int ?? 0) >= 80, "\(output)")
+        #expect(report["failures"] as? [String] == [], "\(output)\n\(worker.log)")
+        #expect(worker.isRunning, "the worker crashed: \(worker.log)")
+    }
+
     /// Submits `arguments` for `workers` workers and expects the model file of `local`, byte for
     /// byte once the provenance (time, software, job id) is blanked.
     static func expectLocalModel(_ local: TrainyardModel, cluster: Cluster, workers: Int, _ arguments: [String],
