@@ -30,7 +30,15 @@ struct ReplicaRoutes: Sendable {
             })
         }
         router.post("/invocations") { request, _ in
-            await predict(request, endpoint: "/invocations", decode: PayloadDecoder.invocations, answer: .array(elements: { served in
+            let format: BodyFormat
+            switch Self.mediaType(of: request) {
+            case nil, "application/json": format = .json
+            case "text/csv": format = .csv
+            case let other?:
+                return await refuse(request, endpoint: "/invocations", status: 415,
+                                    message: "unsupported Content-Type '\(other)': send application/json (MLflow's formats) or text/csv (a header line, then rows)")
+            }
+            return await predict(request, endpoint: "/invocations", format: format, decode: PayloadDecoder.invocations, answer: .array(elements: { served in
                 { predictions, rows in PredictionOutput.valueElements(predictions, rows: rows, model: served.model) }
             }) { _, array in
                 "{\"predictions\":" + array + "}"
@@ -43,6 +51,10 @@ struct ReplicaRoutes: Sendable {
             await v2Infer(request, name: context.parameters.get("name") ?? "", version: context.parameters.get("version") ?? "")
         }
         router.get("/v2/health/live") { _, _ in JSONResponse.make(["live": true]) }
+        // SageMaker's health check: 200 once a model is loaded.
+        router.get("/ping") { _, _ in
+            JSONResponse.make(["ready": replica.slot.model != nil], status: replica.slot.model != nil ? .ok : .serviceUnavailable)
+        }
         router.get("/v2/health/ready") { _, _ in
             JSONResponse.make(["ready": replica.slot.model != nil], status: replica.slot.model != nil ? .ok : .serviceUnavailable)
         }
@@ -50,13 +62,16 @@ struct ReplicaRoutes: Sendable {
             JSONResponse.make(ServerMetadata(name: "trainyard", version: "1", extensions: []))
         }
         router.get("/v2/models/:name") { _, context in
-            metadata(name: context.parameters.get("name") ?? "")
+            metadata(name: context.parameters.get("name") ?? "", version: nil)
+        }
+        router.get("/v2/models/:name/versions/:version") { _, context in
+            metadata(name: context.parameters.get("name") ?? "", version: context.parameters.get("version") ?? "")
         }
         router.get("/v2/models/:name/ready") { _, context in
-            guard let served = replica.slot.model else { return JSONResponse.make(["ready": false], status: .serviceUnavailable) }
-            // Another model is not "unavailable" here but absent: 404, as `GET /v2/models/{name}` answers (V2: 4xx is false).
-            guard served.name == context.parameters.get("name") else { return JSONResponse.make(["ready": false], status: .notFound) }
-            return JSONResponse.make(["ready": true])
+            ready(name: context.parameters.get("name") ?? "", version: nil)
+        }
+        router.get("/v2/models/:name/versions/:version/ready") { _, context in
+            ready(name: context.parameters.get("name") ?? "", version: context.parameters.get("version") ?? "")
         }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -99,10 +114,23 @@ struct ReplicaRoutes: Sendable {
         case document((ServedModel, [Float], Int, JSONValue) -> String)
     }
 
+    /// How a request body is read: JSON (every endpoint) or CSV (`/invocations` with `Content-Type: text/csv`).
+    private enum BodyFormat {
+        case json
+        case csv
+    }
+
+    /// The media type of the request's `Content-Type`, lower-cased and without parameters (`charset`).
+    static func mediaType(of request: Request) -> String? {
+        guard let value = request.headers[.contentType] else { return nil }
+        let type = value.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        return type.isEmpty ? nil : type
+    }
+
     /// The common path: read the body, take the current model once, decode, predict, write
     /// the answer, count and log.
-    private func predict(_ request: Request, endpoint: String, decode: (JSONValue, FeatureTable) throws(InputError) -> Table,
-                         answer: Answer) async -> Response {
+    private func predict(_ request: Request, endpoint: String, format: BodyFormat = .json,
+                         decode: (JSONValue, FeatureTable) throws(InputError) -> Table, answer: Answer) async -> Response {
         let start = ContinuousClock.now
         let time = Date().timeIntervalSince1970
         let requestID = Self.requestID(of: request)
@@ -121,13 +149,22 @@ struct ReplicaRoutes: Sendable {
                           body: body, error: "no model loaded yet", output: nil, rows: 0)
         }
         do throws(InputError) {
-            if case .array(let elements, let document) = answer,
+            if format == .json, case .array(let elements, let document) = answer,
                let batch = try await PipelinedBatch.predict(body, served: served, elements: elements(served)) {
                 return await finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: served, status: 200,
-                              body: body, error: nil, output: document(served, "[" + batch.elements + "]"), rows: batch.rows)
+                                    body: body, error: nil, output: document(served, "[" + batch.elements + "]"), rows: batch.rows,
+                                    unseen: batch.unseen)
             }
-            let json = try JSONInput.parse(body)
-            let table = try decode(json, served.features)
+            let json: JSONValue
+            let table: Table
+            switch format {
+            case .json:
+                json = try JSONInput.parse(body)
+                table = try decode(json, served.features)
+            case .csv:
+                json = .null
+                table = try CSVInput.table(body, features: served.features)
+            }
             let predictions: [Float]
             do {
                 predictions = try served.predictor.predict(table, threads: table.rows >= replica.settings.parallelRows ? 0 : 1)
@@ -138,7 +175,7 @@ struct ReplicaRoutes: Sendable {
             case .document(let write): write(served, predictions, rows, json)
             }
             return await finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: served, status: 200,
-                          body: body, error: nil, output: output, rows: rows)
+                                body: body, error: nil, output: output, rows: rows, unseen: served.features.unseenCategories(in: table))
         } catch {
             return await finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: served, status: error.status,
                           body: body, error: error.message, output: nil, rows: 0)
@@ -155,7 +192,7 @@ struct ReplicaRoutes: Sendable {
     /// Counts and logs the request and builds its response. Under `--log-durability commit` the response is
     /// returned only once its record is committed (503 if the log cannot be written).
     private func finish(endpoint: String, requestID: String, time: Double, start: ContinuousClock.Instant, served: ServedModel?,
-                        status: Int, body: [UInt8], error: String?, output: String?, rows: Int) async -> Response {
+                        status: Int, body: [UInt8], error: String?, output: String?, rows: Int, unseen: [String: Int] = [:]) async -> Response {
         var headers: HTTPFields = [Self.requestIDHeader: requestID]
         // The rest of an oversized body is not read: the connection closes after the answer, so a client still
         // sending sees the 413 and a closed connection instead of writing into one nobody reads.
@@ -172,12 +209,14 @@ struct ReplicaRoutes: Sendable {
         }
         let elapsed = ContinuousClock.now - start
         replica.metrics.record(endpoint: endpoint, status: status, duration: elapsed, rows: rows)
+        for (feature, count) in unseen { replica.metrics.recordUnseenCategories(feature: feature, rows: count) }
         if let log = replica.log {
             let micros = Int(elapsed.components.seconds) * 1_000_000 + Int(elapsed.components.attoseconds / 1_000_000_000_000)
             let record = PredictionRecord(requestID: requestID, time: time, model: served?.name, version: served?.version, endpoint: endpoint,
                                           status: status, latencyMicroseconds: micros, rows: rows, inputsSHA256: SHA256.hash(data: body).hex,
                                           output: output, error: error,
-                                          inputs: replica.settings.logInputs ? String(decoding: body, as: UTF8.self) : nil)
+                                          inputs: replica.settings.logInputs ? String(decoding: body, as: UTF8.self) : nil,
+                                          unseenCategories: unseen.isEmpty ? nil : unseen)
             switch log.durability {
             case .batched:
                 log.append(record)
@@ -232,11 +271,23 @@ struct ReplicaRoutes: Sendable {
         var platform: String
         var inputs: [TensorMetadata]
         var outputs: [TensorMetadata]
+        /// The class names of a classifier, in the order of its probabilities (not part of V2; absent for regression).
+        var classes: [String]?
         /// A newer version this replica was told to serve and refused (not part of V2; absent when none).
         var refused: ModelRefusal?
     }
 
-    private func metadata(name: String) -> Response {
+    /// `GET /v2/models/{name}[/versions/{version}]/ready`: 200 when that model (and version) is served; 404 for a
+    /// model or version that is not (V2: any 4xx means not ready), 503 before any model is loaded.
+    private func ready(name: String, version: String?) -> Response {
+        guard let served = replica.slot.model else { return JSONResponse.make(["ready": false], status: .serviceUnavailable) }
+        guard served.name == name, version == nil || version == served.versionText else {
+            return JSONResponse.make(["ready": false], status: .notFound)
+        }
+        return JSONResponse.make(["ready": true])
+    }
+
+    private func metadata(name: String, version: String?) -> Response {
         guard let served = replica.slot.model else {
             let refusal = replica.slot.refusal.map { "; version \($0.version) was refused: \($0.reason)" } ?? ""
             return JSONResponse.error("no model loaded yet" + refusal, status: .serviceUnavailable)
@@ -244,12 +295,16 @@ struct ReplicaRoutes: Sendable {
         guard served.name == name else {
             return JSONResponse.error("model '\(name)' is not served here; this replica serves '\(served.name)'", status: .notFound)
         }
+        if let version, version != served.versionText {
+            return JSONResponse.error("version \(version) of '\(name)' is not served here; this replica serves version \(served.versionText)",
+                                      status: .notFound)
+        }
         let inputs = served.features.inputs.map { TensorMetadata(name: $0.name, datatype: $0.kind == .numeric ? "FP32" : "BYTES", shape: [-1]) }
         var outputShape = [-1]
         if case .softprob(let k) = served.model.objective { outputShape = [-1, k] }
         return JSONResponse.make(ModelMetadata(name: served.name, versions: [served.versionText], platform: "trainyard-\(served.model.estimator.kind)",
                                                inputs: inputs, outputs: [TensorMetadata(name: "predict", datatype: "FP32", shape: outputShape)],
-                                               refused: replica.slot.refusal),
+                                               classes: PredictionOutput.classNames(served.model), refused: replica.slot.refusal),
                                  headers: [Self.modelVersionHeader: served.versionText])
     }
 

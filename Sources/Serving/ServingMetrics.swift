@@ -14,6 +14,8 @@ public final class ServingMetrics: Sendable {
     private let loads: Counter
     private let loadFailures: Counter
     private let refusals: Counter
+    /// By feature (the model's, so a bounded set of labels).
+    private let unseen = Mutex<[String: Counter]>([:])
     let logPending: Gauge
     let logDropped: Counter
     private let modelVersion = Mutex<Gauge?>(nil)
@@ -52,6 +54,18 @@ public final class ServingMetrics: Sendable {
         }
         histogram.record(duration)
         if predicted > 0 { rows.increment(by: Int64(predicted)) }
+    }
+
+    /// Counts rows whose `feature` held a category the served model was not trained with (encoded as all-zero).
+    public func recordUnseenCategories(feature: String, rows: Int) {
+        let counter = unseen.withLock { counters in
+            if let counter = counters[feature] { return counter }
+            let counter = registry.makeCounter(name: "trainyard_unseen_categories_total", labels: [("feature", feature)],
+                                               help: "Rows predicted with a category the model was not trained with, by feature.")
+            counters[feature] = counter
+            return counter
+        }
+        counter.increment(by: Int64(rows))
     }
 
     func modelLoaded(_ model: ServedModel) {

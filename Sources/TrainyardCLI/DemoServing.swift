@@ -48,10 +48,12 @@ struct DemoServing {
             let (status, headers, text) = try await post(proxyURL + "/predict", Array(body))
             let answer = ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any])?["predictions"] as? [[String: Any]]
             let first = answer?.first
+            let probabilities = first?["probabilities"] as? [String: Double]
+            let churn = (first?["class"] as? String).flatMap { probabilities?[$0] }
             let tenure = (record["tenure_months"] as? Double).map { String(Int($0)) } ?? "?"
             say(String(format: "  tenure %@ months, %@ contract → churn %@ (p = %.3f)  [%d, version %@, request %@]",
                        tenure, "\(record["contract"] ?? "?")", "\(first?["class"] ?? "?")",
-                       (first?["probability"] as? Double) ?? .nan, status, headers["x-model-version"] ?? "?", headers["x-request-id"] ?? "?"))
+                       churn ?? .nan, status, headers["x-model-version"] ?? "?", headers["x-request-id"] ?? "?"))
         }
 
         let body = try JSONSerialization.data(withJSONObject: records[0], options: [.sortedKeys])

@@ -57,7 +57,10 @@ struct ServingProcessTests {
         for body in [["records": records], ["dataframe_split": ["columns": columns, "data": data]]] as [[String: Any]] {
             let predict = try await stack.post(base + "/predict", try json(body))
             let answers = try #require((predict.json as? [String: Any])?["predictions"] as? [[String: Any]])
-            #expect(answers.map { Float($0["probability"] as! Double) } == expected.map(\.0))
+            // Every class by name; the second class's is the CLI's (and MLflow's) scalar.
+            let classes = model.label.classes ?? ["0", "1"]
+            #expect(answers.map { Float(($0["probabilities"] as! [String: Double])[classes[1]]!) } == expected.map(\.0))
+            #expect(answers.map { Float(($0["probabilities"] as! [String: Double])[classes[0]]!) } == expected.map { 1 - $0.0 })
             #expect(answers.map { $0["class"] as! String } == expected.map(\.1))
         }
 
@@ -71,6 +74,53 @@ struct ServingProcessTests {
         let outputs = try #require(v2Body["outputs"] as? [[String: Any]])
         #expect((outputs[0]["data"] as? [Double])?.map(Float.init) == expected.map(\.0))
         #expect(outputs[0]["shape"] as? [Int] == [2500])
+
+        // MLflow's and SageMaker's CSV: the file's own lines, label column and all.
+        let csvLines = try String(contentsOfFile: stack.path("churn.csv"), encoding: .utf8).split(separator: "\n").prefix(2501)
+        let csv = try await stack.post(base + "/invocations", csvLines.joined(separator: "\n") + "\n", headers: ["Content-Type": "text/csv; charset=utf-8"])
+        #expect(csv.status == 200, "\(csv.body.prefix(300))")
+        #expect(((csv.json as? [String: Any])?["predictions"] as? [Double])?.map(Float.init) == expected.map(\.0))
+    }
+
+    @Test func replicasAnswerAsMLflowSageMakerAndV2ClientsExpect() async throws {
+        let stack = try ServingStack(basePort: 57310)
+        defer { stack.stop() }
+        try await stack.trainModels(rows: 300)
+        try await stack.startRegistry()
+        try await stack.publishAndPromote("v1.model")
+        try await stack.startReplica(0)
+        let base = stack.replicaURL(0)
+        let model = try ModelFile.read(path: stack.path("v1.model"))
+
+        #expect(try await stack.get(base + "/ping").status == 200)
+        let metadata = try await stack.get(base + "/v2/models/churn/versions/1")
+        #expect(metadata.status == 200)
+        #expect((metadata.json as? [String: Any])?["classes"] as? [String] == model.label.classes)
+        #expect(try await stack.get(base + "/v2/models/churn/versions/1/ready").status == 200)
+        #expect(try await stack.get(base + "/v2/models/churn/versions/2/ready").status == 404)
+        #expect(try await stack.get(base + "/v2/models/churn/versions/2").status == 404)
+
+        // Content types the endpoint does not read: 415 naming the ones it does.
+        let xml = try await stack.post(base + "/invocations", "<row/>", headers: ["Content-Type": "application/xml"])
+        #expect(xml.status == 415 && xml.body.contains("text/csv"), "\(xml.status) \(xml.body)")
+
+        // A number for a categorical feature: 400 naming it. An unseen category: answered, counted, logged.
+        var mistyped = try #require(try JSONSerialization.jsonObject(with: Data(ServingStack.churnRecord.utf8)) as? [String: Any])
+        mistyped["contract"] = 1
+        let refused = try await stack.post(base + "/predict", try json(mistyped))
+        #expect(refused.status == 400 && refused.body.contains("'contract'"), "\(refused.body)")
+        mistyped["contract"] = "lifetime"
+        let novel = try await stack.post(base + "/predict", try json([mistyped, mistyped]), headers: ["X-Request-Id": "unseen-1"])
+        #expect(novel.status == 200, "\(novel.body)")
+        let metrics = try await stack.get(base + "/metrics").body
+        #expect(metrics.contains(#"trainyard_unseen_categories_total{feature="contract"} 2"#), "\(metrics.split(separator: "\n").filter { $0.contains("unseen") })")
+        try await waitUntil("the record in the log") {
+            let log = try? await stack.get(base + "/predictions?limit=5")
+            return log?.body.contains("unseen-1") == true
+        }
+        let logged = try #require(try await stack.get(base + "/predictions?limit=5").json as? [[String: Any]])
+        let record = try #require(logged.first { $0["requestID"] as? String == "unseen-1" })
+        #expect(record["unseenCategories"] as? [String: Int] == ["contract": 2], "\(record)")
     }
 
     @Test func everyKindOfBadInputGetsItsClientErrorAndNothingCrashes() async throws {

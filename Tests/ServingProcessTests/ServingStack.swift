@@ -13,7 +13,7 @@ final class ServingStack: @unchecked Sendable {
     private(set) var processes: [String: TrainyardProcess] = [:]
 
     /// One complete churn record as a `/predict` body (every feature the trained models read).
-    static let churnRecord = "{\"tenure_months\":11,\"monthly_charges\":88.77,\"total_charges\":975.07,\"contract\":\"one-year\",\"payment_method\":\"fiber\",\"internet_service\":\"fiber\",\"support_calls\":5,\"age\":33,\"senior\":0,\"region\":\"north\"}"
+    static let churnRecord = "{\"tenure_months\":11,\"monthly_charges\":88.77,\"total_charges\":975.07,\"contract\":\"one-year\",\"payment_method\":\"credit-card\",\"internet_service\":\"fiber\",\"support_calls\":5,\"age\":33,\"senior\":0,\"region\":\"north\"}"
 
     init(basePort: Int) throws {
         self.basePort = basePort
@@ -108,7 +108,9 @@ final class ServingStack: @unchecked Sendable {
     func post(_ url: String, _ body: String, headers: [String: String] = [:], timeout: Duration = .seconds(30)) async throws -> Reply {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
+        if !headers.keys.contains(where: { $0.lowercased() == "content-type" }) {
+            request.headers.add(name: "Content-Type", value: "application/json")
+        }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(string: body))
         return try await Self.send(request, timeout: timeout)

@@ -89,7 +89,7 @@ struct PayloadDecoderTests {
             try PayloadDecoder.predict(try body(mistyped), features: features)
         }
         expectInputError("record 1 is missing feature 'contract'") { try PayloadDecoder.predict(try body([record, missing]), features: features) }
-        expectInputError("feature 'region' (row 0) must be a string, a number or null, got an array") {
+        expectInputError("feature 'region' (row 0) must be a string or null, got an array") {
             try PayloadDecoder.predict(try body(nested), features: features)
         }
         expectInputError("record 1 must be a JSON object") { try PayloadDecoder.predict(try body([record, 5]), features: features) }
@@ -132,7 +132,10 @@ struct PayloadDecoderTests {
         let records = PredictionOutput.records(predictions, rows: 2, model: churnModel)
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(records.utf8)) as? [[String: Any]])
         #expect(parsed.count == 2)
-        #expect(Float(parsed[0]["probability"] as! Double) == predictions[0])
+        let classes = try #require(PredictionOutput.classNames(churnModel))
+        let probabilities = try #require(parsed[0]["probabilities"] as? [String: Double])
+        #expect(probabilities.count == 2 && Float(probabilities[classes[1]]!) == predictions[0])
+        #expect(Float(probabilities[classes[0]]!) == 1 - predictions[0])
         #expect(["yes", "no"].contains(parsed[0]["class"] as! String))
         let values = PredictionOutput.values(predictions, rows: 2, model: churnModel)
         #expect(values == "[\(predictions[0]),\(predictions[1])]")

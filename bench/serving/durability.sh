@@ -34,7 +34,7 @@ version=$("$ty" models publish churn --file "$out/churn.model" --registry "$regi
 wait_ok http://127.0.0.1:58101/v2/health/ready
 wait_ok http://127.0.0.1:58102/v2/health/ready
 
-body='{"tenure_months":11,"monthly_charges":88.77,"total_charges":975.07,"contract":"one-year","payment_method":"fiber","internet_service":"fiber","support_calls":5,"age":33,"senior":0,"region":"north"}'
+body='{"tenure_months":11,"monthly_charges":88.77,"total_charges":975.07,"contract":"one-year","payment_method":"credit-card","internet_service":"fiber","support_calls":5,"age":33,"senior":0,"region":"north"}'
 cat > "$out/post.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '$body'

@@ -100,7 +100,7 @@ public enum DataframeSplitReader {
         }
         let capacity = min(chunkRows, 4096)
         let categorical = features.inputs.map { $0.kind == .categorical }
-        var builders = features.inputs.map { ColumnBuilder(input: $0, capacity: capacity) }
+        var builders = features.inputs.indices.map { features.builder($0, capacity: capacity) }
         try parser.expect(UInt8(ascii: "["), "'['")
         var row = 0
         parser.skipWhitespace()
@@ -135,7 +135,7 @@ public enum DataframeSplitReader {
             row += 1
             if row % chunkRows == 0 {
                 emit(Table(names: features.inputs.map(\.name), columns: builders.map { $0.column() }))
-                builders = features.inputs.map { ColumnBuilder(input: $0, capacity: capacity) }
+                builders = features.inputs.indices.map { features.builder($0, capacity: capacity) }
             }
             parser.skipWhitespace()
             guard parser.next == UInt8(ascii: ",") else { break }

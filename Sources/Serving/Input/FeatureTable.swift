@@ -3,21 +3,59 @@ import TrainyardML
 /// Builds the ``Table`` a model predicts on from JSON feature values, checking each value
 /// against the column type the model was trained with.
 ///
-/// Numeric features take numbers or `null` (missing); categorical features take strings,
-/// numbers (by their text, so `3` is the category `"3"`) or `null`; text features take
-/// strings or `null`. Features the model does not use are ignored.
+/// Numeric features take numbers, booleans (1/0) or `null` (missing); categorical features take strings or `null`
+/// — a number or boolean only when its text is one of the levels the model was trained with (a column of codes such
+/// as `3`), else 400 naming the feature; text features take strings or `null`. Features the model does not use are
+/// ignored. A category the model never saw is encoded as in training (an all-zero one-hot) and counted by
+/// ``unseenCategories(in:)``.
 public struct FeatureTable: Sendable {
     /// The columns the model reads, in its input order.
     public let inputs: [InputColumn]
+    /// For each of ``inputs``, the levels a categorical feature was trained with (`nil` for other kinds).
+    let knownLevels: [Set<String>?]
 
     public init(model: TrainyardModel) {
         inputs = model.preprocessor.inputs.filter { $0.transform.width > 0 }
+        knownLevels = inputs.map { input in
+            switch input.transform {
+            case .oneHot(let levels, _), .ordinal(let levels): Set(levels)
+            default: nil
+            }
+        }
+    }
+
+    /// A builder for input `index`'s column.
+    func builder(_ index: Int, capacity: Int) -> ColumnBuilder {
+        ColumnBuilder(input: inputs[index], known: knownLevels[index], capacity: capacity)
+    }
+
+    /// For each categorical feature of `table` with values the model was not trained on, how many rows have one.
+    /// Cheap when there are none: only each column's distinct levels are looked at.
+    public func unseenCategories(in table: Table) -> [String: Int] {
+        var unseen: [String: Int] = [:]
+        for (index, input) in inputs.enumerated() {
+            guard let known = knownLevels[index], case .categorical(let codes, let levels)? = table[input.name] else { continue }
+            let isUnseen = levels.map { !known.contains($0) }
+            guard isUnseen.contains(true) else { continue }
+            let count = codes.reduce(0) { $0 + ($1 >= 0 && isUnseen[Int($1)] ? 1 : 0) }
+            if count > 0 { unseen[input.name] = count }
+        }
+        return unseen
+    }
+
+    /// The model's features checked against a table read from CSV (typed by the model's column kinds): every
+    /// feature must be there.
+    public func check(csv table: Table) throws(InputError) {
+        let missing = inputs.map(\.name).filter { table.index(of: $0) == nil }
+        guard missing.isEmpty else {
+            throw InputError("the CSV lacks feature\(missing.count == 1 ? "" : "s") \(missing.prefix(8).map { "'\($0)'" }.joined(separator: ", "))")
+        }
     }
 
     /// A table from records (`[{"feature": value, …}, …]`).
     public func table(records: [JSONValue]) throws(InputError) -> Table {
         guard !records.isEmpty else { throw InputError("no records to predict: the batch is empty") }
-        var builders = inputs.map { ColumnBuilder(input: $0, capacity: records.count) }
+        var builders = inputs.indices.map { builder($0, capacity: records.count) }
         for (row, item) in records.enumerated() {
             guard case .object(let record) = item else {
                 throw InputError("record \(row) must be a JSON object of feature values, got \(item.typeName)")
@@ -36,15 +74,15 @@ public struct FeatureTable: Sendable {
     public func table(columns: [String: [JSONValue]]) throws(InputError) -> Table {
         var rows: Int?
         var built: [Column] = []
-        for input in inputs {
+        for (index, input) in inputs.enumerated() {
             guard let values = columns[input.name] else { throw InputError("missing feature '\(input.name)'") }
             if let rows, rows != values.count {
                 throw InputError("feature '\(input.name)' has \(values.count) values, the others have \(rows)")
             }
             rows = values.count
-            var builder = ColumnBuilder(input: input, capacity: values.count)
-            for (row, value) in values.enumerated() { try builder.append(value, row: row) }
-            built.append(builder.column())
+            var column = builder(index, capacity: values.count)
+            for (row, value) in values.enumerated() { try column.append(value, row: row) }
+            built.append(column.column())
         }
         guard let rows, rows > 0 else { throw InputError("no rows to predict: the columns are empty") }
         return Table(names: inputs.map(\.name), columns: built)
@@ -71,7 +109,7 @@ public struct FeatureTable: Sendable {
             guard let index = position[input.name] else { throw InputError("missing feature '\(input.name)'") }
             target[index] = builder
         }
-        var builders = inputs.map { ColumnBuilder(input: $0, capacity: rows.count) }
+        var builders = inputs.indices.map { builder($0, capacity: rows.count) }
         for (row, item) in rows.enumerated() {
             guard case .array(let values) = item else { continue }
             for (index, value) in values.enumerated() {
@@ -85,6 +123,8 @@ public struct FeatureTable: Sendable {
 /// Accumulates one typed column.
 struct ColumnBuilder {
     let input: InputColumn
+    /// A categorical feature's training levels: numbers and booleans are accepted only as one of them.
+    let known: Set<String>?
     private var numbers: [Float] = []
     private var codes: [Int32] = []
     private var levels: [String] = []
@@ -93,8 +133,9 @@ struct ColumnBuilder {
     private var levelBytes: [[UInt8]] = []
     private var texts: [String] = []
 
-    init(input: InputColumn, capacity: Int) {
+    init(input: InputColumn, known: Set<String>?, capacity: Int) {
         self.input = input
+        self.known = known
         switch input.kind {
         case .numeric: numbers.reserveCapacity(capacity)
         case .categorical: codes.reserveCapacity(capacity)
@@ -112,11 +153,11 @@ struct ColumnBuilder {
         }
     }
 
-    /// A number: the value of a numeric feature, or the category named by its text.
+    /// A number: the value of a numeric feature, or a category level the model knows by that text (`3` for `"3"`).
     private mutating func append(number: Double, row: Int) throws(InputError) {
         switch input.kind {
         case .numeric: numbers.append(Float(number))
-        case .categorical: append(level: JSONInput.text(of: number))
+        case .categorical: try append(level: JSONInput.text(of: number), given: "the number \(JSONInput.text(of: number))", row: row)
         case .text: throw mistyped("a number", row: row)
         }
     }
@@ -129,13 +170,23 @@ struct ColumnBuilder {
         }
     }
 
-    /// `true`/`false`: 1/0 for a numeric feature, the category `"true"`/`"false"`.
+    /// `true`/`false`: 1/0 for a numeric feature, the category `"true"`/`"false"` if the model knows it.
     private mutating func append(bool flag: Bool, row: Int) throws(InputError) {
         switch input.kind {
         case .numeric: numbers.append(flag ? 1 : 0)
-        case .categorical: append(level: flag ? "true" : "false")
+        case .categorical: try append(level: flag ? "true" : "false", given: "the boolean \(flag)", row: row)
         case .text: throw mistyped("a boolean", row: row)
         }
+    }
+
+    /// A non-string value of a categorical feature: accepted only as a level the model was trained with.
+    private mutating func append(level: String, given: String, row: Int) throws(InputError) {
+        guard known?.contains(level) == true else {
+            let levels = (known ?? []).sorted()
+            let shown = levels.prefix(6).map { "\"\($0)\"" }.joined(separator: ", ") + (levels.count > 6 ? ", …" : "")
+            throw InputError("feature '\(input.name)' (row \(row)) is categorical: send its level as a string (\(shown)); got \(given)")
+        }
+        append(level: level)
     }
 
     /// `null`: a missing value (an empty text).
@@ -178,7 +229,7 @@ struct ColumnBuilder {
     private func mistyped(_ typeName: String, row: Int) -> InputError {
         let expected = switch input.kind {
         case .numeric: "a number or null"
-        case .categorical: "a string, a number or null"
+        case .categorical: "a string or null"
         case .text: "a string or null"
         }
         return InputError("feature '\(input.name)' (row \(row)) must be \(expected), got \(typeName)")

@@ -65,6 +65,10 @@ public final class PredictionLog: @unchecked Sendable {
                 CREATE INDEX prediction_model ON prediction (model, version, time);
                 """)
         }
+        // Rows with categories the model was not trained with, by feature: a JSON object, NULL when none.
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: "ALTER TABLE prediction ADD COLUMN unseen_categories TEXT")
+        }
         try migrator.migrate(database)
         return database
     }
@@ -180,12 +184,13 @@ public final class PredictionLog: @unchecked Sendable {
             do {
                 try database.write { db in
                     let statement = try db.cachedStatement(sql: """
-                        INSERT INTO prediction (request_id, time, model, version, endpoint, status, latency_us, rows, inputs_sha256, output, error, inputs)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO prediction (request_id, time, model, version, endpoint, status, latency_us, rows, inputs_sha256, output, error, inputs,
+                                                unseen_categories)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                     for r in batch {
                         try statement.execute(arguments: [r.requestID, r.time, r.model, r.version, r.endpoint, r.status, r.latencyMicroseconds,
-                                                          r.rows, r.inputsSHA256, r.output, r.error, r.inputs])
+                                                          r.rows, r.inputsSHA256, r.output, r.error, r.inputs, Self.json(r.unseenCategories)])
                     }
                 }
                 return true
@@ -232,9 +237,18 @@ public final class PredictionLog: @unchecked Sendable {
             try Row.fetchAll(db, sql: "SELECT * FROM prediction \(whereClause) ORDER BY id DESC LIMIT \(limit)", arguments: arguments).map {
                 PredictionRecord(requestID: $0["request_id"], time: $0["time"], model: $0["model"], version: $0["version"], endpoint: $0["endpoint"],
                                  status: $0["status"], latencyMicroseconds: $0["latency_us"], rows: $0["rows"], inputsSHA256: $0["inputs_sha256"],
-                                 output: $0["output"], error: $0["error"], inputs: $0["inputs"])
+                                 output: $0["output"], error: $0["error"], inputs: $0["inputs"],
+                                 unseenCategories: ($0["unseen_categories"] as String?).flatMap {
+                                     try? JSONDecoder().decode([String: Int].self, from: Data($0.utf8))
+                                 })
             }
         }
+    }
+
+    /// `{"feature": rows, …}` with sorted keys, or nil.
+    static func json(_ unseen: [String: Int]?) -> String? {
+        guard let unseen, !unseen.isEmpty else { return nil }
+        return "{" + unseen.sorted { $0.key < $1.key }.map { PredictionOutput.string($0.key) + ":" + String($0.value) }.joined(separator: ",") + "}"
     }
 
     static func counts(_ database: DatabasePool, _ query: PredictionQuery) throws -> [String: Int] {

@@ -21,9 +21,11 @@ public struct PredictionRecord: Sendable, Codable, Equatable {
     public var error: String?
     /// The request body, when the replica runs with `--log-inputs`.
     public var inputs: String?
+    /// Rows whose feature held a category the model was not trained with, by feature (nil when none).
+    public var unseenCategories: [String: Int]?
 
     public init(requestID: String, time: Double, model: String?, version: Int?, endpoint: String, status: Int, latencyMicroseconds: Int,
-                rows: Int, inputsSHA256: String, output: String?, error: String?, inputs: String?) {
+                rows: Int, inputsSHA256: String, output: String?, error: String?, inputs: String?, unseenCategories: [String: Int]? = nil) {
         self.requestID = requestID
         self.time = time
         self.model = model
@@ -36,6 +38,7 @@ public struct PredictionRecord: Sendable, Codable, Equatable {
         self.output = output
         self.error = error
         self.inputs = inputs
+        self.unseenCategories = unseenCategories
     }
 }
 

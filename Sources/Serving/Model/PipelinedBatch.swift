@@ -17,10 +17,12 @@ final class PipelinedBatch: @unchecked Sendable {
     /// Rows per chunk.
     static let chunkRows = 1024
 
-    /// What a batch predicted: the JSON elements of its predictions array and the row count.
+    /// What a batch predicted: the JSON elements of its predictions array, the row count, and the rows with
+    /// categories the model never saw, by feature.
     struct Result {
         var elements: String
         var rows: Int
+        var unseen: [String: Int]
     }
 
     /// The batch's predictions, each chunk's written by `elements` (its predictions, rows)
@@ -30,7 +32,7 @@ final class PipelinedBatch: @unchecked Sendable {
     static func predict(_ body: [UInt8], served: ServedModel,
                         elements: @escaping @Sendable ([Float], Int) -> String) async throws(InputError) -> Result? {
         guard DataframeSplitReader.opensWithDataframeSplit(body) else { return nil }
-        let batch = PipelinedBatch(predictor: served.predictor, elements: elements)
+        let batch = PipelinedBatch(predictor: served.predictor, features: served.features, elements: elements)
         let read = DataframeSplitReader.read(body, features: served.features, chunkRows: chunkRows) { batch.add($0) }
         batch.endReading(discard: !read)
         if read { batch.work() }
@@ -40,6 +42,7 @@ final class PipelinedBatch: @unchecked Sendable {
     }
 
     private let predictor: ModelPredictor
+    private let features: FeatureTable
     private let elements: @Sendable ([Float], Int) -> String
     /// Guards everything below.
     private let condition = NSCondition()
@@ -49,20 +52,24 @@ final class PipelinedBatch: @unchecked Sendable {
     /// Each chunk's written predictions, once done.
     private var results: [String?] = []
     private var rows = 0
+    private var unseen: [String: Int] = [:]
     private var failure: PreprocessingError?
     private var reading = true
     private var helperStarted = false
     private var helperDone = false
     private var waiter: CheckedContinuation<Void, Never>?
 
-    private init(predictor: ModelPredictor, elements: @escaping @Sendable ([Float], Int) -> String) {
+    private init(predictor: ModelPredictor, features: FeatureTable, elements: @escaping @Sendable ([Float], Int) -> String) {
         self.predictor = predictor
+        self.features = features
         self.elements = elements
     }
 
     /// A chunk read; the second one starts the helper.
     private func add(_ table: Table) {
+        let chunkUnseen = features.unseenCategories(in: table)
         condition.lock()
+        unseen.merge(chunkUnseen, uniquingKeysWith: +)
         chunks.append(table)
         results.append(nil)
         rows += table.rows
@@ -163,6 +170,6 @@ final class PipelinedBatch: @unchecked Sendable {
             if index > 0 { text += "," }
             text += chunk ?? ""
         }
-        return Result(elements: text, rows: rows)
+        return Result(elements: text, rows: rows, unseen: unseen)
     }
 }

@@ -3,8 +3,8 @@ import TrainyardML
 /// Writes predictions as JSON for each endpoint. Numbers are printed in Float's shortest
 /// round-trip form, so a client parsing them gets back exactly the Float `trainyard predict` prints.
 public enum PredictionOutput {
-    /// `/predict`: one object per row — `{"probability", "class"}` (binary),
-    /// `{"probabilities": {class: p}, "class"}` (multiclass) or `{"prediction"}` (regression).
+    /// `/predict`: one object per row — `{"class", "probabilities": {class: p, …}}` for classifiers (binary ones too:
+    /// both classes by name), `{"prediction"}` for regression.
     public static func records(_ predictions: [Float], rows: Int, model: TrainyardModel) -> String {
         "[" + recordElements(predictions, rows: rows, model: model) + "]"
     }
@@ -16,12 +16,14 @@ public enum PredictionOutput {
         out.reserveCapacity(rows * 40)
         let classes = model.label.classes
         func className(_ index: Int) -> String { classes.map { $0[index] } ?? String(index) }
+        let binaryNames = [string(className(0)), string(className(1))]
         for row in 0..<rows {
             if row > 0 { out += "," }
             switch model.objective {
             case .binaryLogistic:
                 let p = predictions[row]
-                out += "{\"class\":" + string(className(p > 0.5 ? 1 : 0)) + ",\"probability\":" + number(p) + "}"
+                out += "{\"class\":" + binaryNames[p > 0.5 ? 1 : 0] + ",\"probabilities\":{" + binaryNames[0] + ":" + number(1 - p)
+                    + "," + binaryNames[1] + ":" + number(p) + "}}"
             case .softprob(let k):
                 let slice = predictions[row * k..<(row + 1) * k]
                 let best = slice.indices.max { slice[$0] < slice[$1] }! - row * k
@@ -38,8 +40,9 @@ public enum PredictionOutput {
         return out
     }
 
-    /// `/invocations` (MLflow): a flat array of numbers — the positive class's probability
-    /// (binary) or the value (regression) — or an array of per-class probability arrays.
+    /// `/invocations` (MLflow) and V2: a flat array of numbers — the probability of the second class (the one
+    /// ``classNames(_:)`` lists last, "positive" when the label was 0/1) for binary models, the value for
+    /// regression — or an array of per-class probability arrays.
     public static func values(_ predictions: [Float], rows: Int, model: TrainyardModel) -> String {
         "[" + valueElements(predictions, rows: rows, model: model) + "]"
     }
@@ -60,6 +63,18 @@ public enum PredictionOutput {
             }
         }
         return out
+    }
+
+    /// A classifier's class names in the order of its probabilities (the label's levels, or `"0"`, `"1"`, …);
+    /// `nil` for regression.
+    public static func classNames(_ model: TrainyardModel) -> [String]? {
+        let count: Int
+        switch model.objective {
+        case .binaryLogistic: count = 2
+        case .softprob(let k): count = k
+        case .squaredError: return nil
+        }
+        return (0..<count).map { index in model.label.classes.map { $0[index] } ?? String(index) }
     }
 
     /// The shape of the output tensor: `[rows]` or `[rows, classes]`.
