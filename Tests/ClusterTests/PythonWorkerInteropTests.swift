@@ -215,32 +215,45 @@ struct PythonWorkerInteropTests {
         #expect((c["CHECKPOINT"] as? Int ?? 0) >= 1 && c["BIN_CUTS"] as? Int == 1 && c["SKETCH_REQUEST"] == nil, "\(c)")
     }
 
-    /// The other way round: a coordinator written in Python from the document drives a Swift
-    /// worker and checks its replies bit for bit against the document's arithmetic (sketch,
-    /// sampled histograms with a seed above 2^53, interleaved split counts, left histograms,
-    /// margins after TREE_FINISH, regression gradients), the job and correlation ids of every
-    /// reply, and that requests §7 says are refused do not crash it: 256 cuts, a regression tree
-    /// without its GRADIENT_REQUEST, exponents beyond 32 bits.
-    @Test(.enabled(if: PythonWorker.canTrain, "needs .venv with pyzmq and numpy (make pyenv)"))
-    func aSwiftWorkerAnswersAsTheDocumentSays() async throws {
+    /// The other way round: a coordinator written in Python from the document drives a worker —
+    /// the Swift one, and the Python one — and checks its replies bit for bit against the
+    /// document's arithmetic (sketch, sampled histograms with a seed above 2^53, interleaved
+    /// split counts, left histograms, margins after TREE_FINISH, regression gradients), the job
+    /// and correlation ids of every reply, and that requests the document says are refused do
+    /// not crash it: 256 cuts, a regression tree without its GRADIENT_REQUEST, exponents beyond
+    /// 32 bits.
+    @Test(.enabled(if: PythonWorker.canTrain, "needs .venv with pyzmq and numpy (make pyenv)"),
+          arguments: [("swift", 56335), ("python", 56336)])
+    func aWorkerAnswersAsTheDocumentSays(kind: String, port: Int) async throws {
+        let endpoint = "tcp://127.0.0.1:\(port)"
         let probe = Process()
         probe.executableURL = PythonWorker.python!
-        probe.arguments = [PythonWorker.script("python_coordinator_probe.py"), "--bind", "tcp://127.0.0.1:56335"]
+        probe.arguments = [PythonWorker.script("python_coordinator_probe.py"), "--bind", endpoint]
         probe.standardOutput = Pipe()
         try probe.run()
-        let worker = try TrainyardProcess(["worker", "--connect", "tcp://127.0.0.1:56335", "--id", "sw-probe", "--cores", "1",
-                                           "--log-level", "debug"])
-        defer { worker.stop() }
+        var python = PythonTrainingWorkers(endpoint: endpoint)
+        let swift = kind == "swift" ? try TrainyardProcess(["worker", "--connect", endpoint, "--id", "sw-probe", "--cores", "1",
+                                                             "--log-level", "debug"]) : nil
+        if kind == "python" { try python.start("py-probe") }
+        defer {
+            swift?.stop()
+            python.killAll()
+        }
         let deadline = ContinuousClock.now + .seconds(60)
         while probe.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         if probe.isRunning { probe.terminate() }
         probe.waitUntilExit()
         let output = String(decoding: (probe.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(probe.terminationStatus == 0, "\(output)\n\(worker.log)")
+        let logs = swift?.log ?? python.logs
+        #expect(probe.terminationStatus == 0, "\(output)\n\(logs)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "\(output)")
         #expect((report["checks"] as? Int ?? 0) >= 80, "\(output)")
-        #expect(report["failures"] as? [String] == [], "\(output)\n\(worker.log)")
-        #expect(worker.isRunning, "the worker crashed: \(worker.log)")
+        #expect(report["failures"] as? [String] == [], "\(output)\n\(logs)")
+        if let swift { #expect(swift.isRunning, "the worker crashed: \(swift.log)") }
+        if kind == "python" {
+            let tally = try python.stop("py-probe")
+            #expect((tally["errors"] as? [Any])?.count == 4, "the four refusals: \(tally)")
+        }
     }
 
     /// Submits `arguments` for `workers` workers and expects the model file of `local`, byte for

@@ -153,6 +153,14 @@ def gradients(objective, margins, labels, group):
     return p - y, np.maximum((F32(2) * p) * (one - p), F32(1e-16))
 
 
+def power_of_two(exponent):
+    """2^exponent in binary64: +inf above its range, 0 below."""
+    try:
+        return math.ldexp(1.0, exponent)
+    except OverflowError:
+        return math.inf
+
+
 def splitmix64(seed, first, count):
     """Draws `first + 1 … first + count` of SplitMix64 seeded with `seed` (§6.2.3, "Row sampling"):
     draw n mixes the state seed + n·0x9E3779B97F4A7C15 (mod 2^64)."""
@@ -336,15 +344,17 @@ class BoostingShard:
             if self.floats is None:
                 raise Refusal("unexpected_message", "reg:squarederror needs GRADIENT_REQUEST before each tree")
             g, h = self.floats
-            self.floats = None
+            bounds = (float(np.abs(g).max(initial=0)), float(h.max(initial=0)))
         else:
             g, h = gradients(self.objective, self.margins, self.labels, group)
-        scale = start["scale"]
+            bounds = (1.0, 0.25 if self.objective["name"] == "binary:logistic" else 0.5)
+        scales = [power_of_two(start["scale"]["gradientExponent"]), power_of_two(start["scale"]["hessianExponent"])]
+        if not all(bound * scale < 2.0 ** 31 for bound, scale in zip(bounds, scales)):   # NaN (0 × ∞) fails too
+            raise Refusal("unexpected_message", "the exponents put fixed-point gradients beyond 32 bits")
+        self.floats = None
         # Scaling by 2^e is exact; truncation toward zero.
-        qg = np.trunc(g.astype(np.float64) * 2.0 ** scale["gradientExponent"]).astype(np.int64)
-        qh = np.trunc(h.astype(np.float64) * 2.0 ** scale["hessianExponent"]).astype(np.int64)
-        if np.abs(qg).max(initial=0) >= 1 << 31 or np.abs(qh).max(initial=0) >= 1 << 31:
-            raise Refusal("unexpected_message", "the exponents overflow a 32-bit fixed-point gradient")
+        qg = np.trunc(g.astype(np.float64) * scales[0]).astype(np.int64)
+        qh = np.trunc(h.astype(np.float64) * scales[1]).astype(np.int64)
         self.quantised = np.stack([qg, qh], axis=1)
         subsample = f64(start["subsample"])
         if subsample < 1:
