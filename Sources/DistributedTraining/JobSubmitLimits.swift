@@ -60,6 +60,7 @@ extension JobSubmit {
         if let objective = spec.objective { try LimitViolation.check("spec.objective", objective, maxBytes: L.nameBytes) }
         try LimitViolation.check("spec.maxOneHot", spec.maxOneHot, in: L.maxOneHot)
         try LimitViolation.check("spec.textBuckets", spec.textBuckets, in: L.textBuckets)
+        if let drop = spec.drop { try LimitViolation.check("spec.drop", drop, maxCount: L.columnListCount, maxBytes: L.columnNameBytes) }
         let gbdt = spec.gbdt
         try LimitViolation.check("spec.gbdt.trees", gbdt.trees, in: L.trees)
         if case .softprob(let classes) = gbdt.objective {

@@ -3,7 +3,8 @@ import TrainyardML
 
 /// Gradient-boosted tree parameters, with XGBoost's names.
 struct GBDTOptions: ParsableArguments {
-    @Option(name: .customLong("n-trees"), help: "Boosting rounds.") var trees = 100
+    @Option(name: [.customLong("n-trees"), .customLong("num-round"), .customLong("n-estimators")],
+            help: "Boosting rounds (XGBoost's num_round, scikit-learn's n_estimators).") var trees = 100
     @Option(help: "Depth of each tree (1–16).") var maxDepth = 6
     @Option(help: "Learning rate in (0, 1].") var eta = 0.3
     @Option(help: "L2 regularisation (also the linear models' λ).") var lambda = 1.0

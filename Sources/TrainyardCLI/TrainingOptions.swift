@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TrainyardML
 
 /// The options shared by `trainyard train` and `trainyard submit train`: what to train on
@@ -13,6 +14,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "One-hot encode categorical columns with at most this many levels.") var maxOneHot = 16
     @Option(help: "Hashed TF-IDF features per text column (0 leaves text out).") var textBuckets = 256
     @Option(help: "Linear models: L-BFGS iteration limit.") var maxIter = 500
+    @Option(help: ArgumentHelp("Leave these columns out of the model (comma-separated or repeated), e.g. an id column.", valueName: "columns"))
+    var drop: [String] = []
     @OptionGroup var gbdt: GBDTOptions
     @OptionGroup var dataOptions: DataOptions
 
@@ -35,6 +38,8 @@ struct TrainingOptions: ParsableArguments {
         spec.linear.threads = gbdt.threads
         spec.maxOneHot = maxOneHot
         spec.textBuckets = textBuckets
+        let dropped = drop.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        spec.drop = dropped.isEmpty ? nil : dropped
         return spec
     }
 }

@@ -13,6 +13,10 @@ public struct DataProfile: Sendable, Codable, Equatable {
         public var mean: Double?
         /// At most one distinct value: useless for learning.
         public var constant: Bool
+        /// Looks like a row identifier: a categorical or text column whose values are (almost) all distinct, or
+        /// whole numbers all distinct and nearly consecutive. Such a column memorises rows instead of generalising:
+        /// leave it out with `--drop`.
+        public var idLike: Bool = false
     }
 
     public var rows: Int
@@ -29,15 +33,17 @@ public struct DataProfile: Sendable, Codable, Equatable {
                 let present = values.filter { !$0.isNaN }
                 let distinct = Set(present).count
                 let mean = present.isEmpty ? nil : present.reduce(0.0) { $0 + Double($1) } / Double(present.count)
+                let low = present.min().map(Double.init), high = present.max().map(Double.init)
+                let sequential = present.count >= minimumIDRows && distinct == present.count && present.allSatisfy { $0 == $0.rounded() }
+                    && (high! - low! + 1) <= 2 * Double(present.count)
                 return ColumnProfile(name: name, kind: .numeric, missing: values.count - present.count,
                                      missingPercent: percent(values.count - present.count, values.count), cardinality: distinct,
-                                     min: present.min().map(Double.init), max: present.max().map(Double.init), mean: mean,
-                                     constant: distinct <= 1)
+                                     min: low, max: high, mean: mean, constant: distinct <= 1, idLike: sequential)
             case .categorical(let codes, _):
                 let missing = codes.filter { $0 < 0 }.count
                 let distinct = Set(codes.filter { $0 >= 0 }).count
                 return ColumnProfile(name: name, kind: .categorical, missing: missing, missingPercent: percent(missing, codes.count),
-                                     cardinality: distinct, constant: distinct <= 1)
+                                     cardinality: distinct, constant: distinct <= 1, idLike: mostlyDistinct(distinct, codes.count - missing))
             case .text(let values):
                 let missing = values.filter(\.isEmpty).count
                 let distinct = Set(values.filter { !$0.isEmpty }).count
@@ -60,6 +66,14 @@ public struct DataProfile: Sendable, Codable, Equatable {
             }
         }
         return DataProfile(rows: table.rows, columns: columns, labelBalance: balance, skippedLines: table.skippedLines)
+    }
+
+    /// Fewer present values than this never look like identifiers (a tiny table's columns are all distinct).
+    static let minimumIDRows = 20
+
+    /// At least 90 % of the present values distinct.
+    private static func mostlyDistinct(_ distinct: Int, _ present: Int) -> Bool {
+        present >= minimumIDRows && distinct * 10 >= present * 9
     }
 
     private static func percent(_ part: Int, _ whole: Int) -> Double {

@@ -42,6 +42,10 @@ public enum TrainingPipeline {
             validLabels = validRows.map { allLabels[$0] }
         }
 
+        for name in request.preprocessing.drop.sorted() where features.index(of: name) == nil {
+            let reason = name == request.label ? "it is the label" : "the training data has no such column (columns: \(features.names.prefix(12).joined(separator: ", "))\(features.names.count > 12 ? ", …" : ""))"
+            throw ParameterError.invalid("drop", "cannot drop '\(name)': \(reason)")
+        }
         let preprocessor = Preprocessor.fit(trainTable, target: request.kind == .gbdt ? .trees : .linear,
                                             options: request.preprocessing)
         var history: [TrainingProgress] = []

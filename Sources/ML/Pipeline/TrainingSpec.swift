@@ -15,6 +15,8 @@ public struct TrainingSpec: Sendable, Codable, Equatable {
     public var linear = LinearParameters()
     public var maxOneHot = 16
     public var textBuckets = 256
+    /// Columns left out of the model (`--drop`); `nil` or empty drops none.
+    public var drop: [String]?
 
     public init(data: DatasetSource, label: String) {
         self.data = data
@@ -61,6 +63,7 @@ public struct TrainingSpec: Sendable, Codable, Equatable {
         request.splitSeed = gbdt.seed
         request.preprocessing.maxOneHot = maxOneHot
         request.preprocessing.textBuckets = textBuckets
+        request.preprocessing.drop = Set(drop ?? [])
         request.datasetSHA256 = datasetSHA256
         request.software = software
         return request

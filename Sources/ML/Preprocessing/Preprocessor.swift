@@ -16,6 +16,9 @@ public struct Preprocessor: Sendable, Equatable, Codable {
         public var maxOneHot = 16
         /// Hashed TF-IDF columns per text column (0 leaves text columns out).
         public var textBuckets = 256
+        /// Columns left out of the model (an id, a leak): kept in the model as dropped, so prediction data need not
+        /// carry them.
+        public var drop: Set<String> = []
 
         public init() {}
     }
@@ -52,6 +55,9 @@ public struct Preprocessor: Sendable, Equatable, Codable {
     /// Fits the steps on the training table (label already removed).
     public static func fit(_ table: Table, target: Target, options: Options = Options()) -> Preprocessor {
         let inputs = zip(table.names, table.columns).map { name, column -> InputColumn in
+            if options.drop.contains(name) {
+                return InputColumn(name: name, kind: column.kind, transform: .dropped(reason: "left out when training (--drop)"))
+            }
             switch column {
             case .numeric(let values):
                 guard target == .linear else { return InputColumn(name: name, kind: .numeric, transform: .passthrough) }
