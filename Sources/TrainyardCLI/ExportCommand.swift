@@ -23,11 +23,14 @@ struct ExportCommand: ParsableCommand {
             throw CommandFailure("only gradient-boosted tree models can be exported as XGBoost JSON; \(model) is \(trained.estimator.kind)")
         }
         let names = trained.preprocessor.featureNames
-        try AtomicFile.write(Array(XGBoostJSON.export(gbdt, featureNames: names).utf8), to: out)
+        try AtomicFile.write(Array(XGBoostJSON.export(gbdt, featureNames: names, featureTypes: trained.preprocessor.featureTypes).utf8), to: out)
         let encoded = trained.preprocessor.inputs.contains { if case .passthrough = $0.transform { false } else { true } }
         print("wrote \(out): \(gbdt.trees.count) trees over \(names.count) features")
         if encoded {
-            print("note: the booster takes the preprocessed features (in order: \(names.joined(separator: ", ")))")
+            print("note: the booster takes the preprocessed features (booster.feature_names, in order: \(names.joined(separator: ", ")))")
+            if trained.preprocessor.featureTypes.contains("i") {
+                print("note: one-hot columns (name=level) are 1 for their level and 0 otherwise; a missing or unseen category is all zeros")
+            }
         }
     }
 }

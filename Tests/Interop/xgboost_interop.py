@@ -39,7 +39,11 @@ def main():
     X, y, names = load(args.data)
     if args.command == "predict":
         booster = xgb.Booster(model_file=args.model)
-        write(args.out, booster.predict(xgb.DMatrix(X, missing=np.nan)))
+        # Named as the CSV's columns: XGBoost checks them against the booster's feature_names (when it has them).
+        write(args.out, booster.predict(xgb.DMatrix(X, missing=np.nan, feature_names=names)))
+        if args.pred:
+            with open(args.pred, "w") as out:
+                out.write(",".join(booster.feature_names or []) + "\n" + ",".join(booster.feature_types or []) + "\n")
     else:
         params = {"objective": args.objective, "tree_method": "hist", "max_depth": 4, "eta": 0.3, "seed": 1}
         if args.objective == "multi:softprob":

@@ -70,8 +70,14 @@ struct XGBoostInteropTests {
         #expect(try await TrainyardProcess.run(["export", "--model", path("m.tym"), "--format", "xgboost-json", "--out", path("m.json")]).status == 0)
         let ours = try await TrainyardProcess.run(["predict", "--model", path("m.tym"), "--data", path("train.csv")])
         try #require(ours.status == 0 && !ours.stdout.isEmpty, "\(ours.stderr)")
-        let theirs = try Python.run(["predict", "--model", path("m.json"), "--data", path("train.csv"), "--out", path("xgb.csv")])
+        let theirs = try Python.run(["predict", "--model", path("m.json"), "--data", path("train.csv"), "--out", path("xgb.csv"),
+                                     "--pred", path("names.txt")])
         #expect(theirs.status == 0, "\(theirs.output)")
+        // XGBoost reads the feature names and types where we wrote them.
+        let described = try String(contentsOfFile: path("names.txt"), encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let header = try String(contentsOfFile: path("train.csv"), encoding: .utf8).prefix { $0 != "\n" }.split(separator: ",").filter { $0 != "label" }
+        #expect(described.first.map { $0.split(separator: ",") } == header, "\(described)")
+        #expect(described.dropFirst().first.map { Set($0.split(separator: ",")) } == ["float"], "\(described)")
         let difference = maxDifference(ourPredictions(ours.stdout), try numbers(path("xgb.csv")))
         #expect(difference < 1e-5, "max |ours − xgboost| = \(difference)")
     }

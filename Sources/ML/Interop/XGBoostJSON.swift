@@ -9,8 +9,11 @@ import Foundation
 /// written with a decimal point or exponent, integer arrays without.
 public enum XGBoostJSON {
     /// A booster XGBoost can load, predicting exactly what `model` predicts on the same
-    /// (preprocessed) feature matrix. `featureNames` are recorded in `learner.attributes`.
-    public static func export(_ model: GBDTModel, featureNames: [String] = []) -> String {
+    /// (preprocessed) feature matrix. `featureNames` and `featureTypes` (one per feature, or empty) are written where
+    /// XGBoost reads them (`learner.feature_names`, `learner.feature_types`: `booster.feature_names` in Python); the
+    /// names as given are also kept in `learner.attributes.trainyard_feature_names`. XGBoost refuses names with `[`,
+    /// `]` or `<`: those characters are written as `_`.
+    public static func export(_ model: GBDTModel, featureNames: [String] = [], featureTypes: [String] = []) -> String {
         let groups = model.objective.outputGroups
         let margins = model.baseMargins
         // XGBoost converts base_score to a margin on load: logit for logistic, identity otherwise.
@@ -32,12 +35,21 @@ public enum XGBoostJSON {
             let value = String(decoding: escaped, as: UTF8.self).dropFirst().dropLast()
             attributes += #","trainyard_feature_names":\#(value)"#
         }
-        return #"{"learner":{"attributes":{\#(attributes)},"feature_names":[],"feature_types":[],"#
+        let xgboostNames = featureNames.count == model.featureCount
+            ? featureNames.map { String($0.map { "[]<".contains($0) ? "_" : $0 }) } : []
+        let xgboostTypes = featureTypes.count == xgboostNames.count ? featureTypes : []
+        return #"{"learner":{"attributes":{\#(attributes)},"feature_names":\#(strings(xgboostNames)),"feature_types":\#(strings(xgboostTypes)),"#
             + #""gradient_booster":{"model":{"gbtree_model_param":{"num_parallel_tree":"1","num_trees":"\#(model.trees.count)"},"#
             + #""iteration_indptr":[\#(indptr)],"tree_info":[\#(model.treeGroups.map(String.init).joined(separator: ","))],"#
             + #""trees":[\#(trees.joined(separator: ","))]},"name":"gbtree"},"#
             + #""learner_model_param":{"base_score":"\#(baseScore)","boost_from_average":"0","num_class":"\#(groups > 1 ? groups : 0)","#
             + #""num_feature":"\#(model.featureCount)","num_target":"1"},"objective":\#(objective)},"version":[3,2,0]}"#
+    }
+
+    /// A JSON array of strings.
+    static func strings(_ values: [String]) -> String {
+        guard let data = try? JSONSerialization.data(withJSONObject: values) else { return "[]" }
+        return String(decoding: data, as: UTF8.self)
     }
 
     static func treeJSON(_ tree: RegressionTree, id: Int, features: Int) -> String {

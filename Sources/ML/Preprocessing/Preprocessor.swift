@@ -44,6 +44,20 @@ public struct Preprocessor: Sendable, Equatable, Codable {
         }
     }
 
+    /// XGBoost's type of each produced feature, in ``featureNames``' order: `i` (a one-hot indicator), `int` (an
+    /// ordinal category code) or `float` (numbers and TF-IDF weights).
+    public var featureTypes: [String] {
+        inputs.flatMap { input -> [String] in
+            switch input.transform {
+            case .passthrough, .standardize: ["float"]
+            case .ordinal: ["int"]
+            case .oneHot(let levels, _): Array(repeating: "i", count: levels.count)
+            case .hashedTFIDF(let idf): Array(repeating: "float", count: idf.count)
+            case .dropped: []
+            }
+        }
+    }
+
     /// How many features ``transform(_:)`` produces: ``featureNames``' count, without building the names.
     public var featureCount: Int { inputs.reduce(0) { $0 + $1.transform.width } }
 
