@@ -12,12 +12,6 @@ import NIOCore
 public struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
-    private static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
@@ -40,8 +34,6 @@ public struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
     public static func response(status: HTTPResponse.Status, message: String, headers: HTTPFields) -> Response {
         var fields = headers
         fields[.contentLength] = nil
-        fields[.contentType] = "application/json"
-        let body = (try? encoder.encode(["error": message])) ?? Data(#"{"error":"error"}"#.utf8)
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return JSONResponse.error(message, status: status, headers: fields)
     }
 }

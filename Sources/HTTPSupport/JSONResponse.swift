@@ -2,7 +2,8 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// JSON bodies for the REST APIs: sorted keys, `{"error": "…"}` for failures.
+/// JSON bodies for the registry's and the replicas' REST APIs: sorted keys, `{"error": "…"}` for failures (the one
+/// error body, also what ``ErrorBodyMiddleware`` makes of a thrown `HTTPResponseError`).
 public enum JSONResponse {
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()

@@ -1,3 +1,6 @@
+import HTTPSupport
+import Hummingbird
+
 /// Why a registry operation was refused or failed. ``httpStatus`` is what the REST API answers.
 public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidName(String, kind: String)
@@ -42,7 +45,7 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The HTTP status the REST API answers with.
+    /// The HTTP status the REST API answers with (``status`` as a number).
     public var httpStatus: Int {
         switch self {
         case .invalidName, .invalidArtifact, .invalidRequest: 400
@@ -52,5 +55,15 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
         case .remote(let status, _): status
         case .unreachable: 502
         }
+    }
+}
+
+extension RegistryError: HTTPResponseError {
+    /// ``httpStatus``: what the registry's routes answer when they throw this error.
+    public var status: HTTPResponse.Status { .init(code: httpStatus) }
+
+    /// `{"error": description}` (``ErrorBodyMiddleware`` answers the same for errors thrown below it).
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        JSONResponse.error(description, status: status)
     }
 }

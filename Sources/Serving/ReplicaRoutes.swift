@@ -3,7 +3,6 @@ import Foundation
 import HTTPSupport
 import HTTPTypes
 import Hummingbird
-import ModelRegistry
 import NIOCore
 import NIOPosix
 import TrainyardML
