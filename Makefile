@@ -2,6 +2,9 @@
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/trainyard
+# `make demo` runs an optimized build: a debug binary serves about five times fewer requests per second, and the
+# demo's load test should show what Trainyard does. `make test` stays a debug build (BIN).
+DEMO_BIN := .build/release/trainyard
 
 .PHONY: deps pyenv testports build demo test bench-transport clean
 
@@ -30,9 +33,13 @@ pyenv:
 build: deps
 	$(SWIFT) build --product trainyard
 
-# Starts a coordinator and two workers on loopback, prints the cluster status, stops them cleanly.
-demo: build
-	$(BIN) demo --log-level warning
+# Trains a churn model locally and on a coordinator with two workers on loopback, publishes and serves it behind the
+# proxy, load-tests it and stops everything cleanly. Release build: the first one takes several minutes (about 8 on
+# 2 cores); later runs rebuild only what changed.
+demo: deps
+	@echo "building trainyard in release mode (the first build takes several minutes)"
+	$(SWIFT) build -c release --product trainyard
+	$(DEMO_BIN) demo --log-level warning
 
 # Multi-process tests listen on fixed loopback ports in 56000-59999; keep the kernel from
 # handing those out as ephemeral ports (to clients, or to tests that bind port 0).

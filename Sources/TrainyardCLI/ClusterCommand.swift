@@ -22,8 +22,9 @@ struct ClusterCommand: ParsableCommand {
         @Flag(help: "Print the status as JSON.")
         var json = false
 
-        @Option(help: "How long to wait for the coordinator, in milliseconds.")
-        var timeoutMs: Int = 3000
+        @Option(help: "How long to wait for the coordinator (e.g. 3s, 500ms).")
+        var timeout = DurationArgument.seconds(3)
+        @Option(name: .customLong("timeout-ms"), help: .hidden) var timeoutMs: Int?
 
         @OptionGroup var keys: KeysClientOptions
 
@@ -31,7 +32,7 @@ struct ClusterCommand: ParsableCommand {
             let client = CoordinatorClient(endpoint: coordinator, context: try ZMQContext(), curve: try keys.keys())
             let status: ClusterStatusReport
             do {
-                status = ClusterStatusReport(try client.status(timeout: .milliseconds(timeoutMs)))
+                status = ClusterStatusReport(try client.status(timeout: timeout.or(milliseconds: timeoutMs)))
             } catch {
                 throw CommandFailure(error.description)
             }

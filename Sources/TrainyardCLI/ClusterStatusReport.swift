@@ -19,7 +19,7 @@ struct ClusterStatusReport {
         let header = ["WORKER", "STATE", "HOST", "CORES", "MEMORY", "LAST SEEN", "REGISTRATIONS"]
         let rows = status.workers.map { worker in
             [worker.workerID, worker.state.rawValue, worker.host, String(worker.cores),
-             String(format: "%.1f GiB", Double(worker.memoryBytes) / 1_073_741_824),
+             Format.bytes(worker.memoryBytes),
              format(worker.lastSeenSecondsAgo) + " ago", String(worker.registrations)]
         }
         let widths = header.indices.map { column in

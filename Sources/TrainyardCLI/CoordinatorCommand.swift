@@ -17,8 +17,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
     @OptionGroup var heartbeat: HeartbeatOptions
 
-    @Option(help: "Seconds a dead or departed worker stays listed in the status.")
-    var retentionSeconds: Int = 300
+    @Option(help: "How long a dead or departed worker stays listed in the status (e.g. 5m).")
+    var retention = DurationArgument.seconds(300)
+    @Option(name: .customLong("retention-seconds"), help: .hidden) var retentionSeconds: Int?
 
     @Option(help: "Directory for the job database (jobs.sqlite) and trained models (models/).")
     var stateDir = "trainyard-state"
@@ -27,11 +28,13 @@ struct CoordinatorCommand: AsyncParsableCommand {
             help: "Directory job data files must lie under (repeatable; symbolic links are resolved, only regular files are read). Default: the working directory.")
     var dataRoots: [String] = []
 
-    @Option(help: "Seconds a job whose workers are all gone waits for a live worker before failing.")
-    var workerWaitSeconds: Int = 30
+    @Option(help: "How long a job whose workers are all gone waits for a live worker before failing (e.g. 30s).")
+    var workerWait = DurationArgument.seconds(30)
+    @Option(name: .customLong("worker-wait-seconds"), help: .hidden) var workerWaitSeconds: Int?
 
-    @Option(help: "Seconds one exchange with the workers may take; a worker that has not answered by then is dropped from the job and its shards move to other workers.")
-    var requestTimeoutSeconds: Int = 60
+    @Option(help: "How long one exchange with the workers may take (e.g. 60s); a worker that has not answered by then is dropped from the job and its shards move to other workers.")
+    var requestTimeout = DurationArgument.seconds(60)
+    @Option(name: .customLong("request-timeout-seconds"), help: .hidden) var requestTimeoutSeconds: Int?
 
     @Flag(help: "Grow every tree level by level through the coordinator, also for jobs on one worker (by default that worker grows whole trees; the model is the same).")
     var perLevelExchange = false
@@ -62,7 +65,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         if (curveSecretKey == nil) != curveAllow.isEmpty {
             throw ValidationError("give --curve-secret-key and --curve-allow together")
         }
-        if requestTimeoutSeconds < 1 { throw ValidationError("--request-timeout-seconds must be at least 1") }
+        if requestTimeout.or(seconds: requestTimeoutSeconds) < .seconds(1) { throw ValidationError("--request-timeout must be at least 1s") }
         if registry != nil && registryListen != nil { throw ValidationError("give --registry URL or --registry-listen ADDR, not both") }
         if registryListen == nil && (access.tokens != nil || access.insecure || tls.tlsCert != nil || tls.tlsKey != nil) {
             throw ValidationError("--tokens, --insecure, --tls-cert and --tls-key apply to the embedded registry: give --registry-listen too")
@@ -72,12 +75,12 @@ struct CoordinatorCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = logging.bootstrap(label: "trainyard.coordinator")
         var settings = CoordinatorSettings(bind: bind)
-        settings.membership.heartbeatInterval = .milliseconds(heartbeat.heartbeatIntervalMs)
+        settings.membership.heartbeatInterval = heartbeat.interval
         settings.membership.heartbeatLiveness = heartbeat.heartbeatLiveness
-        settings.membership.retention = .seconds(retentionSeconds)
+        settings.membership.retention = retention.or(seconds: retentionSeconds)
         settings.jobs = JobSettings(stateDirectory: stateDir)
-        settings.jobs.workerWait = .seconds(workerWaitSeconds)
-        settings.jobs.requestTimeout = .seconds(requestTimeoutSeconds)
+        settings.jobs.workerWait = workerWait.or(seconds: workerWaitSeconds)
+        settings.jobs.requestTimeout = requestTimeout.or(seconds: requestTimeoutSeconds)
         if !dataRoots.isEmpty { settings.jobs.dataRoots = dataRoots }
         settings.jobs.wholeTreesOnOneWorker = !perLevelExchange
         settings.software = "trainyard \(Trainyard.version)"
@@ -96,6 +99,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
             settings.jobs.publisher = HTTPPublisher(client: RegistryClient(baseURL: registry, token: token, tlsConfiguration: try ca.configuration()))
         } else if let registryListen {
             let control = try access.control(listeningOn: registryListen.host)
+            try registryListen.checkAvailable()
             let identity = try tls.identity()
             let store: RegistryStore
             do { store = try RegistryStore(directory: stateDir + "/registry") } catch { throw CommandFailure(error.description) }

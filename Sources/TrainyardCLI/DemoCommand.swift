@@ -76,9 +76,9 @@ struct DemoCommand: AsyncParsableCommand {
 
             say("\n== the same training job across the \(workers) workers (each is shipped its shard over ZeroMQ)")
             let job = try await runJob(spec, client: client)
-            say("job \(job.id) \(job.state.rawValue): \(job.bytesSent / 1_000_000) MB sent to workers, \(job.bytesReceived / 1_000_000) MB received")
+            say("job \(job.id) \(job.state.rawValue): \(Format.bytes(job.bytesSent)) sent to workers, \(Format.bytes(job.bytesReceived)) received")
             for name in ["valid.auc", "valid.logloss", "valid.accuracy"] {
-                if let value = job.metrics?[name] { say(String(format: "  %-15@ %.4f", name as NSString, value)) }
+                if let value = job.metrics?[name] { say(Format.metricLine(name, value)) }
             }
             guard let path = job.modelPath else { throw CommandFailure("job \(job.id) wrote no model") }
             let distributed = try ModelFile.read(path: path)
@@ -153,7 +153,7 @@ struct DemoCommand: AsyncParsableCommand {
         say("trained \(record.parameters["model"] ?? "gbdt") (\(outcome.model.objective.name)) on \(record.trainRows) rows, "
             + "best round \(record.bestRound ?? outcome.history.count) of \(request.gbdt.trees)")
         for name in ["valid.auc", "valid.logloss", "valid.accuracy"] {
-            if let value = outcome.metrics[name] { say(String(format: "  %-15@ %.4f", name as NSString, value)) }
+            if let value = outcome.metrics[name] { say(Format.metricLine(name, value)) }
         }
         let top = (record.featureImportance ?? [:]).sorted { $0.value > $1.value }.prefix(3).map(\.key)
         say("  top features by gain: \(top.joined(separator: ", "))")

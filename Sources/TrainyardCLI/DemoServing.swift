@@ -34,7 +34,7 @@ struct DemoServing {
                                        "--log", directory.appendingPathComponent("predictions-\(index + 1).sqlite").path,
                                        "--log-level", "warning"], log: "replica-\(index + 1).log"))
         }
-        children.append(try spawn(["proxy", "--listen", "127.0.0.1:\(basePort + 10)", "--health-interval-ms", "200", "--pipeline", "4",
+        children.append(try spawn(["proxy", "--listen", "127.0.0.1:\(basePort + 10)", "--health-interval", "200ms", "--pipeline", "4",
                                    "--log-level", "warning"]
                                   + replicaPorts.flatMap { ["--backend", "http://127.0.0.1:\($0)"] }, log: "proxy.log"))
         for port in replicaPorts { try await waitForOK("http://127.0.0.1:\(port)/v2/health/ready", children: children) }

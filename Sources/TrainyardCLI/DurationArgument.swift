@@ -21,3 +21,29 @@ struct DurationArgument: ExpressibleByArgument, Sendable, CustomStringConvertibl
 
     static var defaultCompletionKind: CompletionKind { .default }
 }
+
+extension DurationArgument {
+    /// A default value, shown in `--help` as `text`.
+    static func seconds(_ seconds: Int) -> DurationArgument {
+        seconds % 60 == 0 && seconds >= 60 ? DurationArgument(.seconds(seconds), text: "\(seconds / 60)m")
+                                          : DurationArgument(.seconds(seconds), text: "\(seconds)s")
+    }
+
+    static func milliseconds(_ milliseconds: Int) -> DurationArgument {
+        milliseconds % 1000 == 0 ? .seconds(milliseconds / 1000) : DurationArgument(.milliseconds(milliseconds), text: "\(milliseconds)ms")
+    }
+
+    /// This duration, unless the flag's old unit-suffixed spelling (`--…-ms`, hidden, still accepted) gave one.
+    func or(milliseconds legacy: Int?) -> Duration { legacy.map { .milliseconds($0) } ?? duration }
+
+    /// This duration, unless the flag's old unit-suffixed spelling (`--…-seconds`, hidden, still accepted) gave one.
+    func or(seconds legacy: Int?) -> Duration { legacy.map { .seconds($0) } ?? duration }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    var wholeMilliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -35,7 +35,7 @@ struct EvaluateCommand: ParsableCommand {
             printJSON(["rows": table.rows, "metrics": metrics])
         } else {
             print("\(table.rows) rows")
-            for (name, value) in metrics.sorted(by: { $0.key < $1.key }) { print(String(format: "  %-10@ %.6f", name as NSString, value)) }
+            for (name, value) in metrics.sorted(by: { $0.key < $1.key }) { print(Format.metricLine(name, value, width: 10)) }
         }
     }
 }

@@ -10,9 +10,9 @@ struct JobClient {
     let client: CoordinatorClient
     let timeout: Duration
 
-    init(endpoint: String, timeoutMs: Int, curve: CurveClientKeys? = nil) throws {
+    init(endpoint: String, timeout: Duration, curve: CurveClientKeys? = nil) throws {
         client = CoordinatorClient(endpoint: endpoint, context: try ZMQContext(), curve: curve)
-        timeout = .milliseconds(timeoutMs)
+        self.timeout = timeout
     }
 
     func call<Reply: Decodable>(_ type: MessageType, _ body: some Encodable, as _: Reply.Type) throws -> Reply {

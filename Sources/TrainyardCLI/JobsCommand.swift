@@ -13,11 +13,12 @@ struct JobsCommand: ParsableCommand {
 
     struct Connection: ParsableArguments {
         @Option(help: "The coordinator's ZeroMQ endpoint.") var coordinator = "tcp://127.0.0.1:5555"
-        @Option(help: "How long to wait for the coordinator's reply, in milliseconds.") var timeoutMs = 5000
+        @Option(help: "How long to wait for the coordinator's reply (e.g. 5s).") var timeout = DurationArgument.seconds(5)
+        @Option(name: .customLong("timeout-ms"), help: .hidden) var timeoutMs: Int?
         @Flag(help: "Print JSON instead of text.") var json = false
         @OptionGroup var keys: KeysClientOptions
 
-        func client() throws -> JobClient { try JobClient(endpoint: coordinator, timeoutMs: timeoutMs, curve: try keys.keys()) }
+        func client() throws -> JobClient { try JobClient(endpoint: coordinator, timeout: timeout.or(milliseconds: timeoutMs), curve: try keys.keys()) }
     }
 
     struct List: ParsableCommand {
@@ -30,12 +31,16 @@ struct JobsCommand: ParsableCommand {
                 for job in jobs { printJSON(job.jsonObject) }
                 return
             }
-            print("ID    STATE      WORKERS  ROUNDS     MODEL")
-            for job in jobs {
-                let rounds = job.progress.map { "\($0.round)/\($0.totalRounds)" } ?? "-"
-                print(String(format: "%-5llu %-10@ %-8d %-10@ %@", job.id, job.state.rawValue as NSString, job.workers,
-                             rounds as NSString, (job.modelPath ?? job.reason ?? "") as NSString))
+            for line in Self.table(jobs) { print(line) }
+        }
+
+        /// One row per job under a header, every column as wide as its widest cell.
+        static func table(_ jobs: [JobInfo]) -> [String] {
+            let rows = jobs.map { job in
+                [String(job.id), job.state.rawValue, String(job.workers), job.progress.map { "\($0.round)/\($0.totalRounds)" } ?? "-",
+                 job.modelPath ?? job.reason ?? ""]
             }
+            return Format.table([["ID", "STATE", "WORKERS", "ROUNDS", "MODEL"]] + rows)
         }
     }
 
@@ -62,13 +67,11 @@ struct JobsCommand: ParsableCommand {
             print("  workers     \(job.workers) shard(s) on \(job.assigned.isEmpty ? "-" : job.assigned.joined(separator: ", "))")
             if let progress = job.progress { print("  progress    round \(progress.round)/\(progress.totalRounds)") }
             if job.recoveries > 0 { print("  recoveries  \(job.recoveries)") }
-            print("  traffic     \(job.bytesSent) bytes sent, \(job.bytesReceived) received")
+            print("  traffic     \(Format.bytes(job.bytesSent)) sent, \(Format.bytes(job.bytesReceived)) received")
             if let model = job.modelPath { print("  model       \(model)") }
             if let version = job.registryVersion { print("  published   \(job.modelName ?? "?") version \(version)") }
             if let error = job.publishError { print("  not published: \(error)") }
-            for (name, value) in (job.metrics ?? [:]).sorted(by: { $0.key < $1.key }) {
-                print(String(format: "  %-16@ %.6f", name as NSString, value))
-            }
+            for (name, value) in (job.metrics ?? [:]).sorted(by: { $0.key < $1.key }) { print(Format.metricLine(name, value)) }
         }
     }
 
@@ -79,9 +82,10 @@ struct JobsCommand: ParsableCommand {
 
         func run() throws {
             let job = try connection.client().cancel(id)
-            if connection.json { printJSON(job.jsonObject) } else {
-                print(job.state == .queued || job.state == .running ? "job \(id): cancellation requested" : "job \(id) is \(job.state.rawValue)")
-            }
+            let requested = job.state == .queued || job.state == .running
+            if connection.json { printJSON(job.jsonObject) } else if requested { print("job \(id): cancellation requested") }
+            // A job that had already ended cannot be cancelled: say so, and fail, so a script notices.
+            if !requested { throw CommandFailure("job \(id) already \(job.state.rawValue); nothing to cancel") }
         }
     }
 
@@ -108,8 +112,9 @@ struct JobsCommand: ParsableCommand {
                     bar.show(progress)
                 } else {
                     print("round \(progress.round)/\(progress.totalRounds)"
-                          + (progress.valid.map { String(format: "  valid %@ %.6f", progress.metric, $0) } ?? "")
+                          + (progress.valid.map { "  valid \(progress.metric) \(Format.metric($0))" } ?? "")
                           + String(format: "  %.1f rounds/s", perSecond) + (eta.map { String(format: "  eta %.0fs", $0) } ?? ""))
+                    fflush(nil)
                 }
             }
             if showBar { bar.finish() }
@@ -118,9 +123,7 @@ struct JobsCommand: ParsableCommand {
             } else {
                 print("job \(id) \(job.state.rawValue)\(job.reason.map { ": \($0)" } ?? "")")
                 if let model = job.modelPath { print("model written to \(model)") }
-                for (name, value) in (job.metrics ?? [:]).sorted(by: { $0.key < $1.key }) {
-                    print(String(format: "  %-16@ %.6f", name as NSString, value))
-                }
+                for (name, value) in (job.metrics ?? [:]).sorted(by: { $0.key < $1.key }) { print(Format.metricLine(name, value)) }
             }
             guard job.state == .succeeded else { throw ExitCode.failure }
         }

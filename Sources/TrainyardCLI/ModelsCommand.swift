@@ -36,7 +36,7 @@ struct ModelsCommand: AsyncParsableCommand {
 
     static func line(_ version: ModelVersion) -> String {
         let metrics = version.metrics.keys.sorted().filter { $0.hasPrefix("valid.") || version.metrics.count <= 4 }
-            .map { "\($0)=\(String(format: "%.4f", version.metrics[$0]!))" }.joined(separator: " ")
+            .map { "\($0)=\(Format.metric(version.metrics[$0]!))" }.joined(separator: " ")
         let aliases = version.aliases.isEmpty ? "" : " [\(version.aliases.joined(separator: ","))]"
         return String(format: "%@ v%-4d %-9@ %@ %@%@", version.name, version.version, version.status.rawValue, String(version.sha256.prefix(12)),
                       metrics, aliases)
@@ -158,7 +158,7 @@ struct ModelsCommand: AsyncParsableCommand {
             }
             do { _ = try ModelFile.decode(artifact.bytes, path: out) } catch { throw CommandFailure(error.description) }
             try AtomicFile.write(artifact.bytes, to: out)
-            printError("wrote \(name) version \(artifact.version) to \(out) (\(artifact.bytes.count) bytes, sha256 \(artifact.sha256.prefix(12))…)")
+            printError("wrote \(name) version \(artifact.version) to \(out) (\(Format.bytes(artifact.bytes.count)), sha256 \(artifact.sha256.prefix(12))…)")
         }
     }
 

@@ -17,7 +17,8 @@ struct PredictionsCommand: AsyncParsableCommand {
         @Option(help: "A replica's URL (GET /predictions).") var url: String?
         @Option(help: "A prediction log file, read directly.") var db: String?
         @Option(help: "Only this model.") var model: String?
-        @Option(help: "Only this version.") var version: Int?
+        @Option(help: "Only this model version.") var modelVersion: Int?
+        @Option(name: .customLong("version"), help: .hidden) var legacyVersion: Int?
         @Option(help: "Only this HTTP status.") var status: Int?
         @Option(help: "Only records since this time: seconds since 1970 or ISO 8601.") var since: String?
         @Option(help: "At most this many records.") var limit = 20
@@ -30,7 +31,7 @@ struct PredictionsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            var query = PredictionQuery(model: model, version: version, status: status, since: since.flatMap(PredictionTime.parse), limit: limit)
+            var query = PredictionQuery(model: model, version: modelVersion ?? legacyVersion, status: status, since: since.flatMap(PredictionTime.parse), limit: limit)
             query.limit = limit
             let data: Data
             if let db {
@@ -42,8 +43,14 @@ struct PredictionsCommand: AsyncParsableCommand {
             } else {
                 data = try await fetch(query)
             }
-            if json || counts {
+            if json {
                 print(String(decoding: data, as: UTF8.self))
+                return
+            }
+            if counts {
+                let byStatus = try JSONDecoder().decode([String: Int].self, from: data)
+                if byStatus.isEmpty { print("no records"); return }
+                for line in Format.table([["STATUS", "RECORDS"]] + byStatus.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] }) { print(line) }
                 return
             }
             let records = try JSONDecoder().decode([PredictionRecord].self, from: data)

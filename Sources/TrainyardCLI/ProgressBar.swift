@@ -10,8 +10,8 @@ struct ProgressBar {
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         var text = "\r\(bar) \(progress.round)/\(progress.totalRounds) trees"
-        if let train = progress.train { text += String(format: "  train %@ %.5f", progress.metric, train) }
-        if let valid = progress.valid { text += String(format: "  valid %@ %.5f", progress.metric, valid) }
+        if let train = progress.train { text += "  train \(progress.metric) \(Format.metric(train))" }
+        if let valid = progress.valid { text += "  valid \(progress.metric) \(Format.metric(valid))" }
         let remaining = progress.elapsedSeconds / fraction - progress.elapsedSeconds
         text += progress.round == progress.totalRounds ? String(format: "  %.1fs   ", progress.elapsedSeconds)
                                                        : String(format: "  ETA %.0fs   ", remaining)

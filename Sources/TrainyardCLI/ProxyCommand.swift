@@ -10,7 +10,7 @@ struct ProxyCommand: AsyncParsableCommand {
         abstract: "Run the round-robin HTTP reverse proxy in front of inference replicas (health checks, ejection, one retry).",
         discussion: """
             Backends come from --backend URLs and from --discover names, which are re-resolved every \
-            --discover-interval-ms (one backend per address; a new one serves after its first passing health probe, \
+            --discover-interval (one backend per address; a new one serves after its first passing health probe, \
             a vanished one leaves the rotation). At least one --backend or --discover is required. \
             Serves GET /metrics (Prometheus) and GET /proxy/backends (JSON) itself and forwards everything else. \
             Prints "proxy listening on HOST:PORT, N backends" (plus "discovering NAME:PORT" when discovering) \
@@ -30,14 +30,16 @@ struct ProxyCommand: AsyncParsableCommand {
     )
     var discover: [String] = []
 
-    @Option(help: "Milliseconds between resolutions of the --discover names.")
-    var discoverIntervalMs = 2000
+    @Option(help: "Time between resolutions of the --discover names (e.g. 2s).")
+    var discoverInterval = DurationArgument.seconds(2)
+    @Option(name: .customLong("discover-interval-ms"), help: .hidden) var discoverIntervalMs: Int?
 
     @Option(help: "Path probed with GET on every backend; 2xx means healthy.")
     var healthPath = "/v2/health/ready"
 
-    @Option(help: "Milliseconds between health probes of a backend.")
-    var healthIntervalMs = 500
+    @Option(help: "Time between health probes of a backend (e.g. 500ms).")
+    var healthInterval = DurationArgument.milliseconds(500)
+    @Option(name: .customLong("health-interval-ms"), help: .hidden) var healthIntervalMs: Int?
 
     @Option(help: "Consecutive connection failures (refused, reset, timeout) that eject a backend until its probe passes.")
     var ejectAfter = 1
@@ -51,11 +53,13 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: "Event loop threads (default: one per core).")
     var threads: Int?
 
-    @Option(help: "Milliseconds allowed to connect to a backend.")
-    var connectTimeoutMs = 1000
+    @Option(help: "Time allowed to connect to a backend (e.g. 1s).")
+    var connectTimeout = DurationArgument.seconds(1)
+    @Option(name: .customLong("connect-timeout-ms"), help: .hidden) var connectTimeoutMs: Int?
 
-    @Option(help: "Milliseconds allowed for one attempt, from sending the request to the end of the response.")
-    var requestTimeoutMs = 30_000
+    @Option(help: "Time allowed for one attempt, from sending the request to the end of the response (e.g. 30s).")
+    var requestTimeout = DurationArgument.seconds(30)
+    @Option(name: .customLong("request-timeout-ms"), help: .hidden) var requestTimeoutMs: Int?
 
     @Option(help: ArgumentHelp(
         "Most requests pipelined on one backend connection (1: one at a time).",
@@ -74,6 +78,7 @@ struct ProxyCommand: AsyncParsableCommand {
         var listening: Proxy.ListenAddress
         do {
             var settings = try settings()
+            try ListenAddress(host: settings.listen.host, port: settings.listen.port).checkAvailable()
             settings.access = try access.control(listeningOn: settings.listen.host)
             settings.timeouts = try connectionTimeouts.timeouts()
             settings.tls = try tls.identity()
@@ -99,16 +104,16 @@ struct ProxyCommand: AsyncParsableCommand {
         var targets: [DiscoveryTarget] = []
         for target in discover { targets.append(try DiscoveryTarget(parsing: target)) }
         var settings = ProxySettings(backends: addresses, discover: targets)
-        settings.discoverInterval = .milliseconds(discoverIntervalMs)
+        settings.discoverInterval = discoverInterval.or(milliseconds: discoverIntervalMs)
         settings.listen = try Proxy.ListenAddress(parsing: listen)
         settings.healthPath = healthPath
-        settings.healthInterval = .milliseconds(healthIntervalMs)
+        settings.healthInterval = healthInterval.or(milliseconds: healthIntervalMs)
         settings.ejectAfter = ejectAfter
         settings.maxBodyBytes = maxBodyBytes
         settings.maxInFlight = maxInFlight
         if let threads { settings.threads = threads }
-        settings.connectTimeout = .milliseconds(connectTimeoutMs)
-        settings.requestTimeout = .milliseconds(requestTimeoutMs)
+        settings.connectTimeout = connectTimeout.or(milliseconds: connectTimeoutMs)
+        settings.requestTimeout = requestTimeout.or(milliseconds: requestTimeoutMs)
         settings.pipelineDepth = pipeline
         return settings
     }

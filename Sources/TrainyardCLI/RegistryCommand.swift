@@ -25,6 +25,7 @@ struct RegistryCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try listen.checkAvailable()
         let logger = logging.bootstrap(label: "trainyard.registry")
         let timeouts = try connectionTimeouts.timeouts(defaults: RegistryServer.defaultTimeouts)
         let control = try access.control(listeningOn: listen.host)

@@ -23,7 +23,8 @@ struct ServeCommand: AsyncParsableCommand {
                                discussion: "batched (default): records are committed in batches every 50 ms; a replica killed with SIGKILL loses at most the last 50 ms of records. commit: each response is sent once its record is committed (group commit across concurrent requests)."))
     var logDurability = LogDurability.batched
     @Option(help: "Largest accepted request body, in bytes.") var maxBodyBytes = 1 << 20
-    @Option(help: "How often to check the alias for a new version, in milliseconds.") var pollIntervalMs = 1000
+    @Option(help: "How often to check the alias for a new version (e.g. 1s, 250ms).") var pollInterval = DurationArgument.seconds(1)
+    @Option(name: .customLong("poll-interval-ms"), help: .hidden) var pollIntervalMs: Int?
     @OptionGroup var access: AccessOptions
     @Option(help: ArgumentHelp("API token for the registry; default: TRAINYARD_TOKEN.", valueName: "token"))
     var registryToken: String?
@@ -37,16 +38,19 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("give --model NAME (served from the registry) or --model-file PATH")
         }
         if let model, !ModelName.isValid(model) { throw ValidationError(RegistryError.invalidName(model, kind: "model name").description) }
-        guard maxBodyBytes > 0, pollIntervalMs > 0 else { throw ValidationError("--max-body-bytes and --poll-interval-ms must be positive") }
+        guard maxBodyBytes > 0, pollInterval.or(milliseconds: pollIntervalMs) > .zero else {
+            throw ValidationError("--max-body-bytes and --poll-interval must be positive")
+        }
     }
 
     func run() async throws {
+        try listen.checkAvailable()
         let logger = logging.bootstrap(label: "trainyard.replica")
         var settings = ReplicaSettings()
         settings.host = listen.host
         settings.port = listen.port
         settings.maxBodyBytes = maxBodyBytes
-        settings.pollInterval = .milliseconds(pollIntervalMs)
+        settings.pollInterval = pollInterval.or(milliseconds: pollIntervalMs)
         settings.logPath = log == "none" ? nil : log
         settings.logInputs = logInputs
         settings.logDurability = logDurability

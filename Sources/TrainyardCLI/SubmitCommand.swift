@@ -27,7 +27,8 @@ struct SubmitCommand: ParsableCommand {
         @OptionGroup var training: TrainingOptions
         @Flag(help: "Follow the job until it ends (as `jobs watch`).") var wait = false
         @Flag(help: "Print JSON instead of text.") var json = false
-        @Option(help: "How long to wait for the coordinator's reply, in milliseconds.") var timeoutMs = 10_000
+        @Option(help: "How long to wait for the coordinator's reply (e.g. 10s).") var timeout = DurationArgument.seconds(10)
+        @Option(name: .customLong("timeout-ms"), help: .hidden) var timeoutMs: Int?
         @OptionGroup var keys: KeysClientOptions
 
         func run() throws {
@@ -36,7 +37,7 @@ struct SubmitCommand: ParsableCommand {
             func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : cwd + "/" + path }
             spec.data.path = absolute(spec.data.path)
             spec.validationPath = spec.validationPath.map(absolute)
-            let client = try JobClient(endpoint: coordinator, timeoutMs: timeoutMs, curve: try keys.keys())
+            let client = try JobClient(endpoint: coordinator, timeout: timeout.or(milliseconds: timeoutMs), curve: try keys.keys())
             let job = try client.submit(spec, workers: workers, modelName: modelName)
             if json { printJSON(["event": "submitted", "job": job.jsonObject]) } else {
                 print("job \(job.id) queued (\(workers) worker\(workers == 1 ? "" : "s"))")

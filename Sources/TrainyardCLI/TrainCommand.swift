@@ -40,7 +40,7 @@ struct TrainCommand: ParsableCommand {
             print("trained \(spec.model.rawValue) (\(outcome.model.objective.name)) on \(record.trainRows) rows"
                   + (record.validationRows > 0 ? ", validated on \(record.validationRows)" : "")
                   + (record.bestRound.map { ", best round \($0)" } ?? ""))
-            for (name, value) in outcome.metrics.sorted(by: { $0.key < $1.key }) { print(String(format: "  %-16@ %.6f", name as NSString, value)) }
+            for (name, value) in outcome.metrics.sorted(by: { $0.key < $1.key }) { print(Format.metricLine(name, value)) }
             print("model written to \(out)")
         }
     }
@@ -50,5 +50,7 @@ struct TrainCommand: ParsableCommand {
 func printJSON(_ object: [String: Any?]) {
     if let data = try? JSONSerialization.data(withJSONObject: object.compactMapValues { $0 }, options: [.sortedKeys]) {
         print(String(decoding: data, as: UTF8.self))
+        // One line per event, as it happens, also when standard output is a pipe (block-buffered otherwise).
+        fflush(nil)
     }
 }

@@ -22,8 +22,9 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var heartbeat: HeartbeatOptions
 
-    @Option(help: "Longest delay between reconnection attempts, in milliseconds.")
-    var reconnectMaxMs: Int = 32_000
+    @Option(help: "Longest delay between reconnection attempts (e.g. 32s).")
+    var reconnectMax = DurationArgument.seconds(32)
+    @Option(name: .customLong("reconnect-max-ms"), help: .hidden) var reconnectMaxMs: Int?
 
     @Option(help: .hidden)
     var protocolVersion: UInt16 = ProtocolVersion.current
@@ -48,9 +49,9 @@ struct WorkerCommand: AsyncParsableCommand {
         var settings = WorkerSettings(
             connect: connect,
             identity: WorkerSettings.localIdentity(workerID: id, cores: cores, software: "trainyard \(Trainyard.version)"))
-        settings.heartbeatInterval = .milliseconds(heartbeat.heartbeatIntervalMs)
+        settings.heartbeatInterval = heartbeat.interval
         settings.heartbeatLiveness = heartbeat.heartbeatLiveness
-        settings.reconnectMax = .milliseconds(reconnectMaxMs)
+        settings.reconnectMax = reconnectMax.or(milliseconds: reconnectMaxMs)
         settings.protocolVersion = protocolVersion
         settings.growsWholeTrees = !perLevelOnly
         settings.curve = try keys.keys()

@@ -18,14 +18,14 @@ struct CLITests {
         let badID = try await TrainyardProcess.run(["worker", "--id", "has space"])
         #expect(badID.status != 0)
         #expect(badID.stderr.contains("--id must be 1–255 printable ASCII characters without spaces"))
-        let badInterval = try await TrainyardProcess.run(["coordinator", "--heartbeat-interval-ms", "1"])
+        let badInterval = try await TrainyardProcess.run(["coordinator", "--heartbeat-interval", "1ms"])
         #expect(badInterval.status != 0)
-        #expect(badInterval.stderr.contains("--heartbeat-interval-ms must be at least 10"))
+        #expect(badInterval.stderr.contains("--heartbeat-interval must be at least 10ms"))
     }
 
     @Test func statusOfAnAbsentCoordinatorTimesOutWithAnActionableMessage() async throws {
         let result = try await TrainyardProcess.run(["cluster", "status", "--coordinator", "tcp://127.0.0.1:56199",
-                                                     "--timeout-ms", "300"])
+                                                     "--timeout", "300ms"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("no answer from the coordinator at tcp://127.0.0.1:56199"))
     }

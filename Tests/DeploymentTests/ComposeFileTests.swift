@@ -68,7 +68,7 @@ struct ComposeFileTests {
         let health = try #require((services["coordinator"]?["healthcheck"] as? [String: Any])?["test"] as? [String])
         #expect(option("--coordinator", in: health).flatMap { URLComponents(string: $0)?.port } == bindURL.port)
         // Workers and coordinator share heartbeat settings.
-        for flag in ["--heartbeat-interval-ms", "--heartbeat-liveness"] {
+        for flag in ["--heartbeat-interval", "--heartbeat-liveness"] {
             #expect(try option(flag, in: command("coordinator")) == option(flag, in: command("worker")))
         }
     }

@@ -124,7 +124,7 @@ struct HostileServingTests {
         // A replica started while the alias points at it does not crash-loop: it stays up, unready, and says why.
         stack.process("replica0")?.stop()
         try await stack.start("replica0", ["serve", "--registry", stack.registryURL, "--model", "churn", "--listen", "127.0.0.1:\(stack.basePort + 1)",
-                                           "--log", "none", "--poll-interval-ms", "100"], ready: "replica listening")
+                                           "--log", "none", "--poll-interval", "100ms"], ready: "replica listening")
         try await waitUntil("the restarted replica to refuse version 2") {
             ((try? await stack.get(stack.replicaURL(0) + "/v2/models/churn"))?.body.contains("version 2 was refused")) == true
         }
@@ -355,7 +355,7 @@ struct AccessTokenTests {
 
         // A replica reads the registry with its token and guards its prediction log; predictions stay open.
         try await stack.start("replica0", ["serve", "--registry", stack.registryURL, "--model", "churn", "--listen", "127.0.0.1:\(stack.basePort + 1)",
-                                           "--log", stack.path("predictions-0.sqlite"), "--poll-interval-ms", "100",
+                                           "--log", stack.path("predictions-0.sqlite"), "--poll-interval", "100ms",
                                            "--tokens", stack.path("tokens.json"), "--registry-token", reader], ready: "replica listening")
         try await waitUntil("the replica to load its model") { (try? await stack.get(stack.replicaURL(0) + "/v2/health/ready").status) == 200 }
         #expect((try await stack.post(stack.replicaURL(0) + "/predict", ServingStack.churnRecord)).status == 200)

@@ -62,13 +62,13 @@ final class ServingStack: @unchecked Sendable {
 
     func startReplica(_ index: Int, extra: [String] = []) async throws {
         try await start("replica\(index)", ["serve", "--registry", registryURL, "--model", "churn", "--listen", "127.0.0.1:\(basePort + 1 + index)",
-                                            "--log", path("predictions-\(index).sqlite"), "--poll-interval-ms", "100"] + extra,
+                                            "--log", path("predictions-\(index).sqlite"), "--poll-interval", "100ms"] + extra,
                         ready: "replica listening")
         try await waitUntil("replica \(index) to load its model") { (try? await self.get(self.replicaURL(index) + "/v2/health/ready").status) == 200 }
     }
 
     func startProxy(replicas: [Int], extra: [String] = []) async throws {
-        try await start("proxy", ["proxy", "--listen", "127.0.0.1:\(basePort + 9)", "--health-interval-ms", "100"]
+        try await start("proxy", ["proxy", "--listen", "127.0.0.1:\(basePort + 9)", "--health-interval", "100ms"]
                             + replicas.flatMap { ["--backend", replicaURL($0)] } + extra, ready: "proxy listening")
     }
 

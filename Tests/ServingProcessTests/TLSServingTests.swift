@@ -42,7 +42,7 @@ struct TLSServingTests {
                                            "--log", "none", "--header-timeout", "1s"] + serverTLS + trust, ready: "replica listening on https://")
         try await stack.start("replica1", ["serve", "--registry", registry, "--model", "churn", "--listen", "127.0.0.1:57482",
                                            "--log", "none"] + trust, ready: "replica listening on http://")
-        try await stack.start("proxy", ["proxy", "--listen", "127.0.0.1:57489", "--health-interval-ms", "100", "--backend", "http://127.0.0.1:57482"]
+        try await stack.start("proxy", ["proxy", "--listen", "127.0.0.1:57489", "--health-interval", "100ms", "--backend", "http://127.0.0.1:57482"]
                                 + serverTLS, ready: "proxy listening on https://")
         let tls = try TLSTrustingClient(caFile: certificates.caFile)
         try await waitUntil("the HTTPS replica to load its model") { (try? await tls.get("https://127.0.0.1:57481/v2/health/ready").status) == 200 }

@@ -4,7 +4,7 @@ import TrainyardProtocol
 /// A coordinator and workers started as real processes, stopped (SIGKILL) at the end.
 public final class Cluster: @unchecked Sendable {
     /// Heartbeat settings short enough for tests: dead after 3 × 200 ms.
-    public static let heartbeatArguments = ["--heartbeat-interval-ms", "200", "--heartbeat-liveness", "3"]
+    public static let heartbeatArguments = ["--heartbeat-interval", "200ms", "--heartbeat-liveness", "3"]
     public static let deadAfter: Duration = .milliseconds(600)
 
     public let endpoint: String
@@ -18,7 +18,7 @@ public final class Cluster: @unchecked Sendable {
     ///   - connect: what workers and the probe connect to (defaults to `bind`).
     /// The coordinator's --state-dir: a fresh temporary directory per cluster.
     public let stateDirectory: String
-    /// Extra coordinator arguments (e.g. `--worker-wait-seconds`).
+    /// Extra coordinator arguments (e.g. `--worker-wait 2s`).
     public var coordinatorArguments: [String] = []
     /// The coordinator's `--data-root`s: by default the temporary directory, where tests write their datasets.
     public var dataRoots: [String] = [FileManager.default.temporaryDirectory.path]
@@ -47,7 +47,7 @@ public final class Cluster: @unchecked Sendable {
     public func startWorker(_ id: String, extra: [String] = [], connect: String? = nil,
                             wrapper: [String]? = nil) throws -> TrainyardProcess {
         let worker = try TrainyardProcess(["worker", "--connect", connect ?? endpoint, "--id", id, "--cores", "1",
-                                           "--reconnect-max-ms", "1000", "--log-level", "debug"]
+                                           "--reconnect-max", "1s", "--log-level", "debug"]
                                           + Self.heartbeatArguments + extra, wrapper: wrapper ?? self.wrapper)
         workers[id] = worker
         return worker

@@ -14,7 +14,7 @@ public struct ClusterProbe: Sendable {
     /// The status, or `nil` if the coordinator did not answer.
     public func status() async -> ClusterStatus? {
         guard let result = try? await TrainyardProcess.run(
-            ["cluster", "status", "--coordinator", endpoint, "--json", "--timeout-ms", "1000"],
+            ["cluster", "status", "--coordinator", endpoint, "--json", "--timeout", "1s"],
             wrapper: wrapper, timeout: .seconds(10)),
             result.status == 0 else { return nil }
         return try? JSONDecoder().decode(ClusterStatus.self, from: Data(result.stdout.utf8))

@@ -52,19 +52,31 @@ public struct ModelWatcher: Service {
             try? await gracefulShutdown()
         case .registry(let client, let name, let alias):
             try? await cancelWhenGracefulShutdown {
+                var backoff = PollBackoff(interval: pollInterval)
                 while !Task.isCancelled {
-                    await poll(client: client, name: name, alias: alias)
-                    try await Task.sleep(for: pollInterval)
+                    let failure = await poll(client: client, name: name, alias: alias)
+                    if let failure {
+                        // Logged once per different reason, not at every retry: an alias nobody has promoted yet is
+                        // a normal state for a replica started before the model exists.
+                        if backoff.fail(failure) {
+                            logger.warning("cannot load \(name)@\(alias) from the registry; retrying with backoff (up to \(backoff.cap))",
+                                           metadata: ["error": "\(failure)"])
+                        }
+                    } else if backoff.succeed() {
+                        logger.notice("\(name)@\(alias) is reachable again")
+                    }
+                    try await Task.sleep(for: backoff.delay)
                 }
             }
         }
     }
 
-    private func poll(client: RegistryClient, name: String, alias: String) async {
+    /// Polls the alias once; returns why it could not load the alias's version (`nil`: serving it, or refused it).
+    private func poll(client: RegistryClient, name: String, alias: String) async -> String? {
         do {
             let target = try await client.resolve(name, alias: alias)
-            if let current = slot.model, current.version == target.version, current.sha256 == target.sha256 { return }
-            if let refused = slot.refusal, refused.version == target.version, refused.sha256 == target.sha256 { return }
+            if let current = slot.model, current.version == target.version, current.sha256 == target.sha256 { return nil }
+            if let refused = slot.refusal, refused.version == target.version, refused.sha256 == target.sha256 { return nil }
             let (version, sha256, bytes) = try await client.download(name, version: target.version)
             do {
                 try await install(name: name, version: version, sha256: sha256, bytes: bytes, origin: client.baseURL)
@@ -76,8 +88,9 @@ public struct ModelWatcher: Service {
             }
         } catch {
             metrics.modelLoadFailed()
-            logger.warning("cannot load \(name)@\(alias) from the registry; retrying", metadata: ["error": "\(error)"])
+            return "\(error)"
         }
+        return nil
     }
 
     private func install(name: String, version: Int, sha256: String, bytes: [UInt8], origin: String) async throws {
@@ -88,6 +101,36 @@ public struct ModelWatcher: Service {
         metrics.modelLoaded(served)
         logger.notice("serving \(name) version \(version)", metadata: [
             "previous": "\(old.map { String($0.version) } ?? "none")", "sha256": "\(sha256.prefix(12))", "from": "\(origin)"])
+    }
+}
+
+/// How long a replica waits between polls of its alias: the poll interval while polls succeed; after failures (the
+/// alias does not exist yet, the registry is down) doubling from it up to ``cap`` — 30 s, or 32 poll intervals if
+/// that is less — and back to the interval after the first success.
+struct PollBackoff {
+    let interval: Duration
+    let cap: Duration
+    private(set) var delay: Duration
+    private var lastFailure: String?
+
+    init(interval: Duration) {
+        self.interval = interval
+        cap = max(interval, min(.seconds(30), interval * 32))
+        delay = interval
+    }
+
+    /// Records a failed poll; returns whether its reason differs from the previous failure's (log it then).
+    mutating func fail(_ reason: String) -> Bool {
+        delay = lastFailure == nil ? interval : min(delay * 2, cap)
+        defer { lastFailure = reason }
+        return reason != lastFailure
+    }
+
+    /// Records a successful poll; returns whether it ends a run of failures.
+    mutating func succeed() -> Bool {
+        delay = interval
+        defer { lastFailure = nil }
+        return lastFailure != nil
     }
 }
 
