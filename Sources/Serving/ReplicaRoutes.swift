@@ -220,7 +220,7 @@ struct ReplicaRoutes: Sendable {
             case .batched:
                 log.append(record)
             case .commit:
-                guard await log.appendCommitted(record) else {
+                guard log.appendCommitted(record) else {
                     return JSONResponse.error("the prediction log cannot be written; the request was not served unlogged (--log-durability commit)",
                                               status: .serviceUnavailable, headers: [Self.requestIDHeader: requestID])
                 }

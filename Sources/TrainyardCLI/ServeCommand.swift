@@ -20,7 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Prediction log (SQLite); 'none' to disable.") var log = "trainyard-predictions.sqlite"
     @Flag(help: "Keep each request's body in the prediction log, not only its SHA-256.") var logInputs = false
     @Option(help: ArgumentHelp("When a response waits for its log record: batched or commit.",
-                               discussion: "batched (default): records are committed in batches every 50 ms; a replica killed with SIGKILL loses at most the last 50 ms of records. commit: each response is sent once its record is committed (group commit across concurrent requests)."))
+                               discussion: "batched (default): records are committed in batches every 50 ms; a replica killed with SIGKILL loses at most the last 50 ms of records. commit: each response is sent once its record is in the log's journal (an append-only file beside it that survives SIGKILL; the next start copies what a kill left into the log)."))
     var logDurability = LogDurability.batched
     @Option(help: "Largest accepted request body, in bytes.") var maxBodyBytes = 1 << 20
     @Option(help: "How often to check the alias for a new version (e.g. 1s, 250ms).") var pollInterval = DurationArgument.seconds(1)

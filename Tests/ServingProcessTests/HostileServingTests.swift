@@ -263,8 +263,8 @@ struct RegistryUploadTests {
     }
 }
 
-/// `--log-durability commit`: a replica killed with SIGKILL under load has logged every request it answered 200.
-/// Ports 57440–57449.
+/// `--log-durability commit`: a replica killed with SIGKILL under load has logged every request it answered 200 —
+/// in its journal, which the replica's next start copies into the log. Ports 57440–57449.
 @Suite(.serialized)
 struct LogDurabilityTests {
     @Test func underCommitDurabilityAKilledReplicaHasLoggedEveryAnsweredRequest() async throws {
@@ -302,6 +302,8 @@ struct LogDurabilityTests {
         }
         let ids = shared.answered.withLock { $0 }
         #expect(ids.count > 100, "only \(ids.count) requests were answered before the kill")
+        // Started again on the same log: the journal the kill left is replayed before it serves.
+        try await stack.startReplica(0, extra: ["--log-durability", "commit"])
         let database = try DatabaseQueue(path: stack.path("predictions-0.sqlite"))
         let logged = Set(try await database.read { db in try String.fetchAll(db, sql: "SELECT request_id FROM prediction") })
         let missing = ids.filter { !logged.contains($0) }

@@ -12,9 +12,10 @@ import Glibc
 /// that `maxPending` records wait, new records are dropped and counted
 /// (`trainyard_prediction_log_dropped_total`) rather than growing memory without bound.
 ///
-/// With ``LogDurability/commit``, ``appendCommitted(_:)`` returns only once its record is committed: the writer
-/// commits as soon as records wait (no interval), so the records that arrive during one commit form the next
-/// (group commit).
+/// With ``LogDurability/commit``, ``appendCommitted(_:)`` returns only once its record is in the log's journal
+/// (``PredictionJournal``: one `write(2)` to an append-only file, which survives the replica being killed); the writer
+/// copies journaled records into SQLite in the same batches, and opening a log replays what a killed replica left in
+/// its journal.
 public final class PredictionLog: @unchecked Sendable {
     public let path: String
     private let database: DatabasePool
@@ -24,9 +25,10 @@ public final class PredictionLog: @unchecked Sendable {
     private var writing = false
     private var stopping = false
     private var stopped = false
-    /// The callers of ``appendCommitted(_:)`` whose records are in `pending`: told of the commit of the batch that
-    /// takes them.
-    private var pendingWaiters: [CheckedContinuation<Bool, Never>] = []
+    /// Under ``LogDurability/commit``: where each record goes before ``appendCommitted(_:)`` returns.
+    private let journal: PredictionJournal?
+    /// Journal generations whose records are in SQLite and whose files are removed: forgotten by the next batch.
+    private var appliedGenerations: [UInt64] = []
     public let durability: LogDurability
     private let batchSize: Int
     private let maxPending: Int
@@ -45,6 +47,8 @@ public final class PredictionLog: @unchecked Sendable {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         database = try Self.open(path)
+        let next = try Self.replayJournal(database, logPath: path)
+        journal = durability == .commit ? try PredictionJournal(logPath: path, first: next) : nil
         let thread = Thread { [unowned self] in self.writeLoop() }
         thread.name = "prediction-log"
         thread.start()
@@ -69,6 +73,10 @@ public final class PredictionLog: @unchecked Sendable {
         migrator.registerMigration("v2") { db in
             try db.execute(sql: "ALTER TABLE prediction ADD COLUMN unseen_categories TEXT")
         }
+        // Journal generations (``PredictionJournal``) whose records are committed here.
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: "CREATE TABLE journal_applied (generation INTEGER PRIMARY KEY)")
+        }
         try migrator.migrate(database)
         return database
     }
@@ -88,24 +96,26 @@ public final class PredictionLog: @unchecked Sendable {
         metrics?.logPending.set(to: Double(count))
     }
 
-    /// Queues a record and returns once it is committed: `true`, or `false` if the log could not be written (or is
-    /// closed). The caller's task is suspended, not its thread.
-    public func appendCommitted(_ record: PredictionRecord) async -> Bool {
-        await withCheckedContinuation { continuation in enqueue(record, resuming: continuation) }
-    }
-
-    /// Queues `record` and its waiter together, so the batch that takes the record resumes the waiter; resumes it at
-    /// once with `false` if the log is closed.
-    private func enqueue(_ record: PredictionRecord, resuming continuation: CheckedContinuation<Bool, Never>) {
+    /// Journals a record and queues it: `true` once the journal has it (one `write(2)` of ~1 KB), `false` if it
+    /// could not be written, the backlog is full or the log is closed — or the log runs without a journal (batched).
+    public func appendCommitted(_ record: PredictionRecord) -> Bool {
+        guard let frame = try? PredictionJournal.frame(record) else { return false }
         condition.lock()
-        guard !stopped else {
+        guard !stopped, let journal, pending.count < maxPending else {
             condition.unlock()
-            return continuation.resume(returning: false)
+            return false
+        }
+        do {
+            try journal.append(frame)
+        } catch {
+            condition.unlock()
+            FileHandle.standardError.write(Data("prediction log: \(error)\n".utf8))
+            return false
         }
         pending.append(record)
-        pendingWaiters.append(continuation)
-        condition.signal()
+        if pending.count >= batchSize { condition.signal() }
         condition.unlock()
+        return true
     }
 
     /// Waits until every record appended so far is committed.
@@ -113,7 +123,7 @@ public final class PredictionLog: @unchecked Sendable {
         condition.lock()
         while !pending.isEmpty || writing {
             condition.signal()
-            condition.wait(until: Date().addingTimeInterval(0.01))
+            _ = condition.wait(until: Date().addingTimeInterval(0.01))
         }
         condition.unlock()
     }
@@ -128,47 +138,49 @@ public final class PredictionLog: @unchecked Sendable {
     }
 
     private func writeLoop() {
-        var busy = false
         while true {
             condition.lock()
-            if durability == .commit {
-                if pending.isEmpty && !stopping && busy {
-                    // Under load, the next records arrive within microseconds: yielding for a moment instead of
-                    // sleeping spares them the wake-up of a sleeping thread (milliseconds on a saturated machine).
-                    condition.unlock()
-                    let until = ContinuousClock.now + .microseconds(500)
-                    while ContinuousClock.now < until {
-                        sched_yield()
-                        condition.lock()
-                        let waiting = !pending.isEmpty || stopping
-                        condition.unlock()
-                        if waiting { break }
-                    }
-                    condition.lock()
-                }
-                while pending.isEmpty && !stopping { condition.wait() }
-            } else if pending.count < batchSize && !stopping {
+            if pending.count < batchSize && !stopping {
                 _ = condition.wait(until: Date().addingTimeInterval(flushInterval))
             }
+            var generation: UInt64?
+            if let journal, !pending.isEmpty {
+                // The batch is exactly the journal's current generation: later records go to the next file.
+                do {
+                    generation = try journal.rotate()
+                } catch {
+                    FileHandle.standardError.write(Data("prediction log: \(error); retrying\n".utf8))
+                    condition.unlock()
+                    Thread.sleep(forTimeInterval: 0.2)
+                    continue
+                }
+            }
             let batch = pending
-            let waiters = pendingWaiters
-            busy = !batch.isEmpty
             pending.removeAll(keepingCapacity: true)
-            pendingWaiters.removeAll(keepingCapacity: true)
+            let forget = appliedGenerations
+            appliedGenerations.removeAll()
             let finishing = stopping
             writing = !batch.isEmpty
             condition.unlock()
-            var written = true
             if !batch.isEmpty {
-                written = write(batch)
+                let written = write(batch, generation: generation, forgetting: forget)
+                condition.lock()
+                if !written {
+                    // A batch given up keeps its journal file (the next start replays it) and forgets nothing.
+                    appliedGenerations.append(contentsOf: forget)
+                } else if let generation, let journal {
+                    journal.remove(generation)
+                    appliedGenerations.append(generation)
+                }
+                condition.unlock()
                 metrics?.logPending.set(to: 0)
             }
-            for waiter in waiters { waiter.resume(returning: written) }
             condition.lock()
             writing = false
             condition.broadcast()
             if finishing && pending.isEmpty {
                 stopped = true
+                if let journal { journal.remove(journal.generation) }
                 condition.broadcast()
                 condition.unlock()
                 return
@@ -177,21 +189,16 @@ public final class PredictionLog: @unchecked Sendable {
         }
     }
 
-    /// Commits `batch` in one transaction, retrying; false if it was given up (and counted as dropped).
+    /// Commits `batch` in one transaction, retrying — with its journal `generation`, marked applied, and the
+    /// generations whose files are gone forgotten; false if it was given up (and counted as dropped).
     @discardableResult
-    private func write(_ batch: [PredictionRecord]) -> Bool {
+    private func write(_ batch: [PredictionRecord], generation: UInt64? = nil, forgetting: [UInt64] = []) -> Bool {
         for attempt in 1...5 {
             do {
                 try database.write { db in
-                    let statement = try db.cachedStatement(sql: """
-                        INSERT INTO prediction (request_id, time, model, version, endpoint, status, latency_us, rows, inputs_sha256, output, error, inputs,
-                                                unseen_categories)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """)
-                    for r in batch {
-                        try statement.execute(arguments: [r.requestID, r.time, r.model, r.version, r.endpoint, r.status, r.latencyMicroseconds,
-                                                          r.rows, r.inputsSHA256, r.output, r.error, r.inputs, Self.json(r.unseenCategories)])
-                    }
+                    try Self.insert(batch, into: db)
+                    if let generation { try db.execute(sql: "INSERT OR IGNORE INTO journal_applied (generation) VALUES (?)", arguments: [generation]) }
+                    for old in forgetting { try db.execute(sql: "DELETE FROM journal_applied WHERE generation = ?", arguments: [old]) }
                 }
                 return true
             } catch {
@@ -201,6 +208,39 @@ public final class PredictionLog: @unchecked Sendable {
         }
         metrics?.logDropped.increment(by: Int64(batch.count))
         return false
+    }
+
+    static func insert(_ batch: [PredictionRecord], into db: Database) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO prediction (request_id, time, model, version, endpoint, status, latency_us, rows, inputs_sha256, output, error, inputs,
+                                    unseen_categories)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for r in batch {
+            try statement.execute(arguments: [r.requestID, r.time, r.model, r.version, r.endpoint, r.status, r.latencyMicroseconds,
+                                              r.rows, r.inputsSHA256, r.output, r.error, r.inputs, json(r.unseenCategories)])
+        }
+    }
+
+    /// Copies into SQLite the records of every journal file a killed replica left (unless its generation was
+    /// committed before the kill), removes the files and forgets the generations; returns the first generation the
+    /// new journal may use.
+    static func replayJournal(_ database: DatabasePool, logPath: String) throws -> UInt64 {
+        for (generation, path) in PredictionJournal.leftovers(logPath: logPath) {
+            try database.write { db in
+                let applied = try Int.fetchOne(db, sql: "SELECT 1 FROM journal_applied WHERE generation = ?", arguments: [generation]) != nil
+                if !applied {
+                    try insert(PredictionJournal.records(at: path), into: db)
+                    try db.execute(sql: "INSERT INTO journal_applied (generation) VALUES (?)", arguments: [generation])
+                }
+            }
+            unlink(path)
+        }
+        return try database.write { db in
+            let last = try Int64.fetchOne(db, sql: "SELECT MAX(generation) FROM journal_applied") ?? 0
+            try db.execute(sql: "DELETE FROM journal_applied")
+            return UInt64(last) + 1
+        }
     }
 
     /// Records matching `query`, newest first. Call ``flush()`` first to include the latest.
