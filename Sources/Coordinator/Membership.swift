@@ -13,7 +13,8 @@ public struct Membership: Sendable {
         case sendError(to: PeerID, ErrorReply, correlationID: UInt64)
     }
 
-    /// What happened, for logs and (later) for the job scheduler.
+    /// What happened: logged by the shell and passed to the jobs' ``ClusterLink`` (a death,
+    /// departure or re-registration loses that worker's shards).
     public enum Event: Sendable, Equatable {
         case joined(workerID: String)
         /// A known worker registered again (its coordinator restarted, or it reconnected).

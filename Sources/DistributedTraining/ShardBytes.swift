@@ -6,7 +6,7 @@ import ZeroMQ
 /// copying the rows: the coordinator hashes and ships them straight from its matrices.
 ///
 /// Chunks that fall inside one slice are shipped as frames sharing the array's storage
-/// (``ZMQFrame/init(adopting:range:)``); only a chunk that straddles two slices is copied.
+/// (``ZMQFrame/init(adopting:bytes:)``); only a chunk that straddles two slices is copied.
 public struct ShardBytes: Sendable {
     /// One array slice, in element units.
     enum Segment: Sendable {

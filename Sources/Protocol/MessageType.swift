@@ -1,8 +1,10 @@
 /// The message type field of the header (a little-endian `UInt16`).
 ///
-/// Types are grouped by roadmap stage in the high byte. Types marked *reserved* have fixed
-/// numbers in v1 so that later stages do not renumber anything; a v1 coordinator answers
-/// them with ``ErrorCode/unsupportedMessage`` until it implements them.
+/// Types are grouped by area in the high byte: membership and control, dataset shipping,
+/// distributed training, the job API, tuning and registry notifications. Types marked
+/// *reserved* have numbers fixed in v1 but no defined metadata (``isDefinedInV1``), so
+/// defining them renumbers nothing; a v1 coordinator answers them with
+/// ``ErrorCode/unsupportedMessage``.
 public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     // 0x00xx membership and control
     case register = 0x0001

@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// An uploaded artifact streamed to a temporary file beside the blobs while its SHA-256 is computed, so that an
-/// upload costs a buffer of memory, not its size (four 256 MiB uploads no longer take 2 GB). The file is fsynced;
+/// upload costs a buffer of memory, not its size. The file is fsynced;
 /// ``RegistryStore/publish(name:upload:description:)`` decodes it from a memory map and renames it into place, and
 /// ``discard()`` removes it when the upload is refused. A registry killed mid-upload leaves a `.upload.tmp-…` file
 /// that the store removes at its next start once it is an hour old.

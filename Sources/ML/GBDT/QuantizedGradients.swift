@@ -6,8 +6,8 @@ import Foundation
 /// (a resolution of ~1e-9 of the largest gradient, finer than XGBoost's `float` gradients),
 /// and histograms sum them in `Int64`, which cannot overflow below 2^33 rows. Integer sums
 /// are exact and independent of the order of addition, so a histogram is bit-identical
-/// whatever the thread count — and, later, whatever the number of workers whose partial
-/// histograms are added.
+/// whatever the thread count and whatever the number of workers whose partial histograms
+/// are added.
 public struct QuantizedGradients: Sendable {
     public var pairs: [Int32]
     /// A gradient is `value × 2^-gradientExponent`.

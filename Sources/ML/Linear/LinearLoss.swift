@@ -2,8 +2,8 @@ import Foundation
 
 /// The data term of the linear objective and its gradient, as sums over rows.
 ///
-/// Sums over disjoint row blocks add up to the sum over all rows, so shards (threads now,
-/// workers later) each compute ``Statistics`` and the optimiser adds them.
+/// Sums over disjoint row blocks add up to the sum over all rows, so shards (threads in
+/// process, workers in a distributed job) each compute ``Statistics`` and the optimiser adds them.
 public struct LinearLoss: Sendable {
     /// Loss sum and gradient sum (`weights…, bias`) over some rows.
     public struct Statistics: Sendable, Equatable {
