@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The cost of `trainyard serve --log-durability commit` (each response waits for its prediction record's commit)
+# The cost of `trainyard serve --log-durability commit` (each response waits for its record to be in the log's journal)
 # against the default `batched` log, side by side in one run.
 #   bench/serving/durability.sh [runs]   (default 5)
 # Setup: the 20k-row synthetic churn set, a 100-tree depth-6 model, `trainyard registry`, publish + approve +

@@ -14,8 +14,9 @@ import Glibc
 /// in `journal_applied`; the file is then removed. Opening the log replays every file left behind by a killed
 /// replica whose generation is not in `journal_applied` — so a record is never lost nor logged twice.
 ///
-/// A record is `[u32 LE length][8 bytes: SHA-256 of the payload, first 8][payload: the record as JSON]`; a torn or
-/// corrupt tail (the power failed mid-write) ends a file's replay. Not thread-safe: the log calls it under its lock.
+/// A record is `[u32 LE length][8 bytes: SHA-256 of the payload, first 8][payload]`, the payload the record's fields
+/// in order (``RecordCodec``); a torn or corrupt tail (the power failed mid-write) ends a file's replay. Not
+/// thread-safe: the log calls it under its lock.
 final class PredictionJournal {
     let logPath: String
     private(set) var generation: UInt64
@@ -32,8 +33,8 @@ final class PredictionJournal {
     deinit { if descriptor >= 0 { Glibc.close(descriptor) } }
 
     /// A record as the bytes ``append(_:)`` writes (made before taking the log's lock).
-    static func frame(_ record: PredictionRecord) throws -> [UInt8] {
-        let payload = try JSONEncoder().encode(record)
+    static func frame(_ record: PredictionRecord) -> [UInt8] {
+        let payload = RecordCodec.encode(record)
         var frame = [UInt8]()
         frame.reserveCapacity(12 + payload.count)
         withUnsafeBytes(of: UInt32(payload.count).littleEndian) { frame.append(contentsOf: $0) }
@@ -108,7 +109,7 @@ final class PredictionJournal {
             guard length <= bytes.count - start else { break }
             let payload = bytes[start..<start + length]
             guard Array(SHA256.hash(data: payload).prefix(8)) == Array(bytes[offset + 4..<offset + 12]),
-                  let record = try? JSONDecoder().decode(PredictionRecord.self, from: Data(payload)) else { break }
+                  let record = RecordCodec.decode(payload) else { break }
             records.append(record)
             offset = start + length
         }

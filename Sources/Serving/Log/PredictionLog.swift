@@ -99,7 +99,7 @@ public final class PredictionLog: @unchecked Sendable {
     /// Journals a record and queues it: `true` once the journal has it (one `write(2)` of ~1 KB), `false` if it
     /// could not be written, the backlog is full or the log is closed — or the log runs without a journal (batched).
     public func appendCommitted(_ record: PredictionRecord) -> Bool {
-        guard let frame = try? PredictionJournal.frame(record) else { return false }
+        let frame = PredictionJournal.frame(record)
         condition.lock()
         guard !stopped, let journal, pending.count < maxPending else {
             condition.unlock()
