@@ -35,6 +35,9 @@ struct PredictionsCommand: AsyncParsableCommand {
             query.limit = limit
             let data: Data
             if let db {
+                guard FileManager.default.isReadableFile(atPath: db) else {
+                    throw CommandFailure("cannot read the prediction log \(db): no such file, or not readable")
+                }
                 let result: Any
                 do { result = try PredictionLog.read(path: db, query, counts: counts) } catch { throw CommandFailure("\(db): \(error)") }
                 let encoder = JSONEncoder()

@@ -189,6 +189,10 @@ struct CLIPolishTests {
         let filtered = try await TrainyardProcess.run(["predictions", "query", "--url", "http://127.0.0.1:57512", "--model-version", "2",
                                                        "--counts"])
         #expect(filtered.stdout == "no records\n", "\(filtered.stdout)")
+        let missing = try await TrainyardProcess.run(["predictions", "query", "--db", path("absent.sqlite"), "--counts"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr == "Error: cannot read the prediction log \(path("absent.sqlite")): no such file, or not readable\n",
+                "\(missing.stderr)")
     }
 
     // MARK: a replica waiting for an alias backs off
