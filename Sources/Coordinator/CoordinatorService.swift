@@ -186,15 +186,34 @@ public final class CoordinatorService: Service {
             return
         }
         let peer = PeerID(frames[0].bytes)
-        // Bound the JSON the loop decodes before decoding it (training replies are bounded
-        // by their jobs and the socket's maximum message size instead).
-        if frames.count >= 3, let header = try? Header.decode(frames[1]),
-           let limit = WireLimits.metadataBytes(for: header.type), frames[2].count > limit {
-            let violation = LimitViolation(field: "metadata", limit: "≤ \(limit) bytes",
-                                           actual: "\(frames[2].count) bytes of \(header.type) metadata")
-            logger.warning("refused an oversized message", metadata: ["peer": "\(peer)", "error": "\(violation)"])
-            reply(error: ErrorReply(violation), to: peer, correlationID: header.correlationID, on: socket)
-            return
+        // Bound the JSON the loop decodes before decoding it (InboundTriage).
+        if frames.count >= 3, let header = try? Header.decode(frames[1]) {
+            switch InboundTriage.of(header, metadataBytes: frames[2].count) {
+            case .decodeHere:
+                break
+            case .refuse(let violation):
+                logger.warning("refused an oversized message", metadata: ["peer": "\(peer)", "error": "\(violation)"])
+                reply(error: ErrorReply(violation), to: peer, correlationID: header.correlationID, on: socket)
+                return
+            case .jobRequest:
+                state.membership.markSeen(peer, now: now)
+                let correlationID = header.correlationID
+                jobs.requests.answer(frames[1...], header: header, peer: peer) { [self] answer in
+                    send(answer, to: peer, correlationID: correlationID, on: socket)
+                }
+                return
+            case .largeTrainingReply:
+                state.membership.markSeen(peer, now: now)
+                guard let worker = state.membership.workerID(for: peer), jobs.link.awaits(header.correlationID, from: worker) else {
+                    logger.debug("dropped a late or unsolicited reply unread", metadata: [
+                        "peer": "\(peer)", "type": "\(header.type)", "metadataBytes": "\(frames[2].count)"])
+                    return
+                }
+            case .answerFromHeader:
+                state.membership.markSeen(peer, now: now)
+                reply(error: InboundTriage.refusal(of: header.type), to: peer, correlationID: header.correlationID, on: socket)
+                return
+            }
         }
         let envelope: Envelope
         do {
@@ -240,22 +259,15 @@ public final class CoordinatorService: Service {
         case .other(let type, _, _):
             state.membership.markSeen(peer, now: now)
             switch type {
-            case .jobSubmit, .jobList, .jobShow, .jobCancel:
-                jobs.requests.answer(envelope) { [self] answer in
-                    send(answer, to: peer, correlationID: correlationID, on: socket)
-                }
             case .shardAck, .sketchReply, .jobAccept, .gradientReply, .histogramReply, .splitReply, .treeGrown:
                 let size = frames.reduce(0) { $0 + $1.count }
                 guard let worker = state.membership.workerID(for: peer), jobs.link.deliver(from: worker, envelope, bytes: size) else {
                     logger.debug("dropped a late or unsolicited reply", metadata: ["peer": "\(peer)", "type": "\(type)"])
                     return
                 }
-            case _ where type.isDefinedInV1:
-                reply(error: ErrorReply(.unexpected(type)), to: peer, correlationID: correlationID, on: socket)
             default:
-                let error = ErrorReply(code: .unsupportedMessage,
-                                       message: "\(type) is reserved in protocol v1 but this coordinator does not implement it yet")
-                reply(error: error, to: peer, correlationID: correlationID, on: socket)
+                // Job API requests never get here (InboundTriage sends them to the job request queue).
+                reply(error: InboundTriage.refusal(of: type), to: peer, correlationID: correlationID, on: socket)
             }
         }
     }

@@ -2,6 +2,7 @@ import DistributedTraining
 import Dispatch
 import Logging
 import TrainyardProtocol
+import ZeroMQ
 
 /// Answers the job API (`JOB_SUBMIT`, `JOB_LIST`, `JOB_SHOW`, `JOB_CANCEL`) off the
 /// membership loop, so a slow disk, a large job table or a data file that takes long to
@@ -9,7 +10,10 @@ import TrainyardProtocol
 ///
 /// Submissions run one at a time on their own queue, queries on another, both dispatch
 /// queues rather than the cooperative pool, since they do blocking file and SQLite I/O.
-/// Replies go back through `reply`, which must be thread-safe (the socket loop's `send`).
+/// Requests are decoded there too: their metadata may be up to 1 MiB of JSON
+/// (``WireLimits/jobMetadataBytes``), tens of milliseconds to parse that the membership loop
+/// does not spend. Replies go back through `reply`, which must be thread-safe (the socket
+/// loop's `send`).
 final class JobRequestQueue: Sendable {
     private let scheduler: JobScheduler
     private let logger: Logger
@@ -21,13 +25,23 @@ final class JobRequestQueue: Sendable {
         self.logger = logger
     }
 
-    /// Answers `envelope` (one of the job API types) later, through `reply`.
-    func answer(_ envelope: Envelope, reply: @escaping @Sendable (Message) -> Void) {
-        let queue = envelope.message.type == .jobSubmit ? submissions : queries
-        queue.async { [self] in reply(answer(envelope.message)) }
+    /// Decodes `frames` (a job API request, header first; `header` is its decoded first frame)
+    /// and answers it later, through `reply`: an undecodable request with the error naming why.
+    func answer(_ frames: ArraySlice<ZMQFrame>, header: Header, peer: PeerID, reply: @escaping @Sendable (Message) -> Void) {
+        let queue = header.type == .jobSubmit ? submissions : queries
+        queue.async { [self] in reply(response(to: frames, from: peer)) }
     }
 
-    private func answer(_ message: Message) -> Message {
+    private func response(to frames: ArraySlice<ZMQFrame>, from peer: PeerID) -> Message {
+        do throws(ProtocolError) {
+            return response(to: try WireCodec.decode(frames).message)
+        } catch {
+            logger.warning("refused a malformed message", metadata: ["peer": "\(peer)", "error": "\(error)"])
+            return .error(ErrorReply(error))
+        }
+    }
+
+    private func response(to message: Message) -> Message {
         do {
             switch message.type {
             case .jobSubmit:

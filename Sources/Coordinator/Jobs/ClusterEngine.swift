@@ -250,8 +250,16 @@ final class ClusterEngine: TrainingEngine {
     }
 
     /// What is wrong with a SKETCH_REPLY from a shard of `rows` rows and `columns` features, if anything.
+    ///
+    /// The sample sizes are checked against the shard's rows before the values are cut into
+    /// arrays: ``FeatureArrays/arrays(_:)`` adds them up, and sizes a worker made up (2^62 each)
+    /// would overflow that sum and trap the coordinator (found by `CoordinatorPeerFuzzTests`).
     static func sketchProblem(_ reply: Envelope, columns: Int, rows: Int) -> String? {
         guard reply.message.type == .sketchReply else { return "\(reply.message.type) in answer to SKETCH_REQUEST" }
+        if let sizes = reply.message.payload.first, sizes.dtype == .i64,
+           let feature = sizes.values(as: Int64.self).firstIndex(where: { $0 > rows }) {
+            return "SKETCH_REPLY sample of feature \(feature) has more values than the shard's \(rows) rows, or NaN"
+        }
         guard let sample = FeatureArrays.arrays(reply.message.payload) else {
             return "SKETCH_REPLY without an i64 and an f32 frame whose lengths add up"
         }

@@ -55,6 +55,11 @@ public final class ClusterLink: @unchecked Sendable {
         }
     }
 
+    /// Whether a request to `worker` with `correlationID` still awaits its reply.
+    func awaits(_ correlationID: UInt64, from worker: String) -> Bool {
+        condition.withLock { pending[correlationID] == worker }
+    }
+
     /// `worker` sent a message that could not be decoded (e.g. frame lengths that disagree
     /// with its metadata). Every request it owes fails with ``ClusterError/invalidReply(worker:reason:)``
     /// at once rather than waiting for the timeout. Returns whether it owed any.

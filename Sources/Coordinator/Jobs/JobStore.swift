@@ -70,9 +70,13 @@ public final class JobStore: Sendable {
         }
     }
 
+    /// The job with `id`, or `nil`. Ids come from clients (`JOB_SHOW`, `JOB_CANCEL`): one past
+    /// `Int64.max` names no job (they are SQLite row ids) rather than trapping the conversion
+    /// (found by `CoordinatorPeerFuzzTests`).
     public func job(_ id: UInt64) throws -> JobInfo? {
-        try database.read { db in
-            try String.fetchOne(db, sql: "SELECT info FROM job WHERE id = ?", arguments: [Int64(id)]).map { try Self.decode(JobInfo.self, $0) }
+        guard let key = Int64(exactly: id) else { return nil }
+        return try database.read { db in
+            try String.fetchOne(db, sql: "SELECT info FROM job WHERE id = ?", arguments: [key]).map { try Self.decode(JobInfo.self, $0) }
         }
     }
 
