@@ -12,7 +12,15 @@ public enum FeatureArrays {
     public static func arrays(_ payload: [Payload]) -> [[Float]]? {
         guard payload.count == 2, payload[0].dtype == .i64, payload[1].dtype == .f32 else { return nil }
         let counts = payload[0].values(as: Int64.self), values = payload[1].values(as: Float.self)
-        guard counts.allSatisfy({ $0 >= 0 }), counts.reduce(0, +) == Int64(values.count) else { return nil }
+        // The lengths come from a peer: summed with overflow checks, each bounded by the values there are.
+        var total: Int64 = 0
+        for count in counts {
+            guard count >= 0, count <= Int64(values.count) else { return nil }
+            let (sum, overflow) = total.addingReportingOverflow(count)
+            guard !overflow else { return nil }
+            total = sum
+        }
+        guard total == Int64(values.count) else { return nil }
         var start = 0
         return counts.map { count in
             defer { start += Int(count) }
