@@ -25,6 +25,28 @@ public enum JSONResponse {
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
+    /// `text` as a JSON string literal (quotes, backslashes and control characters escaped), for bodies written by
+    /// hand on hot paths (predictions, the proxy's own answers).
+    public static func quoted(_ text: String) -> String {
+        var out = "\""
+        out.reserveCapacity(text.utf8.count + 2)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+        return out
+    }
+
     /// `{"error": message}` with `status`.
     public static func error(_ message: String, status: HTTPResponse.Status, headers: HTTPFields = [:]) -> Response {
         make(["error": message], status: status, headers: headers)

@@ -19,6 +19,20 @@ public enum RequestID {
     @inlinable
     public static func isAcceptable(_ value: String) -> Bool { isAcceptable(value.utf8) }
 
+    /// The id a server makes for a request that came without an acceptable one: `value` as 16 lowercase hex digits.
+    public static func text(_ value: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 16) { bytes in
+            for i in 0..<16 {
+                let digit = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * i)) & 0xF
+                bytes[i] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
+            }
+            return 16
+        }
+    }
+
+    /// A new random id (16 hex digits from the system generator).
+    public static func random() -> String { text(UInt64.random(in: 0...UInt64.max)) }
+
     @inlinable
     static func isAllowed(_ byte: UInt8) -> Bool {
         switch byte {

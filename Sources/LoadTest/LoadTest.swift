@@ -41,7 +41,7 @@ public enum LoadTest {
         let start = NIODeadline.now()
         let schedules: [RateSchedule]? = plan.rate.map {
             RateSchedule.shares(rate: $0, connections: perLoop.map(\.count), start: start,
-                                duration: plan.duration.timeAmount, maxRequests: plan.maxRequests)
+                                duration: TimeAmount(plan.duration), maxRequests: plan.maxRequests)
         }
         let futures = loops.enumerated().map { index, loop in
             let budgets = perLoop[index].map { connectionBudgets[$0] }

@@ -145,10 +145,4 @@ extension Duration {
         let parts = components
         return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }
-
-    /// The duration as a NIO time amount (nanosecond resolution).
-    var timeAmount: TimeAmount {
-        let parts = components
-        return .nanoseconds(parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000)
-    }
 }

@@ -43,10 +43,10 @@ final class LoopShard {
          budgets: [Int?], schedule: RateSchedule?) {
         self.loop = loop
         self.target = target
-        self.timeout = plan.timeout.timeAmount
+        self.timeout = TimeAmount(plan.timeout)
         self.countHeader = plan.countHeader
         self.startTime = start
-        self.end = start + plan.duration.timeAmount
+        self.end = start + TimeAmount(plan.duration)
         self.watchdogPeriod = .nanoseconds(min(max(timeout.nanoseconds / 4, 5_000_000), 250_000_000))
         self.schedule = schedule
         self.promise = loop.makePromise()

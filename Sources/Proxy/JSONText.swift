@@ -1,3 +1,5 @@
+import HTTPSupport
+
 /// Minimal JSON text for the proxy's own small responses (no Foundation on the hot path).
 enum JSONText {
     /// `{"error": "<message>"}`.
@@ -6,25 +8,7 @@ enum JSONText {
     }
 
     /// A JSON string literal.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        out.reserveCapacity(text.utf8.count + 2)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
-        return out
-    }
+    static func quoted(_ text: String) -> String { JSONResponse.quoted(text) }
 
     /// The `/proxy/backends` document: an array of ``BackendStatus`` objects.
     static func backends(_ statuses: [BackendStatus]) -> String {

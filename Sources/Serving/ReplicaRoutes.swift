@@ -239,16 +239,7 @@ struct ReplicaRoutes: Sendable {
     }
 
     /// 16 lowercase hex digits from the system's random generator, written straight into the string.
-    static func newRequestID() -> String {
-        let value = UInt64.random(in: 0...UInt64.max)
-        return String(unsafeUninitializedCapacity: 16) { bytes in
-            for i in 0..<16 {
-                let digit = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * i)) & 0xF
-                bytes[i] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
-            }
-            return 16
-        }
-    }
+    static func newRequestID() -> String { RequestID.random() }
 
     // MARK: Metadata and log
 

@@ -1,3 +1,4 @@
+import HTTPSupport
 import TrainyardML
 
 /// Writes predictions as JSON for each endpoint. Numbers are printed in Float's shortest
@@ -88,19 +89,5 @@ public enum PredictionOutput {
     static func number(_ value: Float) -> String { value.isFinite ? value.description : "null" }
 
     /// A JSON string literal.
-    public static func string(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    public static func string(_ text: String) -> String { JSONResponse.quoted(text) }
 }
