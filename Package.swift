@@ -88,8 +88,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Sources/Registry"
+            ]
         ),
         // Inference replicas: payload decoding, hot-swapped models, prediction log, metrics.
         .target(
@@ -110,8 +109,7 @@ let package = Package(
         // The ML engine: datasets, histogram GBDT, metrics, model files. Pure Swift, no networking.
         .target(
             name: "TrainyardML",
-            dependencies: ["CKernels", .product(name: "Crypto", package: "swift-crypto")],
-            path: "Sources/ML"
+            dependencies: ["CKernels", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Prefetch hints for the ML core's memory-bound loops (Swift has no intrinsic).
         .target(name: "CKernels"),
@@ -124,8 +122,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-            ],
-            path: "Sources/LoadTest"
+            ]
         ),
         // Round-robin HTTP/1.1 reverse proxy for inference replicas, directly on SwiftNIO.
         .target(

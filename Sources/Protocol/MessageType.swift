@@ -23,8 +23,7 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
     case shardAck = 0x0103
     case shardEnd = 0x0104
 
-    // 0x02xx distributed training
-    case jobAssign = 0x0201
+    // 0x02xx distributed training (0x0201, once JOB_ASSIGN, is retired: never sent, unknown to receivers)
     case jobAccept = 0x0202
     case jobAbort = 0x0203
     case sketchRequest = 0x0204
@@ -86,7 +85,6 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
         case .shardChunk: "SHARD_CHUNK"
         case .shardAck: "SHARD_ACK"
         case .shardEnd: "SHARD_END"
-        case .jobAssign: "JOB_ASSIGN"
         case .jobAccept: "JOB_ACCEPT"
         case .jobAbort: "JOB_ABORT"
         case .sketchRequest: "SKETCH_REQUEST"

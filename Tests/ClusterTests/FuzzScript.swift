@@ -224,7 +224,7 @@ struct FuzzScript {
         case 2: return FuzzFrames.message(.shardBegin, "\"shard\":{\"index\":0}", correlation: nextCorrelation())
         case 3: return FuzzFrames.message(.treeGrow, "\"shard\":0", correlation: nextCorrelation())
         default:
-            let reserved: [MessageType] = [.jobAssign, .jobWatch, .jobEvent, .trialAssign, .trialReport, .trialStop, .modelPublished, .aliasMoved,
+            let reserved: [MessageType] = [.jobWatch, .jobEvent, .trialAssign, .trialReport, .trialStop, .modelPublished, .aliasMoved,
                                            .jobSubmitReply, .echoReply]
             return FuzzFrames.message(reserved.randomElement(using: &random)!, correlation: nextCorrelation())
         }
