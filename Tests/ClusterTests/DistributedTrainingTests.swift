@@ -235,5 +235,12 @@ struct DistributedTrainingTests {
         let list = try await TrainyardProcess.run(["jobs", "list", "--coordinator", cluster.endpoint, "--json"])
         #expect(list.status == 0)
         #expect(list.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "queued: \(list.stdout)")
+
+        // The trees × classes limit also holds for an objective inferred from the label (three contract types),
+        // which only the running job knows: it fails at once instead of boosting 120,000 trees.
+        let inferred = try await Self.submit(cluster, workers: 1, ["--data", data, "--label", "contract", "--n-trees", "40000"],
+                                             timeout: .seconds(60))
+        #expect(inferred["state"] as? String == "failed", "\(inferred)")
+        #expect((inferred["reason"] as? String ?? "").contains("40000 trees × 3 classes"), "\(inferred)")
     }
 }

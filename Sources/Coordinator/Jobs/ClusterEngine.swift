@@ -176,6 +176,13 @@ final class ClusterEngine: TrainingEngine {
         // Whatever happens, the job's queued records are written before the scheduler's.
         defer { persistence.sync {} }
         let p = trainer.parameters
+        // The submit-time check saw only `spec.gbdt.objective`; the objective trained (inferred from the label, or
+        // `spec.objective`) is known only now.
+        let (total, overflow) = p.trees.multipliedReportingOverflow(by: p.objective.outputGroups)
+        if overflow || total > JobSubmitLimits.totalTrees {
+            throw ParameterError.invalid("trees", "\(p.trees) trees × \(p.objective.outputGroups) classes is more than the "
+                                         + "coordinator's limit of \(JobSubmitLimits.totalTrees) trees per job")
+        }
         let baseScore = p.baseScore ?? p.objective.defaultBaseScore(labels: labels)
         let baseMargin = p.objective.margin(fromBaseScore: baseScore)
         var checkpoint = try store.checkpoint(job: job.id)
