@@ -28,7 +28,8 @@ struct LoadTestRunTests {
         let clock = ContinuousClock()
         let started = clock.now
         let report = try await LoadTest.run(LoadTestPlan(url: "http://127.0.0.1:\(port)/", concurrency: 2, duration: .seconds(10)))
-        #expect(clock.now - started < .seconds(3))
+        // Well before the plan's 10 s (every connection retires after its failed attempts); generous for a loaded machine.
+        #expect(clock.now - started < .seconds(8))
         #expect(report.requests == 0)
         #expect(report.responses == 0)
         #expect((report.errors["connectRefused"] ?? 0) >= 2)

@@ -64,7 +64,9 @@ final class ServingStack: @unchecked Sendable {
         try await start("replica\(index)", ["serve", "--registry", registryURL, "--model", "churn", "--listen", "127.0.0.1:\(basePort + 1 + index)",
                                             "--log", path("predictions-\(index).sqlite"), "--poll-interval", "100ms"] + extra,
                         ready: "replica listening")
-        try await waitUntil("replica \(index) to load its model") { (try? await self.get(self.replicaURL(index) + "/v2/health/ready").status) == 200 }
+        try await waitUntil("replica \(index) to load its model", timeout: .seconds(90)) {
+            (try? await self.get(self.replicaURL(index) + "/v2/health/ready").status) == 200
+        }
     }
 
     func startProxy(replicas: [Int], extra: [String] = []) async throws {
