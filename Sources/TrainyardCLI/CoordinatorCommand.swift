@@ -1,6 +1,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import HTTPSupport
 import ModelRegistry
 import ServiceLifecycle
 import ZeroMQ

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HTTPSupport
 import Proxy
 import ServiceLifecycle
 
@@ -75,10 +76,10 @@ struct ProxyCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = logging.bootstrap(label: "trainyard.proxy")
         let server: ProxyServer
-        var listening: Proxy.ListenAddress
+        var listening: ListenAddress
         do {
             var settings = try settings()
-            try ListenAddress(host: settings.listen.host, port: settings.listen.port).checkAvailable()
+            try settings.listen.checkAvailable()
             settings.access = try access.control(listeningOn: settings.listen.host)
             settings.timeouts = try connectionTimeouts.timeouts()
             settings.tls = try tls.identity()
@@ -105,7 +106,8 @@ struct ProxyCommand: AsyncParsableCommand {
         for target in discover { targets.append(try DiscoveryTarget(parsing: target)) }
         var settings = ProxySettings(backends: addresses, discover: targets)
         settings.discoverInterval = discoverInterval.or(milliseconds: discoverIntervalMs)
-        settings.listen = try Proxy.ListenAddress(parsing: listen)
+        guard let address = ListenAddress(parsing: listen) else { throw .invalidListenAddress(listen) }
+        settings.listen = address
         settings.healthPath = healthPath
         settings.healthInterval = healthInterval.or(milliseconds: healthIntervalMs)
         settings.ejectAfter = ejectAfter

@@ -1,3 +1,4 @@
+import HTTPSupport
 import Proxy
 import Testing
 
@@ -22,10 +23,16 @@ struct SettingsParsingTests {
         #expect(throws: ProxyError.self) { try BackendAddress(url: "http://:80") }
     }
 
+    /// One `--listen` syntax for every server (the proxy's and the others' were two types with two syntaxes).
     @Test func listenAddressNeedsAPort() throws {
-        #expect(try ListenAddress(parsing: "0.0.0.0:8000") == ListenAddress(host: "0.0.0.0", port: 8000))
-        #expect(try ListenAddress(parsing: "[::]:8000").description == "[::]:8000")
-        #expect(throws: ProxyError.invalidListenAddress("localhost")) { try ListenAddress(parsing: "localhost") }
+        #expect(ListenAddress(parsing: "0.0.0.0:8000") == ListenAddress(host: "0.0.0.0", port: 8000))
+        #expect(ListenAddress(parsing: "127.0.0.1:0") == ListenAddress(host: "127.0.0.1", port: 0))
+        #expect(ListenAddress(parsing: "[::]:8000")?.description == "[::]:8000")
+        #expect(ListenAddress(parsing: ":9000") == ListenAddress(host: "0.0.0.0", port: 9000))
+        #expect(ListenAddress(parsing: "9000") == ListenAddress(host: "0.0.0.0", port: 9000))
+        for bad in ["localhost", "a:b", "a:70000", "[::]", "[::]8000", "::1:80", "[]:80", ""] {
+            #expect(ListenAddress(parsing: bad) == nil, "\(bad)")
+        }
     }
 
     @Test func discoveryTargetsNeedAHostAndAPort() throws {
