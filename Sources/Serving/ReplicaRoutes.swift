@@ -233,13 +233,12 @@ struct ReplicaRoutes: Sendable {
     /// Read without joining repeated fields into a new string, which `HTTPFields`' subscript would do.
     static func requestID(of request: Request) -> String {
         guard let value = request.headers.first(where: { $0.name == requestIDHeader })?.value, RequestID.isAcceptable(value) else {
-            return newRequestID()
+            return RequestID.random()
         }
         return value
     }
 
     /// 16 lowercase hex digits from the system's random generator, written straight into the string.
-    static func newRequestID() -> String { RequestID.random() }
 
     // MARK: Metadata and log
 

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOSSL
 import TestSupport
 import TrainyardML
 
@@ -102,23 +103,30 @@ final class ServingStack: @unchecked Sendable {
     }
 
     func get(_ url: String, headers: [String: String] = [:]) async throws -> Reply {
-        var request = HTTPClientRequest(url: url)
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        return try await Self.send(request)
+        try await Self.send(Self.request(url, headers: headers))
     }
 
     func post(_ url: String, _ body: String, headers: [String: String] = [:], timeout: Duration = .seconds(30)) async throws -> Reply {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        if !headers.keys.contains(where: { $0.lowercased() == "content-type" }) {
-            request.headers.add(name: "Content-Type", value: "application/json")
-        }
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(string: body))
-        return try await Self.send(request, timeout: timeout)
+        try await Self.send(Self.request(url, body: body, headers: headers), timeout: timeout)
     }
 
-    /// Sends `request` with the shared client (which trusts the system's CAs only) and collects the whole answer.
+    /// A `GET`, or with a body a `POST` (JSON unless `headers` name another `Content-Type`), checking an `https://`
+    /// server's certificate against `tls` when given.
+    static func request(_ url: String, body: String? = nil, headers: [String: String] = [:], tls: TLSConfiguration? = nil) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url)
+        request.tlsConfiguration = tls
+        if let body {
+            request.method = .POST
+            if !headers.keys.contains(where: { $0.lowercased() == "content-type" }) {
+                request.headers.add(name: "Content-Type", value: "application/json")
+            }
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        return request
+    }
+
+    /// Sends `request` with the shared client (trusting the system's CAs unless the request carries its own TLS configuration) and collects the whole answer.
     static func send(_ request: HTTPClientRequest, timeout: Duration = .seconds(30)) async throws -> Reply {
         let response = try await HTTPClient.shared.execute(request, timeout: .init(timeout))
         let body = String(buffer: try await response.body.collect(upTo: 64 << 20))

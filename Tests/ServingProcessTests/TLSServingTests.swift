@@ -130,17 +130,10 @@ struct TLSTrustingClient {
     }
 
     func get(_ url: String) async throws -> ServingStack.Reply {
-        var request = HTTPClientRequest(url: url)
-        request.tlsConfiguration = configuration
-        return try await ServingStack.send(request)
+        try await ServingStack.send(ServingStack.request(url, tls: configuration))
     }
 
     func post(_ url: String, _ body: String) async throws -> ServingStack.Reply {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: body))
-        request.tlsConfiguration = configuration
-        return try await ServingStack.send(request)
+        try await ServingStack.send(ServingStack.request(url, body: body, tls: configuration))
     }
 }
