@@ -30,7 +30,7 @@ enum InboundTriage: Equatable {
     static let trainingReplies: Set<MessageType> = [.shardAck, .sketchReply, .jobAccept, .gradientReply, .histogramReply,
                                                     .splitReply, .treeGrown]
     /// The job API requests (§6.3).
-    static let jobRequests: Set<MessageType> = [.jobSubmit, .jobList, .jobShow, .jobCancel]
+    static let jobRequests: Set<MessageType> = [.jobSubmit, .jobList, .jobShow, .jobCancel, .jobModel]
 
     /// The triage of a message of `header` whose metadata frame is `metadataBytes` long.
     static func of(_ header: Header, metadataBytes: Int) -> InboundTriage {

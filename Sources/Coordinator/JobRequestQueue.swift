@@ -1,10 +1,11 @@
+import Crypto
 import DistributedTraining
 import Dispatch
 import Logging
 import TrainyardProtocol
 import ZeroMQ
 
-/// Answers the job API (`JOB_SUBMIT`, `JOB_LIST`, `JOB_SHOW`, `JOB_CANCEL`) off the
+/// Answers the job API (`JOB_SUBMIT`, `JOB_LIST`, `JOB_SHOW`, `JOB_CANCEL`, `JOB_MODEL`) off the
 /// membership loop, so a slow disk, a large job table or a data file that takes long to
 /// open never delays heartbeats or status replies.
 ///
@@ -51,6 +52,10 @@ final class JobRequestQueue: Sendable {
                 return .encoding(.jobListReply, JobListReply(jobs: try scheduler.list()))
             case .jobShow:
                 return .encoding(.jobShowReply, try scheduler.show(try message.decodeBody(JobRequest.self)))
+            case .jobModel:
+                let (job, bytes) = try scheduler.model(try message.decodeBody(JobRequest.self).id)
+                return .encoding(.jobModelReply, JobModelReply(job: job, bytes: bytes.count, sha256: SHA256.hash(data: bytes).hex),
+                                 payload: [.uint8(bytes)])
             default:
                 return .encoding(.jobCancelReply, JobReply(job: try scheduler.cancel(try message.decodeBody(JobRequest.self).id)))
             }

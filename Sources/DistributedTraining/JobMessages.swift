@@ -72,7 +72,7 @@ public struct JobSubmit: Sendable, Codable, Equatable {
     }
 }
 
-/// JOB_SHOW (with `historyFrom`, the first round to return) and JOB_CANCEL.
+/// JOB_SHOW (with `historyFrom`, the first round to return), JOB_CANCEL and JOB_MODEL.
 public struct JobRequest: Sendable, Codable, Equatable {
     public var id: UInt64
     public var historyFrom: Int?
@@ -100,4 +100,19 @@ public struct JobListReply: Sendable, Codable, Equatable {
     public var jobs: [JobInfo]
 
     public init(jobs: [JobInfo]) { self.jobs = jobs }
+}
+
+/// JOB_MODEL_REPLY: a succeeded job and its model file, whose bytes travel as the one `u8`
+/// payload frame; `bytes` and `sha256` (lowercase hex) describe that frame, so a client checks
+/// what it received before writing it.
+public struct JobModelReply: Sendable, Codable, Equatable {
+    public var job: JobInfo
+    public var bytes: Int
+    public var sha256: String
+
+    public init(job: JobInfo, bytes: Int, sha256: String) {
+        self.job = job
+        self.bytes = bytes
+        self.sha256 = sha256
+    }
 }

@@ -51,6 +51,8 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
     case jobCancelReply = 0x0308
     case jobWatch = 0x0309
     case jobEvent = 0x030A
+    case jobModel = 0x030B
+    case jobModelReply = 0x030C
 
     // 0x04xx hyperparameter tuning (reserved)
     case trialAssign = 0x0401
@@ -110,6 +112,8 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
         case .jobCancelReply: "JOB_CANCEL_REPLY"
         case .jobWatch: "JOB_WATCH"
         case .jobEvent: "JOB_EVENT"
+        case .jobModel: "JOB_MODEL"
+        case .jobModelReply: "JOB_MODEL_REPLY"
         case .trialAssign: "TRIAL_ASSIGN"
         case .trialReport: "TRIAL_REPORT"
         case .trialStop: "TRIAL_STOP"

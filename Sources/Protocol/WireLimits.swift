@@ -6,7 +6,7 @@ public enum WireLimits {
     /// Largest metadata frame of a membership or control message (`REGISTER`, `HEARTBEAT`,
     /// `DEREGISTER`, `STATUS_REQUEST`, …): 64 KiB.
     public static let controlMetadataBytes = 64 << 10
-    /// Largest metadata frame of a job API request (`JOB_SUBMIT`, `JOB_LIST`, `JOB_SHOW`, `JOB_CANCEL`): 1 MiB.
+    /// Largest metadata frame of a job API request (`JOB_SUBMIT`, `JOB_LIST`, `JOB_SHOW`, `JOB_CANCEL`, `JOB_MODEL`): 1 MiB.
     public static let jobMetadataBytes = 1 << 20
 
     /// `REGISTER.host`: at most 255 bytes (a DNS name is at most 253).

@@ -1,4 +1,5 @@
 import Coordinator
+import Crypto
 import DistributedTraining
 import Foundation
 import TrainyardML
@@ -39,6 +40,37 @@ struct JobClient {
 
     func cancel(_ id: UInt64) throws -> JobInfo {
         try call(.jobCancel, JobRequest(id: id), as: JobReply.self).job
+    }
+
+    /// A succeeded job's model file, checked against the size and SHA-256 the coordinator
+    /// sent with it and decoded (header, checksum, structure) before it is returned.
+    func model(_ id: UInt64) throws -> (job: JobInfo, bytes: [UInt8]) {
+        let message: Message
+        do {
+            message = try client.request(.encoding(.jobModel, JobRequest(id: id)), timeout: timeout)
+        } catch {
+            if case .refused(let reply) = error { throw CommandFailure(reply.message) }
+            throw CommandFailure(error.description)
+        }
+        guard message.type == .jobModelReply else { throw CommandFailure("the coordinator answered JOB_MODEL with \(message.type)") }
+        let reply = try message.decodeBody(JobModelReply.self)
+        guard message.payload.count == 1, message.payload[0].dtype == .u8 else {
+            throw CommandFailure("the coordinator's JOB_MODEL_REPLY carries \(message.payload.count) payload frames (1 u8 frame expected)")
+        }
+        let bytes = message.payload[0].values(as: UInt8.self)
+        guard bytes.count == reply.bytes, SHA256.hash(data: bytes).hex == reply.sha256 else {
+            throw CommandFailure("job \(id)'s model arrived damaged (\(bytes.count) of \(reply.bytes) bytes, or a different SHA-256); try again")
+        }
+        do { _ = try ModelFile.decode(bytes, path: "job \(id)'s model") } catch { throw CommandFailure(error.description) }
+        return (reply.job, bytes)
+    }
+
+    /// Downloads job `id`'s model and writes it to `out` atomically; returns the line to print.
+    func download(_ id: UInt64, to out: String) throws -> String {
+        let (job, bytes) = try model(id)
+        try AtomicFile.write(bytes, to: out)
+        let name = job.modelName.map { " (\($0)\(job.registryVersion.map { " version \($0)" } ?? ""))" } ?? ""
+        return "wrote job \(id)'s model\(name) to \(out) (\(Format.bytes(bytes.count)), sha256 \(SHA256.hash(data: bytes).hex.prefix(12))…)"
     }
 
     /// Follows a job until it ends, calling `round` for every new round; returns the final job.

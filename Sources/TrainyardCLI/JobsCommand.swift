@@ -7,8 +7,8 @@ import TrainyardML
 struct JobsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs",
-        abstract: "List, show, cancel and watch jobs.",
-        subcommands: [List.self, Show.self, Cancel.self, Watch.self]
+        abstract: "List, show, cancel and watch jobs; download their models.",
+        subcommands: [List.self, Show.self, Cancel.self, Watch.self, Download.self]
     )
 
     struct Connection: ParsableArguments {
@@ -89,6 +89,19 @@ struct JobsCommand: ParsableCommand {
         }
     }
 
+    struct Download: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Download a succeeded job's model file from the coordinator (checked against its SHA-256).")
+        @Argument(help: "Job id.") var id: UInt64
+        @Option(help: "Output file.") var out: String
+        @OptionGroup var connection: Connection
+
+        func run() throws {
+            let line = try connection.client().download(id, to: out)
+            if connection.json { printJSON(["event": "downloaded", "job": id, "path": out]) } else { printError(line) }
+        }
+    }
+
     struct Watch: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Follow a job: trees done, metric per round, throughput and ETA; exits when it ends.")
@@ -122,7 +135,7 @@ struct JobsCommand: ParsableCommand {
                 printJSON(["event": "done", "job": job.jsonObject])
             } else {
                 print("job \(id) \(job.state.rawValue)\(job.reason.map { ": \($0)" } ?? "")")
-                if let model = job.modelPath { print("model written to \(model)") }
+                if let model = job.modelPath { print("model written on the coordinator to \(model)") }
                 for (name, value) in (job.metrics ?? [:]).sorted(by: { $0.key < $1.key }) { print(Format.metricLine(name, value)) }
             }
             guard job.state == .succeeded else { throw ExitCode.failure }

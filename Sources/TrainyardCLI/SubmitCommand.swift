@@ -26,6 +26,7 @@ struct SubmitCommand: ParsableCommand {
         @Option(help: "Registry name to publish the model under (default: the data file's name).") var modelName: String?
         @OptionGroup var training: TrainingOptions
         @Flag(help: "Follow the job until it ends (as `jobs watch`).") var wait = false
+        @Option(help: "Wait for the job, then download its model to this file (as `jobs download`).") var out: String?
         @Flag(help: "Print JSON instead of text.") var json = false
         @Option(help: "How long to wait for the coordinator's reply (e.g. 10s).") var timeout = DurationArgument.seconds(10)
         @Option(name: .customLong("timeout-ms"), help: .hidden) var timeoutMs: Int?
@@ -42,7 +43,11 @@ struct SubmitCommand: ParsableCommand {
             if json { printJSON(["event": "submitted", "job": job.jsonObject]) } else {
                 print("job \(job.id) queued (\(workers) worker\(workers == 1 ? "" : "s"))")
             }
-            if wait { try JobsCommand.Watch.follow(job.id, client: client, json: json) }
+            guard wait || out != nil else { return }
+            try JobsCommand.Watch.follow(job.id, client: client, json: json)
+            guard let out else { return }
+            let line = try client.download(job.id, to: out)
+            if json { printJSON(["event": "downloaded", "job": job.id, "path": out]) } else { print(line) }
         }
     }
 }

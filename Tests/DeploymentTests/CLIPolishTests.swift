@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Testing
 import TestSupport
+import TrainyardML
 @testable import TrainyardCLI
 
 /// What a new user trips over first: flags with units, one number format, clear failures. Ports 57510–57529.
@@ -130,9 +131,23 @@ struct CLIPolishTests {
         let connection = ["--coordinator", cluster.endpoint]
 
         // A short job to the end: --json lines reach a file (block-buffered stdout) while the job runs.
+        let downloaded = data + ".model"
+        defer { try? FileManager.default.removeItem(atPath: downloaded) }
         let quick = try await TrainyardProcess.run(["submit", "train", "--data", data, "--label", "churned", "--n-trees", "3",
-                                                    "--wait", "--json"] + connection, timeout: .seconds(60))
+                                                    "--wait", "--json", "--out", downloaded] + connection, timeout: .seconds(60))
         #expect(quick.status == 0, "\(quick.stderr)")
+        #expect(quick.stdout.contains("\"event\":\"downloaded\""), "\(quick.stdout)")
+        // The model reaches the client byte for byte as the coordinator wrote it, and `jobs download` gives the same file.
+        let onCoordinator = try #require(FileManager.default.contents(atPath: cluster.stateDirectory + "/models/job-1.model"))
+        #expect(FileManager.default.contents(atPath: downloaded) == onCoordinator)
+        try FileManager.default.removeItem(atPath: downloaded)
+        let again = try await TrainyardProcess.run(["jobs", "download", "1", "--out", downloaded] + connection)
+        #expect(again.status == 0 && again.stderr.contains("wrote job 1's model"), "\(again.stderr)")
+        #expect(FileManager.default.contents(atPath: downloaded) == onCoordinator)
+        let model = try ModelFile.read(path: downloaded)
+        #expect(model.training.jobID == 1)
+        let unknown = try await TrainyardProcess.run(["jobs", "download", "99", "--out", downloaded] + connection)
+        #expect(unknown.status != 0 && unknown.stderr.contains("no job 99"), "\(unknown.stderr)")
         // With the worker stopped, the job makes no progress: the "submitted" line is all there is to print, and it must
         // reach the file now, not when the buffer fills or the process exits.
         let worker = try #require(cluster.workers["w1"])
@@ -147,6 +162,8 @@ struct CLIPolishTests {
             long.output().contains("\"event\":\"submitted\"") ? true : nil
         }
         #expect(streamed != nil && long.isRunning, "--json lines must reach a pipe or file as they happen: \(long.output()) \(long.log)")
+        let early = try await TrainyardProcess.run(["jobs", "download", "2", "--out", downloaded] + connection)
+        #expect(early.status != 0 && early.stderr.contains("its model is ready when it succeeds"), "\(early.stderr)")
         worker.signal(SIGCONT)
 
         let list = try await TrainyardProcess.run(["jobs", "list"] + connection)
@@ -167,6 +184,15 @@ struct CLIPolishTests {
         let finished = try await TrainyardProcess.run(["jobs", "cancel", "1"] + connection)
         #expect(finished.status != 0)
         #expect(finished.stderr.contains("job 1 already succeeded; nothing to cancel"), "\(finished.stderr)")
+
+        // A model file damaged on the coordinator's disk is refused there, not sent.
+        var damaged = onCoordinator
+        damaged[damaged.count - 2] ^= 0x01
+        try damaged.write(to: URL(fileURLWithPath: cluster.stateDirectory + "/models/job-1.model"))
+        try? FileManager.default.removeItem(atPath: downloaded)
+        let refused = try await TrainyardProcess.run(["jobs", "download", "1", "--out", downloaded] + connection)
+        #expect(refused.status != 0 && refused.stderr.contains("model file on the coordinator is damaged"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: downloaded))
     }
 
     // MARK: predictions query --counts prints text unless --json

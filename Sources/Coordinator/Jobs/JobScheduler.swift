@@ -90,6 +90,30 @@ public final class JobScheduler: Sendable {
         return JobReply(job: job, history: try store.history(job: job.id, from: request.historyFrom ?? 1))
     }
 
+    /// A succeeded job and the bytes of its model file, verified (header, length, checksum,
+    /// structure) before they leave: a damaged file is refused rather than sent.
+    public func model(_ id: UInt64) throws -> (job: JobInfo, bytes: [UInt8]) {
+        guard let job = try store.job(id) else { throw JobRequestError.notFound(id) }
+        guard job.state == .succeeded, let path = job.modelPath else {
+            let why = job.state == .succeeded ? "" : job.reason.map { " (\($0))" } ?? ""
+            throw JobRequestError.invalid(job.state.isFinal
+                ? "job \(id) \(job.state.rawValue)\(why): it has no model"
+                : "job \(id) is \(job.state.rawValue): its model is ready when it succeeds (wait with `trainyard jobs watch \(id)`)")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            logger.error("a job's model file cannot be read", metadata: ["job": "\(id)", "path": "\(path)"])
+            throw JobRequestError.invalid("job \(id)'s model file is missing on the coordinator (see its log)")
+        }
+        let bytes = [UInt8](data)
+        do {
+            _ = try ModelFile.decode(bytes, path: path)
+        } catch {
+            logger.error("a job's model file is damaged", metadata: ["job": "\(id)", "error": "\(error)"])
+            throw JobRequestError.invalid("job \(id)'s model file on the coordinator is damaged (see its log)")
+        }
+        return (job, bytes)
+    }
+
     /// Cancels a queued job at once, a running one at its next request to the workers.
     public func cancel(_ id: UInt64) throws -> JobInfo {
         guard var job = try store.job(id) else { throw JobRequestError.notFound(id) }
