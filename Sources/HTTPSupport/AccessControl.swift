@@ -41,12 +41,19 @@ public struct AccessControl: Sendable {
 }
 
 extension AccessError: HTTPResponseError {
-    public var status: HTTPResponse.Status { .init(code: httpStatus) }
+    /// The HTTP status a server answers with.
+    public var status: HTTPResponse.Status {
+        switch self {
+        case .unauthenticated: .unauthorized
+        case .forbidden: .forbidden
+        default: .internalServerError
+        }
+    }
 
+    /// `{"error": description}`, with `WWW-Authenticate: Bearer` on a 401.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var headers: HTTPFields = [.contentType: "application/json"]
+        var headers: HTTPFields = [:]
         if case .unauthenticated = self { headers[.wwwAuthenticate] = "Bearer" }
-        let body = (try? JSONEncoder().encode(["error": description])) ?? Data("{\"error\":\"access denied\"}".utf8)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return JSONResponse.error(description, status: status, headers: headers)
     }
 }

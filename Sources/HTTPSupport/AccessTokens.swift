@@ -162,13 +162,4 @@ public enum AccessError: Error, Sendable, Equatable, CustomStringConvertible {
         case .forbidden(let name, let role, let needed): "token '\(name)' has role \(role.rawValue); this needs \(needed.rawValue)"
         }
     }
-
-    /// The HTTP status a server answers with.
-    public var httpStatus: Int {
-        switch self {
-        case .unauthenticated: 401
-        case .forbidden: 403
-        default: 500
-        }
-    }
 }

@@ -47,8 +47,11 @@ public enum JSONResponse {
         return out
     }
 
-    /// `{"error": message}` with `status`.
+    /// The one error body, `{"error": "<message>"}`, as text (for servers that write their responses by hand).
+    public static func errorText(_ message: String) -> String { "{\"error\": \(quoted(message))}" }
+
+    /// ``errorText(_:)`` with `status`.
     public static func error(_ message: String, status: HTTPResponse.Status, headers: HTTPFields = [:]) -> Response {
-        make(["error": message], status: status, headers: headers)
+        bytes(Array(errorText(message).utf8), status: status, headers: headers)
     }
 }

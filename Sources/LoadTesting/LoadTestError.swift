@@ -45,7 +45,7 @@ public enum LoadTestError: Error, CustomStringConvertible, Sendable, Equatable {
         case .concurrencyOutOfRange(let value, let maximum):
             return "concurrency \(value) is out of range: use 1 to \(maximum) connections"
         case .durationOutOfRange(let value, let maximum):
-            return "duration \(value) is out of range: use more than 0 s and at most \(Int(maximum.inSeconds)) s"
+            return "duration \(value) is out of range: use more than 0 s and at most \(Int(maximum / .seconds(1))) s"
         case .rateOutOfRange(let value, let maximum):
             return "rate \(value) is out of range: use more than 0 and at most \(Int(maximum)) requests/s"
         case .maxRequestsOutOfRange(let value, let maximum):

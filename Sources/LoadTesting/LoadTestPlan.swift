@@ -139,10 +139,3 @@ extension UInt8 {
     }
 }
 
-extension Duration {
-    /// The duration in (fractional) seconds.
-    var inSeconds: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
-    }
-}

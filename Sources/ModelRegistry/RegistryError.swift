@@ -1,7 +1,7 @@
 import HTTPSupport
 import Hummingbird
 
-/// Why a registry operation was refused or failed. ``httpStatus`` is what the REST API answers.
+/// Why a registry operation was refused or failed. ``status`` is what the REST API answers.
 public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidName(String, kind: String)
     case modelNotFound(String)
@@ -45,22 +45,20 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The HTTP status the REST API answers with (``status`` as a number).
-    public var httpStatus: Int {
-        switch self {
-        case .invalidName, .invalidArtifact, .invalidRequest: 400
-        case .modelNotFound, .versionNotFound, .aliasNotFound: 404
-        case .notApproved, .nothingToRollBack, .aliasHeld: 409
-        case .checksumMismatch, .storage: 500
-        case .remote(let status, _): status
-        case .unreachable: 502
-        }
-    }
 }
 
 extension RegistryError: HTTPResponseError {
-    /// ``httpStatus``: what the registry's routes answer when they throw this error.
-    public var status: HTTPResponse.Status { .init(code: httpStatus) }
+    /// What the registry's routes answer when they throw this error.
+    public var status: HTTPResponse.Status {
+        switch self {
+        case .invalidName, .invalidArtifact, .invalidRequest: .badRequest
+        case .modelNotFound, .versionNotFound, .aliasNotFound: .notFound
+        case .notApproved, .nothingToRollBack, .aliasHeld: .conflict
+        case .checksumMismatch, .storage: .internalServerError
+        case .remote(let status, _): .init(code: status)
+        case .unreachable: .badGateway
+        }
+    }
 
     /// `{"error": description}` (``ErrorBodyMiddleware`` answers the same for errors thrown below it).
     public func response(from request: Request, context: some RequestContext) throws -> Response {

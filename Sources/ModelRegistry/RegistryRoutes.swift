@@ -150,7 +150,7 @@ public enum RegistryRoutes {
             let value = try await NIOThreadPool.singleton.runIfActive(body)
             return JSONResponse.make(value, status: status)
         } catch let error as RegistryError {
-            return JSONResponse.error(error.description, status: .init(code: error.httpStatus))
+            return JSONResponse.error(error.description, status: error.status)
         } catch {
             return JSONResponse.error("\(error)", status: .internalServerError)
         }
@@ -166,7 +166,7 @@ public enum RegistryRoutes {
                                                    versionHeader: String(version.version)],
                             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         } catch let error as RegistryError {
-            return JSONResponse.error(error.description, status: .init(code: error.httpStatus))
+            return JSONResponse.error(error.description, status: error.status)
         } catch {
             return JSONResponse.error("\(error)", status: .internalServerError)
         }

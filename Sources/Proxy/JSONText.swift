@@ -2,10 +2,8 @@ import HTTPSupport
 
 /// Minimal JSON text for the proxy's own small responses (no Foundation on the hot path).
 enum JSONText {
-    /// `{"error": "<message>"}`.
-    static func error(_ message: String) -> String {
-        "{\"error\": \(quoted(message))}"
-    }
+    /// `{"error": "<message>"}`, the house's one error body.
+    static func error(_ message: String) -> String { JSONResponse.errorText(message) }
 
     /// A JSON string literal.
     static func quoted(_ text: String) -> String { JSONResponse.quoted(text) }

@@ -237,7 +237,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             body = ByteBuffer(string: JSONText.backends(loop.backends.map(\.status)))
             contentType = "application/json"
         case .denied(let error):
-            return respond(status: HTTPResponseStatus(statusCode: error.httpStatus), json: JSONText.error(error.description),
+            return respond(status: HTTPResponseStatus(statusCode: Int(error.status.code)), json: JSONText.error(error.description),
                            keepAlive: keepAlive, requestID: requestID, start: .now())
         }
         write(status: .ok, body: body, contentType: contentType, keepAlive: keepAlive, requestID: requestID)

@@ -176,7 +176,7 @@ struct ReplicaRoutes: Sendable {
             return await finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: served, status: 200,
                                 body: body, error: nil, output: output, rows: rows, unseen: served.features.unseenCategories(in: table))
         } catch {
-            return await finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: served, status: error.status,
+            return await finish(endpoint: endpoint, requestID: requestID, time: time, start: start, served: served, status: Int(error.status.code),
                           body: body, error: error.message, output: nil, rows: 0)
         }
     }
@@ -210,7 +210,7 @@ struct ReplicaRoutes: Sendable {
         replica.metrics.record(endpoint: endpoint, status: status, duration: elapsed, rows: rows)
         for (feature, count) in unseen { replica.metrics.recordUnseenCategories(feature: feature, rows: count) }
         if let log = replica.log {
-            let micros = Int(elapsed.components.seconds) * 1_000_000 + Int(elapsed.components.attoseconds / 1_000_000_000_000)
+            let micros = Int(elapsed / .microseconds(1))
             let record = PredictionRecord(requestID: requestID, time: time, model: served?.name, version: served?.version, endpoint: endpoint,
                                           status: status, latencyMicroseconds: micros, rows: rows, inputsSHA256: SHA256.hash(data: body).hex,
                                           output: output, error: error,

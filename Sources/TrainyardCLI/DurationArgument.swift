@@ -40,10 +40,3 @@ extension DurationArgument {
     func or(seconds legacy: Int?) -> Duration { legacy.map { .seconds($0) } ?? duration }
 }
 
-extension Duration {
-    /// Whole milliseconds, rounded down.
-    var wholeMilliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-}

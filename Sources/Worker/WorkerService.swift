@@ -197,7 +197,7 @@ public final class WorkerService: Service {
             logger.info(restarted ? "registered with restarted coordinator" : "registered with coordinator",
                         metadata: ["coordinator": "\(coordinatorID)"])
         case .coordinatorSilent(let delay):
-            logger.warning("coordinator silent; reconnecting", metadata: ["inSeconds": "\(delay.seconds)"])
+            logger.warning("coordinator silent; reconnecting", metadata: ["retryInSeconds": "\(delay.seconds)"])
         case .reregisterRequested:
             logger.info("coordinator does not know this worker; registering again")
         case .coordinatorError(let reply):

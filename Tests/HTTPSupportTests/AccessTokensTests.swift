@@ -30,7 +30,7 @@ struct AccessTokensTests {
         }
         #expect(try tokens.authorize("bearer \(approver)", needs: .publisher) == "lead")
         #expect(throws: AccessError.forbidden(name: "lead", role: .approver, needed: .admin)) { try tokens.authorize("Bearer \(approver)", needs: .admin) }
-        #expect(AccessError.forbidden(name: "lead", role: .approver, needed: .admin).httpStatus == 403)
+        #expect(AccessError.forbidden(name: "lead", role: .approver, needed: .admin).status == .forbidden)
     }
 
     @Test(arguments: [nil, "", "Bearer", "Basic dXNlcjpwYXNz", "Bearer ty_not-a-token", "Bearer " + String(repeating: "x", count: 600)])
@@ -41,7 +41,7 @@ struct AccessTokensTests {
             try tokens.authorize(header, needs: .reader)
         } throws: { error in
             guard let error = error as? AccessError, case .unauthenticated = error else { return false }
-            return error.httpStatus == 401
+            return error.status == .unauthorized
         }
     }
 

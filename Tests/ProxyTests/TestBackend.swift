@@ -20,6 +20,8 @@ final class TestBackend: Sendable {
     let closeAfterResponse = Atomic<Bool>(false)
     /// Milliseconds to wait before answering a non-health request.
     let answerDelay = Atomic<Int>(0)
+    /// Milliseconds a request with a body of 10,000 bytes or more waits before its answer (others: ``answerDelay``).
+    let largeBodyDelay = Atomic<Int>(0)
     /// Size of the body answered to `GET /large` (bytes `i % 251`, written in 64 KiB parts at once).
     let largeBodyBytes = Atomic<Int>(0)
     /// Set once the whole `/large` body has been handed to the kernel.
@@ -119,7 +121,7 @@ private final class TestBackendHandler: ChannelInboundHandler {
             bodyBytes += part.readableBytes
         case .end:
             guard let head else { return }
-            let delay = backend.answerDelay.load(ordering: .relaxed)
+            let delay = bodyBytes >= 10_000 ? backend.largeBodyDelay.load(ordering: .relaxed) : backend.answerDelay.load(ordering: .relaxed)
             if delay > 0 && head.uri != "/v2/health/ready" {
                 context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(delay))) {
                     self.respond(to: head, context: context)

@@ -156,7 +156,7 @@ struct RegistryStoreTests {
             try store.publish(name: "churn", artifact: try ModelFile.encode(model))
         } throws: { error in
             guard let error = error as? RegistryError, case .invalidArtifact(let detail) = error else { return false }
-            return error.httpStatus == 400 && detail.contains("gbdt.trees[1]: node 0 splits on feature 9999")
+            return error.status == .badRequest && detail.contains("gbdt.trees[1]: node 0 splits on feature 9999")
         }
         #expect(try store.models().isEmpty)
     }

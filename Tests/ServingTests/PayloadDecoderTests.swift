@@ -28,7 +28,7 @@ func expectInputError(_ fragment: String, status: Int = 400, _ body: () throws -
         _ = try body()
         Issue.record("expected an input error containing \(fragment)")
     } catch let error as InputError {
-        #expect(error.status == status)
+        #expect(Int(error.status.code) == status)
         #expect(error.message.contains(fragment), "\(error.message)")
     } catch {
         Issue.record("unexpected \(error)")

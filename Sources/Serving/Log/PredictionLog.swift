@@ -42,7 +42,7 @@ public final class PredictionLog: @unchecked Sendable {
         self.durability = durability
         self.batchSize = batchSize
         self.maxPending = maxPending
-        self.flushInterval = Double(flushInterval.components.seconds) + Double(flushInterval.components.attoseconds) / 1e18
+        self.flushInterval = flushInterval / .seconds(1)
         self.metrics = metrics
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }

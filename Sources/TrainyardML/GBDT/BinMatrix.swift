@@ -10,25 +10,20 @@ public struct BinMatrix: Sendable {
     /// The same bins feature by feature (`features × rows`): partitioning a node by one
     /// feature then reads consecutive bytes instead of one cache line per row.
     public let columnBins: [UInt8]
-    public let binCounts: [Int]
+    /// Where each feature's slots lie in a histogram of this matrix.
+    public let layout: HistogramLayout
+    public var binCounts: [Int] { layout.binCounts }
     /// First histogram slot of each feature.
-    public let offsets: [Int]
+    public var offsets: [Int] { layout.offsets }
     /// Histogram slots in all: Σ (binCounts[f] + 1).
-    public let totalSlots: Int
+    public var totalSlots: Int { layout.totalSlots }
 
     /// Quantises `matrix` with `cuts`, row blocks on `threads` threads; also builds the column-major copy.
     public init(_ matrix: DenseMatrix, cuts: QuantileCuts, threads: Int) {
         rows = matrix.rows
         features = matrix.columns
-        binCounts = cuts.binCounts
-        var offsets: [Int] = []
-        var total = 0
-        for count in binCounts {
-            offsets.append(total)
-            total += count + 1
-        }
-        self.offsets = offsets
-        totalSlots = total
+        layout = HistogramLayout(binCounts: cuts.binCounts)
+        let binCounts = layout.binCounts
         var bins = [UInt8](repeating: 0, count: rows * features)
         let columns = features
         // All bounds in one array so the loop touches no per-feature array (no ARC traffic).
@@ -71,5 +66,4 @@ public struct BinMatrix: Sendable {
     }
 
     /// Where each feature's slots lie in a histogram of this matrix.
-    public var layout: HistogramLayout { HistogramLayout(binCounts: binCounts) }
 }

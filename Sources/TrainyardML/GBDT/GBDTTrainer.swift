@@ -149,7 +149,7 @@ public struct GBDTTrainer: Sendable {
             }
 
             var report = TrainingProgress(round: round + 1, totalRounds: parameters.trees, metric: metricName,
-                                          elapsedSeconds: elapsedBefore + (ContinuousClock.now - start).seconds)
+                                          elapsedSeconds: elapsedBefore + (ContinuousClock.now - start) / .seconds(1))
             if let validation {
                 let value = Metrics.defaultMetric(for: objective, labels: validation.labels,
                                                   predictions: transformed(validMargins, objective: objective)).value
@@ -251,9 +251,3 @@ public struct GBDTTrainer: Sendable {
     }
 }
 
-extension Duration {
-    var seconds: Double {
-        let (whole, attoseconds) = components
-        return Double(whole) + Double(attoseconds) / 1e18
-    }
-}
