@@ -51,16 +51,29 @@ struct DataCommand: ParsableCommand {
 
     struct Synth: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a seeded churn-style demo dataset (numeric, categorical and missing values)."
+            abstract: "Write a seeded demo dataset: churn (numeric, categorical and missing values) or movie reviews (text).",
+            discussion: """
+            --kind reviews writes `review,sentiment` rows: reviews with negated phrases ("not boring") and mixed \
+            opinions, labelled positive or negative, for the sentiment use case.
+            """
         )
 
+        enum Kind: String, ExpressibleByArgument, CaseIterable {
+            case churn, reviews
+        }
+
+        @Option(help: "What to generate: churn or reviews.") var kind = Kind.churn
         @Option(help: "Rows to generate.") var rows = 20_000
         @Option(help: "Random seed.") var seed: UInt64 = 42
         @Option(help: "Output CSV file.") var out: String
 
         func run() throws {
-            try AtomicFile.write(Array(SyntheticChurn.csv(rows: rows, seed: seed).utf8), to: out)
-            print("wrote \(rows) rows to \(out) (label column: churned)")
+            let (text, label) = switch kind {
+            case .churn: (SyntheticChurn.csv(rows: rows, seed: seed), "churned")
+            case .reviews: (SyntheticReviews.csv(rows: rows, seed: seed), "sentiment")
+            }
+            try AtomicFile.write(Array(text.utf8), to: out)
+            print("wrote \(rows) rows to \(out) (label column: \(label))")
         }
     }
 }
