@@ -26,8 +26,8 @@ public enum JobSubmitLimits {
     public static let maxIterations = 1...100_000
     /// `spec.maxOneHot`: 0...1024 categories one-hot encoded per column.
     public static let maxOneHot = 0...1024
-    /// `spec.textBuckets`: 0...65 536 hashed TF-IDF buckets per text column.
-    public static let textBuckets = 0...65_536
+    /// `spec.textBuckets`: 0...1 048 576 hashed TF-IDF buckets per text column.
+    public static let textBuckets = 0...1 << 20
     /// `spec.data.path`, `spec.validationPath`: 1...4096 bytes.
     public static let pathBytes = 4096
     /// `spec.label` and each column name in `spec.data.categorical|text|numeric`: 1...1024 bytes.
@@ -59,7 +59,7 @@ extension JobSubmit {
         try LimitViolation.check("spec.label", spec.label, maxBytes: L.columnNameBytes, nonEmpty: true)
         if let objective = spec.objective { try LimitViolation.check("spec.objective", objective, maxBytes: L.nameBytes) }
         try LimitViolation.check("spec.maxOneHot", spec.maxOneHot, in: L.maxOneHot)
-        try LimitViolation.check("spec.textBuckets", spec.textBuckets, in: L.textBuckets)
+        if let buckets = spec.textBuckets { try LimitViolation.check("spec.textBuckets", buckets, in: L.textBuckets) }
         if let drop = spec.drop { try LimitViolation.check("spec.drop", drop, maxCount: L.columnListCount, maxBytes: L.columnNameBytes) }
         let gbdt = spec.gbdt
         try LimitViolation.check("spec.gbdt.trees", gbdt.trees, in: L.trees)

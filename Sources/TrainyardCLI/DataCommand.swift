@@ -34,7 +34,8 @@ struct DataCommand: ParsableCommand {
                 [c.name, c.kind.rawValue, String(format: "%.1f%%", c.missingPercent), String(c.cardinality),
                  c.min.map { String(format: "%.4g", $0) } ?? "", c.max.map { String(format: "%.4g", $0) } ?? "",
                  c.mean.map { String(format: "%.4g", $0) } ?? "",
-                 c.constant ? "constant" : c.idLike ? "id-like (--drop it)" : (c.missingPercent > 50 ? "mostly missing" : "")]
+                 c.constant ? "constant" : c.idLike ? "id-like (--drop it)" : c.kind == .text ? "text (train with --model linear)"
+                     : (c.missingPercent > 50 ? "mostly missing" : "")]
             }
             let widths = header.indices.map { i in ([header] + rows).map { $0[i].count }.max()! }
             for row in [header] + rows {

@@ -31,6 +31,7 @@ struct TrainCommand: ParsableCommand {
         }
         if showBar && !outcome.history.isEmpty { bar.finish() }
         try ModelFile.write(outcome.model, to: out)
+        if let note = Self.textNote(outcome.model) { printError(note) }
 
         let record = outcome.model.training
         if json {
@@ -43,6 +44,18 @@ struct TrainCommand: ParsableCommand {
             for (name, value) in outcome.metrics.sorted(by: { $0.key < $1.key }) { print(Format.metricLine(name, value)) }
             print("model written to \(out)")
         }
+    }
+}
+
+extension TrainCommand {
+    /// Advice for a tree model with text columns: linear models are the ones for text (every word and word pair its
+    /// own weight, up to 2^20 buckets, where trees take a few thousand dense columns).
+    static func textNote(_ model: TrainyardModel) -> String? {
+        guard case .gbdt = model.estimator else { return nil }
+        let text = model.preprocessor.inputs.filter { if case .hashedTFIDF = $0.transform { true } else { false } }.map(\.name)
+        guard !text.isEmpty else { return nil }
+        return "note: \(text.map { "'\($0)'" }.joined(separator: ", ")) \(text.count == 1 ? "is a text column" : "are text columns"); "
+            + "--model linear is recommended for text (trees see at most \(TrainingSpec.maxTreeTextBuckets) hashed buckets per column)"
     }
 }
 

@@ -12,7 +12,12 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Model family: gbdt or linear.") var model: String = "gbdt"
     @Option(help: "binary:logistic, reg:squarederror or multi:softprob (default: inferred from the label).") var objective: String?
     @Option(help: "One-hot encode categorical columns with at most this many levels.") var maxOneHot = 16
-    @Option(help: "Hashed TF-IDF features per text column (0 leaves text out).") var textBuckets = 256
+    @Option(help: ArgumentHelp("Hashed TF-IDF features per text column (0 leaves text out; default: sized from the vocabulary).",
+                               valueName: "n")) var textBuckets: Int?
+    @Option(help: ArgumentHelp("Word n-grams of text columns: 1 (words), 1-2 (words and pairs, so \"not boring\" is a term), up to 3.",
+                               valueName: "min-max")) var textNgrams = "1-2"
+    @Flag(inversion: .prefixedNo, help: "Text term counts as 1 + ln(count) (scikit-learn's sublinear_tf).") var textSublinearTf = true
+    @Option(help: "Text row normalisation: l2 or none.") var textNorm = "l2"
     @Option(help: "Linear models: L-BFGS iteration limit.") var maxIter = 500
     @Option(help: ArgumentHelp("Leave these columns out of the model (comma-separated or repeated), e.g. an id column.", valueName: "columns"))
     var drop: [String] = []
@@ -24,6 +29,21 @@ struct TrainingOptions: ParsableArguments {
             throw ValidationError("--model must be gbdt or linear, got '\(model)'")
         }
         if valid != nil && validFraction != nil { throw ValidationError("use either --valid or --valid-fraction, not both") }
+        _ = try textSettings()
+    }
+
+    /// `--text-ngrams`, `--text-sublinear-tf` and `--text-norm` as settings; throws naming the bad one.
+    func textSettings() throws -> TextSettings {
+        let bounds = textNgrams.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard (1...2).contains(bounds.count), let low = bounds[0], let high = bounds.last ?? nil else {
+            throw ValidationError("--text-ngrams takes N or MIN-MAX (e.g. 1-2), got '\(textNgrams)'")
+        }
+        guard let norm = TextSettings.Norm(rawValue: textNorm) else {
+            throw ValidationError("--text-norm must be l2 or none, got '\(textNorm)'")
+        }
+        let settings = TextSettings(ngramMin: low, ngramMax: high, sublinearTF: textSublinearTf, norm: norm)
+        if let problem = settings.problem { throw ValidationError("--text-ngrams: \(problem)") }
+        return settings
     }
 
     var spec: TrainingSpec {
@@ -38,6 +58,7 @@ struct TrainingOptions: ParsableArguments {
         spec.linear.threads = gbdt.threads
         spec.maxOneHot = maxOneHot
         spec.textBuckets = textBuckets
+        spec.text = (try? textSettings()) ?? .standard
         let dropped = drop.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         spec.drop = dropped.isEmpty ? nil : dropped
         return spec

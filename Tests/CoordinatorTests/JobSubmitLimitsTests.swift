@@ -26,7 +26,7 @@ struct JobSubmitLimitsTests {
             ("spec.gbdt.objective.numClass", "2...1000", { $0.spec.gbdt.objective = .softprob(numClass: 1 << 20) }),
             ("spec.gbdt.trees", "trees × classes ≤ 100000", { $0.spec.gbdt.trees = 1000; $0.spec.gbdt.objective = .softprob(numClass: 101) }),
             ("spec.linear.maxIterations", "1...100000", { $0.spec.linear.maxIterations = Int.max }),
-            ("spec.textBuckets", "0...65536", { $0.spec.textBuckets = 1 << 30 }),
+            ("spec.textBuckets", "0...1048576", { $0.spec.textBuckets = 1 << 30 }),
             ("spec.maxOneHot", "0...1024", { $0.spec.maxOneHot = 1 << 30 }),
             ("spec.data.path", "1–4096 bytes", { $0.spec.data.path = String(repeating: "p", count: 5000) }),
             ("spec.label", "1–1024 bytes", { $0.spec.label = String(repeating: "l", count: 2000) }),

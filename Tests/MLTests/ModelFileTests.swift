@@ -52,7 +52,7 @@ struct ModelFileTests {
         #expect(throws: ModelFileError.notAModel("m")) { try ModelFile.decode(Array("a,b\n1,2\n".utf8), path: "m") }
         var future = bytes
         future[16] = UInt8(ascii: "9")            // "trainyard-model 9 …"
-        #expect(throws: ModelFileError.unsupportedVersion("m", found: 9, supported: 1)) { try ModelFile.decode(future, path: "m") }
+        #expect(throws: ModelFileError.unsupportedVersion("m", found: 9, supported: 2)) { try ModelFile.decode(future, path: "m") }
     }
 
     @Test func predictionsAfterReloadAreIdentical() throws {

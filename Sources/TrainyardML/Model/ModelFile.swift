@@ -34,7 +34,7 @@ public enum ModelFile {
         let header = String(decoding: data[data.startIndex..<newline], as: UTF8.self).split(separator: " ")
         guard header.count == 4, header[0] == magic, header[2].hasPrefix("sha256="), header[3].hasPrefix("bytes="),
               let version = Int(header[1]), let length = Int(header[3].dropFirst(6)) else { throw .notAModel(path) }
-        guard version == TrainyardModel.formatVersion else {
+        guard TrainyardModel.readableVersions.contains(version) else {
             throw .unsupportedVersion(path, found: version, supported: TrainyardModel.formatVersion)
         }
         let body = data[(newline + 1)...]
@@ -82,7 +82,7 @@ public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible 
         switch self {
         case .notAModel(let path): "\(path) is not a Trainyard model file (no 'trainyard-model' header)"
         case .unsupportedVersion(let path, let found, let supported):
-            "\(path) uses model format \(found); this build reads format \(supported)"
+            "\(path) uses model format \(found); this build reads formats 1 to \(supported) (a newer Trainyard wrote it: upgrade this one)"
         case .truncated(let path, let expected, let found):
             "\(path) is truncated: the header announces \(expected) bytes, the file has \(found)"
         case .checksumMismatch(let path, let expected, let actual):

@@ -67,8 +67,9 @@ extension TrainyardModel {
                 if let imputed, !levels.contains(imputed) { throw .invalid(field, "the imputed level is not one of the levels") }
             case .ordinal(let levels):
                 guard Set(levels).count == levels.count else { throw .invalid(field, "ordinal levels repeat") }
-            case .hashedTFIDF(let idf):
+            case .hashedTFIDF(let idf, let settings):
                 guard !idf.isEmpty else { throw .invalid(field, "hashed TF-IDF needs at least one bucket") }
+                if let problem = settings?.problem { throw .invalid(field, problem) }
                 guard idf.allSatisfy(\.isFinite) else { throw .invalid(field, "IDF weights must be finite") }
             case .passthrough, .dropped:
                 break

@@ -4,8 +4,12 @@ import Foundation
 /// the fitted preprocessing, the estimator, the label's encoding and the training record.
 /// Saved and loaded by ``ModelFile``.
 public struct TrainyardModel: Sendable, Equatable, Codable {
-    /// The model file format this build writes; it reads this version only.
-    public static let formatVersion = 1
+    /// The model file format this build writes. It reads this version and the earlier ones
+    /// (``readableVersions``): version 2 added text settings (n-grams, sublinear tf, norm) to
+    /// hashed TF-IDF columns, which version 1 readers would ignore, so they refuse version 2.
+    public static let formatVersion = 2
+    /// The versions this build reads.
+    public static let readableVersions = 1...formatVersion
 
     /// The learned function.
     public enum Estimator: Sendable, Equatable, Codable {

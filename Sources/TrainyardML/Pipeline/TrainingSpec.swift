@@ -14,7 +14,10 @@ public struct TrainingSpec: Sendable, Codable, Equatable {
     public var gbdt = GBDTParameters()
     public var linear = LinearParameters()
     public var maxOneHot = 16
-    public var textBuckets = 256
+    /// Hashed TF-IDF buckets per text column: `nil` sizes them from the vocabulary, 0 leaves text out.
+    public var textBuckets: Int?
+    /// N-grams, tf scaling and norm for text columns; `nil` is ``TextSettings/standard``.
+    public var text: TextSettings?
     /// Columns left out of the model (`--drop`); `nil` or empty drops none.
     public var drop: [String]?
 
@@ -35,13 +38,23 @@ public struct TrainingSpec: Sendable, Codable, Equatable {
             throw .invalid("valid-fraction", "must be in (0, 1), got \(fraction)")
         }
         guard maxOneHot >= 0 else { throw .invalid("max-one-hot", "must be ≥ 0, got \(maxOneHot)") }
-        guard textBuckets >= 0 else { throw .invalid("text-buckets", "must be ≥ 0, got \(textBuckets)") }
+        if let textBuckets {
+            guard textBuckets >= 0 else { throw .invalid("text-buckets", "must be ≥ 0, got \(textBuckets)") }
+            if model == .gbdt && textBuckets > Self.maxTreeTextBuckets {
+                throw .invalid("text-buckets", "trees take at most \(Self.maxTreeTextBuckets) buckets per text column (a dense column each), "
+                                + "got \(textBuckets); wider text is for --model linear, the model recommended for text")
+            }
+        }
+        if let problem = text?.problem { throw .invalid("text-ngrams", problem) }
         if let objective { _ = try Objective(name: objective, numClass: objective == "multi:softprob" ? 3 : nil) }
         switch model {
         case .gbdt: try gbdt.validate()
         case .linear: try linear.validate()
         }
     }
+
+    /// The widest text a tree model takes: one dense column per bucket.
+    public static let maxTreeTextBuckets = 4096
 
     /// Reads the training and validation tables (the validation set with the training
     /// set's column kinds).
@@ -63,6 +76,7 @@ public struct TrainingSpec: Sendable, Codable, Equatable {
         request.splitSeed = gbdt.seed
         request.preprocessing.maxOneHot = maxOneHot
         request.preprocessing.textBuckets = textBuckets
+        request.preprocessing.text = text ?? .standard
         request.preprocessing.drop = Set(drop ?? [])
         request.datasetSHA256 = datasetSHA256
         request.software = software

@@ -10,8 +10,9 @@ public enum ColumnTransform: Sendable, Equatable, Codable {
     case oneHot(levels: [String], imputed: String?)
     /// The level's index in `levels` (most frequent first) as a number; missing and unseen are missing.
     case ordinal(levels: [String])
-    /// Free text as hashed TF-IDF over `idf.count` buckets (see ``HashedTFIDF``).
-    case hashedTFIDF(idf: [Float])
+    /// Free text as hashed TF-IDF over `idf.count` buckets (see ``HashedTFIDF``); `settings`
+    /// absent (models written before n-grams) is ``TextSettings/unigrams``.
+    case hashedTFIDF(idf: [Float], settings: TextSettings? = nil)
     /// The column is not used, with the reason.
     case dropped(reason: String)
 
@@ -20,7 +21,7 @@ public enum ColumnTransform: Sendable, Equatable, Codable {
         switch self {
         case .passthrough, .standardize, .ordinal: 1
         case .oneHot(let levels, _): levels.count
-        case .hashedTFIDF(let idf): idf.count
+        case .hashedTFIDF(let idf, _): idf.count
         case .dropped: 0
         }
     }

@@ -14,8 +14,11 @@ public struct Preprocessor: Sendable, Equatable, Codable {
         /// Categorical columns with at most this many levels are one-hot encoded; larger
         /// ones get ordinal codes for trees and their most frequent `maxOneHot` levels one-hot for linear models.
         public var maxOneHot = 16
-        /// Hashed TF-IDF columns per text column (0 leaves text columns out).
-        public var textBuckets = 256
+        /// Hashed TF-IDF columns per text column (0 leaves text columns out); `nil` sizes them from the
+        /// vocabulary (``HashedTFIDF/bucketCount(vocabulary:limits:)``).
+        public var textBuckets: Int?
+        /// Tokens to terms and weights for text columns.
+        public var text = TextSettings.standard
         /// Columns left out of the model (an id, a leak): kept in the model as dropped, so prediction data need not
         /// carry them.
         public var drop: Set<String> = []
@@ -38,7 +41,7 @@ public struct Preprocessor: Sendable, Equatable, Codable {
             switch input.transform {
             case .passthrough, .standardize, .ordinal: [input.name]
             case .oneHot(let levels, _): levels.map { "\(input.name)=\($0)" }
-            case .hashedTFIDF(let idf): idf.indices.map { "\(input.name)#\($0)" }
+            case .hashedTFIDF(let idf, _): idf.indices.map { "\(input.name)#\($0)" }
             case .dropped: []
             }
         }
@@ -52,7 +55,7 @@ public struct Preprocessor: Sendable, Equatable, Codable {
             case .passthrough, .standardize: ["float"]
             case .ordinal: ["int"]
             case .oneHot(let levels, _): Array(repeating: "i", count: levels.count)
-            case .hashedTFIDF(let idf): Array(repeating: "float", count: idf.count)
+            case .hashedTFIDF(let idf, _): Array(repeating: "float", count: idf.count)
             case .dropped: []
             }
         }
@@ -87,15 +90,25 @@ public struct Preprocessor: Sendable, Equatable, Codable {
                                    transform: target == .trees ? .ordinal(levels: byFrequency)
                                                                : .oneHot(levels: Array(byFrequency.prefix(options.maxOneHot)), imputed: imputed))
             case .text(let documents):
-                guard options.textBuckets > 0 else {
+                guard options.textBuckets != 0 else {
                     return InputColumn(name: name, kind: .text, transform: .dropped(reason: "text columns disabled (textBuckets = 0)"))
                 }
+                let buckets = options.textBuckets ?? HashedTFIDF.bucketCount(
+                    vocabulary: HashedTFIDF.vocabularySize(documents, settings: options.text),
+                    limits: target == .linear ? Self.linearTextBuckets : Self.treeTextBuckets)
                 return InputColumn(name: name, kind: .text,
-                                   transform: .hashedTFIDF(idf: HashedTFIDF.fitIDF(documents, buckets: options.textBuckets)))
+                                   transform: .hashedTFIDF(idf: HashedTFIDF.fitIDF(documents, buckets: buckets, settings: options.text),
+                                                           settings: options.text))
             }
         }
         return Preprocessor(target: target, inputs: inputs)
     }
+
+    /// Sized text buckets for linear models, as scikit-learn's `HashingVectorizer` (2^20) at most: a bucket costs a
+    /// weight and an IDF value in the model.
+    public static let linearTextBuckets = 1 << 10...1 << 20
+    /// Sized text buckets for trees, whose matrix is dense (one byte per row and bucket once binned).
+    public static let treeTextBuckets = 1 << 6...1 << 10
 
     static func standardization(_ values: [Float]) -> ColumnTransform {
         let present = values.filter { !$0.isNaN }.sorted()
@@ -137,11 +150,10 @@ public struct Preprocessor: Sendable, Equatable, Codable {
                 for (r, code) in codes.enumerated() {
                     if let p = code >= 0 ? position[Int(code)] : missingPosition { values[r * width + offset + p] = 1 }
                 }
-            case (.hashedTFIDF(let idf), .text(let documents)):
-                values.withUnsafeMutableBufferPointer { out in
-                    for (r, document) in documents.enumerated() {
-                        HashedTFIDF.transform(document, idf: idf,
-                                              into: UnsafeMutableBufferPointer(rebasing: out[(r * width + offset)..<(r * width + offset + idf.count)]))
+            case (.hashedTFIDF(let idf, let settings), .text(let documents)):
+                for (r, document) in documents.enumerated() {
+                    for (bucket, weight) in HashedTFIDF.weights(of: document, idf: idf, settings: settings ?? .unigrams) {
+                        values[r * width + offset + bucket] = weight
                     }
                 }
             case (.ordinal(let levels), .categorical(let codes, let tableLevels)):
@@ -184,7 +196,6 @@ public struct Preprocessor: Sendable, Equatable, Codable {
             }
             columns.append((input, column, start, positions, missing))
         }
-        var scratch: [Float] = []
         for r in 0..<table.rows {
             for entry in columns {
                 func add(_ index: Int, _ value: Float) {
@@ -197,10 +208,8 @@ public struct Preprocessor: Sendable, Equatable, Codable {
                     if let p = codes[r] >= 0 ? entry.positions[Int(codes[r])] : entry.missing { add(p, 1) }
                 case (.ordinal, .categorical(let codes, _)):
                     add(0, codes[r] >= 0 ? entry.positions[Int(codes[r])].map(Float.init) ?? .nan : .nan)
-                case (.hashedTFIDF(let idf), .text(let documents)):
-                    if scratch.count != idf.count { scratch = [Float](repeating: 0, count: idf.count) }
-                    scratch.withUnsafeMutableBufferPointer { HashedTFIDF.transform(documents[r], idf: idf, into: $0) }
-                    for (bucket, value) in scratch.enumerated() where value != 0 { add(bucket, value) }
+                case (.hashedTFIDF(let idf, let settings), .text(let documents)):
+                    for (bucket, weight) in HashedTFIDF.weights(of: documents[r], idf: idf, settings: settings ?? .unigrams) { add(bucket, weight) }
                 default: break
                 }
             }
