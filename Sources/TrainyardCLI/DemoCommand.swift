@@ -13,15 +13,19 @@ import ZeroMQ
 /// `trainyard demo`: a churn model trained locally, then the same job across a coordinator
 /// and workers on loopback, with its progress, metrics and a check that both models agree;
 /// then the job's model published, promoted and served by two replicas behind the proxy,
-/// under a short load test.
+/// under a short load test; then the second use case, a sentiment model on generated reviews
+/// trained across the workers and answering reviews (a negated one among them) through a proxy.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Train a churn model locally and across workers, publish it, serve it behind the proxy, load-test it; stop cleanly."
+        abstract: "Train a churn model locally and across workers, publish it, serve it behind the proxy, load-test it; then a sentiment model the same way; stop cleanly."
     )
 
     @Option(help: "Rows of generated churn data for the training step.")
     var rows = 20_000
+
+    @Option(help: "Generated movie reviews for the sentiment step.")
+    var reviewRows = 8_000
 
     @Option(help: "Number of workers to start.")
     var workers = 2
@@ -75,7 +79,7 @@ struct DemoCommand: AsyncParsableCommand {
             say(ClusterStatusReport(joined).table())
 
             say("\n== the same training job across the \(workers) workers (each is shipped its shard over ZeroMQ)")
-            let job = try await runJob(spec, client: client)
+            let job = try await runJob(spec, modelName: "churn", client: client)
             say("job \(job.id) \(job.state.rawValue): \(Format.bytes(job.bytesSent)) sent to workers, \(Format.bytes(job.bytesReceived)) received")
             for name in ["valid.auc", "valid.logloss", "valid.accuracy"] {
                 if let value = job.metrics?[name] { say(Format.metricLine(name, value)) }
@@ -94,6 +98,18 @@ struct DemoCommand: AsyncParsableCommand {
                                       directory: URL(fileURLWithPath: stateDirectory), say: say)
             try await serving.run(model: job.modelName ?? "churn", version: version, data: spec.data.path, model: distributed)
 
+            let reviews = try sentimentSpec()
+            say("\n== the second use case, sentiment: a linear model on \(reviewRows) generated movie reviews (words and word pairs), "
+                + "trained across the \(workers) workers")
+            let sentiment = try await runJob(reviews, modelName: "sentiment", client: client)
+            for name in ["valid.accuracy", "valid.auc"] {
+                if let value = sentiment.metrics?[name] { say(Format.metricLine(name, value)) }
+            }
+            guard let sentimentVersion = sentiment.registryVersion else {
+                throw CommandFailure("the sentiment model was not published: \(sentiment.publishError ?? "no registry")")
+            }
+            try await serving.runSentiment(model: "sentiment", version: sentimentVersion)
+
             say("\n== stopping the workers (they deregister)")
             await workerGroup.triggerGracefulShutdown()
             let left = try await waitForStatus(client) { $0.workers.allSatisfy { $0.state == .left } }
@@ -106,9 +122,9 @@ struct DemoCommand: AsyncParsableCommand {
         }
     }
 
-    /// Submits `spec` over all workers and prints each round until the job ends.
-    private func runJob(_ spec: TrainingSpec, client: CoordinatorClient) async throws -> JobInfo {
-        let submitted = try await client.requestAsync(.encoding(.jobSubmit, JobSubmit(spec: spec, workers: workers, modelName: "churn")),
+    /// Submits `spec` over all workers, to be published as `modelName`, and prints every tenth round until the job ends.
+    private func runJob(_ spec: TrainingSpec, modelName: String, client: CoordinatorClient) async throws -> JobInfo {
+        let submitted = try await client.requestAsync(.encoding(.jobSubmit, JobSubmit(spec: spec, workers: workers, modelName: modelName)),
                                                       timeout: .seconds(10)).decodeBody(JobReply.self).job
         var next = 1
         while true {
@@ -159,6 +175,17 @@ struct DemoCommand: AsyncParsableCommand {
         say("  top features by gain: \(top.joined(separator: ", "))")
         say("model saved to \(modelPath)\n")
         return (spec, outcome.model)
+    }
+
+    /// Generated reviews in the demo directory and the spec of a linear model on them (default text settings:
+    /// words and word pairs, sublinear tf, buckets sized from the vocabulary), a fifth held out for validation.
+    private func sentimentSpec() throws -> TrainingSpec {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("trainyard-demo/reviews.csv").path
+        try AtomicFile.write(Array(SyntheticReviews.csv(rows: reviewRows, seed: 42).utf8), to: path)
+        var spec = TrainingSpec(data: DatasetSource(path: path), label: "sentiment")
+        spec.model = .linear
+        spec.validFraction = 0.2
+        return spec
     }
 
     /// Writes a line to stdout unbuffered, so it interleaves in order with the logs on stderr.

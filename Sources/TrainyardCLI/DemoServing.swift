@@ -18,16 +18,10 @@ struct DemoServing {
     private var proxyURL: String { "http://127.0.0.1:\(basePort + 10)" }
 
     func run(model name: String, version: Int, data: String, model: TrainyardModel) async throws {
-        say("\n== registry at \(registry.baseURL): approving and promoting \(name) version \(version)")
-        _ = try await registry.setStatus(name, version, .approved, reason: "demo: trained on the cluster")
-        let promoted = try await registry.promote(name, alias: "production", to: version, reason: "demo")
-        say("\(name)@production → version \(promoted.version) (sha256 \(promoted.sha256.prefix(12))…, job \(promoted.jobID.map(String.init) ?? "-"))")
+        try await promote(name, version: version)
 
         var children: [Process] = []
-        defer {
-            for child in children where child.isRunning { child.terminate() }
-            for child in children { child.waitUntilExit() }
-        }
+        defer { Self.stop(children) }
         say("\n== two inference replicas serving \(name)@production, behind the round-robin proxy")
         for (index, port) in replicaPorts.enumerated() {
             children.append(try spawn(["serve", "--registry", registry.baseURL, "--model", name, "--listen", "127.0.0.1:\(port)",
@@ -73,6 +67,20 @@ struct DemoServing {
             + (logged == expected ? " — one record per response" : " — WARNING: expected \(expected)"))
     }
 
+    /// Terminates `children` and waits for them to exit.
+    static func stop(_ children: [Process]) {
+        for child in children where child.isRunning { child.terminate() }
+        for child in children { child.waitUntilExit() }
+    }
+
+    /// Approves `name` version `version` and moves its `production` alias to it.
+    func promote(_ name: String, version: Int) async throws {
+        say("\n== registry at \(registry.baseURL): approving and promoting \(name) version \(version)")
+        _ = try await registry.setStatus(name, version, .approved, reason: "demo: trained on the cluster")
+        let promoted = try await registry.promote(name, alias: "production", to: version, reason: "demo")
+        say("\(name)@production → version \(promoted.version) (sha256 \(promoted.sha256.prefix(12))…, job \(promoted.jobID.map(String.init) ?? "-"))")
+    }
+
     /// The first `count` rows of the CSV as JSON records of the model's input columns.
     static func records(path: String, model: TrainyardModel, count: Int) throws -> [[String: Any]] {
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").prefix(count + 1).map(String.init)
@@ -89,7 +97,7 @@ struct DemoServing {
         }
     }
 
-    private func spawn(_ arguments: [String], log: String) throws -> Process {
+    func spawn(_ arguments: [String], log: String) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = arguments
@@ -103,7 +111,7 @@ struct DemoServing {
         return process
     }
 
-    private func waitForOK(_ url: String, children: [Process]) async throws {
+    func waitForOK(_ url: String, children: [Process]) async throws {
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if let (status, _, _) = try? await get(url), status == 200 { return }
@@ -119,7 +127,7 @@ struct DemoServing {
         try await send(HTTPClientRequest(url: url))
     }
 
-    private func post(_ url: String, _ body: [UInt8]) async throws -> (Int, [String: String], String) {
+    func post(_ url: String, _ body: [UInt8]) async throws -> (Int, [String: String], String) {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")

@@ -24,11 +24,13 @@ struct TrainCommand: ParsableCommand {
                                    software: "trainyard \(Trainyard.version)")
         let bar = ProgressBar()
         let showBar = !json && ProgressBar.isTerminal
+        let fitStart = ContinuousClock.now
         let outcome = try TrainingPipeline.run(train: train, validation: validation, request: request) { progress in
             if json { printJSON(["event": "round", "round": progress.round, "total": progress.totalRounds, "metric": progress.metric,
                                  "train": progress.train, "valid": progress.valid, "elapsed_seconds": progress.elapsedSeconds]) }
             else if showBar { bar.show(progress) }
         }
+        let fitSeconds = (ContinuousClock.now - fitStart) / .seconds(1)
         if showBar && !outcome.history.isEmpty { bar.finish() }
         try ModelFile.write(outcome.model, to: out)
         if let note = Self.textNote(outcome.model) { printError(note) }
@@ -36,7 +38,8 @@ struct TrainCommand: ParsableCommand {
         let record = outcome.model.training
         if json {
             printJSON(["event": "done", "model": out, "objective": outcome.model.objective.name, "train_rows": record.trainRows,
-                       "validation_rows": record.validationRows, "best_round": record.bestRound, "metrics": outcome.metrics])
+                       "validation_rows": record.validationRows, "best_round": record.bestRound, "metrics": outcome.metrics,
+                       "fit_seconds": fitSeconds])
         } else {
             print("trained \(spec.model.rawValue) (\(outcome.model.objective.name)) on \(record.trainRows) rows"
                   + (record.validationRows > 0 ? ", validated on \(record.validationRows)" : "")

@@ -19,6 +19,8 @@ struct TrainingOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Text term counts as 1 + ln(count) (scikit-learn's sublinear_tf).") var textSublinearTf = true
     @Option(help: "Text row normalisation: l2 or none.") var textNorm = "l2"
     @Option(help: "Linear models: L-BFGS iteration limit.") var maxIter = 500
+    @Option(help: "Linear models: stop when the largest gradient entry is at most this times the objective (scikit-learn's tol, on a sum).")
+    var tol = LinearParameters().tolerance
     @Option(help: ArgumentHelp("Leave these columns out of the model (comma-separated or repeated), e.g. an id column.", valueName: "columns"))
     var drop: [String] = []
     @OptionGroup var gbdt: GBDTOptions
@@ -55,6 +57,7 @@ struct TrainingOptions: ParsableArguments {
         spec.gbdt = gbdt.parameters
         spec.linear.lambda = gbdt.lambda
         spec.linear.maxIterations = maxIter
+        spec.linear.tolerance = tol
         spec.linear.threads = gbdt.threads
         spec.maxOneHot = maxOneHot
         spec.textBuckets = textBuckets

@@ -220,8 +220,17 @@ private struct Parser {
 
     func string(_ range: Range<Int>) -> String {
         let (inner, quoted) = trimmed(range)
-        let raw = String(decoding: UnsafeBufferPointer(rebasing: bytes[inner]), as: UTF8.self)
-        return quoted ? raw.replacingOccurrences(of: "\"\"", with: "\"") : raw
+        let field = UnsafeBufferPointer(rebasing: bytes[inner])
+        guard quoted, field.contains(quote) else { return String(decoding: field, as: UTF8.self) }
+        // A doubled quote inside a quoted field is one quote.
+        var unescaped: [UInt8] = []
+        unescaped.reserveCapacity(field.count)
+        var index = field.startIndex
+        while index < field.endIndex {
+            unescaped.append(field[index])
+            index += field[index] == quote && index + 1 < field.endIndex && field[index + 1] == quote ? 2 : 1
+        }
+        return String(decoding: unescaped, as: UTF8.self)
     }
 
     func isMissing(_ range: Range<Int>) -> Bool {

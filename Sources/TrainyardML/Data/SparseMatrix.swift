@@ -33,6 +33,22 @@ public struct SparseMatrix: Sendable, Equatable {
         self.init(rows: dense.rows, columns: dense.columns, rowStarts: rowStarts, indices: indices, values: values)
     }
 
+    /// The matrix without its columns that hold no entry, and the original index of each kept
+    /// column (ascending). Hashed text leaves most buckets empty; a linear model's weight for an
+    /// empty column is 0 at the optimum and never moves from 0 under L-BFGS (its gradient is
+    /// the penalty's, λ·0), so training on the kept columns and scattering the weights back
+    /// gives the same model at the cost of the columns that are used.
+    public func withoutEmptyColumns() -> (matrix: SparseMatrix, columns: [Int]) {
+        var used = [Bool](repeating: false, count: columns)
+        for index in indices { used[Int(index)] = true }
+        let kept = used.indices.filter { used[$0] }
+        guard kept.count < columns else { return (self, kept) }
+        var position = [Int32](repeating: -1, count: columns)
+        for (new, old) in kept.enumerated() { position[old] = Int32(new) }
+        return (SparseMatrix(rows: rows, columns: kept.count, rowStarts: rowStarts, indices: indices.map { position[Int($0)] }, values: values),
+                kept)
+    }
+
     /// The same matrix with every entry stored.
     public var dense: DenseMatrix {
         var values = [Float](repeating: 0, count: rows * columns)

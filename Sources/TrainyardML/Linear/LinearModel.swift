@@ -14,6 +14,15 @@ public struct LinearModel: Sendable, Equatable, Codable {
         self.bias = bias
     }
 
+    /// This model's weights placed at `columns` of a model over `width` features, the others 0
+    /// (the inverse of ``SparseMatrix/withoutEmptyColumns()``).
+    public func scattered(to columns: [Int], width: Int) -> LinearModel {
+        precondition(columns.count == weights.count, "\(columns.count) columns for \(weights.count) weights")
+        var full = [Double](repeating: 0, count: width)
+        for (weight, column) in zip(weights, columns) { full[column] = weight }
+        return LinearModel(objective: objective, weights: full, bias: bias)
+    }
+
     /// `w·x + b` for every row of a dense or sparse matrix.
     public func predictMargins(_ matrix: some LinearFeatures) -> [Double] {
         precondition(matrix.columns == weights.count, "model expects \(weights.count) features, matrix has \(matrix.columns)")

@@ -78,7 +78,10 @@ public enum TrainingPipeline {
             let x = try preprocessor.transformSparse(trainTable)
             var p = request.linear
             p.objective = objective
-            let result = try engine.trainLinear(try LinearTrainer(parameters: p), features: x, labels: trainLabels)
+            // Trained on the columns the training rows use (hashed text leaves most buckets empty), on every engine alike.
+            let (used, columns) = x.withoutEmptyColumns()
+            var result = try engine.trainLinear(try LinearTrainer(parameters: p), features: used, labels: trainLabels)
+            result.model = result.model.scattered(to: columns, width: x.columns)
             estimator = .linear(result.model)
             parameters = ["objective": objective.name, "lambda": "\(p.lambda)", "iterations": "\(result.iterations)",
                           "converged": "\(result.converged)"]

@@ -2,11 +2,11 @@ import Foundation
 
 /// Text → tokens → word n-grams → hashed term counts → TF-IDF, normalised per row.
 ///
-/// **Tokens** are the text lower-cased (`String.lowercased()`, full Unicode case mapping) and
-/// split at every character that is neither a letter nor a digit (`Character.isLetter`,
-/// `isNumber`, so any script and its punctuation); tokens shorter than two characters are
-/// dropped, as by scikit-learn's default `token_pattern`. "Don't" gives `don`; "naïve café"
-/// gives `naïve`, `café`.
+/// **Tokens** are the maximal runs of letters and digits — Unicode scalars that are alphabetic
+/// or have a numeric type, in any script, each followed by any combining marks — lower-cased
+/// by Unicode's full case mapping; everything else (punctuation, whitespace, symbols)
+/// separates them. Tokens of fewer than two letters or digits are dropped, as by
+/// scikit-learn's default `token_pattern`. "Don't" gives `don`; "naïve CAFÉ" gives `naïve`, `café`.
 ///
 /// **Terms** are the n-grams of consecutive tokens for n in ``TextSettings/ngramMin`` …
 /// ``TextSettings/ngramMax``, joined by one space ("not boring"); the tokens of "it's not
@@ -26,22 +26,26 @@ public enum HashedTFIDF {
     public static let bucketsPerTerm = 8
 
     /// The tokens of `text`.
-    public static func tokens(of text: String) -> [Substring] {
-        text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).filter { $0.count >= 2 }
+    public static func tokens(of text: String) -> [String] {
+        let scan = TokenScan(text)
+        return scan.ranges.map { String(decoding: scan.bytes[$0], as: UTF8.self) }
     }
 
     /// The 32-bit FNV-1a hashes of the terms of `text`, one per term occurrence: all n-grams
     /// starting at the first token, then at the second, and so on.
     public static func termHashes(of text: String, settings: TextSettings = .unigrams) -> [UInt32] {
-        let tokens = tokens(of: text)
+        let scan = TokenScan(text)
+        let tokens = scan.ranges
         var hashes: [UInt32] = []
         hashes.reserveCapacity(tokens.count * (settings.ngramMax - settings.ngramMin + 1))
-        for start in tokens.indices {
-            var hash = fnvOffset
-            for n in 1...settings.ngramMax where start + n <= tokens.count {
-                if n > 1 { hash = (hash ^ 0x20) &* fnvPrime }
-                for byte in tokens[start + n - 1].utf8 { hash = (hash ^ UInt32(byte)) &* fnvPrime }
-                if n >= settings.ngramMin { hashes.append(hash) }
+        scan.bytes.withUnsafeBufferPointer { bytes in
+            for start in tokens.indices {
+                var hash = fnvOffset
+                for n in 1...settings.ngramMax where start + n <= tokens.count {
+                    if n > 1 { hash = (hash ^ 0x20) &* fnvPrime }
+                    for index in tokens[start + n - 1] { hash = (hash ^ UInt32(bytes[index])) &* fnvPrime }
+                    if n >= settings.ngramMin { hashes.append(hash) }
+                }
             }
         }
         return hashes
@@ -73,11 +77,30 @@ public enum HashedTFIDF {
 
     /// Smoothed IDF per bucket from the training documents.
     public static func fitIDF(_ documents: [String], buckets: Int, settings: TextSettings = .unigrams) -> [Float] {
+        fit(documents.map { termHashes(of: $0, settings: settings) }, buckets: buckets)
+    }
+
+    /// The IDF of a text column fitted on its training documents over `buckets` buckets, or
+    /// over ``bucketCount(vocabulary:limits:)`` when `buckets` is `nil`: the documents are
+    /// tokenized once for both.
+    public static func fit(_ documents: [String], buckets: Int?, limits: ClosedRange<Int>, settings: TextSettings) -> [Float] {
+        let terms = documents.map { termHashes(of: $0, settings: settings) }
+        return fit(terms, buckets: buckets ?? bucketCount(vocabulary: Set(terms.joined()).count, limits: limits))
+    }
+
+    private static func fit(_ terms: [[UInt32]], buckets: Int) -> [Float] {
         var documentFrequency = [Int](repeating: 0, count: buckets)
-        for document in documents {
-            for bucket in Set(Self.buckets(of: document, count: buckets, settings: settings)) { documentFrequency[bucket] += 1 }
+        var seen = [Int](repeating: -1, count: buckets)
+        for (document, hashes) in terms.enumerated() {
+            for hash in hashes {
+                let bucket = Int(hash % UInt32(truncatingIfNeeded: buckets))
+                if seen[bucket] != document {
+                    seen[bucket] = document
+                    documentFrequency[bucket] += 1
+                }
+            }
         }
-        let n = Double(documents.count)
+        let n = Double(terms.count)
         return documentFrequency.map { Float(log((1 + n) / (1 + Double($0))) + 1) }
     }
 
@@ -107,5 +130,50 @@ public enum HashedTFIDF {
     public static func transform(_ text: String, idf: [Float], settings: TextSettings = .unigrams, into row: UnsafeMutableBufferPointer<Float>) {
         for i in row.indices { row[i] = 0 }
         for (bucket, weight) in weights(of: text, idf: idf, settings: settings) { row[bucket] = weight }
+    }
+}
+
+/// One pass over a text's Unicode scalars: the lower-cased UTF-8 of its tokens, back to back,
+/// and each kept token's byte range (``HashedTFIDF``'s tokenizer). ASCII, most text, takes a
+/// table-free fast path; other scalars ask their Unicode properties.
+struct TokenScan {
+    private(set) var bytes: [UInt8] = []
+    private(set) var ranges: [Range<Int>] = []
+
+    init(_ text: String) {
+        bytes.reserveCapacity(text.utf8.count)
+        var start = 0, letters = 0
+        func end() {
+            if letters >= 2 { ranges.append(start..<bytes.count) } else { bytes.removeSubrange(start...) }
+            start = bytes.count
+            letters = 0
+        }
+        for scalar in text.unicodeScalars {
+            let value = scalar.value
+            if value < 0x80 {
+                let byte = UInt8(value)
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    bytes.append(byte)
+                    letters += 1
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                    bytes.append(byte + 32)
+                    letters += 1
+                default:
+                    if letters > 0 || bytes.count > start { end() }
+                }
+                continue
+            }
+            let properties = scalar.properties
+            if properties.isAlphabetic || properties.numericType != nil {
+                bytes.append(contentsOf: properties.lowercaseMapping.utf8)
+                letters += 1
+            } else if letters > 0, [.nonspacingMark, .spacingMark, .enclosingMark].contains(properties.generalCategory) {
+                bytes.append(contentsOf: String(scalar).utf8)
+            } else if letters > 0 || bytes.count > start {
+                end()
+            }
+        }
+        end()
     }
 }

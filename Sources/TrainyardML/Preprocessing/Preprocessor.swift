@@ -93,12 +93,9 @@ public struct Preprocessor: Sendable, Equatable, Codable {
                 guard options.textBuckets != 0 else {
                     return InputColumn(name: name, kind: .text, transform: .dropped(reason: "text columns disabled (textBuckets = 0)"))
                 }
-                let buckets = options.textBuckets ?? HashedTFIDF.bucketCount(
-                    vocabulary: HashedTFIDF.vocabularySize(documents, settings: options.text),
-                    limits: target == .linear ? Self.linearTextBuckets : Self.treeTextBuckets)
-                return InputColumn(name: name, kind: .text,
-                                   transform: .hashedTFIDF(idf: HashedTFIDF.fitIDF(documents, buckets: buckets, settings: options.text),
-                                                           settings: options.text))
+                let idf = HashedTFIDF.fit(documents, buckets: options.textBuckets,
+                                          limits: target == .linear ? Self.linearTextBuckets : Self.treeTextBuckets, settings: options.text)
+                return InputColumn(name: name, kind: .text, transform: .hashedTFIDF(idf: idf, settings: options.text))
             }
         }
         return Preprocessor(target: target, inputs: inputs)
