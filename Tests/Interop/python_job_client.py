@@ -56,7 +56,7 @@ def spec(args):
         "gbdt": {"objective": objective, "trees": args.trees, "maxDepth": 6, "eta": 0.3, "lambda": 1.0,
                  "alpha": 0.0, "gamma": 0.0, "minChildWeight": 1.0, "subsample": args.subsample,
                  "colsampleByTree": 1.0, "maxBin": 256, "seed": args.seed, "threads": 0},
-        "linear": {"objective": objective, "lambda": 1.0, "maxIterations": 500, "tolerance": 1e-8, "threads": 0},
+        "linear": {"objective": objective, "lambda": 1.0, "maxIterations": 500, "tolerance": 1e-6, "threads": 0},
     }
     if args.objective:
         result["objective"] = args.objective

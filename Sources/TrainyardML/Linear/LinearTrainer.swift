@@ -6,11 +6,14 @@ public struct LinearParameters: Sendable, Equatable, Codable {
     /// scikit-learn's `LogisticRegression(C=c)` is λ = 1/c. Default 1.
     public var lambda: Double = 1
     public var maxIterations = 500
-    /// Gradient tolerance, relative to the objective's size.
-    public var tolerance = 1e-8
+    /// Gradient tolerance, relative to the objective's size: L-BFGS stops when the largest
+    /// gradient entry is at most `tolerance × max(1, objective)`. The default, 1e-6, is still
+    /// far stricter than scikit-learn's `tol=1e-4` on the mean loss (bench/text: 67 iterations
+    /// against 13, the same test metrics as 1e-8's 109).
+    public var tolerance = 1e-6
     public var threads = 0
 
-    /// λ = 1, at most 500 iterations, gradient tolerance 1e-8, all cores.
+    /// λ = 1, at most 500 iterations, gradient tolerance 1e-6, all cores.
     public init() {}
 
     public func validate() throws(ParameterError) {
