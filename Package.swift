@@ -67,6 +67,10 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Tuning",
+            dependencies: ["TrainyardML", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
             name: "Worker",
             dependencies: [
                 "TrainyardProtocol", "ZeroMQ", "TrainyardML", "DistributedTraining",
@@ -188,6 +192,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "TuningTests", dependencies: ["Tuning", "TrainyardML"]),
         .testTarget(name: "MLTests", dependencies: ["TrainyardML", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ProtocolTests", dependencies: ["TrainyardProtocol", "ZeroMQ"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "TrainyardProtocol"]),
