@@ -147,7 +147,7 @@ let package = Package(
         .target(
             name: "TrainyardCLI",
             dependencies: [
-                "Coordinator", "Worker", "TrainyardProtocol", "ZeroMQ", "TrainyardML", "DistributedTraining", "Proxy", "ModelRegistry", "Serving", "LoadTesting", "HTTPSupport",
+                "Coordinator", "Worker", "TrainyardProtocol", "ZeroMQ", "TrainyardML", "DistributedTraining", "Proxy", "ModelRegistry", "Serving", "LoadTesting", "HTTPSupport", "Tuning",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -38,22 +38,23 @@ public struct Study: Sendable {
         return trial
     }
 
-    /// Records `value` of a running trial at `resource` (rounds or iterations) and returns
-    /// the scheduler's decision; a trial told to stop is pruned.
-    public mutating func report(trial id: Int, resource: Int, value: Double) -> SchedulerDecision {
+    /// Records a running trial's intermediate `loss` (smaller is better: the objective's
+    /// validation loss, logloss, rmse or mlogloss, whatever the study's metric) at `resource`
+    /// (boosting rounds) and returns the scheduler's decision; a trial told to stop is pruned.
+    public mutating func report(trial id: Int, resource: Int, loss: Double) -> SchedulerDecision {
         guard trials.indices.contains(id), trials[id].state == .running else { return .stop }
-        trials[id].intermediate[resource] = value
-        trials[id].value = value
-        let decision = scheduler.report(trial: id, resource: resource, loss: direction.loss(value))
+        trials[id].intermediate[resource] = loss
+        let decision = scheduler.report(trial: id, resource: resource, loss: loss)
         if decision == .stop { trials[id].state = .pruned }
         return decision
     }
 
-    /// Ends a trial: `complete` with its final value, or `failed`. A pruned trial keeps its
-    /// state (its last reported value stands).
+    /// Ends a trial with its final `value` of the study's metric: `complete`, or `failed` when
+    /// there is none. A pruned trial stays pruned, with the value of the model it had when it
+    /// stopped; it never counts as the best.
     public mutating func finish(trial id: Int, value: Double?, failed: Bool = false) {
-        guard trials.indices.contains(id), trials[id].state == .running else { return }
-        trials[id].state = failed || value == nil ? .failed : .complete
+        guard trials.indices.contains(id), trials[id].state != .complete, trials[id].state != .failed else { return }
+        if trials[id].state == .running { trials[id].state = failed || value == nil ? .failed : .complete }
         if let value { trials[id].value = value }
     }
 

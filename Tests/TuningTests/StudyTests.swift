@@ -34,11 +34,11 @@ struct StudyTests {
         var study = Study(sampler: RandomSampler(space: space, seed: 1), scheduler: ASHAScheduler(grace: 1, maxResource: 9),
                           direction: .maximize, maxTrials: 2, parallel: 2)
         _ = study.startTrial(); _ = study.startTrial()
-        #expect(study.report(trial: 0, resource: 1, value: 0.9) == .continue)
-        #expect(study.report(trial: 1, resource: 1, value: 0.6) == .stop)     // a lower AUC is a higher loss
-        #expect(study.trials[1].state == .pruned && study.trials[1].value == 0.6)
-        study.finish(trial: 1, value: 0.6)                                     // a pruned trial stays pruned
-        #expect(study.trials[1].state == .pruned && study.running == 1)
+        #expect(study.report(trial: 0, resource: 1, loss: 0.3) == .continue)
+        #expect(study.report(trial: 1, resource: 1, loss: 0.5) == .stop)
+        #expect(study.trials[1].state == .pruned && study.trials[1].intermediate == [1: 0.5])
+        study.finish(trial: 1, value: 0.6)                                     // a pruned trial stays pruned, with its model's value
+        #expect(study.trials[1].state == .pruned && study.trials[1].value == 0.6 && study.running == 1)
         study.finish(trial: 0, value: 0.95)
         #expect(study.isFinished && study.best?.id == 0)
     }

@@ -26,16 +26,18 @@ public struct GBDTTrainer: Sendable {
     /// Trains on `features`/`labels`, evaluating on `validation` after every round when given.
     ///
     /// - Parameter progress: called after every round, on the calling thread.
+    /// - Parameter shouldStop: asked after every round (after `progress`); `true` ends boosting there.
     public func train(_ features: DenseMatrix, labels: [Float],
                       validation: (features: DenseMatrix, labels: [Float])? = nil,
-                      progress: ((TrainingProgress) -> Void)? = nil) throws(ParameterError) -> Result {
+                      progress: ((TrainingProgress) -> Void)? = nil,
+                      shouldStop: (() -> Bool)? = nil) throws(ParameterError) -> Result {
         try validate(features: features, labels: labels, validation: validation)
         let threads = Parallel.resolve(threads: parameters.threads)
         let baseScore = parameters.baseScore ?? parameters.objective.defaultBaseScore(labels: labels)
         let cuts = QuantileCuts.compute(features, maxBin: parameters.maxBin, threads: threads)
         var shard = GBDTShard(features: features, labels: labels, cuts: cuts, objective: parameters.objective,
                               baseMargin: parameters.objective.margin(fromBaseScore: baseScore), threads: threads)
-        return boost(&shard, cuts: cuts, baseScore: baseScore, validation: validation, progress: progress)
+        return boost(&shard, cuts: cuts, baseScore: baseScore, validation: validation, progress: progress, shouldStop: shouldStop)
     }
 
     /// Checks the data against the parameters before any work: row and label counts, label
@@ -82,7 +84,8 @@ public struct GBDTTrainer: Sendable {
         _ shards: inout Shards, cuts: QuantileCuts, baseScore: Double,
         validation: (features: DenseMatrix, labels: [Float])? = nil, resume: Checkpoint? = nil,
         progress: ((TrainingProgress) -> Void)? = nil,
-        roundCompleted: ((Checkpoint) -> Void)? = nil
+        roundCompleted: ((Checkpoint) -> Void)? = nil,
+        shouldStop: (() -> Bool)? = nil
     ) throws(Shards.Failure) -> Result {
         let start = ContinuousClock.now
         let threads = Parallel.resolve(threads: parameters.threads)
@@ -160,6 +163,8 @@ public struct GBDTTrainer: Sendable {
             roundCompleted?(checkpoint)
             progress?(report)
             if let patience = parameters.earlyStoppingRounds, let best, round + 1 - best.round >= patience { break }
+            // A tuning scheduler's stop, asked after every round: the model keeps the rounds grown so far.
+            if shouldStop?() == true { break }
         }
 
         var model = GBDTModel(objective: objective, baseScore: baseScore, featureCount: featureCount,

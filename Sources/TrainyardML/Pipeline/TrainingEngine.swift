@@ -12,12 +12,17 @@ public protocol TrainingEngine {
 
 /// Trains in this process, on all of its cores (or the parameters' thread count).
 public struct LocalEngine: TrainingEngine {
-    public init() {}
+    /// Asked after every boosting round; `true` stops boosting there (a tuning scheduler's decision).
+    public var shouldStop: (@Sendable () -> Bool)?
+
+    public init(shouldStop: (@Sendable () -> Bool)? = nil) {
+        self.shouldStop = shouldStop
+    }
 
     public func trainGBDT(_ trainer: GBDTTrainer, features: DenseMatrix, labels: [Float],
                           validation: (features: DenseMatrix, labels: [Float])?,
                           progress: ((TrainingProgress) -> Void)?) throws -> GBDTTrainer.Result {
-        try trainer.train(features, labels: labels, validation: validation, progress: progress)
+        try trainer.train(features, labels: labels, validation: validation, progress: progress, shouldStop: shouldStop)
     }
 
     public func trainLinear(_ trainer: LinearTrainer, features: SparseMatrix, labels: [Float]) throws -> LinearTrainer.Result {

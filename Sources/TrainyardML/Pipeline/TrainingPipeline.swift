@@ -105,6 +105,15 @@ public enum TrainingPipeline {
         return Outcome(model: model, history: history, metrics: metrics)
     }
 
+    /// The objective `spec` trains on `train`: the one it names, or the one inferred from the label as ``run`` does.
+    public static func objective(_ spec: TrainingSpec, train: Table) throws -> Objective {
+        guard let (_, labelColumn) = train.removing(spec.label) else {
+            throw DatasetError.unknownColumn(file: "training data", name: spec.label, available: train.names)
+        }
+        let encoding = try LabelEncoding.fit(name: spec.label, column: labelColumn)
+        return try objective(for: spec.request(datasetSHA256: nil, software: ""), labels: try encoding.encode(labelColumn), encoding: encoding)
+    }
+
     static func objective(for request: TrainingRequest, labels: [Float], encoding: LabelEncoding) throws -> Objective {
         let classes = encoding.classes?.count ?? (Set(labels).isSubset(of: [0, 1]) ? 2 : 0)
         if let name = request.objective {
