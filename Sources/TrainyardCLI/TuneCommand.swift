@@ -46,13 +46,8 @@ struct TuneCommand: ParsableCommand {
         var base = training.spec
         if base.validationPath == nil && base.validFraction == nil { base.validFraction = 0.2 }
         try base.validate()
-        let searchSpace: SearchSpace
-        do {
-            searchSpace = try SearchSpace.parse(yaml: try String(contentsOfFile: space, encoding: .utf8))
-            try TrainingParameterNames.check(searchSpace)
-        } catch let error as SearchSpaceError {
-            throw CommandFailure("\(space): \(error)")
-        }
+        let spaceText = try String(contentsOfFile: space, encoding: .utf8)
+        let searchSpace = try Self.parse(spaceText, file: space)
         guard trials >= 1, parallel >= 1 else { throw CommandFailure("--trials and --parallel must be at least 1") }
         guard grace >= 1, grace < base.gbdt.trees else { throw CommandFailure("--grace must be between 1 and --n-trees − 1, got \(grace)") }
         if strategy == .grid {
@@ -65,8 +60,7 @@ struct TuneCommand: ParsableCommand {
         }
         // The metric must be one the objective reports: infer the objective as training would.
         let probe = try TrainingPipeline.objective(base, train: train)
-        let tuningMetric: TuningMetric
-        do { tuningMetric = try TuningMetric(metric, direction: direction, objective: probe) } catch { throw CommandFailure(error.description) }
+        let tuningMetric = try Self.metric(metric, direction: direction, objective: probe)
 
         // --seed seeds the sampler as well as every trial's sampling and validation split.
         let seed = base.gbdt.seed
@@ -90,20 +84,24 @@ struct TuneCommand: ParsableCommand {
         let json = json
         let (finished, best) = tuner.run(study, train: train, validation: validation, software: "trainyard \(Trainyard.version)",
                                          datasetSHA256: try FileFingerprint.sha256(path: base.data.path)) { event in
-            guard case .finished(let trial, let seconds) = event else { return }
+            guard case .finished(let trial, let seconds, let best) = event else { return }
             if json {
                 printJSON(["event": "trial", "trial": trial.id, "state": trial.state.rawValue, "value": trial.value,
                            "rounds": trial.intermediate.keys.max(), "seconds": seconds,
                            "parameters": trial.parameters.mapValues(\.description)])
             } else {
-                print(Self.line(trial, seconds: seconds, metric: tuningMetric.name))
+                print(Self.line(trial, seconds: seconds, metric: tuningMetric.name) + "  (best \(best?.value.map(Format.metric) ?? "-"))")
                 fflush(nil)
             }
         }
         let seconds = (ContinuousClock.now - start) / .seconds(1)
         let counts = Dictionary(grouping: finished.trials, by: \.state).mapValues(\.count)
         guard let bestTrial = finished.best, let best else { throw CommandFailure("no trial finished (\(counts.map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")))") }
-        if let out { try ModelFile.write(best, to: out) }
+        // Lineage: the study that chose this model, kept in its training record (and so in the registry once published).
+        let lineage = ["tuning.strategy": strategy.rawValue, "tuning.trial": "\(bestTrial.id) of \(finished.trials.count)",
+                       "tuning.metric": "\(tuningMetric.direction.rawValue) \(tuningMetric.name)", "tuning.space": spaceText,
+                       "tuning.seed": "\(seed)"]
+        if let out { try ModelFile.write(Self.withLineage(best, lineage), to: out) }
         if json {
             printJSON(["event": "done", "best_trial": bestTrial.id, "best_value": bestTrial.value, "metric": tuningMetric.name,
                        "parameters": bestTrial.parameters.mapValues(\.description), "seconds": seconds, "model": out,
@@ -115,6 +113,29 @@ struct TuneCommand: ParsableCommand {
                   + Self.parameters(bestTrial))
             if let out { print("best model written to \(out)") }
         }
+    }
+
+    /// The space in `text` (from `file`), every parameter a training parameter.
+    static func parse(_ text: String, file: String) throws -> SearchSpace {
+        do {
+            let space = try SearchSpace.parse(yaml: text)
+            try TrainingParameterNames.check(space)
+            return space
+        } catch {
+            throw CommandFailure("\(file): \(error)")
+        }
+    }
+
+    /// `name` as a metric `objective` reports.
+    static func metric(_ name: String, direction: Direction?, objective: Objective) throws -> TuningMetric {
+        do { return try TuningMetric(name, direction: direction, objective: objective) } catch { throw CommandFailure(error.description) }
+    }
+
+    /// `model` with `lineage` added to its training record's parameters.
+    static func withLineage(_ model: TrainyardModel, _ lineage: [String: String]) -> TrainyardModel {
+        var model = model
+        model.training.parameters.merge(lineage) { $1 }
+        return model
     }
 
     static func parameters(_ trial: TrialRecord) -> String {

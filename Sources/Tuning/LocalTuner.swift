@@ -13,7 +13,8 @@ public struct LocalTuner: Sendable {
     /// What happened, for progress displays.
     public enum Event: Sendable {
         case started(TrialRecord)
-        case finished(TrialRecord, seconds: Double)
+        /// A trial ended (complete, pruned or failed); `best` is the study's best complete trial so far.
+        case finished(TrialRecord, seconds: Double, best: TrialRecord?)
     }
 
     public let base: TrainingSpec
@@ -47,11 +48,11 @@ public struct LocalTuner: Sendable {
                                          software: software, datasetSHA256: datasetSHA256)
                     let value = outcome.flatMap { $0.metrics[metric.name] }
                     if let model = outcome?.model, value != nil { models.withLock { $0[trial.id] = model } }
-                    let record = shared.withLock { study in
+                    let (record, best) = shared.withLock { study in
                         study.finish(trial: trial.id, value: value, failed: value == nil)
-                        return study.trials[trial.id]
+                        return (study.trials[trial.id], study.best)
                     }
-                    onEvent(.finished(record, seconds: (ContinuousClock.now - start) / .seconds(1)))
+                    onEvent(.finished(record, seconds: (ContinuousClock.now - start) / .seconds(1), best: best))
                 }
             }
             thread.name = "trainyard-trial"

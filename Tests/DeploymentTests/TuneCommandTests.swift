@@ -40,6 +40,8 @@ struct TuneCommandTests {
         #expect(done["best_trial"] as? Int == best["trial"] as? Int)
         let model = try ModelFile.read(path: path("best.tym"))
         #expect(abs((model.training.metrics["valid.auc"] ?? 0) - (best["value"] as! Double)) < 1e-12)
+        #expect(model.training.parameters["tuning.strategy"] == "asha" && model.training.parameters["tuning.space"]?.contains("max_depth") == true)
+        #expect(model.training.parameters["tuning.trial"] == "\(best["trial"] as! Int) of 9")
     }
 
     @Test func badStudiesAreRefusedBeforeAnyTrialNamingTheField() async throws {
