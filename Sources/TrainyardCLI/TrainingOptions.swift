@@ -36,8 +36,7 @@ struct TrainingOptions: ParsableArguments {
 
     /// `--text-ngrams`, `--text-sublinear-tf` and `--text-norm` as settings; throws naming the bad one.
     func textSettings() throws -> TextSettings {
-        let bounds = textNgrams.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard (1...2).contains(bounds.count), let low = bounds[0], let high = bounds.last ?? nil else {
+        guard let (low, high) = TextSettings.ngramRange(textNgrams) else {
             throw ValidationError("--text-ngrams takes N or MIN-MAX (e.g. 1-2), got '\(textNgrams)'")
         }
         guard let norm = TextSettings.Norm(rawValue: textNorm) else {

@@ -55,8 +55,7 @@ public enum TrainingParameterNames {
             case "max_one_hot": spec.maxOneHot = try integer()
             case "text_buckets": spec.textBuckets = try integer()
             case "text_ngrams":
-                let bounds = value.description.split(separator: "-").map { Int($0) }
-                guard (1...2).contains(bounds.count), let low = bounds[0], let high = bounds.last ?? nil else {
+                guard let (low, high) = TextSettings.ngramRange(value.description) else {
                     throw .invalid(name, "must be N or MIN-MAX, got '\(value)'")
                 }
                 var text = spec.text ?? .standard

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How a text column becomes terms and weights (see ``HashedTFIDF``): fitted choices stored
 /// with the column's transform, so serving applies exactly the training steps.
 public struct TextSettings: Sendable, Equatable, Codable {
@@ -42,4 +44,11 @@ public struct TextSettings: Sendable, Equatable, Codable {
 
     /// `1-2`, as `--text-ngrams` takes it.
     public var ngramText: String { ngramMin == ngramMax ? "\(ngramMin)" : "\(ngramMin)-\(ngramMax)" }
+
+    /// The n-gram range of `N` or `MIN-MAX` (`--text-ngrams`), unchecked (see ``problem``), or `nil` if it is neither.
+    public static func ngramRange(_ text: String) -> (min: Int, max: Int)? {
+        let bounds = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard (1...2).contains(bounds.count), let low = bounds[0], let high = bounds[bounds.count - 1] else { return nil }
+        return (low, high)
+    }
 }
