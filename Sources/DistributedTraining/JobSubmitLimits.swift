@@ -34,7 +34,7 @@ public enum JobSubmitLimits {
     public static let columnNameBytes = 1024
     /// Entries in each of `spec.data.categorical|text|numeric`: at most 10 000.
     public static let columnListCount = 10_000
-    /// `spec.objective`, `spec.data.format`: at most 64 bytes.
+    /// `spec.objective`, `spec.data.format`, `spec.gbdt.evalMetric`: at most 64 bytes.
     public static let nameBytes = 64
     /// `modelName`: at most 64 bytes (the registry's own rule then applies).
     public static let modelNameBytes = 64
@@ -58,6 +58,7 @@ extension JobSubmit {
         try LimitViolation.check("spec.data.numeric", data.numeric, maxCount: L.columnListCount, maxBytes: L.columnNameBytes)
         try LimitViolation.check("spec.label", spec.label, maxBytes: L.columnNameBytes, nonEmpty: true)
         if let objective = spec.objective { try LimitViolation.check("spec.objective", objective, maxBytes: L.nameBytes) }
+        if let metric = spec.gbdt.evalMetric { try LimitViolation.check("spec.gbdt.evalMetric", metric, maxBytes: L.nameBytes) }
         try LimitViolation.check("spec.maxOneHot", spec.maxOneHot, in: L.maxOneHot)
         if let buckets = spec.textBuckets { try LimitViolation.check("spec.textBuckets", buckets, in: L.textBuckets) }
         if let drop = spec.drop { try LimitViolation.check("spec.drop", drop, maxCount: L.columnListCount, maxBytes: L.columnNameBytes) }

@@ -18,6 +18,8 @@ struct GBDTOptions: ParsableArguments {
     @Option(help: "Seed for row/column sampling and the validation split.") var seed: UInt64 = 0
     @Option(help: "Threads (0 = all cores).") var threads = 0
     @Option(help: "Stop when the validation metric has not improved for this many rounds.") var earlyStoppingRounds: Int?
+    @Option(help: "Validation metric reported each round and watched by early stopping (auc, logloss, accuracy, rmse, mae, mlogloss; default: the objective's loss).")
+    var evalMetric: String?
 
     var parameters: GBDTParameters {
         var p = GBDTParameters()
@@ -35,6 +37,7 @@ struct GBDTOptions: ParsableArguments {
         p.seed = seed
         p.threads = threads
         p.earlyStoppingRounds = earlyStoppingRounds
+        p.evalMetric = evalMetric
         return p
     }
 }

@@ -20,8 +20,8 @@ struct TuneCommand: ParsableCommand {
         Strategies: random, grid (every combination; reals at --grid-points values), tpe (Optuna's defaults: 10 random \
         startup trials, 24 candidates), asha (random trials, stopped at rungs of --grace × 3^k rounds unless in the best \
         third so far), hyperband (asha over three brackets). --median-stopping stops, under any strategy, a trial whose \
-        validation loss is worse than the median of earlier trials at the same round. Early stopping compares trials by \
-        the objective's validation loss (logloss, rmse, mlogloss); --metric picks the best finished trial. Validation rows: \
+        validation metric is worse than the median of earlier trials at the same round. Rungs and the median rule compare \
+        trials by --metric after each round (it is every trial's --eval-metric); the best finished trial wins. Validation rows: \
         --valid FILE or --valid-fraction (0.2 when neither is given), the same for every trial. --seed also seeds the sampler: \
         with --parallel 1 a study is repeatable.
         """

@@ -31,6 +31,10 @@ public struct GBDTParameters: Sendable, Equatable, Codable {
     public var threads: Int = 0
     /// Stop when the validation metric has not improved for this many rounds; `nil` never stops early.
     public var earlyStoppingRounds: Int?
+    /// `eval_metric`: the validation metric reported every round and watched by early stopping —
+    /// one the objective reports (``Metrics/names(for:)``: auc, logloss, accuracy; rmse, mae;
+    /// mlogloss, accuracy). `nil`: logloss, rmse or mlogloss.
+    public var evalMetric: String?
 
     /// XGBoost's defaults (see each property).
     public init() {}
@@ -56,6 +60,10 @@ public struct GBDTParameters: Sendable, Equatable, Codable {
             guard baseScore.isFinite else { throw .invalid("base_score", "must be finite") }
         }
         guard threads >= 0 else { throw .invalid("nthread", "must be ≥ 0, got \(threads)") }
+        if let evalMetric, !Metrics.higherIsBetter(evalMetric), !Metrics.names(for: .squaredError).contains(evalMetric),
+           !["logloss", "mlogloss"].contains(evalMetric) {
+            throw .invalid("eval_metric", "must be auc, logloss, accuracy, rmse, mae or mlogloss, got '\(evalMetric)'")
+        }
         if let rounds = earlyStoppingRounds, rounds < 1 {
             throw .invalid("early_stopping_rounds", "must be at least 1, got \(rounds)")
         }

@@ -20,6 +20,11 @@ public struct GBDTTrainer: Sendable {
     /// A trainer for `parameters`; throws ``ParameterError`` naming the first invalid one.
     public init(parameters: GBDTParameters) throws(ParameterError) {
         try parameters.validate()
+        // The objective is final here (a spec's may still be inferred from the label): the metric must be one it reports.
+        if let metric = parameters.evalMetric, !Metrics.names(for: parameters.objective).contains(metric) {
+            let names = Metrics.names(for: parameters.objective).joined(separator: ", ")
+            throw .invalid("eval_metric", "\(parameters.objective.name) reports \(names); got '\(metric)'")
+        }
         self.parameters = parameters
     }
 
@@ -102,10 +107,14 @@ public struct GBDTTrainer: Sendable {
                 addTree(tree, group: group, groups: groups, features: validation.features, to: &validMargins, threads: threads)
             }
         }
-        let metricName = Metrics.defaultMetric(for: objective, labels: [], predictions: []).name
+        let metricName = parameters.evalMetric ?? Metrics.defaultMetric(for: objective, labels: [], predictions: []).name
+        let higherIsBetter = Metrics.higherIsBetter(metricName)
+        func improves(_ value: Double, on best: (round: Int, value: Double)?) -> Bool {
+            best.map { higherIsBetter ? value > $0.value : value < $0.value } ?? true
+        }
         var best: (round: Int, value: Double)?
         for report in checkpoint.history {
-            if let value = report.valid, best.map({ value < $0.value }) ?? true { best = (report.round, value) }
+            if let value = report.valid, improves(value, on: best) { best = (report.round, value) }
         }
         let elapsedBefore = checkpoint.history.last?.elapsedSeconds ?? 0
         let firstRound = checkpoint.trees.count / groups
@@ -154,10 +163,11 @@ public struct GBDTTrainer: Sendable {
             var report = TrainingProgress(round: round + 1, totalRounds: parameters.trees, metric: metricName,
                                           elapsedSeconds: elapsedBefore + (ContinuousClock.now - start) / .seconds(1))
             if let validation {
-                let value = Metrics.defaultMetric(for: objective, labels: validation.labels,
-                                                  predictions: transformed(validMargins, objective: objective)).value
+                let predictions = transformed(validMargins, objective: objective)
+                let value = parameters.evalMetric.map { Metrics.all(for: objective, labels: validation.labels, predictions: predictions)[$0] ?? .nan }
+                    ?? Metrics.defaultMetric(for: objective, labels: validation.labels, predictions: predictions).value
                 report.valid = value
-                if best.map({ value < $0.value }) ?? true { best = (round + 1, value) }
+                if improves(value, on: best) { best = (round + 1, value) }
             }
             checkpoint.history.append(report)
             roundCompleted?(checkpoint)

@@ -81,6 +81,18 @@ public enum Metrics {
         }
     }
 
+    /// The names of the metrics ``all(for:labels:predictions:)`` reports for `objective`.
+    public static func names(for objective: Objective) -> [String] {
+        switch objective {
+        case .binaryLogistic: ["auc", "logloss", "accuracy"]
+        case .squaredError: ["rmse", "mae"]
+        case .softprob: ["mlogloss", "accuracy"]
+        }
+    }
+
+    /// Whether larger values of metric `name` are better (auc, accuracy) rather than smaller (losses, errors).
+    public static func higherIsBetter(_ name: String) -> Bool { name == "auc" || name == "accuracy" }
+
     /// Every metric that applies to the objective, by name.
     public static func all(for objective: Objective, labels: [Float], predictions: [Float]) -> [String: Double] {
         switch objective {
