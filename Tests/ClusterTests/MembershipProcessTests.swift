@@ -18,7 +18,7 @@ struct MembershipProcessTests {
 
         let killedAt = ContinuousClock.now
         cluster.workers["w2"]!.signal(SIGKILL)
-        let dead = await eventually(timeout: .seconds(10)) { await cluster.probe.workers(in: .dead)?["w2"] }
+        let dead = await eventually(timeout: .seconds(30)) { await cluster.probe.workers(in: .dead)?["w2"] }
         let noticed = ContinuousClock.now - killedAt
         #expect(dead != nil, "w2 never declared dead:\n\(cluster.logs)")
         // Declared dead only once silent for longer than interval × liveness...
@@ -26,8 +26,9 @@ struct MembershipProcessTests {
         // ...and not much later. The exact rule (dead on the first tick after interval ×
         // liveness of silence) is proven with a hand-moved clock in MembershipTests; here the
         // wall-clock bound also covers the status probe (a process per probe), which takes
-        // seconds when the machine is oversubscribed, so it only guards against "late or never".
-        #expect(noticed < Cluster.deadAfter + .seconds(8), "took \(noticed)")
+        // seconds when the machine is oversubscribed (10.9 s once, with a build running alongside), so it only guards
+        // against "late or never".
+        #expect(noticed < Cluster.deadAfter + .seconds(25), "took \(noticed)")
         #expect(Set(await cluster.probe.workers(in: .alive)?.keys ?? [:].keys) == ["w1", "w3"])
     }
 
