@@ -164,7 +164,7 @@ public struct GBDTTrainer: Sendable {
                                           elapsedSeconds: elapsedBefore + (ContinuousClock.now - start) / .seconds(1))
             if let validation {
                 let predictions = transformed(validMargins, objective: objective)
-                let value = parameters.evalMetric.map { Metrics.all(for: objective, labels: validation.labels, predictions: predictions)[$0] ?? .nan }
+                let value = parameters.evalMetric.map { Metrics.value($0, for: objective, labels: validation.labels, predictions: predictions) ?? .nan }
                     ?? Metrics.defaultMetric(for: objective, labels: validation.labels, predictions: predictions).value
                 report.valid = value
                 if improves(value, on: best) { best = (round + 1, value) }

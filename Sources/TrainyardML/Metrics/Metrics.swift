@@ -90,6 +90,20 @@ public enum Metrics {
         }
     }
 
+    /// Metric `name` alone (one of ``names(for:)``), without computing the others; `nil` for a name the objective does not report.
+    public static func value(_ name: String, for objective: Objective, labels: [Float], predictions: [Float]) -> Double? {
+        switch (objective, name) {
+        case (.binaryLogistic, "logloss"): logLoss(labels: labels, probabilities: predictions)
+        case (.binaryLogistic, "accuracy"): accuracy(labels: labels, probabilities: predictions)
+        case (.binaryLogistic, "auc"): auc(labels: labels, scores: predictions)
+        case (.squaredError, "rmse"): rmse(labels: labels, predictions: predictions)
+        case (.squaredError, "mae"): mae(labels: labels, predictions: predictions)
+        case (.softprob(let k), "mlogloss"): multiLogLoss(labels: labels, probabilities: predictions, classes: k)
+        case (.softprob(let k), "accuracy"): multiAccuracy(labels: labels, probabilities: predictions, classes: k)
+        default: nil
+        }
+    }
+
     /// Whether larger values of metric `name` are better (auc, accuracy) rather than smaller (losses, errors).
     public static func higherIsBetter(_ name: String) -> Bool { name == "auc" || name == "accuracy" }
 
