@@ -80,7 +80,7 @@ struct TuneCommand: ParsableCommand {
                   + "\(trials) trials, \(parallel) at a time, \(tuningMetric.direction.rawValue) \(tuningMetric.name)")
         }
         let start = ContinuousClock.now
-        let tuner = LocalTuner(base: base, metric: tuningMetric)
+        let tuner = LocalTuner(base: base, metric: tuningMetric, judgesRounds: !(scheduler is FIFOScheduler))
         let json = json
         let (finished, best) = tuner.run(study, train: train, validation: validation, software: "trainyard \(Trainyard.version)",
                                          datasetSHA256: try FileFingerprint.sha256(path: base.data.path)) { event in

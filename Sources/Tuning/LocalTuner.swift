@@ -21,11 +21,16 @@ public struct LocalTuner: Sendable {
     public let metric: TuningMetric
     /// Threads each trial trains with (0: the machine's cores divided among parallel trials).
     public let threadsPerTrial: Int
+    /// Whether the study's scheduler judges rounds (ASHA, the median rule): each round then
+    /// computes the study's metric on the validation rows (an AUC is a sort of them), else only
+    /// the objective's loss.
+    public let judgesRounds: Bool
 
-    public init(base: TrainingSpec, metric: TuningMetric, threadsPerTrial: Int = 0) {
+    public init(base: TrainingSpec, metric: TuningMetric, threadsPerTrial: Int = 0, judgesRounds: Bool = true) {
         self.base = base
         self.metric = metric
         self.threadsPerTrial = threadsPerTrial
+        self.judgesRounds = judgesRounds
     }
 
     /// Runs `study` to the end over `train` (and `validation`); returns the finished study and
@@ -71,6 +76,10 @@ public struct LocalTuner: Sendable {
             spec.gbdt.threads = threads
             spec.linear.threads = threads
             // Rounds are judged on the study's own metric, so a scheduler keeps what the study is looking for.
+            guard judgesRounds else {
+                let request = spec.request(datasetSHA256: datasetSHA256, software: software)
+                return try TrainingPipeline.run(train: train, validation: validation, request: request)
+            }
             spec.gbdt.evalMetric = String(metric.name.dropFirst("valid.".count))
             try spec.validate()
             let stopped = Atomic(false)
