@@ -46,6 +46,12 @@ struct DataOptions: ParsableArguments {
     }
 
     /// Tells the user which malformed rows `--skip-bad-rows` skipped.
+    /// Reports the skipped rows of a spec's training and validation tables.
+    static func reportSkipped(_ spec: TrainingSpec, train: Table, validation: Table?) {
+        reportSkipped(train, path: spec.data.path)
+        if let validation { reportSkipped(validation, path: spec.validationPath ?? "") }
+    }
+
     static func reportSkipped(_ table: Table, path: String) {
         guard !table.skippedLines.isEmpty else { return }
         let shown = table.skippedLines.prefix(10).map(String.init).joined(separator: ", ")

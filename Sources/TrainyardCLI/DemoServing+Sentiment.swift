@@ -30,7 +30,7 @@ extension DemoServing {
         for review in Self.demoReviews {
             let body = try JSONSerialization.data(withJSONObject: ["review": review])
             let (status, _, text) = try await post("http://127.0.0.1:\(proxyPort)/predict", Array(body))
-            let first = (((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any])?["predictions"] as? [[String: Any]])?.first
+            let first = Self.firstPrediction(text)
             let label = first?["class"] as? String ?? "?"
             let probability = (first?["probabilities"] as? [String: Double])?[label] ?? .nan
             say(String(format: "  %@ → %@ (p = %.3f)  [%d]", "\"\(review)\"", label, probability, status))

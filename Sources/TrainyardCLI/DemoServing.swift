@@ -40,8 +40,7 @@ struct DemoServing {
         for record in records {
             let body = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
             let (status, headers, text) = try await post(proxyURL + "/predict", Array(body))
-            let answer = ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any])?["predictions"] as? [[String: Any]]
-            let first = answer?.first
+            let first = Self.firstPrediction(text)
             let probabilities = first?["probabilities"] as? [String: Double]
             let churn = (first?["class"] as? String).flatMap { probabilities?[$0] }
             let tenure = (record["tenure_months"] as? Double).map { String(Int($0)) } ?? "?"
@@ -65,6 +64,11 @@ struct DemoServing {
         let expected = report.statusCounts.merging(["200": records.count]) { $0 + $1 }
         say("prediction logs of the two replicas: \(logged.sorted { $0.key < $1.key }.map { "\($0.value) × \($0.key)" }.joined(separator: ", "))"
             + (logged == expected ? " — one record per response" : " — WARNING: expected \(expected)"))
+    }
+
+    /// The first prediction of a `/predict` answer body (`{"predictions": [{"class": …, "probabilities": {…}}]}`).
+    static func firstPrediction(_ body: String) -> [String: Any]? {
+        (((try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any])?["predictions"] as? [[String: Any]])?.first
     }
 
     /// Terminates `children` and waits for them to exit.

@@ -17,9 +17,14 @@ struct JobClient {
     }
 
     func call<Reply: Decodable>(_ type: MessageType, _ body: some Encodable, as _: Reply.Type) throws -> Reply {
+        try request(type, body).decodeBody(Reply.self)
+    }
+
+    /// The reply message to one request; a refusal or transport failure as the one line to print.
+    private func request(_ type: MessageType, _ body: some Encodable) throws -> Message {
         do {
-            return try client.request(.encoding(type, body), timeout: timeout).decodeBody(Reply.self)
-        } catch let error as CoordinatorClient.ClientError {
+            return try client.request(.encoding(type, body), timeout: timeout)
+        } catch {
             if case .refused(let reply) = error { throw CommandFailure(reply.message) }
             throw CommandFailure(error.description)
         }
@@ -44,14 +49,8 @@ struct JobClient {
 
     /// A succeeded job's model file, checked against the size and SHA-256 the coordinator
     /// sent with it and decoded (header, checksum, structure) before it is returned.
-    func model(_ id: UInt64) throws -> (job: JobInfo, bytes: [UInt8]) {
-        let message: Message
-        do {
-            message = try client.request(.encoding(.jobModel, JobRequest(id: id)), timeout: timeout)
-        } catch {
-            if case .refused(let reply) = error { throw CommandFailure(reply.message) }
-            throw CommandFailure(error.description)
-        }
+    func model(_ id: UInt64) throws -> (reply: JobModelReply, bytes: [UInt8]) {
+        let message = try request(.jobModel, JobRequest(id: id))
         guard message.type == .jobModelReply else { throw CommandFailure("the coordinator answered JOB_MODEL with \(message.type)") }
         let reply = try message.decodeBody(JobModelReply.self)
         guard message.payload.count == 1, message.payload[0].dtype == .u8 else {
@@ -62,15 +61,16 @@ struct JobClient {
             throw CommandFailure("job \(id)'s model arrived damaged (\(bytes.count) of \(reply.bytes) bytes, or a different SHA-256); try again")
         }
         do { _ = try ModelFile.decode(bytes, path: "job \(id)'s model") } catch { throw CommandFailure(error.description) }
-        return (reply.job, bytes)
+        return (reply, bytes)
     }
 
     /// Downloads job `id`'s model and writes it to `out` atomically; returns the line to print.
     func download(_ id: UInt64, to out: String) throws -> String {
-        let (job, bytes) = try model(id)
+        let (reply, bytes) = try model(id)
         try AtomicFile.write(bytes, to: out)
+        let job = reply.job
         let name = job.modelName.map { " (\($0)\(job.registryVersion.map { " version \($0)" } ?? ""))" } ?? ""
-        return "wrote job \(id)'s model\(name) to \(out) (\(Format.bytes(bytes.count)), sha256 \(SHA256.hash(data: bytes).hex.prefix(12))…)"
+        return "wrote job \(id)'s model\(name) to \(out) (\(Format.bytes(bytes.count)), sha256 \(reply.sha256.prefix(12))…)"
     }
 
     /// Follows a job until it ends, calling `round` for every new round; returns the final job.

@@ -17,9 +17,7 @@ struct TrainCommand: ParsableCommand {
         let spec = training.spec
         try spec.validate()
         let (train, validation) = try spec.load()
-        for (table, path) in [(train, spec.data.path), (validation, spec.validationPath ?? "")] {
-            if let table { DataOptions.reportSkipped(table, path: path) }
-        }
+        DataOptions.reportSkipped(spec, train: train, validation: validation)
         let request = spec.request(datasetSHA256: try FileFingerprint.sha256(path: spec.data.path),
                                    software: "trainyard \(Trainyard.version)")
         let bar = ProgressBar()

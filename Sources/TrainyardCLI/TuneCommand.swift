@@ -50,14 +50,12 @@ struct TuneCommand: ParsableCommand {
         let searchSpace = try Self.parse(spaceText, file: space)
         guard trials >= 1, parallel >= 1 else { throw CommandFailure("--trials and --parallel must be at least 1") }
         guard grace >= 1, grace < base.gbdt.trees else { throw CommandFailure("--grace must be between 1 and --n-trees − 1, got \(grace)") }
-        if strategy == .grid {
-            let size = GridSampler(space: searchSpace, realPoints: gridPoints).points.count
+        let grid = strategy == .grid ? GridSampler(space: searchSpace, realPoints: gridPoints) : nil
+        if let size = grid?.points.count {
             guard size <= trials else { throw CommandFailure("the grid has \(size) points but --trials is \(trials); raise --trials or narrow the space") }
         }
         let (train, validation) = try base.load()
-        for (table, path) in [(train, base.data.path), (validation, base.validationPath ?? "")] {
-            if let table { DataOptions.reportSkipped(table, path: path) }
-        }
+        DataOptions.reportSkipped(base, train: train, validation: validation)
         // The metric must be one the objective reports: infer the objective as training would.
         let probe = try TrainingPipeline.objective(base, train: train)
         let tuningMetric = try Self.metric(metric, direction: direction, objective: probe)
@@ -65,7 +63,7 @@ struct TuneCommand: ParsableCommand {
         // --seed seeds the sampler as well as every trial's sampling and validation split.
         let seed = base.gbdt.seed
         let sampler: any Sampler = switch strategy {
-        case .grid: GridSampler(space: searchSpace, realPoints: gridPoints)
+        case .grid: grid ?? GridSampler(space: searchSpace, realPoints: gridPoints)
         case .tpe: TPESampler(space: searchSpace, direction: tuningMetric.direction, seed: seed)
         case .random, .asha, .hyperband: RandomSampler(space: searchSpace, seed: seed)
         }

@@ -76,17 +76,13 @@ public struct LocalTuner: Sendable {
             spec.gbdt.threads = threads
             spec.linear.threads = threads
             // Rounds are judged on the study's own metric, so a scheduler keeps what the study is looking for.
-            guard judgesRounds else {
-                let request = spec.request(datasetSHA256: datasetSHA256, software: software)
-                return try TrainingPipeline.run(train: train, validation: validation, request: request)
-            }
-            spec.gbdt.evalMetric = String(metric.name.dropFirst("valid.".count))
+            if judgesRounds { spec.gbdt.evalMetric = String(metric.name.dropFirst("valid.".count)) }
             try spec.validate()
             let stopped = Atomic(false)
             let engine = LocalEngine(shouldStop: { stopped.load(ordering: .relaxed) })
             let request = spec.request(datasetSHA256: datasetSHA256, software: software)
             return try TrainingPipeline.run(train: train, validation: validation, request: request, engine: engine) { progress in
-                guard let value = progress.valid else { return }
+                guard judgesRounds, let value = progress.valid else { return }
                 let loss = metric.direction.loss(value)
                 if study.withLock({ $0.report(trial: trial.id, resource: progress.round, loss: loss) }) == .stop {
                     stopped.store(true, ordering: .relaxed)

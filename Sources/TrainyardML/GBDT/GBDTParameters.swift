@@ -60,8 +60,7 @@ public struct GBDTParameters: Sendable, Equatable, Codable {
             guard baseScore.isFinite else { throw .invalid("base_score", "must be finite") }
         }
         guard threads >= 0 else { throw .invalid("nthread", "must be ≥ 0, got \(threads)") }
-        if let evalMetric, !Metrics.higherIsBetter(evalMetric), !Metrics.names(for: .squaredError).contains(evalMetric),
-           !["logloss", "mlogloss"].contains(evalMetric) {
+        if let evalMetric, !Metrics.allNames.contains(evalMetric) {
             throw .invalid("eval_metric", "must be auc, logloss, accuracy, rmse, mae or mlogloss, got '\(evalMetric)'")
         }
         if let rounds = earlyStoppingRounds, rounds < 1 {

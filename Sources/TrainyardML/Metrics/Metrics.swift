@@ -107,19 +107,13 @@ public enum Metrics {
     /// Whether larger values of metric `name` are better (auc, accuracy) rather than smaller (losses, errors).
     public static func higherIsBetter(_ name: String) -> Bool { name == "auc" || name == "accuracy" }
 
-    /// Every metric that applies to the objective, by name.
+    /// Every metric name any objective reports.
+    public static let allNames: Set<String> = Set([Objective.binaryLogistic, .squaredError, .softprob(numClass: 2)].flatMap(names(for:)))
+
+    /// Every metric that applies to the objective, by name (AUC absent when the labels hold one class).
     public static func all(for objective: Objective, labels: [Float], predictions: [Float]) -> [String: Double] {
-        switch objective {
-        case .binaryLogistic:
-            var result = ["logloss": logLoss(labels: labels, probabilities: predictions),
-                          "accuracy": accuracy(labels: labels, probabilities: predictions)]
-            result["auc"] = auc(labels: labels, scores: predictions)
-            return result
-        case .squaredError:
-            return ["rmse": rmse(labels: labels, predictions: predictions), "mae": mae(labels: labels, predictions: predictions)]
-        case .softprob(let k):
-            return ["mlogloss": multiLogLoss(labels: labels, probabilities: predictions, classes: k),
-                    "accuracy": multiAccuracy(labels: labels, probabilities: predictions, classes: k)]
-        }
+        Dictionary(uniqueKeysWithValues: names(for: objective).compactMap { name in
+            value(name, for: objective, labels: labels, predictions: predictions).map { (name, $0) }
+        })
     }
 }

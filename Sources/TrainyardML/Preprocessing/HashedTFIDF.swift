@@ -67,7 +67,7 @@ public enum HashedTFIDF {
     /// per distinct term, within `limits` (``Preprocessor/linearTextBuckets``,
     /// ``Preprocessor/treeTextBuckets``). At 8 buckets a term, a term shares its bucket with
     /// another with probability 1 − e^(−1/8) ≈ 12 %, at most (a power of two above); on
-    /// `bench/text`'s reviews that costs under half a point of accuracy against no collisions,
+    /// `bench/text`'s reviews that costs about half a point of accuracy against no collisions,
     /// where 4 a term cost more (BENCHMARKS.md).
     public static func bucketCount(vocabulary: Int, limits: ClosedRange<Int>) -> Int {
         var buckets = 1

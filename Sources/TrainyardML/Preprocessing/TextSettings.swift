@@ -42,9 +42,6 @@ public struct TextSettings: Sendable, Equatable, Codable {
         return nil
     }
 
-    /// `1-2`, as `--text-ngrams` takes it.
-    public var ngramText: String { ngramMin == ngramMax ? "\(ngramMin)" : "\(ngramMin)-\(ngramMax)" }
-
     /// The n-gram range of `N` or `MIN-MAX` (`--text-ngrams`), unchecked (see ``problem``), or `nil` if it is neither.
     public static func ngramRange(_ text: String) -> (min: Int, max: Int)? {
         let bounds = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
