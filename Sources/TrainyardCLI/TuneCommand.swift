@@ -27,7 +27,7 @@ struct TuneCommand: ParsableCommand {
         """
     )
 
-    enum Strategy: String, ExpressibleByArgument, CaseIterable { case random, grid, tpe, asha, hyperband }
+    typealias Strategy = StudyPlan.Strategy
 
     @OptionGroup var training: TrainingOptions
     @Option(help: "The search space (YAML).") var space: String
@@ -47,38 +47,29 @@ struct TuneCommand: ParsableCommand {
         if base.validationPath == nil && base.validFraction == nil { base.validFraction = 0.2 }
         try base.validate()
         let spaceText = try String(contentsOfFile: space, encoding: .utf8)
-        let searchSpace = try Self.parse(spaceText, file: space)
-        guard trials >= 1, parallel >= 1 else { throw CommandFailure("--trials and --parallel must be at least 1") }
-        guard grace >= 1, grace < base.gbdt.trees else { throw CommandFailure("--grace must be between 1 and --n-trees − 1, got \(grace)") }
-        let grid = strategy == .grid ? GridSampler(space: searchSpace, realPoints: gridPoints) : nil
-        if let size = grid?.points.count {
-            guard size <= trials else { throw CommandFailure("the grid has \(size) points but --trials is \(trials); raise --trials or narrow the space") }
+        let plan = StudyPlan(space: spaceText, strategy: strategy, trials: trials, parallel: parallel, metric: metric,
+                             direction: direction, grace: grace, medianStopping: medianStopping, gridPoints: gridPoints)
+        let searchSpace: SearchSpace
+        do {
+            try plan.check(rounds: base.gbdt.trees)
+            searchSpace = try plan.searchSpace()
+        } catch {
+            throw CommandFailure("\(space): \(error)")
         }
         let (train, validation) = try base.load()
         DataOptions.reportSkipped(base, train: train, validation: validation)
         // The metric must be one the objective reports: infer the objective as training would.
         let probe = try TrainingPipeline.objective(base, train: train)
         let tuningMetric = try Self.metric(metric, direction: direction, objective: probe)
-
         // --seed seeds the sampler as well as every trial's sampling and validation split.
         let seed = base.gbdt.seed
-        let sampler: any Sampler = switch strategy {
-        case .grid: grid ?? GridSampler(space: searchSpace, realPoints: gridPoints)
-        case .tpe: TPESampler(space: searchSpace, direction: tuningMetric.direction, seed: seed)
-        case .random, .asha, .hyperband: RandomSampler(space: searchSpace, seed: seed)
-        }
-        let scheduler: any TrialScheduler = switch strategy {
-        case .asha: ASHAScheduler(grace: grace, maxResource: base.gbdt.trees)
-        case .hyperband: ASHAScheduler(grace: grace, maxResource: base.gbdt.trees, brackets: 3)
-        default: medianStopping ? MedianStoppingScheduler(warmup: grace) : FIFOScheduler()
-        }
-        let study = Study(sampler: sampler, scheduler: scheduler, direction: tuningMetric.direction, maxTrials: trials, parallel: parallel)
+        let study = try plan.study(metric: tuningMetric, rounds: base.gbdt.trees, seed: seed)
         if !json {
             print("tuning \(searchSpace.parameters.map(\.name).joined(separator: ", ")) on \(train.rows) rows: \(strategy.rawValue), "
                   + "\(trials) trials, \(parallel) at a time, \(tuningMetric.direction.rawValue) \(tuningMetric.name)")
         }
         let start = ContinuousClock.now
-        let tuner = LocalTuner(base: base, metric: tuningMetric, judgesRounds: !(scheduler is FIFOScheduler))
+        let tuner = LocalTuner(base: base, metric: tuningMetric, judgesRounds: plan.judgesRounds)
         let json = json
         let (finished, best) = tuner.run(study, train: train, validation: validation, software: "trainyard \(Trainyard.version)",
                                          datasetSHA256: try FileFingerprint.sha256(path: base.data.path)) { event in
@@ -113,17 +104,6 @@ struct TuneCommand: ParsableCommand {
         }
     }
 
-    /// The space in `text` (from `file`), every parameter a training parameter.
-    static func parse(_ text: String, file: String) throws -> SearchSpace {
-        do {
-            let space = try SearchSpace.parse(yaml: text)
-            try TrainingParameterNames.check(space)
-            return space
-        } catch {
-            throw CommandFailure("\(file): \(error)")
-        }
-    }
-
     /// `name` as a metric `objective` reports.
     static func metric(_ name: String, direction: Direction?, objective: Objective) throws -> TuningMetric {
         do { return try TuningMetric(name, direction: direction, objective: objective) } catch { throw CommandFailure(error.description) }
@@ -153,3 +133,4 @@ struct TuneCommand: ParsableCommand {
 }
 
 extension Direction: ExpressibleByArgument {}
+extension StudyPlan.Strategy: ExpressibleByArgument {}

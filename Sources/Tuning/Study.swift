@@ -58,6 +58,26 @@ public struct Study: Sendable {
         if let value { trials[id].value = value }
     }
 
+    /// Feeds a fresh study (made from the same plan, seed and metric) the events of an earlier
+    /// run of it, in order: its sampler and scheduler end in the state they had, its trials with
+    /// the parameters, rung values, states and values they had. A started trial keeps the
+    /// parameters it ran with even if this sampler would propose others (a changed version).
+    /// Trials running when the events end stay running: the shell runs them again.
+    public mutating func replay(_ events: [StudyEvent]) {
+        for event in events {
+            switch event {
+            case .started(let id, let parameters):
+                guard id == trials.count else { continue }
+                if startTrial() == nil { trials.append(TrialRecord(id: id, parameters: parameters)) }
+                trials[id].parameters = parameters
+            case .reported(let id, let resource, let loss):
+                _ = report(trial: id, resource: resource, loss: loss)
+            case .finished(let id, let value, let failed):
+                finish(trial: id, value: value, failed: failed)
+            }
+        }
+    }
+
     /// No trial is running and none will start.
     public var isFinished: Bool { running == 0 && (exhausted || trials.count >= maxTrials) }
 

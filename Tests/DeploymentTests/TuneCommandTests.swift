@@ -52,7 +52,7 @@ struct TuneCommandTests {
             (["--trials", "3"], "learning_rte: {uniform: [0.1, 0.3]}", "learning_rte: not a training parameter"),
             (["--trials", "3"], "eta: {uniform: [0.3, 0.1]}", "eta: uniform range is empty"),
             (["--trials", "3", "--metric", "valid.rmse"], "eta: {uniform: [0.1, 0.3]}", "binary:logistic models report valid.auc"),
-            (["--trials", "3", "--strategy", "grid"], "max_depth: {int: [2, 8]}", "the grid has 7 points but --trials is 3"),
+            (["--trials", "3", "--strategy", "grid"], "max_depth: {int: [2, 8]}", "trials: the grid has 7 points but trials is 3"),
         ]
         for (index, (options, space, message)) in cases.enumerated() {
             let file = try write(space, to: "space-\(index).yaml")
