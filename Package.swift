@@ -54,12 +54,12 @@ let package = Package(
         // What coordinator and workers share about jobs: message bodies and the shard codec.
         .target(
             name: "DistributedTraining",
-            dependencies: ["TrainyardProtocol", "TrainyardML", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["TrainyardProtocol", "TrainyardML", "Tuning", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "Coordinator",
             dependencies: [
-                "TrainyardProtocol", "ZeroMQ", "TrainyardML", "DistributedTraining", "ModelRegistry",
+                "TrainyardProtocol", "ZeroMQ", "TrainyardML", "DistributedTraining", "ModelRegistry", "Tuning",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import Foundation
 import TrainyardML
+import Tuning
 
 /// Where a job is in its life: queued → running → succeeded | failed | cancelled.
 public enum JobState: String, Sendable, Codable, CaseIterable {
@@ -41,6 +42,14 @@ public struct JobInfo: Sendable, Codable, Equatable {
     public var bytesReceived: Int = 0
     /// Of ``bytesSent``, the bytes of shard data (rows shipped to workers, re-shipments included).
     public var shardBytes: Int = 0
+    /// A tuning study's plan: the job runs trials (each a job of its own, `parent` = this job)
+    /// and its model is the best trial's.
+    public var study: StudyPlan?
+    /// A study's trials so far, for lists (``StudySummary``).
+    public var studySummary: StudySummary?
+    /// A trial's study job, and the trial's number in it.
+    public var parent: UInt64?
+    public var trial: Int?
 
     public init(id: UInt64, state: JobState, spec: TrainingSpec, workers: Int, submittedAt: Double) {
         self.id = id
@@ -57,11 +66,15 @@ public struct JobSubmit: Sendable, Codable, Equatable {
     public var workers: Int
     /// The registry name to publish the model under (default: the data file's name without extension).
     public var modelName: String?
+    /// A tuning study: `spec` is every trial's base, the plan's parameters override it, and
+    /// each trial trains on `plan.workersPerTrial` workers (`workers` is ignored).
+    public var study: StudyPlan?
 
-    public init(spec: TrainingSpec, workers: Int, modelName: String? = nil) {
+    public init(spec: TrainingSpec, workers: Int, modelName: String? = nil, study: StudyPlan? = nil) {
         self.spec = spec
         self.workers = workers
         self.modelName = modelName
+        self.study = study
     }
 
     /// The data file's name without its extension, made a valid registry name.
@@ -84,14 +97,16 @@ public struct JobRequest: Sendable, Codable, Equatable {
 }
 
 /// JOB_SUBMIT_REPLY, JOB_CANCEL_REPLY and JOB_SHOW_REPLY: the job, and for JOB_SHOW the
-/// rounds from `historyFrom` on.
+/// rounds from `historyFrom` on, and a study's trials.
 public struct JobReply: Sendable, Codable, Equatable {
     public var job: JobInfo
     public var history: [TrainingProgress]?
+    public var trials: [TrialInfo]?
 
-    public init(job: JobInfo, history: [TrainingProgress]? = nil) {
+    public init(job: JobInfo, history: [TrainingProgress]? = nil, trials: [TrialInfo]? = nil) {
         self.job = job
         self.history = history
+        self.trials = trials
     }
 }
 

@@ -38,6 +38,14 @@ public enum JobSubmitLimits {
     public static let nameBytes = 64
     /// `modelName`: at most 64 bytes (the registry's own rule then applies).
     public static let modelNameBytes = 64
+    /// `study.space`: at most 64 KiB of YAML.
+    public static let studySpaceBytes = 64 << 10
+    /// `study.trials`: 1...10 000; `study.parallel` and `study.workersPerTrial`: 1...1024;
+    /// `study.gridPoints`: 1...100; `study.grace`: 1...100 000.
+    public static let studyTrials = 1...10_000
+    public static let studyParallel = 1...1024
+    public static let studyGridPoints = 1...100
+    public static let studyGrace = 1...100_000
 }
 
 extension JobSubmit {
@@ -80,5 +88,14 @@ extension JobSubmit {
         }
         try LimitViolation.check("spec.linear.maxIterations", spec.linear.maxIterations, in: L.maxIterations)
         try LimitViolation.check("spec.linear.threads", spec.linear.threads, in: L.threads)
+        if let study {
+            try LimitViolation.check("study.space", study.space, maxBytes: L.studySpaceBytes, nonEmpty: true)
+            try LimitViolation.check("study.metric", study.metric, maxBytes: L.nameBytes, nonEmpty: true)
+            try LimitViolation.check("study.trials", study.trials, in: L.studyTrials)
+            try LimitViolation.check("study.parallel", study.parallel, in: L.studyParallel)
+            try LimitViolation.check("study.workersPerTrial", study.workersPerTrial, in: L.workers)
+            try LimitViolation.check("study.gridPoints", study.gridPoints, in: L.studyGridPoints)
+            try LimitViolation.check("study.grace", study.grace, in: L.studyGrace)
+        }
     }
 }

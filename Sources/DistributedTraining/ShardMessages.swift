@@ -41,13 +41,18 @@ public struct ShardBegin: Sendable, Codable, Equatable {
     public var chunks: Int
     public var chunkBytes: Int
     public var sha256: String
+    /// Whether the worker may answer from shards it kept (the same `sha256`, layout, rows and
+    /// columns): it then replies SHARD_ACK with `chunk` = `chunks`, holds the shard at once, and
+    /// nothing more is sent. Absent: the shard is always shipped.
+    public var reuse: Bool?
 
-    public init(shard: ShardDescriptor, bytes: Int, chunks: Int, chunkBytes: Int, sha256: String) {
+    public init(shard: ShardDescriptor, bytes: Int, chunks: Int, chunkBytes: Int, sha256: String, reuse: Bool? = nil) {
         self.shard = shard
         self.bytes = bytes
         self.chunks = chunks
         self.chunkBytes = chunkBytes
         self.sha256 = sha256
+        self.reuse = reuse
     }
 }
 

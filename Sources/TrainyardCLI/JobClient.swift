@@ -3,6 +3,7 @@ import Crypto
 import DistributedTraining
 import Foundation
 import TrainyardML
+import Tuning
 import TrainyardProtocol
 import ZeroMQ
 
@@ -30,8 +31,8 @@ struct JobClient {
         }
     }
 
-    func submit(_ spec: TrainingSpec, workers: Int, modelName: String? = nil) throws -> JobInfo {
-        try call(.jobSubmit, JobSubmit(spec: spec, workers: workers, modelName: modelName), as: JobReply.self).job
+    func submit(_ spec: TrainingSpec, workers: Int, modelName: String? = nil, study: StudyPlan? = nil) throws -> JobInfo {
+        try call(.jobSubmit, JobSubmit(spec: spec, workers: workers, modelName: modelName, study: study), as: JobReply.self).job
     }
 
     func list() throws -> [JobInfo] {
@@ -93,6 +94,28 @@ struct JobClient {
                 next = progress.round + 1
             }
             if reply.job.state.isFinal { return reply.job }
+            Thread.sleep(forTimeInterval: poll.seconds)
+        }
+    }
+}
+
+extension JobClient {
+    /// Follows a study until it ends, calling `update` with every reply (its trials so far);
+    /// returns the last. A coordinator that restarts mid-watch is waited for (the study resumes there).
+    func watchStudy(_ id: UInt64, poll: Duration = .milliseconds(500), update: (JobReply) -> Void) throws -> JobReply {
+        var failures = 0
+        while true {
+            let reply: JobReply
+            do {
+                reply = try show(id, historyFrom: Int.max)
+                failures = 0
+            } catch let error as CommandFailure where !error.description.hasPrefix("no job") && failures < 120 {
+                failures += 1
+                Thread.sleep(forTimeInterval: 0.5)
+                continue
+            }
+            update(reply)
+            if reply.job.state.isFinal { return reply }
             Thread.sleep(forTimeInterval: poll.seconds)
         }
     }

@@ -2,13 +2,14 @@ import ArgumentParser
 import DistributedTraining
 import Foundation
 import TrainyardML
+import Tuning
 
 /// `trainyard submit train`: queue a distributed training job on a coordinator.
 struct SubmitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "submit",
         abstract: "Submit a job to a coordinator.",
-        subcommands: [Train.self]
+        subcommands: [Train.self, Tune.self]
     )
 
     struct Train: ParsableCommand {
@@ -45,6 +46,57 @@ struct SubmitCommand: ParsableCommand {
             }
             guard wait || out != nil else { return }
             try JobsCommand.Watch.follow(job.id, client: client, json: json)
+            guard let out else { return }
+            let line = try client.download(job.id, to: out)
+            if json { printJSON(["event": "downloaded", "job": job.id, "path": out]) } else { print(line) }
+        }
+    }
+
+    struct Tune: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Queue a hyperparameter study whose trials run in parallel on the coordinator's workers.",
+            discussion: """
+            Takes the options of `trainyard train` as every trial's base and those of `trainyard tune` for the study \
+            (the search space is read here and sent with the study). Each trial is a job of its own on \
+            --workers-per-trial workers (1: the worker grows whole trees); up to --parallel run at once. Each worker \
+            receives the rows once per study and keeps them for the next trials. The best trial's model becomes the \
+            study's, published to the registry with its lineage. Follow it with `trainyard tune watch ID`, list trials \
+            with `tune show ID`, stop it with `tune cancel ID`. A restarted coordinator resumes the study: finished \
+            trials are kept, running ones continue from their last saved round.
+            """
+        )
+
+        @Option(help: "The coordinator's ZeroMQ endpoint.") var coordinator = "tcp://127.0.0.1:5555"
+        @Option(help: "Registry name to publish the best model under (default: the data file's name).") var modelName: String?
+        @OptionGroup var training: TrainingOptions
+        @OptionGroup var study: StudyOptions
+        @Option(help: "Workers each trial trains on.") var workersPerTrial = 1
+        @Option(help: "A trial's full budget of boosting rounds (the same as --n-trees).") var maxRounds: Int?
+        @Flag(help: "Follow the study until it ends (as `tune watch`).") var wait = false
+        @Option(help: "Wait for the study, then download the best model to this file.") var out: String?
+        @Flag(help: "Print JSON instead of text.") var json = false
+        @Option(help: "How long to wait for the coordinator's reply (e.g. 10s).") var timeout = DurationArgument.seconds(10)
+        @OptionGroup var keys: KeysClientOptions
+
+        func run() throws {
+            var spec = training.spec
+            if let maxRounds { spec.gbdt.trees = maxRounds }
+            // Every trial is judged on the same validation rows.
+            if spec.validationPath == nil && spec.validFraction == nil { spec.validFraction = 0.2 }
+            let cwd = FileManager.default.currentDirectoryPath
+            func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : cwd + "/" + path }
+            spec.data.path = absolute(spec.data.path)
+            spec.validationPath = spec.validationPath.map(absolute)
+            let plan = try study.plan(workersPerTrial: workersPerTrial)
+            // Refused here as the coordinator would, before anything is sent.
+            do { try plan.check(rounds: spec.gbdt.trees) } catch { throw CommandFailure("\(study.space): \(error)") }
+            let client = try JobClient(endpoint: coordinator, timeout: timeout.duration, curve: try keys.keys())
+            let job = try client.submit(spec, workers: workersPerTrial, modelName: modelName, study: plan)
+            if json { printJSON(["event": "submitted", "job": job.jsonObject]) } else {
+                print("study \(job.id) queued (\(plan.trials) trials, \(plan.parallel) at a time, \(plan.strategy.rawValue))")
+            }
+            guard wait || out != nil else { return }
+            try TuneCommand.Watch.follow(job.id, client: client, json: json)
             guard let out else { return }
             let line = try client.download(job.id, to: out)
             if json { printJSON(["event": "downloaded", "job": job.id, "path": out]) } else { print(line) }

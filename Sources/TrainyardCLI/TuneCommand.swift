@@ -1,123 +1,186 @@
 import ArgumentParser
+import DistributedTraining
 import Foundation
-import TrainyardML
 import Tuning
 
-/// `trainyard tune`: a hyperparameter study on this machine.
+/// `trainyard tune …`: hyperparameter studies, on this machine (`tune run`, the default) or on
+/// a coordinator (`submit tune`, then `tune list|show|cancel|watch`).
 struct TuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tune",
-        abstract: "Search hyperparameters on this machine: trials in parallel, early stopping, the best model saved.",
-        discussion: """
-        Takes every `trainyard train` option as the base of each trial (--n-trees is a trial's full budget of boosting \
-        rounds) and a search space in YAML (--space) whose parameters override them, e.g.:
-
-          eta: {loguniform: [0.01, 0.3]}
-          max_depth: {int: [3, 10]}
-          subsample: {uniform: [0.5, 1.0]}
-          model: {choice: [gbdt, linear]}          # conditional: add `when: {model: gbdt}` to tree parameters
-
-        Strategies: random, grid (every combination; reals at --grid-points values), tpe (Optuna's defaults: 10 random \
-        startup trials, 24 candidates), asha (random trials, stopped at rungs of --grace × 3^k rounds unless in the best \
-        third so far), hyperband (asha over three brackets). --median-stopping stops, under any strategy, a trial whose \
-        validation metric is worse than the median of earlier trials at the same round. Rungs and the median rule compare \
-        trials by --metric after each round (it is every trial's --eval-metric); the best finished trial wins. Validation rows: \
-        --valid FILE or --valid-fraction (0.2 when neither is given), the same for every trial. --seed also seeds the sampler: \
-        with --parallel 1 a study is repeatable.
-        """
+        abstract: "Search hyperparameters: on this machine (run, the default), or follow studies on a coordinator.",
+        subcommands: [TuneRunCommand.self, List.self, Show.self, Cancel.self, Watch.self],
+        defaultSubcommand: TuneRunCommand.self
     )
 
-    typealias Strategy = StudyPlan.Strategy
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a coordinator's studies, newest first.")
+        @OptionGroup var connection: JobsCommand.Connection
 
-    @OptionGroup var training: TrainingOptions
-    @Option(help: "The search space (YAML).") var space: String
-    @Option(help: "random, grid, tpe, asha or hyperband.") var strategy = Strategy.tpe
-    @Option(help: "Trials in all.") var trials = 20
-    @Option(help: "Trials at once.") var parallel = 1
-    @Option(help: "The metric to optimise, e.g. valid.auc, valid.logloss, valid.rmse.") var metric = "valid.auc"
-    @Option(help: "maximize or minimize (default: the metric's natural direction).") var direction: Direction?
-    @Option(help: "asha, hyperband: the first rung, in boosting rounds.") var grace = 10
-    @Flag(help: "Stop trials worse than the median of earlier trials at the same round.") var medianStopping = false
-    @Option(help: "grid: values per real parameter.") var gridPoints = 5
-    @Option(help: "Write the best trial's model here.") var out: String?
-    @Flag(help: "Print one JSON line per trial and a summary.") var json = false
+        func run() throws {
+            let studies = try connection.client().list().filter { $0.study != nil }
+            if connection.json {
+                for job in studies { printJSON(TuneCommand.jsonObject(job, trials: nil)) }
+                return
+            }
+            let rows = studies.map { job -> [String] in
+                let summary = job.studySummary ?? StudySummary()
+                let done = summary.complete + summary.pruned + summary.failed
+                return [String(job.id), job.state.rawValue, job.study!.strategy.rawValue, "\(done)/\(job.study!.trials)",
+                        String(summary.running), summary.bestValue.map { "\(Format.metric($0)) (trial \(summary.bestTrial!))" } ?? "-",
+                        job.study!.metric]
+            }
+            for line in Format.table([["ID", "STATE", "STRATEGY", "DONE", "RUNNING", "BEST", "METRIC"]] + rows) { print(line) }
+        }
+    }
 
-    func run() throws {
-        var base = training.spec
-        if base.validationPath == nil && base.validFraction == nil { base.validFraction = 0.2 }
-        try base.validate()
-        let spaceText = try String(contentsOfFile: space, encoding: .utf8)
-        let plan = StudyPlan(space: spaceText, strategy: strategy, trials: trials, parallel: parallel, metric: metric,
-                             direction: direction, grace: grace, medianStopping: medianStopping, gridPoints: gridPoints)
-        let searchSpace: SearchSpace
-        do {
-            try plan.check(rounds: base.gbdt.trees)
-            searchSpace = try plan.searchSpace()
-        } catch {
-            throw CommandFailure("\(space): \(error)")
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a study: its plan, every trial, the best one.")
+        @Argument(help: "The study's job id.") var id: UInt64
+        @Option(help: "Sort trials by: trial or value (best first).") var sort = "trial"
+        @OptionGroup var connection: JobsCommand.Connection
+
+        func validate() throws {
+            guard ["trial", "value"].contains(sort) else { throw ValidationError("--sort must be trial or value") }
         }
-        let (train, validation) = try base.load()
-        DataOptions.reportSkipped(base, train: train, validation: validation)
-        // The metric must be one the objective reports: infer the objective as training would.
-        let probe = try TrainingPipeline.objective(base, train: train)
-        let tuningMetric = try Self.metric(metric, direction: direction, objective: probe)
-        // --seed seeds the sampler as well as every trial's sampling and validation split.
-        let seed = base.gbdt.seed
-        let study = try plan.study(metric: tuningMetric, rounds: base.gbdt.trees, seed: seed)
-        if !json {
-            print("tuning \(searchSpace.parameters.map(\.name).joined(separator: ", ")) on \(train.rows) rows: \(strategy.rawValue), "
-                  + "\(trials) trials, \(parallel) at a time, \(tuningMetric.direction.rawValue) \(tuningMetric.name)")
+
+        func run() throws {
+            let reply = try connection.client().show(id)
+            guard let plan = reply.job.study else { throw CommandFailure("job \(id) is not a study (see `trainyard jobs show \(id)`)") }
+            var trials = reply.trials ?? []
+            if sort == "value" {
+                let direction = TuneCommand.direction(of: reply.job, trials: trials)
+                trials.sort { a, b in
+                    switch (a.value, b.value) {
+                    case let (x?, y?): direction.isBetter(x, than: y) || (x == y && a.trial < b.trial)
+                    case (_?, nil): true
+                    default: false
+                    }
+                }
+            }
+            if connection.json {
+                printJSON(TuneCommand.jsonObject(reply.job, trials: trials))
+                return
+            }
+            let job = reply.job
+            let summary = job.studySummary ?? StudySummary()
+            print("study \(job.id): \(job.state.rawValue)\(job.reason.map { " (\($0))" } ?? "")")
+            print("  data        \(job.spec.data.path) (label \(job.spec.label))")
+            print("  strategy    \(plan.strategy.rawValue), \(plan.trials) trials, \(plan.parallel) at a time, "
+                  + "\(plan.workersPerTrial) worker\(plan.workersPerTrial == 1 ? "" : "s") each; \(plan.metric)")
+            print("  trials      \(summary.complete) complete, \(summary.pruned) pruned, \(summary.failed) failed, \(summary.running) running")
+            print("  shipped     \(Format.bytes(summary.shardBytes)) of shards for all trials")
+            if let best = summary.bestTrial, let value = summary.bestValue { print("  best        trial \(best), \(plan.metric) \(Format.metric(value))") }
+            if let model = job.modelPath { print("  model       \(model)") }
+            if let version = job.registryVersion { print("  published   \(job.modelName ?? "?") version \(version)") }
+            let now = Date().timeIntervalSince1970
+            let rows = trials.map { trial -> [String] in
+                [String(trial.trial), trial.state.rawValue, trial.value.map(Format.metric) ?? "-",
+                 trial.rungs.last.map { String($0.round) } ?? "-", trial.seconds(now: now).map { String(format: "%.1f", $0) } ?? "-",
+                 trial.workers.joined(separator: ","), trial.job.map(String.init) ?? "-",
+                 TuneCommand.parameters(trial.parameters) + (trial.reason.map { "  (\($0))" } ?? "")]
+            }
+            print("")
+            for line in Format.table([["TRIAL", "STATE", "VALUE", "ROUND", "SECONDS", "WORKERS", "JOB", "PARAMETERS"]] + rows) { print(line) }
         }
-        let start = ContinuousClock.now
-        let tuner = LocalTuner(base: base, metric: tuningMetric, judgesRounds: plan.judgesRounds)
-        let json = json
-        let (finished, best) = tuner.run(study, train: train, validation: validation, software: "trainyard \(Trainyard.version)",
-                                         datasetSHA256: try FileFingerprint.sha256(path: base.data.path)) { event in
-            guard case .finished(let trial, let seconds, let best) = event else { return }
-            if json {
-                printJSON(["event": "trial", "trial": trial.id, "state": trial.state.rawValue, "value": trial.value,
-                           "rounds": trial.intermediate.keys.max(), "seconds": seconds,
-                           "parameters": trial.parameters.mapValues(\.description)])
-            } else {
-                print(Self.line(trial, seconds: seconds, metric: tuningMetric.name) + "  (best \(best?.value.map(Format.metric) ?? "-"))")
+    }
+
+    struct Cancel: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cancel a study: running trials stop at their next request, no new trial starts.")
+        @Argument(help: "The study's job id.") var id: UInt64
+        @OptionGroup var connection: JobsCommand.Connection
+
+        func run() throws {
+            let job = try connection.client().cancel(id)
+            let requested = job.state == .queued || job.state == .running
+            if connection.json { printJSON(job.jsonObject) } else if requested { print("study \(id): cancellation requested") }
+            if !requested { throw CommandFailure("study \(id) already \(job.state.rawValue); nothing to cancel") }
+        }
+    }
+
+    struct Watch: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Follow a study: each trial as it ends, trials done/running/pruned and the best so far; exits when it ends.")
+        @Argument(help: "The study's job id.") var id: UInt64
+        @OptionGroup var connection: JobsCommand.Connection
+
+        func run() throws { try Self.follow(id, client: connection.client(), json: connection.json) }
+
+        /// Prints trials as they end until the study ends; fails (exit 1) unless it succeeded.
+        static func follow(_ id: UInt64, client: JobClient, json: Bool) throws {
+            var printed = Set<Int>()
+            var lastStatus = ""
+            let reply = try client.watchStudy(id) { reply in
+                let metric = reply.job.study?.metric ?? "value"
+                for trial in reply.trials ?? [] where trial.state != .running && !printed.contains(trial.trial) {
+                    printed.insert(trial.trial)
+                    if json {
+                        printJSON(["event": "trial", "study": id, "trial": trial.trial, "state": trial.state.rawValue, "value": trial.value,
+                                   "rounds": trial.rungs.last?.round, "seconds": trial.seconds(now: 0), "job": trial.job,
+                                   "workers": trial.workers, "reason": trial.reason, "parameters": trial.parameters.mapValues(\.description)])
+                    } else {
+                        print(TuneCommand.line(trial.trial, state: trial.state, value: trial.value, rounds: trial.rungs.last?.round,
+                                               seconds: trial.seconds(now: 0) ?? 0, parameters: trial.parameters, metric: metric)
+                              + (trial.reason.map { "  (\($0))" } ?? ""))
+                    }
+                }
+                let status = TuneCommand.status(reply.job)
+                if !json && status != lastStatus {
+                    print(status)
+                    lastStatus = status
+                }
                 fflush(nil)
             }
-        }
-        let seconds = (ContinuousClock.now - start) / .seconds(1)
-        let counts = Dictionary(grouping: finished.trials, by: \.state).mapValues(\.count)
-        guard let bestTrial = finished.best, let best else { throw CommandFailure("no trial finished (\(counts.map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")))") }
-        // Lineage: the study that chose this model, kept in its training record (and so in the registry once published).
-        let lineage = ["tuning.strategy": strategy.rawValue, "tuning.trial": "\(bestTrial.id) of \(finished.trials.count)",
-                       "tuning.metric": "\(tuningMetric.direction.rawValue) \(tuningMetric.name)", "tuning.space": spaceText,
-                       "tuning.seed": "\(seed)"]
-        if let out { try ModelFile.write(Self.withLineage(best, lineage), to: out) }
-        if json {
-            printJSON(["event": "done", "best_trial": bestTrial.id, "best_value": bestTrial.value, "metric": tuningMetric.name,
-                       "parameters": bestTrial.parameters.mapValues(\.description), "seconds": seconds, "model": out,
-                       "complete": counts[.complete] ?? 0, "pruned": counts[.pruned] ?? 0, "failed": counts[.failed] ?? 0])
-        } else {
-            print(String(format: "%d trials in %.1f s: %d complete, %d pruned, %d failed", finished.trials.count, seconds,
-                         counts[.complete] ?? 0, counts[.pruned] ?? 0, counts[.failed] ?? 0))
-            print("best: trial \(bestTrial.id), \(tuningMetric.name) \(Format.metric(bestTrial.value ?? .nan))  "
-                  + Self.parameters(bestTrial))
-            if let out { print("best model written to \(out)") }
+            let job = reply.job
+            if json {
+                printJSON(["event": "done"].merging(TuneCommand.jsonObject(job, trials: nil)) { $1 })
+            } else {
+                print("study \(id) \(job.state.rawValue)\(job.reason.map { ": \($0)" } ?? "")")
+                if let model = job.modelPath { print("best model written on the coordinator to \(model)") }
+                if let version = job.registryVersion { print("published as \(job.modelName ?? "?") version \(version)") }
+            }
+            guard job.state == .succeeded else { throw ExitCode.failure }
         }
     }
 
-    /// `name` as a metric `objective` reports.
-    static func metric(_ name: String, direction: Direction?, objective: Objective) throws -> TuningMetric {
-        do { return try TuningMetric(name, direction: direction, objective: objective) } catch { throw CommandFailure(error.description) }
+    // MARK: formatting, shared with `tune run`
+
+    /// `trials: 3/20 done (2 complete, 1 pruned, 0 failed), 2 running; best valid.auc 0.8812 (trial 1)`.
+    static func status(_ job: JobInfo) -> String {
+        let summary = job.studySummary ?? StudySummary()
+        let done = summary.complete + summary.pruned + summary.failed
+        let best = summary.bestValue.map { "; best \(job.study?.metric ?? "") \(Format.metric($0)) (trial \(summary.bestTrial!))" } ?? ""
+        return "trials: \(done)/\(job.study?.trials ?? 0) done (\(summary.complete) complete, \(summary.pruned) pruned, "
+            + "\(summary.failed) failed), \(summary.running) running\(best)"
     }
 
-    /// `model` with `lineage` added to its training record's parameters.
-    static func withLineage(_ model: TrainyardModel, _ lineage: [String: String]) -> TrainyardModel {
-        var model = model
-        model.training.parameters.merge(lineage) { $1 }
-        return model
+    /// The study's direction: the plan's, else the metric's natural one.
+    static func direction(of job: JobInfo, trials: [TrialInfo]) -> Direction {
+        if let direction = job.study?.direction { return direction }
+        let bare = (job.study?.metric ?? "").replacingOccurrences(of: "valid.", with: "")
+        return ["auc", "accuracy", "r2"].contains(bare) ? .maximize : .minimize
     }
 
-    static func parameters(_ trial: TrialRecord) -> String {
-        trial.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.format($0.value))" }.joined(separator: " ")
+    static func jsonObject(_ job: JobInfo, trials: [TrialInfo]?) -> [String: Any?] {
+        var object = job.jsonObject
+        let summary = job.studySummary ?? StudySummary()
+        object["study"] = ["strategy": job.study?.strategy.rawValue, "trials": job.study?.trials, "parallel": job.study?.parallel,
+                           "metric": job.study?.metric, "workers_per_trial": job.study?.workersPerTrial,
+                           "complete": summary.complete, "pruned": summary.pruned, "failed": summary.failed, "running": summary.running,
+                           "best_trial": summary.bestTrial, "best_value": summary.bestValue, "shard_bytes": summary.shardBytes] as [String: Any?]
+        if let trials {
+            object["trials"] = trials.map { trial -> [String: Any?] in
+                ["trial": trial.trial, "state": trial.state.rawValue, "value": trial.value, "job": trial.job, "workers": trial.workers,
+                 "reason": trial.reason, "started_at": trial.startedAt, "finished_at": trial.finishedAt, "shard_bytes": trial.shardBytes,
+                 "rungs": trial.rungs.map { ["round": $0.round, "value": $0.value] },
+                 "parameters": trial.parameters.mapValues(\.description)]
+            }
+        }
+        return object
+    }
+
+    static func parameters(_ parameters: [String: ParameterValue]) -> String {
+        parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.format($0.value))" }.joined(separator: " ")
     }
 
     static func format(_ value: ParameterValue) -> String {
@@ -125,12 +188,10 @@ struct TuneCommand: ParsableCommand {
         return value.description
     }
 
-    static func line(_ trial: TrialRecord, seconds: Double, metric: String) -> String {
-        let rounds = trial.intermediate.keys.max().map { " \($0) rounds" } ?? ""
-        return String(format: "trial %3d  %-8@ %@ %@  %.1f s%@  ", trial.id, trial.state.rawValue as NSString, metric as NSString,
-                      Format.metric(trial.value ?? .nan) as NSString, seconds, rounds as NSString) + parameters(trial)
+    static func line(_ id: Int, state: TrialState, value: Double?, rounds: Int?, seconds: Double,
+                     parameters: [String: ParameterValue], metric: String) -> String {
+        let rounds = rounds.map { " \($0) rounds" } ?? ""
+        return String(format: "trial %3d  %-8@ %@ %@  %.1f s%@  ", id, state.rawValue as NSString, metric as NSString,
+                      Format.metric(value ?? .nan) as NSString, seconds, rounds as NSString) + Self.parameters(parameters)
     }
 }
-
-extension Direction: ExpressibleByArgument {}
-extension StudyPlan.Strategy: ExpressibleByArgument {}

@@ -26,6 +26,9 @@ struct WorkerCommand: AsyncParsableCommand {
     var reconnectMax = DurationArgument.seconds(32)
     @Option(name: .customLong("reconnect-max-ms"), help: .hidden) var reconnectMaxMs: Int?
 
+    @Option(help: "MiB of received shards kept for reuse by later jobs and trials on the same rows (0: none).")
+    var shardCacheMb = WorkerSettings.defaultShardCacheBytes >> 20
+
     @Option(help: .hidden)
     var protocolVersion: UInt16 = ProtocolVersion.current
 
@@ -42,6 +45,7 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("--id must be 1–255 printable ASCII characters without spaces")
         }
         if let cores, cores < 1 { throw ValidationError("--cores must be at least 1") }
+        if shardCacheMb < 0 || shardCacheMb > 1 << 30 { throw ValidationError("--shard-cache-mb must be between 0 and 2^30") }
     }
 
     func run() async throws {
@@ -54,6 +58,7 @@ struct WorkerCommand: AsyncParsableCommand {
         settings.reconnectMax = reconnectMax.or(milliseconds: reconnectMaxMs)
         settings.protocolVersion = protocolVersion
         settings.growsWholeTrees = !perLevelOnly
+        settings.shardCacheBytes = shardCacheMb << 20
         settings.curve = try keys.keys()
         let service = WorkerService(settings: settings, context: try ZMQContext(), logger: logger)
         let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

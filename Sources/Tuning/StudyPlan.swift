@@ -54,21 +54,25 @@ public struct StudyPlan: Sendable, Codable, Equatable {
     }
 
     /// The space, every parameter a training parameter.
-    public func searchSpace() throws(SearchSpaceError) -> SearchSpace {
-        let space = try SearchSpace.parse(yaml: self.space)
-        try TrainingParameterNames.check(space)
-        return space
+    public func searchSpace() throws(StudyPlanError) -> SearchSpace {
+        do {
+            let space = try SearchSpace.parse(yaml: self.space)
+            try TrainingParameterNames.check(space)
+            return space
+        } catch {
+            throw .space(error)
+        }
     }
 
     /// Checks everything that can be checked without the data, for a base spec training
     /// `rounds` boosting rounds: the space, the counts, the grace period, the grid's size, and
     /// that some objective reports the metric. Throws naming the field.
-    public func check(rounds: Int) throws(SearchSpaceError) {
+    public func check(rounds: Int) throws(StudyPlanError) {
         let space = try searchSpace()
         guard trials >= 1 else { throw .invalid("trials", "must be at least 1, got \(trials)") }
         guard parallel >= 1 else { throw .invalid("parallel", "must be at least 1, got \(parallel)") }
-        guard workersPerTrial >= 1 else { throw .invalid("workers_per_trial", "must be at least 1, got \(workersPerTrial)") }
-        guard gridPoints >= 1 else { throw .invalid("grid_points", "must be at least 1, got \(gridPoints)") }
+        guard workersPerTrial >= 1 else { throw .invalid("workersPerTrial", "must be at least 1, got \(workersPerTrial)") }
+        guard gridPoints >= 1 else { throw .invalid("gridPoints", "must be at least 1, got \(gridPoints)") }
         guard grace >= 1, grace < rounds else {
             throw .invalid("grace", "must be between 1 and the trees per trial − 1 (\(rounds - 1)), got \(grace)")
         }
@@ -90,7 +94,7 @@ public struct StudyPlan: Sendable, Codable, Equatable {
 
     /// The study for a base spec training `rounds` rounds, optimising `metric`; `seed` seeds
     /// the sampler (a seeded study with one trial at a time is repeatable).
-    public func study(metric: TuningMetric, rounds: Int, seed: UInt64) throws(SearchSpaceError) -> Study {
+    public func study(metric: TuningMetric, rounds: Int, seed: UInt64) throws(StudyPlanError) -> Study {
         try check(rounds: rounds)
         let space = try searchSpace()
         let sampler: any Sampler = switch strategy {
@@ -104,5 +108,20 @@ public struct StudyPlan: Sendable, Codable, Equatable {
         default: medianStopping ? MedianStoppingScheduler(warmup: grace) : FIFOScheduler()
         }
         return Study(sampler: sampler, scheduler: scheduler, direction: metric.direction, maxTrials: trials, parallel: parallel)
+    }
+}
+
+/// Why a study cannot run as planned; names the field (as in JOB_SUBMIT's `study`).
+public enum StudyPlanError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The search space is not valid YAML, or a parameter is not valid.
+    case space(SearchSpaceError)
+    /// A field of the plan is out of range.
+    case invalid(String, String)
+
+    public var description: String {
+        switch self {
+        case .space(let error): error.description
+        case .invalid(let field, let reason): "\(field): \(reason)"
+        }
     }
 }

@@ -25,18 +25,25 @@ public final class ShardExecutor {
     /// Whether TREE_GROW is answered (see ``WorkerSettings/growsWholeTrees``).
     public let growsWholeTrees: Bool
     private var held: [Key: Held] = [:]
+    /// Shards kept by content for SHARD_BEGINs with `reuse`.
+    private var cache: ShardCache
     /// The gradient maxima of each boosting shard's last GRADIENT_REQUEST, until the tree they
     /// are for starts: objectives without gradient bounds quantise those gradients.
     private var maxima: [Key: (gradient: Float, hessian: Float)] = [:]
 
-    /// An executor that computes with `threads` threads.
-    public init(threads: Int, growsWholeTrees: Bool = true) {
+    /// An executor that computes with `threads` threads and keeps up to `cacheBytes` of
+    /// received shards for reuse (``WorkerSettings/shardCacheBytes``).
+    public init(threads: Int, growsWholeTrees: Bool = true, cacheBytes: Int = WorkerSettings.defaultShardCacheBytes) {
         self.threads = Parallel.resolve(threads: threads)
         self.growsWholeTrees = growsWholeTrees
+        cache = ShardCache(capacity: cacheBytes)
     }
 
     /// Shards held, for logs and tests.
     public var shardCount: Int { held.count }
+    /// Shards kept for reuse, and SHARD_BEGINs answered from them.
+    public var cachedShards: Int { cache.count }
+    public var cacheHits: Int { cache.hits }
 
     /// Forgets every shard (the coordinator restarted: its jobs will ship them again).
     public func dropAll() {
@@ -65,7 +72,12 @@ public final class ShardExecutor {
         switch message.type {
         case .shardBegin:
             let begin = try message.decodeBody(ShardBegin.self)
-            held[Key(job: job, shard: begin.shard.index)] = .receiving(try ShardReceiver(begin))
+            let receiver = try ShardReceiver(begin)
+            if begin.reuse == true, let data = cache.take(ShardCache.Key(begin)) {
+                held[Key(job: job, shard: begin.shard.index)] = .raw(data, begin.shard)
+                return .encoding(.shardAck, ShardAck(shard: begin.shard.index, chunk: begin.chunks))
+            }
+            held[Key(job: job, shard: begin.shard.index)] = .receiving(receiver)
             return .encoding(.shardAck, ShardAck(shard: begin.shard.index, chunk: -1))
         case .shardChunk:
             let chunk = try message.decodeBody(ShardChunk.self)
@@ -86,6 +98,7 @@ public final class ShardExecutor {
             held[Key(job: job, shard: end.shard)] = nil
             let data = try receiver.finish()
             held[Key(job: job, shard: end.shard)] = .raw(data, receiver.begin.shard)
+            cache.insert(data, size: receiver.begin.bytes, for: ShardCache.Key(receiver.begin))
             return .encoding(.shardAck, ShardAck(shard: end.shard, chunk: receiver.begin.chunks))
         case .sketchRequest:
             let request = try message.decodeBody(ShardRef.self)

@@ -51,7 +51,8 @@ public final class WorkerService: Service {
         var generation = 0
         let liveSocket = Mutex<ZMQSocketLoop?>(nil)
         nonisolated(unsafe) let executor = ShardExecutor(threads: settings.identity.cores,
-                                                          growsWholeTrees: settings.growsWholeTrees)
+                                                          growsWholeTrees: settings.growsWholeTrees,
+                                                          cacheBytes: settings.shardCacheBytes)
         let compute = DispatchQueue(label: "trainyard.worker.compute")
         let logger = self.logger
         var session = WorkerSession(settings: settings, now: .now)

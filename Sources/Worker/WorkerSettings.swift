@@ -26,6 +26,10 @@ public struct WorkerSettings: Sendable {
     /// Whether `TREE_GROW` is answered. Only tests turn it off, to impersonate a worker that
     /// implements just the per-level protocol (it answers `unsupported_message`).
     public var growsWholeTrees = true
+    /// Bytes of received shards kept after their job for SHARD_BEGINs with `reuse` (every
+    /// trial of a study on the same rows). Default ``defaultShardCacheBytes`` (1 GiB); 0 keeps none.
+    public var shardCacheBytes = WorkerSettings.defaultShardCacheBytes
+    public static let defaultShardCacheBytes = 1 << 30
     /// CurveZMQ: this worker's key pair and the coordinator's public key. `nil` (the
     /// default): plaintext, as a coordinator without CURVE expects.
     public var curve: CurveClientKeys?

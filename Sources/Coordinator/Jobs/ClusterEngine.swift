@@ -40,6 +40,11 @@ final class ClusterEngine: TrainingEngine {
     private var ready: [Bool]
     /// Workers dropped from this job for timing out or sending invalid replies, with why.
     private var failed: [String: String] = [:]
+    /// Asked after every boosting round; `true` ends boosting there with the model so far (a
+    /// tuning scheduler pruning a trial).
+    var shouldStop: (@Sendable () -> Bool)?
+    /// Bin cuts agreed by earlier jobs on the same rows (a study's trials): a hit skips the sketch.
+    var cutsCache: CutsCache?
 
     init(job: JobInfo, workers: [String], link: ClusterLink, store: JobStore, settings: JobSettings, logger: Logger,
          cancelled: @escaping @Sendable () -> Bool, onChange: @escaping @Sendable (JobInfo) -> Void) {
@@ -187,10 +192,12 @@ final class ClusterEngine: TrainingEngine {
         let baseMargin = p.objective.margin(fromBaseScore: baseScore)
         var checkpoint = try store.checkpoint(job: job.id)
         var cuts: QuantileCuts?
+        let cutsKey = cutsCache.map { _ in CutsCache.key(features, maxBin: p.maxBin) }
         var attempts = 0
         while true {
             attempts += 1
             do {
+                if cuts == nil, let cutsKey { cuts = cutsCache?[cutsKey] }
                 if cuts == nil {
                     // Cuts from the shards' samples, merged: the same as the local cuts.
                     try place({ ShardBytes.dense(features, labels: labels, rows: $0) }, rows: features.rows,
@@ -209,6 +216,7 @@ final class ClusterEngine: TrainingEngine {
                         samples.append(FeatureArrays.arrays(reply.message.payload)!)
                     }
                     cuts = QuantileCuts.fromSamples(samples, maxBin: p.maxBin, threads: Parallel.resolve(threads: p.threads))
+                    if let cutsKey { cutsCache?[cutsKey] = cuts }
                     ready = ready.map { _ in false }
                 }
                 let agreed = cuts!
@@ -246,7 +254,7 @@ final class ClusterEngine: TrainingEngine {
                     checkpoint = next
                     self.job.progress = next.history.last
                     self.publish()
-                }
+                } shouldStop: { [shouldStop] in shouldStop?() ?? false }
                 try flush()
                 return result
             } catch let error as ClusterError {

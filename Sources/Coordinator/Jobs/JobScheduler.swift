@@ -13,7 +13,7 @@ public final class JobScheduler: Sendable {
     public let settings: JobSettings
     let store: JobStore
     let link: ClusterLink
-    private let logger: Logger
+    let logger: Logger
     private let wake = NSCondition()
     private let cancelRequests = Mutex<Set<UInt64>>([])
     private let stopping = Mutex(false)
@@ -51,9 +51,15 @@ public final class JobScheduler: Sendable {
         } catch {
             throw .invalid("\(error)")
         }
+        if let plan = request.study {
+            do { try plan.check(rounds: spec.gbdt.trees) } catch { throw .invalid("study: \(error)") }
+        }
+        // A study's trials each train on workersPerTrial workers.
+        let workers = request.study?.workersPerTrial ?? request.workers
         let alive = link.aliveWorkers.count
-        guard request.workers <= alive else {
-            throw .invalid("the job asks for \(request.workers) workers but \(alive) \(alive == 1 ? "is" : "are") alive")
+        guard workers <= alive else {
+            let what = request.study == nil ? "the job asks for" : "each trial asks for"
+            throw .invalid("\(what) \(workers) workers but \(alive) \(alive == 1 ? "is" : "are") alive")
         }
         let modelName = request.modelName ?? request.defaultModelName
         guard ModelName.isValid(modelName) else { throw .invalid(RegistryError.invalidName(modelName, kind: "model name").description) }
@@ -73,12 +79,13 @@ public final class JobScheduler: Sendable {
         }
         let job: JobInfo
         do {
-            job = try store.insert(spec: spec, workers: request.workers, modelName: modelName)
+            job = try store.insert(spec: spec, workers: workers, modelName: modelName, study: request.study)
         } catch {
             logger.error("cannot queue a job", metadata: ["error": "\(error)"])
             throw .invalid("the coordinator could not queue the job: its job store failed (see the coordinator's log)")
         }
-        logger.info("job queued", metadata: ["job": "\(job.id)", "workers": "\(job.workers)", "data": "\(spec.data.path)"])
+        logger.info(job.study == nil ? "job queued" : "study queued",
+                    metadata: ["job": "\(job.id)", "workers": "\(job.workers)", "data": "\(spec.data.path)"])
         wake.withLock { wake.broadcast() }
         return job
     }
@@ -87,7 +94,8 @@ public final class JobScheduler: Sendable {
 
     public func show(_ request: JobRequest) throws -> JobReply {
         guard let job = try store.job(request.id) else { throw JobRequestError.notFound(request.id) }
-        return JobReply(job: job, history: try store.history(job: job.id, from: request.historyFrom ?? 1))
+        return JobReply(job: job, history: try store.history(job: job.id, from: request.historyFrom ?? 1),
+                        trials: job.study == nil ? nil : try store.trials(study: job.id))
     }
 
     /// A succeeded job and the bytes of its model file, verified (header, length, checksum,
@@ -145,7 +153,10 @@ public final class JobScheduler: Sendable {
         wake.withLock { wake.broadcast() }
     }
 
-    private var isStopping: Bool { stopping.withLock { $0 } }
+    var isStopping: Bool { stopping.withLock { $0 } }
+
+    /// Whether `JOB_CANCEL` asked for job `id` while it runs.
+    func isCancelRequested(_ id: UInt64) -> Bool { cancelRequests.withLock { $0.contains(id) } }
 
     private func loop() {
         while !isStopping {
@@ -191,6 +202,11 @@ public final class JobScheduler: Sendable {
         }
         job.state = .running
         job.startedAt = job.startedAt ?? Date().timeIntervalSince1970
+        if job.study != nil {
+            runStudy(&job, cancelled: cancelled)
+            cancelRequests.withLock { _ = $0.remove(id) }
+            return
+        }
         let workers = Array(link.aliveWorkers.prefix(wanted))
         let store = self.store
         let engine = ClusterEngine(job: job, workers: workers, link: link, store: store, settings: settings, logger: logger,
@@ -200,35 +216,12 @@ public final class JobScheduler: Sendable {
         do {
             try store.update(engine.job)
             logger.info("job started", metadata: ["job": "\(id)", "workers": "\(workers.joined(separator: ","))"])
-            // Checked again: the file may have been replaced since the job was queued (or the
-            // job was queued by a coordinator with other data roots).
-            var spec = job.spec
-            spec.data.path = try dataRoots.resolve(spec.data.path)
-            if let path = spec.validationPath { spec.validationPath = try dataRoots.resolve(path) }
-            let (train, validation) = try spec.load()
-            let request = spec.request(datasetSHA256: try FileFingerprint.sha256(path: spec.data.path), software: software)
-            let outcome = try TrainingPipeline.run(train: train, validation: validation, request: request, engine: engine)
+            let data = try load(job.spec)
+            let (model, metrics, path) = try trainModel(engine, train: data.train, validation: data.validation, request: data.request)
             job = engine.job
-            var model = outcome.model
-            model.training.jobID = id
-            // The workers' replies were validated one by one; the model they built is checked
-            // as a whole too, so a job never succeeds with a model a reader would refuse.
-            try model.validate()
-            let path = settings.modelsDirectory + "/job-\(id).model"
-            try FileManager.default.createDirectory(atPath: settings.modelsDirectory, withIntermediateDirectories: true)
-            try ModelFile.write(model, to: path)
             job.modelPath = path
-            job.metrics = outcome.metrics
-            if let publisher = settings.publisher {
-                let name = job.modelName ?? JobSubmit(spec: job.spec, workers: job.workers).defaultModelName
-                do {
-                    job.registryVersion = try publisher.publish(name: name, artifact: try ModelFile.encode(model), description: "job \(id)")
-                    logger.info("model published", metadata: ["job": "\(id)", "model": "\(name)", "version": "\(job.registryVersion!)"])
-                } catch {
-                    job.publishError = "\(error)"
-                    logger.error("the model was written but not published", metadata: ["job": "\(id)", "error": "\(error)"])
-                }
-            }
+            job.metrics = metrics
+            publish(model, job: &job)
             finish(&job, state: .succeeded, reason: nil)
         } catch ClusterError.cancelled where isStopping {
             logger.info("job paused for shutdown; it resumes on restart", metadata: ["job": "\(id)"])
@@ -247,7 +240,92 @@ public final class JobScheduler: Sendable {
         cancelRequests.withLock { _ = $0.remove(id) }
     }
 
-    private func finish(_ job: inout JobInfo, state: JobState, reason: String?) {
+    /// Runs a study job to its end (or until the coordinator stops: it resumes on restart).
+    private func runStudy(_ job: inout JobInfo, cancelled: @escaping @Sendable () -> Bool) {
+        let id = job.id
+        let runner: StudyRunner
+        do {
+            try store.update(job)
+            runner = try StudyRunner(job: job, scheduler: self, cancelled: cancelled)
+        } catch {
+            logger.warning("study error", metadata: ["job": "\(id)", "error": "\(error)"])
+            return finish(&job, state: .failed, reason: RedactedError(error).description)
+        }
+        logger.info("study started", metadata: ["job": "\(id)", "trials": "\(job.study!.trials)", "parallel": "\(job.study!.parallel)"])
+        job = runner.run()
+        if isStopping {
+            logger.info("study paused for shutdown; it resumes on restart", metadata: ["job": "\(id)"])
+            return
+        }
+        if cancelled() { return finish(&job, state: .cancelled, reason: "cancelled by request") }
+        guard let (trial, trialJob) = runner.best, let path = trialJob.modelPath else {
+            return finish(&job, state: .failed, reason: "no trial completed (\(runner.counts))")
+        }
+        do {
+            // Lineage: the study and the trial that chose this model, in its training record (and so in the registry).
+            var model = try ModelFile.read(path: path)
+            let plan = job.study!
+            model.training.parameters.merge([
+                "tuning.study": "\(id)", "tuning.trial": "\(trial.trial) of \(job.studySummary.map { $0.complete + $0.pruned + $0.failed } ?? 0)",
+                "tuning.trialJob": "\(trialJob.id)", "tuning.strategy": plan.strategy.rawValue,
+                "tuning.metric": "\(runner.direction.rawValue) \(plan.metric)", "tuning.space": plan.space,
+                "tuning.seed": "\(job.spec.gbdt.seed)",
+                "tuning.parameters": trial.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
+            ]) { $1 }
+            model.training.jobID = id
+            let studyPath = settings.modelsDirectory + "/job-\(id).model"
+            try ModelFile.write(model, to: studyPath)
+            job.modelPath = studyPath
+            job.metrics = trialJob.metrics
+            publish(model, job: &job)
+            finish(&job, state: .succeeded, reason: nil)
+        } catch {
+            logger.warning("study error", metadata: ["job": "\(id)", "error": "\(error)"])
+            finish(&job, state: .failed, reason: RedactedError(error).description)
+        }
+    }
+
+    /// A job's data, read: the paths checked again (the file may have been replaced since the
+    /// job was queued, or it was queued by a coordinator with other data roots).
+    func load(_ spec: TrainingSpec) throws -> (spec: TrainingSpec, train: Table, validation: Table?, request: TrainingRequest) {
+        var spec = spec
+        spec.data.path = try dataRoots.resolve(spec.data.path)
+        if let path = spec.validationPath { spec.validationPath = try dataRoots.resolve(path) }
+        let (train, validation) = try spec.load()
+        let request = spec.request(datasetSHA256: try FileFingerprint.sha256(path: spec.data.path), software: software)
+        return (spec, train, validation, request)
+    }
+
+    /// Publishes a succeeded job's model to the registry, if there is one, recording the version
+    /// or why publishing failed (the model stays written either way).
+    func publish(_ model: TrainyardModel, job: inout JobInfo) {
+        guard let publisher = settings.publisher else { return }
+        let name = job.modelName ?? JobSubmit(spec: job.spec, workers: job.workers).defaultModelName
+        do {
+            job.registryVersion = try publisher.publish(name: name, artifact: try ModelFile.encode(model), description: "job \(job.id)")
+            logger.info("model published", metadata: ["job": "\(job.id)", "model": "\(name)", "version": "\(job.registryVersion!)"])
+        } catch {
+            job.publishError = "\(error)"
+            logger.error("the model was written but not published", metadata: ["job": "\(job.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Trains `engine`'s job and writes its model to the models directory (`job-ID.model`): the
+    /// path of jobs and of a study's trials. The workers' replies were validated one by one; the
+    /// model is checked as a whole too, so a job never succeeds with a model a reader would refuse.
+    func trainModel(_ engine: ClusterEngine, train: Table, validation: Table?, request: TrainingRequest,
+                    progress: ((TrainingProgress) -> Void)? = nil) throws -> (model: TrainyardModel, metrics: [String: Double], path: String) {
+        let outcome = try TrainingPipeline.run(train: train, validation: validation, request: request, engine: engine, progress: progress)
+        var model = outcome.model
+        model.training.jobID = engine.job.id
+        try model.validate()
+        let path = settings.modelsDirectory + "/job-\(engine.job.id).model"
+        try FileManager.default.createDirectory(atPath: settings.modelsDirectory, withIntermediateDirectories: true)
+        try ModelFile.write(model, to: path)
+        return (model, outcome.metrics, path)
+    }
+
+    func finish(_ job: inout JobInfo, state: JobState, reason: String?) {
         job.state = state
         job.reason = reason
         job.finishedAt = Date().timeIntervalSince1970

@@ -2,6 +2,7 @@ import DistributedTraining
 import Foundation
 import GRDB
 import TrainyardML
+import Tuning
 
 /// The coordinator's persistent job table (SQLite through GRDB, WAL mode): jobs with
 /// their specs and states, each round's progress, and the trees of completed rounds —
@@ -24,6 +25,17 @@ public final class JobStore: Sendable {
                                         progress TEXT NOT NULL, PRIMARY KEY (job_id, round));
                 CREATE TABLE job_tree (job_id INTEGER NOT NULL REFERENCES job(id), position INTEGER NOT NULL,
                                        output_group INTEGER NOT NULL, tree TEXT NOT NULL, PRIMARY KEY (job_id, position));
+                """)
+        }
+        migrator.registerMigration("v2-studies") { db in
+            // Trials are jobs run by their study (`parent`), never by the queue; a study's
+            // journal (StudyEvent, in order) and its trial table.
+            try db.execute(sql: """
+                ALTER TABLE job ADD COLUMN parent INTEGER REFERENCES job(id);
+                CREATE TABLE study_event (job_id INTEGER NOT NULL REFERENCES job(id), seq INTEGER NOT NULL,
+                                          event TEXT NOT NULL, PRIMARY KEY (job_id, seq));
+                CREATE TABLE study_trial (job_id INTEGER NOT NULL REFERENCES job(id), trial INTEGER NOT NULL,
+                                          info TEXT NOT NULL, PRIMARY KEY (job_id, trial));
                 """)
         }
         try migrator.migrate(database)
@@ -50,12 +62,28 @@ public final class JobStore: Sendable {
         try decoder.decode(T.self, from: Data(text.utf8))
     }
 
-    /// Queues a new job and returns it with its id.
-    public func insert(spec: TrainingSpec, workers: Int, modelName: String? = nil) throws -> JobInfo {
+    /// Queues a new job (a study when `study` is given) and returns it with its id.
+    public func insert(spec: TrainingSpec, workers: Int, modelName: String? = nil, study: StudyPlan? = nil) throws -> JobInfo {
+        var info = JobInfo(id: 0, state: .queued, spec: spec, workers: workers, submittedAt: Date().timeIntervalSince1970)
+        info.modelName = modelName
+        info.study = study
+        if study != nil { info.studySummary = StudySummary() }
+        return try insert(info)
+    }
+
+    /// Adds trial `trial` of study `parent`: a running job the study runs (the queue never picks it).
+    public func insertTrial(spec: TrainingSpec, workers: Int, parent: UInt64, trial: Int) throws -> JobInfo {
+        var info = JobInfo(id: 0, state: .running, spec: spec, workers: workers, submittedAt: Date().timeIntervalSince1970)
+        info.parent = parent
+        info.trial = trial
+        return try insert(info)
+    }
+
+    private func insert(_ job: JobInfo) throws -> JobInfo {
         try database.write { db in
-            var info = JobInfo(id: 0, state: .queued, spec: spec, workers: workers, submittedAt: Date().timeIntervalSince1970)
-            info.modelName = modelName
-            try db.execute(sql: "INSERT INTO job (state, info) VALUES (?, ?)", arguments: [info.state.rawValue, try Self.json(info)])
+            var info = job
+            try db.execute(sql: "INSERT INTO job (state, info, parent) VALUES (?, ?, ?)",
+                           arguments: [info.state.rawValue, try Self.json(info), info.parent.map { Int64($0) }])
             info.id = UInt64(db.lastInsertedRowID)
             try db.execute(sql: "UPDATE job SET info = ? WHERE id = ?", arguments: [try Self.json(info), Int64(info.id)])
             return info
@@ -80,10 +108,10 @@ public final class JobStore: Sendable {
         }
     }
 
-    /// Every job, newest first.
+    /// Every job but trials (see ``trials(of:)``), newest first.
     public func all() throws -> [JobInfo] {
         try database.read { db in
-            try String.fetchAll(db, sql: "SELECT info FROM job ORDER BY id DESC").map { try Self.decode(JobInfo.self, $0) }
+            try String.fetchAll(db, sql: "SELECT info FROM job WHERE parent IS NULL ORDER BY id DESC").map { try Self.decode(JobInfo.self, $0) }
         }
     }
 
@@ -91,7 +119,7 @@ public final class JobStore: Sendable {
     public func next() throws -> JobInfo? {
         try database.read { db in
             try String.fetchOne(db, sql: """
-                SELECT info FROM job WHERE state IN ('running', 'queued')
+                SELECT info FROM job WHERE state IN ('running', 'queued') AND parent IS NULL
                 ORDER BY CASE state WHEN 'running' THEN 0 ELSE 1 END, id LIMIT 1
                 """).map { try Self.decode(JobInfo.self, $0) }
         }
@@ -127,6 +155,42 @@ public final class JobStore: Sendable {
                                               arguments: [Int64(job)]).map { try Self.decode(TrainingProgress.self, $0) }
             return GBDTTrainer.Checkpoint(trees: try rows.map { try Self.decode(RegressionTree.self, $0["tree"]) },
                                           treeGroups: rows.map { $0["output_group"] }, history: history)
+        }
+    }
+
+    // MARK: studies
+
+    /// Appends `event` to study `job`'s journal.
+    public func append(_ event: StudyEvent, study job: UInt64) throws {
+        try database.write { db in
+            let next = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), -1) + 1 FROM study_event WHERE job_id = ?",
+                                        arguments: [Int64(job)]) ?? 0
+            try db.execute(sql: "INSERT INTO study_event (job_id, seq, event) VALUES (?, ?, ?)",
+                           arguments: [Int64(job), next, try Self.json(event)])
+        }
+    }
+
+    /// Study `job`'s journal, in order.
+    public func events(study job: UInt64) throws -> [StudyEvent] {
+        try database.read { db in
+            try String.fetchAll(db, sql: "SELECT event FROM study_event WHERE job_id = ? ORDER BY seq", arguments: [Int64(job)])
+                .map { try Self.decode(StudyEvent.self, $0) }
+        }
+    }
+
+    /// Saves a trial's row of study `job`'s trial table.
+    public func save(_ trial: TrialInfo, study job: UInt64) throws {
+        try database.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO study_trial (job_id, trial, info) VALUES (?, ?, ?)",
+                           arguments: [Int64(job), trial.trial, try Self.json(trial)])
+        }
+    }
+
+    /// Study `job`'s trials, in trial order.
+    public func trials(study job: UInt64) throws -> [TrialInfo] {
+        try database.read { db in
+            try String.fetchAll(db, sql: "SELECT info FROM study_trial WHERE job_id = ? ORDER BY trial", arguments: [Int64(job)])
+                .map { try Self.decode(TrialInfo.self, $0) }
         }
     }
 }

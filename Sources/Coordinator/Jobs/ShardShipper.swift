@@ -16,13 +16,15 @@ struct ShardShipper {
     var window = 4
     var maxResends = 3
 
-    /// Returns the shard's size in bytes.
+    /// Returns the bytes of shard data sent: the shard's size, or 0 when the worker already
+    /// held the same bytes and said so (SHARD_BEGIN with `reuse`).
     @discardableResult
     func ship(_ bytes: ShardBytes, descriptor: ShardDescriptor, to worker: String) throws(ClusterError) -> Int {
         let chunks = (bytes.count + chunkBytes - 1) / chunkBytes
         let begin = ShardBegin(shard: descriptor, bytes: bytes.count, chunks: chunks, chunkBytes: chunkBytes,
-                               sha256: bytes.sha256())
-        try call(.encoding(.shardBegin, begin), worker)
+                               sha256: bytes.sha256(), reuse: true)
+        let ack = try call(.encoding(.shardBegin, begin), worker)
+        if chunks > 0, ack.chunk == chunks { return 0 }
         var next = 0
         var resends = 0
         var inFlight: [(chunk: Int, correlation: UInt64)] = []
@@ -49,10 +51,12 @@ struct ShardShipper {
         return bytes.count
     }
 
-    private func call(_ message: Message, _ worker: String) throws(ClusterError) {
+    @discardableResult
+    private func call(_ message: Message, _ worker: String) throws(ClusterError) -> ShardAck {
         let reply = try link.await([try link.send(message, to: worker, job: job)], timeout: timeout, cancelled: cancelled)[0]
-        guard reply.message.type == .shardAck else {
+        guard reply.message.type == .shardAck, let ack = try? reply.message.decodeBody(ShardAck.self) else {
             throw .invalidReply(worker: worker, reason: "\(reply.message.type) in answer to \(message.type)")
         }
+        return ack
     }
 }
