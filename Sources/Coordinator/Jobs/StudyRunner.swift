@@ -27,6 +27,8 @@ final class StudyRunner: Sendable {
     }
 
     private let scheduler: JobScheduler
+    /// The study's job id.
+    private let id: UInt64
     private let plan: StudyPlan
     private let metric: TuningMetric
     private let base: TrainingSpec
@@ -46,6 +48,7 @@ final class StudyRunner: Sendable {
     init(job: JobInfo, scheduler: JobScheduler, cancelled: @escaping @Sendable () -> Bool) throws {
         guard let plan = job.study else { preconditionFailure("job \(job.id) is not a study") }
         self.scheduler = scheduler
+        id = job.id
         self.plan = plan
         self.cancelled = cancelled
         let data = try scheduler.load(job.spec)
@@ -133,11 +136,11 @@ final class StudyRunner: Sendable {
             return finish(trial.id, value: nil, reason: ClusterError.noWorkers(waited: scheduler.settings.workerWait).description, engine: nil)
         }
         defer { release(trial.id) }
-        if resumed { logger.info("resuming a trial", metadata: ["study": "\(trialJob.parent ?? 0)", "trial": "\(trial.id)"]) }
+        if resumed { logger.info("resuming a trial", metadata: ["study": "\(id)", "trial": "\(trial.id)"]) }
         let stopped = Atomic(false)
-        let id = trialJob.id, store = self.store, logger = self.logger, cancelled = self.cancelled
+        let trialID = trialJob.id, store = self.store, logger = self.logger, cancelled = self.cancelled
         let engine = ClusterEngine(job: trialJob, workers: workers, link: scheduler.link, store: store, settings: scheduler.settings,
-                                   logger: logger, cancelled: { [scheduler] in cancelled() || scheduler.isCancelRequested(id) }) { info in
+                                   logger: logger, cancelled: { [scheduler] in cancelled() || scheduler.isCancelRequested(trialID) }) { info in
             do { try store.update(info) } catch { logger.error("cannot save trial progress", metadata: ["error": "\(error)"]) }
         }
         engine.shouldStop = { stopped.load(ordering: .relaxed) }
@@ -166,23 +169,23 @@ final class StudyRunner: Sendable {
             var job = engine.job
             let studyCancelled = cancelled()
             let reason = studyCancelled ? "cancelled with the study"
-                : scheduler.isCancelRequested(id) ? "cancelled by request" : RedactedError(error).description
-            scheduler.finish(&job, state: studyCancelled || scheduler.isCancelRequested(id) ? .cancelled : .failed, reason: reason)
+                : scheduler.isCancelRequested(trialID) ? "cancelled by request" : RedactedError(error).description
+            scheduler.finish(&job, state: studyCancelled || scheduler.isCancelRequested(trialID) ? .cancelled : .failed, reason: reason)
             finish(trial.id, value: nil, reason: reason, engine: job)
         }
         for worker in Set(engine.job.assigned) {
-            scheduler.link.notify(.encoding(.jobAbort, JobAbort(reason: "trial finished")), to: worker, job: id)
+            scheduler.link.notify(.encoding(.jobAbort, JobAbort(reason: "trial finished")), to: worker, job: trialID)
         }
     }
 
     /// The trial's job: the one it had (a resumed trial continues from its saved rounds), or a new one.
     private func trialJobInfo(_ trial: Int, spec: TrainingSpec) throws -> JobInfo {
-        let (existing, parent) = state.withLock { ($0.trials[trial]?.job, $0.job.id) }
+        let existing = state.withLock { $0.trials[trial]?.job }
         if let existing, var job = try store.job(existing) {
             job.recoveries += 1
             return job
         }
-        let job = try store.insertTrial(spec: spec, workers: plan.workersPerTrial, parent: parent, trial: trial)
+        let job = try store.insertTrial(spec: spec, workers: plan.workersPerTrial, parent: id, trial: trial)
         state.withLock { state in
             var info = state.trials[trial]!
             info.job = job.id
@@ -219,7 +222,7 @@ final class StudyRunner: Sendable {
             if let job { info.shardBytes = job.shardBytes }
             update(info, in: &state)
         }
-        logger.info("trial finished", metadata: ["study": "\(state.withLock { $0.job.id })", "trial": "\(trial)",
+        logger.info("trial finished", metadata: ["study": "\(id)", "trial": "\(trial)",
                                                  "value": "\(value.map { "\($0)" } ?? "-")", "reason": "\(reason ?? "")"])
     }
 
@@ -228,7 +231,7 @@ final class StudyRunner: Sendable {
         state.trials[info.trial] = info
         state.job.studySummary = StudySummary(state.trials.values.sorted { $0.trial < $1.trial }, direction: metric.direction)
         do {
-            try store.save(info, study: state.job.id)
+            try store.save(info, study: id)
             try store.update(state.job)
         } catch {
             logger.error("cannot save a trial", metadata: ["trial": "\(info.trial)", "error": "\(error)"])
@@ -236,7 +239,6 @@ final class StudyRunner: Sendable {
     }
 
     private func journal(_ event: StudyEvent) {
-        let id = state.withLock { $0.job.id }
         do { try store.append(event, study: id) } catch {
             logger.error("cannot journal a study event; a restart may run a trial again", metadata: ["study": "\(id)", "error": "\(error)"])
         }
