@@ -258,14 +258,13 @@ public final class CoordinatorService: Service {
             reply(error: ErrorReply(.unexpected(envelope.message.type)), to: peer, correlationID: correlationID, on: socket)
         case .other(let type, _, _):
             state.membership.markSeen(peer, now: now)
-            switch type {
-            case .shardAck, .sketchReply, .jobAccept, .gradientReply, .histogramReply, .splitReply, .treeGrown:
+            if ShardCalls.replyTypes.contains(type) {
                 let size = frames.reduce(0) { $0 + $1.count }
                 guard let worker = state.membership.workerID(for: peer), jobs.link.deliver(from: worker, envelope, bytes: size) else {
                     logger.debug("dropped a late or unsolicited reply", metadata: ["peer": "\(peer)", "type": "\(type)"])
                     return
                 }
-            default:
+            } else {
                 // Job API requests never get here (InboundTriage sends them to the job request queue).
                 reply(error: InboundTriage.refusal(of: type), to: peer, correlationID: correlationID, on: socket)
             }

@@ -1,3 +1,4 @@
+import DistributedTraining
 import TrainyardProtocol
 
 /// What the membership loop does with a message before decoding it, from its header and the
@@ -27,8 +28,7 @@ enum InboundTriage: Equatable {
     case answerFromHeader
 
     /// The training replies a job waits for (§6.2).
-    static let trainingReplies: Set<MessageType> = [.shardAck, .sketchReply, .jobAccept, .gradientReply, .histogramReply,
-                                                    .splitReply, .treeGrown]
+    static let trainingReplies = ShardCalls.replyTypes
     /// The job API requests (§6.3).
     static let jobRequests: Set<MessageType> = [.jobSubmit, .jobList, .jobShow, .jobCancel, .jobModel]
 

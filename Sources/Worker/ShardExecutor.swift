@@ -68,156 +68,190 @@ public final class ShardExecutor {
         }
     }
 
+    /// One handler per shard call (``ShardCalls``), and JOB_ABORT.
+    private static let handlers: [MessageType: @Sendable (ShardExecutor) -> (Message, UInt64) throws -> Message?] = [
+        ShardCalls.Begin.requestType: { $0.begin }, ShardCalls.Chunk.requestType: { $0.chunk }, ShardCalls.End.requestType: { $0.end },
+        ShardCalls.Sketch.requestType: { $0.sketch }, ShardCalls.Cuts.requestType: { $0.binCuts },
+        ShardCalls.Checkpoint.requestType: { $0.checkpoint }, ShardCalls.Gradient.requestType: { $0.gradient },
+        ShardCalls.Histogram.requestType: { $0.histogram }, ShardCalls.Split.requestType: { $0.split },
+        ShardCalls.Finish.requestType: { $0.treeFinish }, ShardCalls.Grow.requestType: { $0.grow }, .jobAbort: { $0.abort },
+    ]
+
     private func reply(to message: Message, job: UInt64) throws -> Message? {
-        switch message.type {
-        case .shardBegin:
-            let begin = try message.decodeBody(ShardBegin.self)
-            let receiver = try ShardReceiver(begin)
-            if begin.reuse == true, let data = cache.take(ShardCache.Key(begin)) {
-                held[Key(job: job, shard: begin.shard.index)] = .raw(data, begin.shard)
-                return .encoding(.shardAck, ShardAck(shard: begin.shard.index, chunk: begin.chunks))
-            }
-            held[Key(job: job, shard: begin.shard.index)] = .receiving(receiver)
-            return .encoding(.shardAck, ShardAck(shard: begin.shard.index, chunk: -1))
-        case .shardChunk:
-            let chunk = try message.decodeBody(ShardChunk.self)
-            guard case .receiving(var receiver) = try shard(job, chunk.shard), let frame = message.payload.first else {
-                throw ExecutorError.unexpected("SHARD_CHUNK for shard \(chunk.shard), which is not being received")
-            }
-            // Out of the table while it grows (its arrays stay uniquely referenced); back in even when the
-            // chunk is refused, so that the coordinator can send it again.
-            held[Key(job: job, shard: chunk.shard)] = nil
-            defer { held[Key(job: job, shard: chunk.shard)] = .receiving(receiver) }
-            try receiver.receive(chunk, bytes: frame.frame)
-            return .encoding(.shardAck, ShardAck(shard: chunk.shard, chunk: chunk.chunk))
-        case .shardEnd:
-            let end = try message.decodeBody(ShardRef.self)
-            guard case .receiving(let receiver) = try shard(job, end.shard) else {
-                throw ExecutorError.unexpected("SHARD_END for shard \(end.shard), which is not being received")
-            }
-            held[Key(job: job, shard: end.shard)] = nil
-            let data = try receiver.finish()
-            held[Key(job: job, shard: end.shard)] = .raw(data, receiver.begin.shard)
-            cache.insert(data, size: receiver.begin.bytes, for: ShardCache.Key(receiver.begin))
-            return .encoding(.shardAck, ShardAck(shard: end.shard, chunk: receiver.begin.chunks))
-        case .sketchRequest:
-            let request = try message.decodeBody(ShardRef.self)
-            guard case .raw(.dense(let features, _), let descriptor) = try shard(job, request.shard) else {
-                throw ExecutorError.unexpected("SKETCH_REQUEST for shard \(request.shard), which holds no dense rows")
-            }
-            let samples = QuantileCuts.sample(features, firstRow: descriptor.firstRow, totalRows: descriptor.totalRows,
-                                              threads: threads)
-            return .encoding(.sketchReply, request, payload: FeatureArrays.payload(samples))
-        case .binCuts:
-            let body = try message.decodeBody(BinCuts.self)
-            let cuts = try Self.cuts(FeatureArrays.arrays(message.payload))
-            guard case .raw(.dense(let features, let labels), let descriptor) = try shard(job, body.shard) else {
-                throw ExecutorError.unexpected("BIN_CUTS for shard \(body.shard), which holds no dense rows")
-            }
-            guard cuts.cuts.count == features.columns else {
-                throw ExecutorError.unexpected("BIN_CUTS has cuts for \(cuts.cuts.count) features; the shard has \(features.columns)")
-            }
-            maxima[Key(job: job, shard: body.shard)] = nil
-            held[Key(job: job, shard: body.shard)] = .boosting(GBDTShard(
-                features: features, labels: labels, cuts: cuts, objective: body.objective, baseMargin: body.baseMargin,
-                firstRow: descriptor.firstRow, totalRows: descriptor.totalRows, threads: threads))
-            return .encoding(.jobAccept, ShardRef(shard: body.shard))
-        case .checkpoint:
-            let body = try message.decodeBody(CheckpointReplay.self)
-            try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
-                try Self.refuse(Self.problem(with: body.trees, groups: body.treeGroups, shard: shard), message.type)
-                shard.replay(body.trees, groups: body.treeGroups)
-            }
-            maxima[Key(job: job, shard: body.shard)] = nil
-            return .encoding(.jobAccept, ShardRef(shard: body.shard))
-        case .gradientRequest:
-            let body = try message.decodeBody(GradientRequest.self)
-            if let objective = body.objective {
-                return try linearStatistics(job, body.shard, objective: objective, payload: message.payload)
-            }
-            guard let group = body.group else { throw ExecutorError.unexpected("GRADIENT_REQUEST needs a group or an objective") }
-            let computed = try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
-                try Self.refuse(Self.problem(with: [], groups: [group], shard: shard), message.type)
-                return shard.gradientMaxima(group: group)
-            }
-            maxima[Key(job: job, shard: body.shard)] = computed
-            return .encoding(.gradientReply, GradientMaxima(shard: body.shard, gradient: computed.gradient, hessian: computed.hessian))
-        case .histogramRequest:
-            let body = try message.decodeBody(HistogramRequest.self)
-            let histograms: [[Int64]]
-            if let start = body.start {
-                let key = Key(job: job, shard: body.shard), maxima = self.maxima[key]
-                histograms = [try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
-                    try Self.refuse(Self.problem(with: [], groups: [start.group], shard: shard)
-                                        ?? Self.problem(with: start, objective: shard.objective, maxima: maxima), message.type)
-                    return shard.beginTree(start)
-                }]
-                self.maxima[key] = nil
-            } else if let nodes = body.nodes {
-                histograms = try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
-                    try Self.refuse(shard.problem(with: nodes), message.type)
-                    return shard.histograms(nodes: nodes)
-                }
-            } else {
-                throw ExecutorError.unexpected("HISTOGRAM_REQUEST needs start or nodes")
-            }
-            return .encoding(.histogramReply, ShardRef(shard: body.shard),
-                             payload: [.concatenating(histograms, dtype: .i64)])
-        case .splitDecision:
-            let body = try message.decodeBody(SplitDecision.self)
-            let histograms = body.histograms == true
-            guard histograms else {
-                let counts = try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
-                    try Self.refuse(shard.problem(with: body.splits, histograms: false), message.type)
-                    return shard.applySplits(body.splits)
-                }
-                return .encoding(.splitReply, ShardRef(shard: body.shard), payload: [Self.countsPayload(counts)])
-            }
-            let (counts, lefts) = try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
-                try Self.refuse(shard.problem(with: body.splits, histograms: true), message.type)
-                let children = shard.split(body.splits)
-                return (shard.rowCounts(of: body.splits), children.map(\.left))
-            }
-            return .encoding(.splitReply, ShardRef(shard: body.shard),
-                             payload: [Self.countsPayload(counts), .concatenating(lefts, dtype: .i64)])
-        case .treeFinish:
-            let body = try message.decodeBody(TreeFinish.self)
-            try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
-                try Self.refuse(Self.problem(with: body.tree.map { [$0] } ?? [], groups: [body.group], shard: shard)
-                                    ?? shard.problem(with: body.leaves.map(\.node)), message.type)
-                if body.tree == nil && shard.finishNeedsTree {
-                    throw .unexpected("\(message.type) refused: this tree's row sample left rows out, and they need the tree")
-                }
-                shard.finishTree(body.tree, group: body.group, leaves: body.leaves)
-            }
-            return .encoding(.jobAccept, ShardRef(shard: body.shard))
-        case .treeGrow where !growsWholeTrees:
-            return .error(ErrorReply(code: .unsupportedMessage, message: "\(message.type) is not implemented by this worker"))
-        case .treeGrow:
-            let body = try message.decodeBody(TreeGrow.self)
-            let threads = self.threads
-            let key = Key(job: job, shard: body.shard), maxima = self.maxima[key]
-            let tree = try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
-                try Self.refuse(Self.problem(with: [], groups: [body.start.group], shard: shard)
-                                    ?? Self.problem(with: body.start, objective: shard.objective, maxima: maxima), message.type)
-                if let mask = body.featureMask, mask.count != shard.bins.features {
-                    throw .unexpected("\(message.type) refused: featureMask has \(mask.count) flags for \(shard.bins.features) features")
-                }
-                do { try body.parameters.validate() } catch {
-                    throw .unexpected("\(message.type) refused: \(error)")
-                }
-                let mask = body.featureMask ?? [Bool](repeating: true, count: shard.bins.features)
-                return shard.growTree(body.start, parameters: body.parameters, featureMask: mask, threads: threads)
-            }
-            self.maxima[key] = nil
-            return .encoding(.treeGrown, TreeGrown(shard: body.shard, tree: tree))
-        case .jobAbort:
-            held = held.filter { $0.key.job != job }
-            maxima = maxima.filter { $0.key.job != job }
-            return nil
-        default:
+        guard let handler = Self.handlers[message.type] else {
             throw ExecutorError.unexpected("\(message.type) is not a request a worker answers")
         }
+        return try handler(self)(message, job)
+    }
+
+    private func begin(_ message: Message, job: UInt64) throws -> Message? {
+        let begin = try ShardCalls.Begin.decodeRequest(message)
+        let receiver = try ShardReceiver(begin)
+        if begin.reuse == true, let data = cache.take(ShardCache.Key(begin)) {
+            held[Key(job: job, shard: begin.shard.index)] = .raw(data, begin.shard)
+            return ShardCalls.Begin.reply(ShardAck(shard: begin.shard.index, chunk: begin.chunks))
+        }
+        held[Key(job: job, shard: begin.shard.index)] = .receiving(receiver)
+        return ShardCalls.Begin.reply(ShardAck(shard: begin.shard.index, chunk: -1))
+    }
+
+    private func chunk(_ message: Message, job: UInt64) throws -> Message? {
+        let chunk = try ShardCalls.Chunk.decodeRequest(message)
+        guard case .receiving(var receiver) = try shard(job, chunk.shard), let frame = message.payload.first else {
+            throw ExecutorError.unexpected("SHARD_CHUNK for shard \(chunk.shard), which is not being received")
+        }
+        // Out of the table while it grows (its arrays stay uniquely referenced); back in even when the
+        // chunk is refused, so that the coordinator can send it again.
+        held[Key(job: job, shard: chunk.shard)] = nil
+        defer { held[Key(job: job, shard: chunk.shard)] = .receiving(receiver) }
+        try receiver.receive(chunk, bytes: frame.frame)
+        return ShardCalls.Chunk.reply(ShardAck(shard: chunk.shard, chunk: chunk.chunk))
+    }
+
+    private func end(_ message: Message, job: UInt64) throws -> Message? {
+        let end = try ShardCalls.End.decodeRequest(message)
+        guard case .receiving(let receiver) = try shard(job, end.shard) else {
+            throw ExecutorError.unexpected("SHARD_END for shard \(end.shard), which is not being received")
+        }
+        held[Key(job: job, shard: end.shard)] = nil
+        let data = try receiver.finish()
+        held[Key(job: job, shard: end.shard)] = .raw(data, receiver.begin.shard)
+        cache.insert(data, size: receiver.begin.bytes, for: ShardCache.Key(receiver.begin))
+        return ShardCalls.End.reply(ShardAck(shard: end.shard, chunk: receiver.begin.chunks))
+    }
+
+    private func sketch(_ message: Message, job: UInt64) throws -> Message? {
+        let request = try ShardCalls.Sketch.decodeRequest(message)
+        guard case .raw(.dense(let features, _), let descriptor) = try shard(job, request.shard) else {
+            throw ExecutorError.unexpected("SKETCH_REQUEST for shard \(request.shard), which holds no dense rows")
+        }
+        let samples = QuantileCuts.sample(features, firstRow: descriptor.firstRow, totalRows: descriptor.totalRows,
+                                          threads: threads)
+        return ShardCalls.Sketch.reply(request, payload: FeatureArrays.payload(samples))
+    }
+
+    private func binCuts(_ message: Message, job: UInt64) throws -> Message? {
+        let body = try ShardCalls.Cuts.decodeRequest(message)
+        let cuts = try Self.cuts(FeatureArrays.arrays(message.payload))
+        guard case .raw(.dense(let features, let labels), let descriptor) = try shard(job, body.shard) else {
+            throw ExecutorError.unexpected("BIN_CUTS for shard \(body.shard), which holds no dense rows")
+        }
+        guard cuts.cuts.count == features.columns else {
+            throw ExecutorError.unexpected("BIN_CUTS has cuts for \(cuts.cuts.count) features; the shard has \(features.columns)")
+        }
+        maxima[Key(job: job, shard: body.shard)] = nil
+        held[Key(job: job, shard: body.shard)] = .boosting(GBDTShard(
+            features: features, labels: labels, cuts: cuts, objective: body.objective, baseMargin: body.baseMargin,
+            firstRow: descriptor.firstRow, totalRows: descriptor.totalRows, threads: threads))
+        return ShardCalls.Cuts.reply(ShardRef(shard: body.shard))
+    }
+
+    private func checkpoint(_ message: Message, job: UInt64) throws -> Message? {
+        let body = try ShardCalls.Checkpoint.decodeRequest(message)
+        try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
+            try Self.refuse(Self.problem(with: body.trees, groups: body.treeGroups, shard: shard), message.type)
+            shard.replay(body.trees, groups: body.treeGroups)
+        }
+        maxima[Key(job: job, shard: body.shard)] = nil
+        return ShardCalls.Checkpoint.reply(ShardRef(shard: body.shard))
+    }
+
+    private func gradient(_ message: Message, job: UInt64) throws -> Message? {
+        let body = try ShardCalls.Gradient.decodeRequest(message)
+        if let objective = body.objective {
+            return try linearStatistics(job, body.shard, objective: objective, payload: message.payload)
+        }
+        guard let group = body.group else { throw ExecutorError.unexpected("GRADIENT_REQUEST needs a group or an objective") }
+        let computed = try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
+            try Self.refuse(Self.problem(with: [], groups: [group], shard: shard), message.type)
+            return shard.gradientMaxima(group: group)
+        }
+        maxima[Key(job: job, shard: body.shard)] = computed
+        return ShardCalls.Gradient.reply(GradientMaxima(shard: body.shard, gradient: computed.gradient, hessian: computed.hessian))
+    }
+
+    private func histogram(_ message: Message, job: UInt64) throws -> Message? {
+        let body = try ShardCalls.Histogram.decodeRequest(message)
+        let histograms: [[Int64]]
+        if let start = body.start {
+            let key = Key(job: job, shard: body.shard), maxima = self.maxima[key]
+            histograms = [try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
+                try Self.refuse(Self.problem(with: [], groups: [start.group], shard: shard)
+                                    ?? Self.problem(with: start, objective: shard.objective, maxima: maxima), message.type)
+                return shard.beginTree(start)
+            }]
+            self.maxima[key] = nil
+        } else if let nodes = body.nodes {
+            histograms = try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
+                try Self.refuse(shard.problem(with: nodes), message.type)
+                return shard.histograms(nodes: nodes)
+            }
+        } else {
+            throw ExecutorError.unexpected("HISTOGRAM_REQUEST needs start or nodes")
+        }
+        return ShardCalls.Histogram.reply(ShardRef(shard: body.shard),
+                         payload: [.concatenating(histograms, dtype: .i64)])
+    }
+
+    private func split(_ message: Message, job: UInt64) throws -> Message? {
+        let body = try ShardCalls.Split.decodeRequest(message)
+        let histograms = body.histograms == true
+        guard histograms else {
+            let counts = try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
+                try Self.refuse(shard.problem(with: body.splits, histograms: false), message.type)
+                return shard.applySplits(body.splits)
+            }
+            return ShardCalls.Split.reply(ShardRef(shard: body.shard), payload: [Self.countsPayload(counts)])
+        }
+        let (counts, lefts) = try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
+            try Self.refuse(shard.problem(with: body.splits, histograms: true), message.type)
+            let children = shard.split(body.splits)
+            return (shard.rowCounts(of: body.splits), children.map(\.left))
+        }
+        return ShardCalls.Split.reply(ShardRef(shard: body.shard),
+                         payload: [Self.countsPayload(counts), .concatenating(lefts, dtype: .i64)])
+    }
+
+    private func treeFinish(_ message: Message, job: UInt64) throws -> Message? {
+        let body = try ShardCalls.Finish.decodeRequest(message)
+        try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
+            try Self.refuse(Self.problem(with: body.tree.map { [$0] } ?? [], groups: [body.group], shard: shard)
+                                ?? shard.problem(with: body.leaves.map(\.node)), message.type)
+            if body.tree == nil && shard.finishNeedsTree {
+                throw .unexpected("\(message.type) refused: this tree's row sample left rows out, and they need the tree")
+            }
+            shard.finishTree(body.tree, group: body.group, leaves: body.leaves)
+        }
+        return ShardCalls.Finish.reply(ShardRef(shard: body.shard))
+    }
+
+    private func grow(_ message: Message, job: UInt64) throws -> Message? {
+        guard growsWholeTrees else {
+            return .error(ErrorReply(code: .unsupportedMessage, message: "\(message.type) is not implemented by this worker"))
+        }
+        let body = try ShardCalls.Grow.decodeRequest(message)
+        let threads = self.threads
+        let key = Key(job: job, shard: body.shard), maxima = self.maxima[key]
+        let tree = try mutateBoosting(job, body.shard) { shard throws(ExecutorError) in
+            try Self.refuse(Self.problem(with: [], groups: [body.start.group], shard: shard)
+                                ?? Self.problem(with: body.start, objective: shard.objective, maxima: maxima), message.type)
+            if let mask = body.featureMask, mask.count != shard.bins.features {
+                throw .unexpected("\(message.type) refused: featureMask has \(mask.count) flags for \(shard.bins.features) features")
+            }
+            do { try body.parameters.validate() } catch {
+                throw .unexpected("\(message.type) refused: \(error)")
+            }
+            let mask = body.featureMask ?? [Bool](repeating: true, count: shard.bins.features)
+            return shard.growTree(body.start, parameters: body.parameters, featureMask: mask, threads: threads)
+        }
+        self.maxima[key] = nil
+        return ShardCalls.Grow.reply(TreeGrown(shard: body.shard, tree: tree))
+    }
+
+    private func abort(_ message: Message, job: UInt64) throws -> Message? {
+        held = held.filter { $0.key.job != job }
+        maxima = maxima.filter { $0.key.job != job }
+        return nil
     }
 
     private func shard(_ job: UInt64, _ index: Int) throws(ExecutorError) -> Held {
@@ -287,7 +321,7 @@ public final class ShardExecutor {
         case .dense(let m, let labels): loss.statistics(features: m, labels: labels, parameters: w, threads: threads)
         case .sparse(let m, let labels): loss.statistics(features: m, labels: labels, parameters: w, threads: threads)
         }
-        return .encoding(.gradientReply, GradientMaxima(shard: index), payload: [.float64([stats.loss] + stats.gradient)])
+        return ShardCalls.Gradient.reply(GradientMaxima(shard: index), payload: [.float64([stats.loss] + stats.gradient)])
     }
 
     private static func countsPayload(_ counts: [(left: Int, right: Int)]) -> Payload {

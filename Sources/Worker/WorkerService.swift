@@ -1,4 +1,5 @@
 import Dispatch
+import DistributedTraining
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -114,7 +115,7 @@ public final class WorkerService: Service {
                             compute.async { executor.dropAll() }
                         }
                         try execute(output)
-                        if (0x0100..<0x0300).contains(envelope.message.type.rawValue) {
+                        if ShardCalls.trainingTypes.contains(envelope.message.type) {
                             compute.async {
                                 guard let reply = executor.handle(envelope) else { return }
                                 if case .error(let error) = reply {

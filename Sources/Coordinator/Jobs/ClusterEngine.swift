@@ -33,13 +33,8 @@ final class ClusterEngine: TrainingEngine {
     private let persistence = DispatchQueue(label: "trainyard.coordinator.job-persistence")
     private let persistenceError = FirstError()
     private(set) var job: JobInfo
-    /// The worker holding each shard, whether the worker has its rows, and whether they are
-    /// ready for the current step (binned, for trees).
-    private var placement: [String]
-    private var shipped: [Bool]
-    private var ready: [Bool]
-    /// Workers dropped from this job for timing out or sending invalid replies, with why.
-    private var failed: [String: String] = [:]
+    /// Where the shards are and how the job recovers: the decisions, as a value.
+    private var run: TrainingRun
     /// Asked after every boosting round; `true` ends boosting there with the model so far (a
     /// tuning scheduler pruning a trial).
     var shouldStop: (@Sendable () -> Bool)?
@@ -55,11 +50,9 @@ final class ClusterEngine: TrainingEngine {
         self.logger = logger
         self.cancelled = cancelled
         self.onChange = onChange
-        placement = (0..<job.workers).map { workers[$0 % workers.count] }
-        ready = [Bool](repeating: false, count: job.workers)
-        shipped = ready
+        run = TrainingRun(shards: job.workers, workers: workers, workerWait: settings.workerWait)
         link.forgive(workers)
-        self.job.assigned = placement
+        self.job.assigned = run.placement
     }
 
     private var shipper: ShardShipper {
@@ -67,18 +60,16 @@ final class ClusterEngine: TrainingEngine {
     }
 
     private func descriptor(_ shard: Int, rows totalRows: Int, columns: Int, layout: ShardLayout) -> ShardDescriptor {
-        let range = ShardDescriptor.rows(shard: shard, of: placement.count, totalRows: totalRows)
+        let range = ShardDescriptor.rows(shard: shard, of: run.placement.count, totalRows: totalRows)
         return ShardDescriptor(index: shard, firstRow: range.lowerBound, rows: range.count, totalRows: totalRows,
                                columns: columns, layout: layout)
     }
 
-    /// One request whose answer is JOB_ACCEPT (BIN_CUTS, CHECKPOINT).
-    private func call(_ message: Message, _ worker: String) throws(ClusterError) {
-        let reply = try link.await([try link.send(message, to: worker, job: job.id)], timeout: settings.requestTimeout,
-                                   cancelled: cancelled)[0]
-        guard reply.message.type == .jobAccept else {
-            throw .invalidReply(worker: worker, reason: "\(reply.message.type) in answer to \(message.type)")
-        }
+    /// One call to one worker, within the request timeout.
+    @discardableResult
+    private func call<C: ShardCall>(_ call: C.Type, _ request: C.Request, payload: [Payload] = [],
+                                    _ worker: String) throws(ClusterError) -> ShardReply<C.ReplyBody> {
+        try link.call(call, request, payload: payload, to: worker, job: job.id, timeout: settings.requestTimeout, cancelled: cancelled)
     }
 
     private func publish() {
@@ -95,46 +86,39 @@ final class ClusterEngine: TrainingEngine {
         if let error = persistenceError.value { throw error }
     }
 
-    /// Moves the shards of lost workers — and of a worker that timed out or sent an invalid
-    /// reply, which is dropped from the job — to live ones (least loaded first), waiting up
-    /// to `settings.workerWait` for one to appear. Surviving shards stay where they are.
+    /// Recovers from a failed exchange as ``TrainingRun`` decides: a worker that timed out or
+    /// sent an invalid reply is dropped from the job (JOB_ABORT), the shards of lost and dropped
+    /// workers move to live ones, waiting up to `settings.workerWait` for one to appear
+    /// (woken by membership changes); anything else fails the job.
     private func recover(from error: ClusterError) throws(ClusterError) {
-        if let worker = error.failedWorker {
-            failed[worker] = error.description
-            logger.error("dropping a worker from the job; its shards move to other workers", metadata: [
-                "job": "\(job.id)", "worker": "\(worker)", "reason": "\(error)"])
-            link.notify(.encoding(.jobAbort, JobAbort(reason: "dropped from the job: \(error)")), to: worker, job: job.id)
-        } else {
-            guard case .workersLost = error else { throw error }
-        }
-        let lost = link.lostWorkers
-        let deadline = ContinuousClock.now + settings.workerWait
-        var alive = link.aliveWorkers.filter { failed[$0] == nil }
-        while alive.isEmpty {
-            if cancelled() { throw .cancelled }
-            guard ContinuousClock.now < deadline else {
-                if failed.isEmpty { throw .noWorkers(waited: settings.workerWait) }
-                throw .workersFailed(reasons: failed, waited: settings.workerWait)
+        var directives = run.handle(.failed(error, alive: link.aliveWorkers, lost: link.lostWorkers, now: .now))
+        while true {
+            var deadline: ContinuousClock.Instant?
+            for directive in directives {
+                switch directive {
+                case .abort(let worker, let reason):
+                    logger.error("dropping a worker from the job; its shards move to other workers", metadata: [
+                        "job": "\(job.id)", "worker": "\(worker)", "reason": "\(error)"])
+                    link.notify(.encoding(.jobAbort, JobAbort(reason: reason)), to: worker, job: job.id)
+                case .move(let shard, let from, let to):
+                    logger.warning("moving a shard to a live worker", metadata: [
+                        "job": "\(job.id)", "shard": "\(shard)", "from": "\(from)", "to": "\(to)"])
+                case .resume(let lost):
+                    link.forgive(Array(lost))
+                    job.assigned = run.placement
+                    job.recoveries += 1
+                    publish()
+                    return
+                case .fail(let error):
+                    throw error
+                case .waitForWorkers(let until):
+                    deadline = until
+                }
             }
-            Thread.sleep(forTimeInterval: 0.2)
-            alive = link.aliveWorkers.filter { failed[$0] == nil }
+            guard let deadline else { return }
+            link.waitForMembershipChange(until: min(deadline, .now + .milliseconds(200)))
+            directives = cancelled() ? run.handle(.cancel) : run.handle(.tick(alive: link.aliveWorkers, lost: link.lostWorkers, now: .now))
         }
-        // A lost worker that registered again is alive but empty: its shards are shipped again too.
-        let moving = placement.indices.filter { lost.contains(placement[$0]) || !alive.contains(placement[$0]) }
-        var load = Dictionary(grouping: placement.indices.filter { !moving.contains($0) }, by: { placement[$0] }).mapValues(\.count)
-        for shard in moving {
-            let target = alive.min { (load[$0] ?? 0, $0) < (load[$1] ?? 0, $1) }!
-            logger.warning("moving a shard to a live worker", metadata: [
-                "job": "\(job.id)", "shard": "\(shard)", "from": "\(placement[shard])", "to": "\(target)"])
-            placement[shard] = target
-            shipped[shard] = false
-            ready[shard] = false
-            load[target, default: 0] += 1
-        }
-        link.forgive(Array(lost))
-        job.assigned = placement
-        job.recoveries += 1
-        publish()
     }
 
     /// Ships every shard not yet on its worker, then has `prepare` ready each shard that is
@@ -142,10 +126,10 @@ final class ClusterEngine: TrainingEngine {
     /// workers receive and prepare in parallel.
     private func place(_ slice: (Range<Int>) -> ShardBytes, rows: Int, columns: Int, layout: ShardLayout,
                        prepare: (Int, String) throws(ClusterError) -> Void) throws(ClusterError) {
-        let pending = placement.indices.filter { !ready[$0] }
+        let pending = run.pending
         let descriptors = pending.map { descriptor($0, rows: rows, columns: columns, layout: layout) }
-        let workers = pending.map { placement[$0] }
-        let needsShipping = pending.map { !shipped[$0] }
+        let workers = pending.map { run.placement[$0] }
+        let needsShipping = pending.map { !run.shipped[$0] }
         let shipper = self.shipper
         var sizes = [Int](repeating: 0, count: pending.count)
         var failures = [ClusterError?](repeating: nil, count: pending.count)
@@ -167,8 +151,7 @@ final class ClusterEngine: TrainingEngine {
             }
         }
         for (i, shard) in pending.enumerated() where failures[i] == nil {
-            shipped[shard] = true
-            ready[shard] = true
+            run.placed([shard])
             job.shardBytes += sizes[i]
         }
         publish()
@@ -193,9 +176,8 @@ final class ClusterEngine: TrainingEngine {
         var checkpoint = try store.checkpoint(job: job.id)
         var cuts: QuantileCuts?
         let cutsKey = cutsCache.map { _ in CutsCache.key(features, maxBin: p.maxBin) }
-        var attempts = 0
         while true {
-            attempts += 1
+            let interrupted = run.beginAttempt()
             do {
                 if cuts == nil, let cutsKey { cuts = cutsCache?[cutsKey] }
                 if cuts == nil {
@@ -203,39 +185,40 @@ final class ClusterEngine: TrainingEngine {
                     try place({ ShardBytes.dense(features, labels: labels, rows: $0) }, rows: features.rows,
                               columns: features.columns, layout: .denseF32) { _, _ in }
                     var correlations: [UInt64] = []
-                    for (shard, worker) in placement.enumerated() {
-                        correlations.append(try link.send(.encoding(.sketchRequest, ShardRef(shard: shard)), to: worker, job: job.id))
+                    for (shard, worker) in run.placement.enumerated() {
+                        correlations.append(try link.send(ShardCalls.Sketch.self, ShardRef(shard: shard), to: worker, job: job.id))
                     }
                     var samples: [[[Float]]] = []
                     let replies = try link.await(correlations, timeout: settings.requestTimeout, cancelled: cancelled)
                     for (shard, reply) in replies.enumerated() {
                         let rows = descriptor(shard, rows: features.rows, columns: features.columns, layout: .denseF32).rows
-                        if let problem = Self.sketchProblem(reply, columns: features.columns, rows: rows) {
-                            throw ClusterError.invalidReply(worker: placement[shard], reason: problem)
+                        let payload = try ClusterLink.decode(ShardCalls.Sketch.self, reply, from: run.placement[shard]).payload
+                        if let problem = Self.sketchProblem(payload, columns: features.columns, rows: rows) {
+                            throw ClusterError.invalidReply(worker: run.placement[shard], reason: problem)
                         }
-                        samples.append(FeatureArrays.arrays(reply.message.payload)!)
+                        samples.append(FeatureArrays.arrays(payload)!)
                     }
                     cuts = QuantileCuts.fromSamples(samples, maxBin: p.maxBin, threads: Parallel.resolve(threads: p.threads))
                     if let cutsKey { cutsCache?[cutsKey] = cuts }
-                    ready = ready.map { _ in false }
+                    run.cutsChanged()
                 }
                 let agreed = cuts!
                 let cutsPayload = FeatureArrays.payload(agreed.cuts)
                 // Shards that are new (or re-shipped) get the cuts; every shard then replays the checkpoint.
                 try place({ ShardBytes.dense(features, labels: labels, rows: $0) }, rows: features.rows,
                           columns: features.columns, layout: .denseF32) { shard, worker throws(ClusterError) in
-                    try call(.encoding(.binCuts, BinCuts(shard: shard, objective: p.objective, baseMargin: baseMargin),
-                                           payload: cutsPayload), worker)
+                    try call(ShardCalls.Cuts.self, BinCuts(shard: shard, objective: p.objective, baseMargin: baseMargin),
+                             payload: cutsPayload, worker)
                 }
                 // After an interruption every shard restarts from the checkpoint (even an empty
                 // one: a lost round may have reached some shards' margins).
-                if !checkpoint.trees.isEmpty || attempts > 1 {
-                    for (shard, worker) in placement.enumerated() {
-                        try call(.encoding(.checkpoint, CheckpointReplay(shard: shard, trees: checkpoint.trees,
-                                                                             treeGroups: checkpoint.treeGroups)), worker)
+                if !checkpoint.trees.isEmpty || interrupted {
+                    for (shard, worker) in run.placement.enumerated() {
+                        try call(ShardCalls.Checkpoint.self,
+                                 CheckpointReplay(shard: shard, trees: checkpoint.trees, treeGroups: checkpoint.treeGroups), worker)
                     }
                 }
-                var shards = RemoteShards(link: link, job: job.id, placement: placement, totalRows: features.rows,
+                var shards = RemoteShards(link: link, job: job.id, placement: run.placement, totalRows: features.rows,
                                           timeout: settings.requestTimeout, layout: HistogramLayout(binCounts: agreed.binCounts),
                                           threads: Parallel.resolve(threads: trainer.parameters.threads),
                                           wholeTrees: settings.wholeTreesOnOneWorker, logger: logger, cancelled: cancelled)
@@ -264,18 +247,17 @@ final class ClusterEngine: TrainingEngine {
         }
     }
 
-    /// What is wrong with a SKETCH_REPLY from a shard of `rows` rows and `columns` features, if anything.
+    /// What is wrong with a SKETCH_REPLY's frames from a shard of `rows` rows and `columns` features, if anything.
     ///
     /// The sample sizes are checked against the shard's rows before the values are cut into
     /// arrays: ``FeatureArrays/arrays(_:)`` adds them up, and sizes a worker made up (2^62 each)
     /// would overflow that sum and trap the coordinator (found by `CoordinatorPeerFuzzTests`).
-    static func sketchProblem(_ reply: Envelope, columns: Int, rows: Int) -> String? {
-        guard reply.message.type == .sketchReply else { return "\(reply.message.type) in answer to SKETCH_REQUEST" }
-        if let sizes = reply.message.payload.first, sizes.dtype == .i64,
+    static func sketchProblem(_ payload: [Payload], columns: Int, rows: Int) -> String? {
+        if let sizes = payload.first, sizes.dtype == .i64,
            let feature = sizes.values(as: Int64.self).firstIndex(where: { $0 > rows }) {
             return "SKETCH_REPLY sample of feature \(feature) has more values than the shard's \(rows) rows, or NaN"
         }
-        guard let sample = FeatureArrays.arrays(reply.message.payload) else {
+        guard let sample = FeatureArrays.arrays(payload) else {
             return "SKETCH_REPLY without an i64 and an f32 frame whose lengths add up"
         }
         guard sample.count == columns else { return "SKETCH_REPLY samples \(sample.count) features, the data has \(columns)" }
@@ -292,7 +274,7 @@ final class ClusterEngine: TrainingEngine {
             do {
                 try place({ ShardBytes.sparse(features, labels: labels, rows: $0) }, rows: features.rows,
                           columns: features.columns, layout: .csrF32) { _, _ in }
-                let shards = RemoteShards(link: link, job: job.id, placement: placement, totalRows: features.rows,
+                let shards = RemoteShards(link: link, job: job.id, placement: run.placement, totalRows: features.rows,
                                           timeout: settings.requestTimeout, cancelled: cancelled)
                 return try trainer.fit(columns: features.columns) { (w: [Double]) throws(ClusterError) in
                     try shards.linearStatistics(w, objective: objective)

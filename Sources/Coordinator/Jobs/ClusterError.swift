@@ -1,7 +1,7 @@
 import TrainyardProtocol
 
 /// Why a distributed request did not complete.
-public enum ClusterError: Error, Sendable, CustomStringConvertible {
+public enum ClusterError: Error, Sendable, Equatable, CustomStringConvertible {
     /// These workers died, left, re-registered (their state is gone) or lost a shard.
     case workersLost([String])
     /// A worker refused a request for a reason retrying cannot fix.

@@ -1,3 +1,4 @@
+import DistributedTraining
 import Foundation
 import Synchronization
 import TrainyardProtocol
@@ -89,6 +90,13 @@ public final class ClusterLink: @unchecked Sendable {
     /// Workers lost since they were last forgiven.
     var lostWorkers: Set<String> { condition.withLock { lost } }
 
+    /// Blocks until membership changes (a worker joins, dies or leaves) or `deadline` passes.
+    func waitForMembershipChange(until deadline: ContinuousClock.Instant) {
+        let seconds = (deadline - .now) / .seconds(1)
+        guard seconds > 0 else { return }
+        condition.withLock { _ = condition.wait(until: Date(timeIntervalSinceNow: seconds)) }
+    }
+
     /// Bytes sent to and received from workers so far.
     var traffic: (sent: Int, received: Int) { condition.withLock { (sentBytes, receivedBytes) } }
 
@@ -166,5 +174,30 @@ public final class ClusterLink: @unchecked Sendable {
                 throw .timeout(worker: worker, timeout)
             }
         }
+    }
+
+    // MARK: typed shard calls
+
+    /// Sends call `C`'s request to `worker` for `job`; returns the correlation id its reply will carry.
+    func send<C: ShardCall>(_ call: C.Type, _ request: C.Request, payload: [Payload] = [], to worker: String,
+                            job: UInt64) throws(ClusterError) -> UInt64 {
+        try send(C.message(request, payload: payload), to: worker, job: job)
+    }
+
+    /// `reply`, from `worker`, decoded as call `C`'s reply; an unexpected type or a body that
+    /// does not decode is ``ClusterError/invalidReply(worker:reason:)`` naming the worker.
+    static func decode<C: ShardCall>(_ call: C.Type, _ reply: Envelope, from worker: String) throws(ClusterError) -> ShardReply<C.ReplyBody> {
+        do {
+            return try C.decodeReply(reply.message)
+        } catch {
+            throw .invalidReply(worker: worker, reason: error.description)
+        }
+    }
+
+    /// One call to one worker: sends the request, waits up to `timeout` for the reply and decodes it.
+    func call<C: ShardCall>(_ call: C.Type, _ request: C.Request, payload: [Payload] = [], to worker: String, job: UInt64,
+                            timeout: Duration, cancelled: () -> Bool) throws(ClusterError) -> ShardReply<C.ReplyBody> {
+        let correlation = try send(call, request, payload: payload, to: worker, job: job)
+        return try Self.decode(call, try self.await([correlation], timeout: timeout, cancelled: cancelled)[0], from: worker)
     }
 }

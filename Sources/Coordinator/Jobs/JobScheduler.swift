@@ -194,7 +194,7 @@ public final class JobScheduler: Sendable {
                 finish(&job, state: .failed, reason: ClusterError.noWorkers(waited: settings.workerWait).description)
                 return
             }
-            Thread.sleep(forTimeInterval: 0.2)
+            link.waitForMembershipChange(until: min(deadline, .now + .milliseconds(200)))
         }
         if resuming {
             job.recoveries += 1

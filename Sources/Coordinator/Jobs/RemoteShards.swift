@@ -55,11 +55,21 @@ struct RemoteShards: GBDTShards {
         ShardDescriptor.rows(shard: shard, of: placement.count, totalRows: totalRows).count
     }
 
+    /// One request to every shard, of one shard call, for ``pipeline(_:)``.
+    struct Request {
+        let check: (Message) throws(ShardCallError) -> Void
+        let message: (Int) -> Message
+
+        static func of<C: ShardCall>(_ call: C.Type, _ body: @escaping (Int) -> C.Request) -> Request {
+            Request(check: { message throws(ShardCallError) in _ = try C.decodeReply(message) }, message: { C.message(body($0)) })
+        }
+    }
+
     /// Sends several requests to every shard back to back (workers answer them in order)
-    /// and returns each shard's replies, in shard order, each checked to be of the type
-    /// expected. Each request goes to every shard before the next is encoded, so workers
-    /// start on the first while the rest are built.
-    func pipeline(_ requests: [(expecting: MessageType, message: (Int) -> Message)]) throws(ClusterError) -> [[Envelope]] {
+    /// and returns each shard's replies, in shard order, each checked to be its call's reply.
+    /// Each request goes to every shard before the next is encoded, so workers start on the
+    /// first while the rest are built.
+    func pipeline(_ requests: [Request]) throws(ClusterError) -> [[Envelope]] {
         var correlations = [[UInt64]](repeating: [], count: placement.count)
         for request in requests {
             for (shard, worker) in placement.enumerated() {
@@ -70,77 +80,74 @@ struct RemoteShards: GBDTShards {
         var byShard: [[Envelope]] = []
         for shard in placement.indices {
             let mine = Array(replies[shard * requests.count..<(shard + 1) * requests.count])
-            for (reply, request) in zip(mine, requests) { try expect(reply, request.expecting, shard: shard) }
+            for (reply, request) in zip(mine, requests) {
+                do { try request.check(reply.message) } catch { throw .invalidReply(worker: placement[shard], reason: error.description) }
+            }
             byShard.append(mine)
         }
         return byShard
     }
 
-    /// Throws unless `reply` is of `type`.
-    private func expect(_ reply: Envelope, _ type: MessageType, shard: Int) throws(ClusterError) {
-        guard reply.message.type == type else {
-            throw .invalidReply(worker: placement[shard], reason: "\(reply.message.type) in answer to a request expecting \(type)")
-        }
-    }
-
     mutating func finishTree(_ tree: RegressionTree?, lastSplits splits: [SplitOrder], group: Int,
                              leaves: [LeafValue], thenBegin next: TreeStart?) throws(ClusterError) -> [Int64]? {
-        var requests: [(expecting: MessageType, message: (Int) -> Message)] = []
-        if !splits.isEmpty {
-            requests.append((.splitReply, { .encoding(.splitDecision, SplitDecision(shard: $0, splits: splits)) }))
-        }
-        requests.append((.jobAccept, { .encoding(.treeFinish, TreeFinish(shard: $0, group: group, tree: tree, leaves: leaves)) }))
-        if let next { requests.append((.histogramReply, { .encoding(.histogramRequest, HistogramRequest(shard: $0, start: next)) })) }
+        var requests: [Request] = []
+        if !splits.isEmpty { requests.append(.of(ShardCalls.Split.self) { SplitDecision(shard: $0, splits: splits) }) }
+        requests.append(.of(ShardCalls.Finish.self) { TreeFinish(shard: $0, group: group, tree: tree, leaves: leaves) })
+        if let next { requests.append(.of(ShardCalls.Histogram.self) { HistogramRequest(shard: $0, start: next) }) }
         let replies = try pipeline(requests)
         if !splits.isEmpty {
-            for (shard, shardReplies) in replies.enumerated() { try checkCounts(shardReplies[0], splits: splits.count, shard: shard) }
+            for (shard, shardReplies) in replies.enumerated() {
+                try checkCounts(shardReplies[0].message.payload, splits: splits.count, shard: shard)
+            }
         }
         guard next != nil else { return nil }
-        return try root(from: replies.map { $0[$0.count - 1] })
+        return try root(from: replies.map { $0[$0.count - 1].message.payload })
     }
 
     /// The root histogram summed over the shards' replies, each checked first; it is the
     /// parent of the first splits.
-    private mutating func root(from replies: [Envelope]) throws(ClusterError) -> [Int64] {
+    private mutating func root(from replies: [[Payload]]) throws(ClusterError) -> [Int64] {
         guard let check = histograms else { preconditionFailure("a tree job's RemoteShards needs the histogram layout") }
         var total = [Int64](repeating: 0, count: check.size)
         for (shard, reply) in replies.enumerated() {
-            let frame = try int64Payload(reply, shard: shard)
+            let frame = try int64Payload(reply, of: ShardCalls.Histogram.replyType, shard: shard)
             let problem: String? = frame.withValues(as: Int64.self) { values in
                 if let problem = check.problem(values, count: 1, rows: rows(of: shard)) { return problem }
                 return total.withUnsafeMutableBufferPointer { sum in
                     HistogramCheck.add(values, into: sum).map { "integer \($0) of the root histogram overflows Int64 when added to the other shards'" }
                 }
             }
-            if let problem { throw .invalidReply(worker: placement[shard], reason: "\(reply.message.type): \(problem)") }
+            if let problem { throw .invalidReply(worker: placement[shard], reason: "\(ShardCalls.Histogram.replyType): \(problem)") }
         }
         parents = [0: total]
         return total
     }
 
-    /// Sends one request per shard and returns the replies in shard order, each checked to be `expecting`.
-    func scatter(_ type: MessageType, expecting: MessageType, payload: (Int) -> [Payload] = { _ in [] },
-                 _ body: (Int) -> some Encodable) throws(ClusterError) -> [Envelope] {
+    /// Sends call `C` to every shard and returns the decoded replies in shard order.
+    func scatter<C: ShardCall>(_ call: C.Type, payload: (Int) -> [Payload] = { _ in [] },
+                               _ body: (Int) -> C.Request) throws(ClusterError) -> [ShardReply<C.ReplyBody>] {
         var correlations: [UInt64] = []
         for (shard, worker) in placement.enumerated() {
-            correlations.append(try link.send(.encoding(type, body(shard), payload: payload(shard)), to: worker, job: job))
+            correlations.append(try link.send(call, body(shard), payload: payload(shard), to: worker, job: job))
         }
-        let replies = try link.await(correlations, timeout: timeout, cancelled: cancelled)
-        for (shard, reply) in replies.enumerated() { try expect(reply, expecting, shard: shard) }
+        var replies: [ShardReply<C.ReplyBody>] = []
+        for (shard, reply) in try link.await(correlations, timeout: timeout, cancelled: cancelled).enumerated() {
+            replies.append(try ClusterLink.decode(call, reply, from: placement[shard]))
+        }
         return replies
     }
 
-    private func int64Payload(_ envelope: Envelope, frame index: Int = 0, shard: Int) throws(ClusterError) -> Payload {
-        let payload = envelope.message.payload
+    /// Frame `index` of a reply of `type`, which must be of 64-bit integers.
+    private func int64Payload(_ payload: [Payload], frame index: Int = 0, of type: MessageType, shard: Int) throws(ClusterError) -> Payload {
         guard index < payload.count, payload[index].dtype == .i64 else {
-            throw .invalidReply(worker: placement[shard], reason: "\(envelope.message.type) without i64 payload frame \(index)")
+            throw .invalidReply(worker: placement[shard], reason: "\(type) without i64 payload frame \(index)")
         }
         return payload[index]
     }
 
     /// A SPLIT_REPLY's (left, right) row counts: `2 × splits` integers, each within the shard's rows.
-    private func checkCounts(_ reply: Envelope, splits: Int, shard: Int) throws(ClusterError) {
-        let counts = try int64Payload(reply, shard: shard).values(as: Int64.self)
+    private func checkCounts(_ payload: [Payload], splits: Int, shard: Int) throws(ClusterError) {
+        let counts = try int64Payload(payload, of: ShardCalls.Split.replyType, shard: shard).values(as: Int64.self)
         let rows = Int64(rows(of: shard))
         guard counts.count == 2 * splits else {
             throw .invalidReply(worker: placement[shard], reason: "SPLIT_REPLY has \(counts.count) row counts for \(splits) splits")
@@ -156,8 +163,8 @@ struct RemoteShards: GBDTShards {
 
     mutating func gradientMaxima(group: Int) throws(ClusterError) -> (gradient: Float, hessian: Float) {
         var result: (gradient: Float, hessian: Float) = (0, 0)
-        for (shard, reply) in try scatter(.gradientRequest, expecting: .gradientReply, { GradientRequest(shard: $0, group: group) }).enumerated() {
-            guard let maxima = try? reply.message.decodeBody(GradientMaxima.self), let g = maxima.gradient, let h = maxima.hessian else {
+        for (shard, reply) in try scatter(ShardCalls.Gradient.self, { GradientRequest(shard: $0, group: group) }).enumerated() {
+            guard let g = reply.body.gradient, let h = reply.body.hessian else {
                 throw .invalidReply(worker: placement[shard], reason: "GRADIENT_REPLY without gradient and hessian maxima")
             }
             guard g.isFinite, h.isFinite, g >= 0, h >= 0 else {
@@ -169,7 +176,7 @@ struct RemoteShards: GBDTShards {
     }
 
     mutating func beginTree(_ start: TreeStart) throws(ClusterError) -> [Int64] {
-        try root(from: scatter(.histogramRequest, expecting: .histogramReply) { HistogramRequest(shard: $0, start: start) })
+        try root(from: scatter(ShardCalls.Histogram.self) { HistogramRequest(shard: $0, start: start) }.map(\.payload))
     }
 
     /// With one shard, its worker grows the whole tree (TREE_GROW): one exchange per tree
@@ -180,17 +187,14 @@ struct RemoteShards: GBDTShards {
                            featureMask: [Bool]) throws(ClusterError) -> RegressionTree? {
         guard wholeTrees, placement.count == 1 else { return nil }
         let mask = featureMask.allSatisfy { $0 } ? nil : featureMask
-        let reply: Envelope
+        let grown: TreeGrown
         do {
-            reply = try scatter(.treeGrow, expecting: .treeGrown) { TreeGrow(shard: $0, start: start, parameters: parameters, featureMask: mask) }[0]
+            grown = try scatter(ShardCalls.Grow.self) { TreeGrow(shard: $0, start: start, parameters: parameters, featureMask: mask) }[0].body
         } catch .workerError(_, let error) where error.code == .unknownMessageType || error.code == .unsupportedMessage {
             logger.notice("worker does not implement TREE_GROW; the coordinator grows this job's trees level by level",
                           metadata: ["job": "\(job)", "worker": "\(placement[0])", "error": "\(error.message)"])
             wholeTrees = false
             return nil
-        }
-        guard let grown = try? reply.message.decodeBody(TreeGrown.self) else {
-            throw .invalidReply(worker: placement[0], reason: "TREE_GROWN without a tree")
         }
         if let problem = grown.tree.problem(features: featureMask.count) ?? Self.numericProblem(grown.tree) {
             throw .invalidReply(worker: placement[0], reason: "TREE_GROWN tree: \(problem)")
@@ -220,11 +224,11 @@ struct RemoteShards: GBDTShards {
         }
         guard let check = histograms else { preconditionFailure("a tree job's RemoteShards needs the histogram layout") }
         let size = check.size
-        let replies = try scatter(.splitDecision, expecting: .splitReply) { SplitDecision(shard: $0, splits: splits, histograms: true) }
+        let replies = try scatter(ShardCalls.Split.self) { SplitDecision(shard: $0, splits: splits, histograms: true) }
         var frames: [Payload] = []
         for (shard, reply) in replies.enumerated() {
-            try checkCounts(reply, splits: splits.count, shard: shard)
-            let frame = try int64Payload(reply, frame: 1, shard: shard)
+            try checkCounts(reply.payload, splits: splits.count, shard: shard)
+            let frame = try int64Payload(reply.payload, frame: 1, of: ShardCalls.Split.replyType, shard: shard)
             let rows = rows(of: shard)
             let problem = frame.withValues(as: Int64.self) { check.problem($0, count: splits.count, rows: rows) }
             if let problem { throw .invalidReply(worker: placement[shard], reason: "SPLIT_REPLY left children: \(problem)") }
@@ -289,12 +293,12 @@ struct RemoteShards: GBDTShards {
 
     /// Linear models: the loss and gradient sums of all shards at `parameters`, added in shard order.
     func linearStatistics(_ parameters: [Double], objective: Objective) throws(ClusterError) -> LinearLoss.Statistics {
-        let replies = try scatter(.gradientRequest, expecting: .gradientReply, payload: { _ in [.float64(parameters)] }) {
+        let replies = try scatter(ShardCalls.Gradient.self, payload: { _ in [.float64(parameters)] }) {
             GradientRequest(shard: $0, objective: objective)
         }
         var total: LinearLoss.Statistics?
         for (shard, reply) in replies.enumerated() {
-            guard let frame = reply.message.payload.first, frame.dtype == .f64, frame.count == parameters.count + 1 else {
+            guard let frame = reply.payload.first, frame.dtype == .f64, frame.count == parameters.count + 1 else {
                 throw .invalidReply(worker: placement[shard], reason: "GRADIENT_REPLY without f64[\(parameters.count + 1)] statistics")
             }
             let values = frame.values(as: Double.self)

@@ -23,7 +23,7 @@ struct ShardShipper {
         let chunks = (bytes.count + chunkBytes - 1) / chunkBytes
         let begin = ShardBegin(shard: descriptor, bytes: bytes.count, chunks: chunks, chunkBytes: chunkBytes,
                                sha256: bytes.sha256(), reuse: true)
-        let ack = try call(.encoding(.shardBegin, begin), worker)
+        let ack = try link.call(ShardCalls.Begin.self, begin, to: worker, job: job, timeout: timeout, cancelled: cancelled).body
         if chunks > 0, ack.chunk == chunks { return 0 }
         var next = 0
         var resends = 0
@@ -32,13 +32,14 @@ struct ShardShipper {
             while next < chunks && inFlight.count < window {
                 let range = (next * chunkBytes)..<min(bytes.count, (next + 1) * chunkBytes)
                 let body = ShardChunk(shard: descriptor.index, chunk: next, sha256: bytes.sha256(of: range))
-                let message = Message.encoding(.shardChunk, body, payload: [Payload(dtype: .u8, frame: bytes.frame(range))])
-                inFlight.append((next, try link.send(message, to: worker, job: job)))
+                let frame = Payload(dtype: .u8, frame: bytes.frame(range))
+                inFlight.append((next, try link.send(ShardCalls.Chunk.self, body, payload: [frame], to: worker, job: job)))
                 next += 1
             }
             let (chunk, correlation) = inFlight.removeFirst()
             do {
-                _ = try link.await([correlation], timeout: timeout, cancelled: cancelled)
+                _ = try ClusterLink.decode(ShardCalls.Chunk.self, try link.await([correlation], timeout: timeout, cancelled: cancelled)[0],
+                                           from: worker)
             } catch .workerError(_, let reply) where reply.code == .checksumMismatch && resends < maxResends {
                 // Drain the rest of the window (rejected as out of order), then go back.
                 for (_, later) in inFlight { _ = try? link.await([later], timeout: timeout, cancelled: cancelled) }
@@ -47,16 +48,8 @@ struct ShardShipper {
                 resends += 1
             }
         }
-        try call(.encoding(.shardEnd, ShardRef(shard: descriptor.index)), worker)
+        _ = try link.call(ShardCalls.End.self, ShardRef(shard: descriptor.index), to: worker, job: job, timeout: timeout,
+                          cancelled: cancelled)
         return bytes.count
-    }
-
-    @discardableResult
-    private func call(_ message: Message, _ worker: String) throws(ClusterError) -> ShardAck {
-        let reply = try link.await([try link.send(message, to: worker, job: job)], timeout: timeout, cancelled: cancelled)[0]
-        guard reply.message.type == .shardAck, let ack = try? reply.message.decodeBody(ShardAck.self) else {
-            throw .invalidReply(worker: worker, reason: "\(reply.message.type) in answer to \(message.type)")
-        }
-        return ack
     }
 }
