@@ -176,40 +176,18 @@ final class ClusterEngine: TrainingEngine {
         var checkpoint = try store.checkpoint(job: job.id)
         var cuts: QuantileCuts?
         let cutsKey = cutsCache.map { _ in CutsCache.key(features, maxBin: p.maxBin) }
+        let rows = { ShardBytes.dense(features, labels: labels, rows: $0) }
         while true {
             let interrupted = run.beginAttempt()
             do {
                 if cuts == nil, let cutsKey { cuts = cutsCache?[cutsKey] }
                 if cuts == nil {
-                    // Cuts from the shards' samples, merged: the same as the local cuts.
-                    try place({ ShardBytes.dense(features, labels: labels, rows: $0) }, rows: features.rows,
-                              columns: features.columns, layout: .denseF32) { _, _ in }
-                    var correlations: [UInt64] = []
-                    for (shard, worker) in run.placement.enumerated() {
-                        correlations.append(try link.send(ShardCalls.Sketch.self, ShardRef(shard: shard), to: worker, job: job.id))
-                    }
-                    var samples: [[[Float]]] = []
-                    let replies = try link.await(correlations, timeout: settings.requestTimeout, cancelled: cancelled)
-                    for (shard, reply) in replies.enumerated() {
-                        let rows = descriptor(shard, rows: features.rows, columns: features.columns, layout: .denseF32).rows
-                        let payload = try ClusterLink.decode(ShardCalls.Sketch.self, reply, from: run.placement[shard]).payload
-                        if let problem = Self.sketchProblem(payload, columns: features.columns, rows: rows) {
-                            throw ClusterError.invalidReply(worker: run.placement[shard], reason: problem)
-                        }
-                        samples.append(FeatureArrays.arrays(payload)!)
-                    }
-                    cuts = QuantileCuts.fromSamples(samples, maxBin: p.maxBin, threads: Parallel.resolve(threads: p.threads))
+                    cuts = try sketchCuts(rows, features: features, maxBin: p.maxBin, threads: Parallel.resolve(threads: p.threads))
                     if let cutsKey { cutsCache?[cutsKey] = cuts }
                     run.cutsChanged()
                 }
                 let agreed = cuts!
-                let cutsPayload = FeatureArrays.payload(agreed.cuts)
-                // Shards that are new (or re-shipped) get the cuts; every shard then replays the checkpoint.
-                try place({ ShardBytes.dense(features, labels: labels, rows: $0) }, rows: features.rows,
-                          columns: features.columns, layout: .denseF32) { shard, worker throws(ClusterError) in
-                    try call(ShardCalls.Cuts.self, BinCuts(shard: shard, objective: p.objective, baseMargin: baseMargin),
-                             payload: cutsPayload, worker)
-                }
+                try bin(rows, features: features, cuts: agreed, objective: p.objective, baseMargin: baseMargin)
                 // After an interruption every shard restarts from the checkpoint (even an empty
                 // one: a lost round may have reached some shards' margins).
                 if !checkpoint.trees.isEmpty || interrupted {
@@ -225,18 +203,8 @@ final class ClusterEngine: TrainingEngine {
                 let result = try trainer.boost(&shards, cuts: agreed, baseScore: baseScore, validation: validation,
                                                resume: checkpoint.trees.isEmpty ? nil : checkpoint,
                                                progress: progress) { next in
-                    let added = Array(zip(next.trees, next.treeGroups).dropFirst(checkpoint.trees.count))
-                    let store = self.store, job = self.job.id, firstPosition = checkpoint.trees.count
-                    let errors = self.persistenceError
-                    self.persistence.async {
-                        do {
-                            try store.appendRound(job: job, progress: next.history.last!, trees: added.map { ($0.0, $0.1) },
-                                                  firstPosition: firstPosition)
-                        } catch { errors.record(error) }
-                    }
+                    self.save(next, after: checkpoint)
                     checkpoint = next
-                    self.job.progress = next.history.last
-                    self.publish()
                 } shouldStop: { [shouldStop] in shouldStop?() ?? false }
                 try flush()
                 return result
@@ -245,6 +213,52 @@ final class ClusterEngine: TrainingEngine {
                 try recover(from: error)
             }
         }
+    }
+
+    /// Bin cuts from the shards' samples, merged: the same as the local cuts. Ships the shards first.
+    private func sketchCuts(_ rows: (Range<Int>) -> ShardBytes, features: DenseMatrix, maxBin: Int,
+                            threads: Int) throws(ClusterError) -> QuantileCuts {
+        try place(rows, rows: features.rows, columns: features.columns, layout: .denseF32) { _, _ in }
+        var correlations: [UInt64] = []
+        for (shard, worker) in run.placement.enumerated() {
+            correlations.append(try link.send(ShardCalls.Sketch.self, ShardRef(shard: shard), to: worker, job: job.id))
+        }
+        var samples: [[[Float]]] = []
+        let replies = try link.await(correlations, timeout: settings.requestTimeout, cancelled: cancelled)
+        for (shard, reply) in replies.enumerated() {
+            let shardRows = descriptor(shard, rows: features.rows, columns: features.columns, layout: .denseF32).rows
+            let payload = try ClusterLink.decode(ShardCalls.Sketch.self, reply, from: run.placement[shard]).payload
+            if let problem = Self.sketchProblem(payload, columns: features.columns, rows: shardRows) {
+                throw .invalidReply(worker: run.placement[shard], reason: problem)
+            }
+            samples.append(FeatureArrays.arrays(payload)!)
+        }
+        return QuantileCuts.fromSamples(samples, maxBin: maxBin, threads: threads)
+    }
+
+    /// Ships the shards that are new (or moved) and sends every shard not yet binned the cuts.
+    private func bin(_ rows: (Range<Int>) -> ShardBytes, features: DenseMatrix, cuts: QuantileCuts, objective: Objective,
+                     baseMargin: Float) throws(ClusterError) {
+        let payload = FeatureArrays.payload(cuts.cuts)
+        try place(rows, rows: features.rows, columns: features.columns, layout: .denseF32) { shard, worker throws(ClusterError) in
+            try call(ShardCalls.Cuts.self, BinCuts(shard: shard, objective: objective, baseMargin: baseMargin), payload: payload, worker)
+        }
+    }
+
+    /// Saves a completed round (its progress and the trees added since `previous`) off the job
+    /// thread, in order, and publishes the job's progress.
+    private func save(_ next: GBDTTrainer.Checkpoint, after previous: GBDTTrainer.Checkpoint) {
+        let added = Array(zip(next.trees, next.treeGroups).dropFirst(previous.trees.count))
+        let store = self.store, job = self.job.id, firstPosition = previous.trees.count
+        let errors = self.persistenceError
+        persistence.async {
+            do {
+                try store.appendRound(job: job, progress: next.history.last!, trees: added.map { ($0.0, $0.1) },
+                                      firstPosition: firstPosition)
+            } catch { errors.record(error) }
+        }
+        self.job.progress = next.history.last
+        publish()
     }
 
     /// What is wrong with a SKETCH_REPLY's frames from a shard of `rows` rows and `columns` features, if anything.
