@@ -89,7 +89,7 @@ struct SubmitCommand: ParsableCommand {
             spec.validationPath = spec.validationPath.map(absolute)
             let plan = try study.plan(workersPerTrial: workersPerTrial)
             // Refused here as the coordinator would, before anything is sent.
-            do { try plan.check(rounds: spec.gbdt.trees) } catch { throw CommandFailure("\(study.space): \(error)") }
+            do { try plan.check(rounds: StudyPlan.budget(of: spec)) } catch { throw CommandFailure("\(study.space): \(error)") }
             let client = try JobClient(endpoint: coordinator, timeout: timeout.duration, curve: try keys.keys())
             let job = try client.submit(spec, workers: workersPerTrial, modelName: modelName, study: plan)
             if json { printJSON(["event": "submitted", "job": job.jsonObject]) } else {

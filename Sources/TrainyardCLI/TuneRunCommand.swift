@@ -40,7 +40,7 @@ struct TuneRunCommand: ParsableCommand {
         let (space, spaceText, strategy, trials, parallel) = (options.space, plan.space, plan.strategy, plan.trials, plan.parallel)
         let searchSpace: SearchSpace
         do {
-            try plan.check(rounds: base.gbdt.trees)
+            try plan.check(rounds: StudyPlan.budget(of: base))
             searchSpace = try plan.searchSpace()
         } catch {
             throw CommandFailure("\(space): \(error)")
@@ -52,7 +52,7 @@ struct TuneRunCommand: ParsableCommand {
         let tuningMetric = try Self.metric(plan.metric, direction: plan.direction, objective: probe)
         // --seed seeds the sampler as well as every trial's sampling and validation split.
         let seed = base.gbdt.seed
-        let study = try plan.study(metric: tuningMetric, rounds: base.gbdt.trees, seed: seed)
+        let study = try plan.study(metric: tuningMetric, rounds: StudyPlan.budget(of: base), seed: seed)
         if !json {
             print("tuning \(searchSpace.parameters.map(\.name).joined(separator: ", ")) on \(train.rows) rows: \(strategy.rawValue), "
                   + "\(trials) trials, \(parallel) at a time, \(tuningMetric.direction.rawValue) \(tuningMetric.name)")

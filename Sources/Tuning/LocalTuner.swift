@@ -81,7 +81,8 @@ public struct LocalTuner: Sendable {
             let stopped = Atomic(false)
             let engine = LocalEngine(shouldStop: { stopped.load(ordering: .relaxed) })
             let request = spec.request(datasetSHA256: datasetSHA256, software: software)
-            return try TrainingPipeline.run(train: train, validation: validation, request: request, engine: engine) { progress in
+            return try TrainingPipeline.run(train: train, validation: validation, request: request, engine: engine,
+                                            linearIterations: judgesRounds) { progress in
                 guard judgesRounds, let value = progress.valid else { return }
                 let loss = metric.direction.loss(value)
                 if study.withLock({ $0.report(trial: trial.id, resource: progress.round, loss: loss) }) == .stop {

@@ -74,7 +74,7 @@ public struct StudyPlan: Sendable, Codable, Equatable {
         guard workersPerTrial >= 1 else { throw .invalid("workersPerTrial", "must be at least 1, got \(workersPerTrial)") }
         guard gridPoints >= 1 else { throw .invalid("gridPoints", "must be at least 1, got \(gridPoints)") }
         guard grace >= 1, grace < rounds else {
-            throw .invalid("grace", "must be between 1 and the trees per trial − 1 (\(rounds - 1)), got \(grace)")
+            throw .invalid("grace", "must be between 1 and a trial's rounds (trees, or iterations of a linear model) − 1 (\(rounds - 1)), got \(grace)")
         }
         if strategy == .grid {
             let size = GridSampler(space: space, realPoints: gridPoints).points.count
@@ -86,6 +86,12 @@ public struct StudyPlan: Sendable, Codable, Equatable {
         guard Metrics.allNames.contains(bare) else {
             throw .invalid("metric", "no objective reports '\(metric)'; metrics: valid.\(Metrics.allNames.sorted().joined(separator: ", valid."))")
         }
+    }
+
+    /// A trial's full budget of the resource schedulers judge by: boosting rounds (`--n-trees`),
+    /// or L-BFGS iterations (`--max-iter`) when the base spec trains a linear model.
+    public static func budget(of spec: TrainingSpec) -> Int {
+        spec.model == .linear ? spec.linear.maxIterations : spec.gbdt.trees
     }
 
     /// Whether the scheduler judges trials by their rounds (asha, hyperband, the median rule):

@@ -183,6 +183,34 @@ struct ClusterTuningTests {
         Self.expectSameTrials(trials, try await Self.local(arguments))
     }
 
+    @Test func distributedTrialsAndLinearTrialsJudgedByIterationsMatchOneMachine() async throws {
+        let data = try await Self.dataset(rows: 4000)
+        let cluster = Cluster(bind: "tcp://127.0.0.1:56234")
+        defer { cluster.stopAll() }
+        try cluster.startCoordinator()
+        for id in ["w1", "w2"] { try cluster.startWorker(id) }
+        try #require(await cluster.waitUntilAlive(["w1", "w2"]) != nil, "\(cluster.logs)")
+        // Trees on two workers per trial: each trial's shards span both workers.
+        let trees = ["--data", data, "--label", "churned", "--space", try Self.file("space-k2.yaml", Self.space), "--strategy", "random",
+                     "--trials", "3", "--n-trees", "15", "--seed", "4"]
+        let distributed = try await Self.submit(cluster, trees + ["--workers-per-trial", "2"])
+        let first = try await Self.watch(distributed, cluster)
+        #expect(first["state"] as? String == "succeeded", "\(first)\n\(cluster.logs)")
+        let trials = Self.trials(try await Self.show(distributed, cluster))
+        #expect(trials.allSatisfy { Set($0["workers"] as? [String] ?? []) == ["w1", "w2"] }, "\(trials)")
+        Self.expectSameTrials(trials, try await Self.local(trees))
+        // Linear models under ASHA: rungs in L-BFGS iterations, pruned trials stop there.
+        let linear = ["--data", data, "--label", "churned", "--model", "linear", "--space",
+                      try Self.file("space-linear.yaml", "lambda: {loguniform: [0.001, 1000]}\n"), "--strategy", "asha", "--grace", "2",
+                      "--trials", "6", "--max-iter", "40", "--metric", "valid.logloss", "--seed", "4"]
+        let study = try await Self.submit(cluster, linear)
+        let done = try await Self.watch(study, cluster)
+        #expect(done["state"] as? String == "succeeded", "\(done)\n\(cluster.logs)")
+        let linearTrials = Self.trials(try await Self.show(study, cluster))
+        #expect(linearTrials.contains { $0["state"] as? String == "pruned" }, "\(linearTrials)")
+        Self.expectSameTrials(linearTrials, try await Self.local(linear))
+    }
+
     @Test func badStudiesAreRefusedBeforeAnythingIsQueued() async throws {
         let data = try await Self.dataset(rows: 4000)
         let cluster = Cluster(bind: "tcp://127.0.0.1:56233")

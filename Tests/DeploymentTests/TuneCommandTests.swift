@@ -44,6 +44,24 @@ struct TuneCommandTests {
         #expect(model.training.parameters["tuning.trial"] == "\(best["trial"] as! Int) of 9")
     }
 
+    @Test func anASHAStudyOfLinearModelsJudgesThemByIterations() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(try await TrainyardProcess.run(["data", "synth", "--rows", "3000", "--out", path("churn.csv")]).status == 0)
+        let space = try write("lambda: {loguniform: [0.001, 1000]}\n", to: "space.yaml")
+        let result = try await TrainyardProcess.run(["tune", "--data", path("churn.csv"), "--label", "churned", "--model", "linear",
+                                                     "--space", space, "--strategy", "asha", "--trials", "9", "--max-iter", "40",
+                                                     "--grace", "2", "--metric", "valid.logloss", "--json"], timeout: .seconds(300))
+        #expect(result.status == 0, "\(result.stderr)")
+        let trials = result.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { $0["event"] as? String == "trial" }
+        #expect(trials.count == 9)
+        let pruned = trials.filter { $0["state"] as? String == "pruned" }
+        // Rungs at 2, 6 and 18 iterations: a pruned trial stopped at one of them, before its 40 iterations.
+        #expect(!pruned.isEmpty, "ASHA stops some of 9 linear trials: \(trials)")
+        #expect(pruned.allSatisfy { [2, 6, 18].contains($0["rounds"] as? Int ?? 0) }, "\(pruned)")
+        #expect(trials.contains { $0["state"] as? String == "complete" })
+    }
+
     @Test func badStudiesAreRefusedBeforeAnyTrialNamingTheField() async throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         #expect(try await TrainyardProcess.run(["data", "synth", "--rows", "300", "--out", path("churn.csv")]).status == 0)

@@ -281,7 +281,8 @@ final class ClusterEngine: TrainingEngine {
         return nil
     }
 
-    func trainLinear(_ trainer: LinearTrainer, features: SparseMatrix, labels: [Float]) throws -> LinearTrainer.Result {
+    func trainLinear(_ trainer: LinearTrainer, features: SparseMatrix, labels: [Float],
+                     afterIteration: ((Int, LinearModel) -> Bool)?) throws -> LinearTrainer.Result {
         defer { persistence.sync {} }
         let objective = trainer.parameters.objective
         while true {
@@ -290,7 +291,10 @@ final class ClusterEngine: TrainingEngine {
                           columns: features.columns, layout: .csrF32) { _, _ in }
                 let shards = RemoteShards(link: link, job: job.id, placement: run.placement, totalRows: features.rows,
                                           timeout: settings.requestTimeout, cancelled: cancelled)
-                return try trainer.fit(columns: features.columns) { (w: [Double]) throws(ClusterError) in
+                let stop = { [shouldStop] (iteration: Int, model: LinearModel) -> Bool in
+                    (afterIteration?(iteration, model) ?? false) || (shouldStop?() ?? false)
+                }
+                return try trainer.fit(columns: features.columns, afterIteration: stop) { (w: [Double]) throws(ClusterError) in
                     try shards.linearStatistics(w, objective: objective)
                 }
             } catch {

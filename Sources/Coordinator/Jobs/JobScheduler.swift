@@ -5,6 +5,7 @@ import Logging
 import Synchronization
 import TrainyardML
 import TrainyardProtocol
+import Tuning
 
 /// Runs the coordinator's jobs one at a time on its own thread, in submission order, with
 /// interrupted jobs (a coordinator restart) resumed first; validates submissions and
@@ -52,7 +53,7 @@ public final class JobScheduler: Sendable {
             throw .invalid("\(error)")
         }
         if let plan = request.study {
-            do { try plan.check(rounds: spec.gbdt.trees) } catch { throw .invalid("study: \(error)") }
+            do { try plan.check(rounds: StudyPlan.budget(of: spec)) } catch { throw .invalid("study: \(error)") }
         }
         // A study's trials each train on workersPerTrial workers.
         let workers = request.study?.workersPerTrial ?? request.workers
@@ -313,9 +314,10 @@ public final class JobScheduler: Sendable {
     /// Trains `engine`'s job and writes its model to the models directory (`job-ID.model`): the
     /// path of jobs and of a study's trials. The workers' replies were validated one by one; the
     /// model is checked as a whole too, so a job never succeeds with a model a reader would refuse.
-    func trainModel(_ engine: ClusterEngine, train: Table, validation: Table?, request: TrainingRequest,
+    func trainModel(_ engine: ClusterEngine, train: Table, validation: Table?, request: TrainingRequest, linearIterations: Bool = false,
                     progress: ((TrainingProgress) -> Void)? = nil) throws -> (model: TrainyardModel, metrics: [String: Double], path: String) {
-        let outcome = try TrainingPipeline.run(train: train, validation: validation, request: request, engine: engine, progress: progress)
+        let outcome = try TrainingPipeline.run(train: train, validation: validation, request: request, engine: engine,
+                                               linearIterations: linearIterations, progress: progress)
         var model = outcome.model
         model.training.jobID = engine.job.id
         try model.validate()

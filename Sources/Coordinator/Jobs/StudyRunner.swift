@@ -55,7 +55,7 @@ final class StudyRunner: Sendable {
         (base, train, validation, request) = (data.spec, data.train, data.validation, data.request)
         let objective = try TrainingPipeline.objective(base, train: train)
         metric = try TuningMetric(plan.metric, direction: plan.direction, objective: objective)
-        var study = try plan.study(metric: metric, rounds: base.gbdt.trees, seed: base.gbdt.seed)
+        var study = try plan.study(metric: metric, rounds: StudyPlan.budget(of: base), seed: base.gbdt.seed)
         study.replay(try scheduler.store.events(study: job.id))
         let trials = Dictionary(uniqueKeysWithValues: try scheduler.store.trials(study: job.id).map { ($0.trial, $0) })
         let resume = study.trials.filter { $0.state == .running }.map(\.id)
@@ -152,7 +152,8 @@ final class StudyRunner: Sendable {
         }
         let request = spec.request(datasetSHA256: self.request.datasetSHA256, software: self.request.software)
         do {
-            let (_, metrics, path) = try scheduler.trainModel(engine, train: train, validation: validation, request: request) { progress in
+            let (_, metrics, path) = try scheduler.trainModel(engine, train: train, validation: validation, request: request,
+                                                              linearIterations: plan.judgesRounds) { progress in
                 guard self.plan.judgesRounds, let value = progress.valid else { return }
                 if self.report(trial.id, round: progress.round, value: value) == .stop { stopped.store(true, ordering: .relaxed) }
             }
@@ -194,9 +195,11 @@ final class StudyRunner: Sendable {
         return job
     }
 
-    /// Records a judged round and returns the study's decision (journaled).
+    /// Records a judged round and returns the study's decision (journaled). A round the trial
+    /// reported before (it resumed, or a linear fit restarted after a lost worker) is not judged again.
     private func report(_ trial: Int, round: Int, value: Double) -> SchedulerDecision {
         state.withLock { state in
+            if let last = state.trials[trial]?.rungs.last, round <= last.round { return .continue }
             let decision = state.study.report(trial: trial, resource: round, loss: metric.direction.loss(value))
             journal(.reported(trial: trial, resource: round, loss: metric.direction.loss(value)))
             var info = state.trials[trial]!

@@ -49,6 +49,23 @@ public struct SparseMatrix: Sendable, Equatable {
                 kept)
     }
 
+    /// The matrix in the column space of ``withoutEmptyColumns()``: column `kept[k]` becomes
+    /// column `k`, entries in other columns are dropped (a model trained on the kept columns
+    /// gives them weight 0). `kept` is ascending.
+    public func keeping(columns kept: [Int]) -> SparseMatrix {
+        var position = [Int32](repeating: -1, count: columns)
+        for (new, old) in kept.enumerated() { position[old] = Int32(new) }
+        var starts = [0], newIndices: [Int32] = [], newValues: [Float] = []
+        for r in 0..<rows {
+            for k in rowStarts[r]..<rowStarts[r + 1] where position[Int(indices[k])] >= 0 {
+                newIndices.append(position[Int(indices[k])])
+                newValues.append(values[k])
+            }
+            starts.append(newIndices.count)
+        }
+        return SparseMatrix(rows: rows, columns: kept.count, rowStarts: starts, indices: newIndices, values: newValues)
+    }
+
     /// The same matrix with every entry stored.
     public var dense: DenseMatrix {
         var values = [Float](repeating: 0, count: rows * columns)

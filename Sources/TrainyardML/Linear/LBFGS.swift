@@ -20,8 +20,9 @@ public struct LBFGS: Sendable {
     }
 
     /// Minimises `f` (value and gradient) from `start`; `converged` is false when the
-    /// iteration limit was reached or no step decreased `f`.
-    public func minimize<Failure: Error>(start: [Double],
+    /// iteration limit was reached, no step decreased `f`, or `afterStep` — called with the
+    /// iterations done and the point after each accepted step — returned `true` to stop there.
+    public func minimize<Failure: Error>(start: [Double], afterStep: ((Int, [Double]) -> Bool)? = nil,
                                          _ f: ([Double]) throws(Failure) -> (value: Double, gradient: [Double])) throws(Failure) -> Result {
         var x = start
         var (value, gradient) = try f(x)
@@ -76,6 +77,9 @@ public struct LBFGS: Sendable {
             x = candidate
             value = next.value
             gradient = next.gradient
+            if let afterStep, afterStep(iteration + 1, x) {
+                return Result(x: x, value: value, iterations: iteration + 1, converged: false)
+            }
             if improvement <= relativeImprovement * max(1, abs(value)) {
                 return Result(x: x, value: value, iterations: iteration + 1, converged: true)
             }

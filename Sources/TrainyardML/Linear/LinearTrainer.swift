@@ -44,8 +44,10 @@ public struct LinearTrainer: Sendable {
         self.parameters = parameters
     }
 
-    /// Trains on dense or sparse (CSR) features.
-    public func train(_ features: some LinearFeatures, labels: [Float]) throws(ParameterError) -> Result {
+    /// Trains on dense or sparse (CSR) features; `afterIteration` sees the model after each
+    /// iteration and may stop the fit there (a tuning scheduler's decision).
+    public func train(_ features: some LinearFeatures, labels: [Float],
+                      afterIteration: ((Int, LinearModel) -> Bool)? = nil) throws(ParameterError) -> Result {
         guard features.rows > 0 else { throw .invalid("data", "the training set has no rows") }
         guard labels.count == features.rows else { throw .invalid("label", "\(labels.count) labels for \(features.rows) rows") }
         try parameters.objective.validate(labels: labels)
@@ -54,21 +56,28 @@ public struct LinearTrainer: Sendable {
         }
         let loss = LinearLoss(objective: parameters.objective)
         let threads = Parallel.resolve(threads: parameters.threads)
-        return fit(columns: features.columns) { w in
+        return fit(columns: features.columns, afterIteration: afterIteration) { w in
             loss.statistics(features: features, labels: labels, parameters: w, threads: threads)
         }
     }
 
     /// L-BFGS on the data term's ``LinearLoss/Statistics`` from `statistics` — computed
     /// here, or summed over workers' shards — plus the L2 penalty. Errors of `statistics`
-    /// (a lost worker) end the fit.
-    public func fit<Failure: Error>(columns: Int,
+    /// (a lost worker) end the fit. `afterIteration` sees the model after each iteration and
+    /// returns whether to stop there.
+    public func fit<Failure: Error>(columns: Int, afterIteration: ((Int, LinearModel) -> Bool)? = nil,
                                     statistics: ([Double]) throws(Failure) -> LinearLoss.Statistics) throws(Failure) -> Result {
         let lambda = parameters.lambda
         var optimizer = LBFGS()
         optimizer.maxIterations = parameters.maxIterations
         optimizer.gradientTolerance = parameters.tolerance
-        let result = try optimizer.minimize(start: [Double](repeating: 0, count: columns + 1)) { (w: [Double]) throws(Failure) in
+        let objective = parameters.objective
+        let afterStep = afterIteration.map { body in
+            { (iteration: Int, x: [Double]) -> Bool in
+                body(iteration, LinearModel(objective: objective, weights: Array(x.prefix(columns)), bias: x[columns]))
+            }
+        }
+        let result = try optimizer.minimize(start: [Double](repeating: 0, count: columns + 1), afterStep: afterStep) { (w: [Double]) throws(Failure) in
             var stats = try statistics(w)
             for j in 0..<columns {
                 stats.loss += 0.5 * lambda * w[j] * w[j]

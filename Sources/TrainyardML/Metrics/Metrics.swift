@@ -81,6 +81,15 @@ public enum Metrics {
         }
     }
 
+    /// The name of the objective's default evaluation metric (``defaultMetric(for:labels:predictions:)``).
+    public static func defaultName(for objective: Objective) -> String {
+        switch objective {
+        case .binaryLogistic: "logloss"
+        case .squaredError: "rmse"
+        case .softprob: "mlogloss"
+        }
+    }
+
     /// The names of the metrics ``all(for:labels:predictions:)`` reports for `objective`.
     public static func names(for objective: Objective) -> [String] {
         switch objective {

@@ -6,13 +6,15 @@ public protocol TrainingEngine {
                    validation: (features: DenseMatrix, labels: [Float])?,
                    progress: ((TrainingProgress) -> Void)?) throws -> GBDTTrainer.Result
 
-    /// Fits a linear model on sparse rows.
-    func trainLinear(_ trainer: LinearTrainer, features: SparseMatrix, labels: [Float]) throws -> LinearTrainer.Result
+    /// Fits a linear model on sparse rows; `afterIteration` sees the model after each
+    /// iteration and returns whether to stop there.
+    func trainLinear(_ trainer: LinearTrainer, features: SparseMatrix, labels: [Float],
+                     afterIteration: ((Int, LinearModel) -> Bool)?) throws -> LinearTrainer.Result
 }
 
 /// Trains in this process, on all of its cores (or the parameters' thread count).
 public struct LocalEngine: TrainingEngine {
-    /// Asked after every boosting round; `true` stops boosting there (a tuning scheduler's decision).
+    /// Asked after every boosting round (linear models: iteration); `true` stops there (a tuning scheduler's decision).
     public var shouldStop: (@Sendable () -> Bool)?
 
     public init(shouldStop: (@Sendable () -> Bool)? = nil) {
@@ -25,7 +27,10 @@ public struct LocalEngine: TrainingEngine {
         try trainer.train(features, labels: labels, validation: validation, progress: progress, shouldStop: shouldStop)
     }
 
-    public func trainLinear(_ trainer: LinearTrainer, features: SparseMatrix, labels: [Float]) throws -> LinearTrainer.Result {
-        try trainer.train(features, labels: labels)
+    public func trainLinear(_ trainer: LinearTrainer, features: SparseMatrix, labels: [Float],
+                            afterIteration: ((Int, LinearModel) -> Bool)?) throws -> LinearTrainer.Result {
+        try trainer.train(features, labels: labels) { iteration, model in
+            (afterIteration?(iteration, model) ?? false) || (shouldStop?() ?? false)
+        }
     }
 }

@@ -11,11 +11,14 @@ public enum TrainingPipeline {
     }
 
     /// Trains as `request` says; throws ``DatasetError``, ``LabelError``, ``ParameterError`` or
-    /// ``PreprocessingError`` naming the problem. `progress` is called after every boosting round.
-    /// `engine` trains the estimator on the preprocessed rows: in this process by default, or
-    /// on a cluster's workers.
+    /// ``PreprocessingError`` naming the problem. `progress` is called after every boosting round,
+    /// and with `linearIterations` (a tuning scheduler judging a linear model by its iterations)
+    /// after every L-BFGS iteration with the validation metric (the GBDT `evalMetric`, else the
+    /// objective's default). `engine` trains the estimator on the preprocessed rows: in this
+    /// process by default, or on a cluster's workers.
     public static func run(train: Table, validation: Table? = nil, request: TrainingRequest,
                            engine: any TrainingEngine = LocalEngine(),
+                           linearIterations: Bool = false,
                            progress: ((TrainingProgress) -> Void)? = nil) throws -> Outcome {
         guard let (features, labelColumn) = train.removing(request.label) else {
             throw DatasetError.unknownColumn(file: "training data", name: request.label, available: train.names)
@@ -80,7 +83,20 @@ public enum TrainingPipeline {
             p.objective = objective
             // Trained on the columns the training rows use (hashed text leaves most buckets empty), on every engine alike.
             let (used, columns) = x.withoutEmptyColumns()
-            var result = try engine.trainLinear(try LinearTrainer(parameters: p), features: used, labels: trainLabels)
+            var afterIteration: ((Int, LinearModel) -> Bool)?
+            if linearIterations, let progress, let validTable, let validLabels {
+                let validX = try preprocessor.transformSparse(validTable).keeping(columns: columns)
+                let metric = request.gbdt.evalMetric ?? Metrics.defaultName(for: objective)
+                let start = ContinuousClock.now, total = p.maxIterations
+                afterIteration = { iteration, model in
+                    let value = Metrics.value(metric, for: objective, labels: validLabels, predictions: model.predict(validX))
+                    progress(TrainingProgress(round: iteration, totalRounds: total, metric: metric, train: nil, valid: value,
+                                              elapsedSeconds: (ContinuousClock.now - start) / .seconds(1)))
+                    return false
+                }
+            }
+            var result = try engine.trainLinear(try LinearTrainer(parameters: p), features: used, labels: trainLabels,
+                                                afterIteration: afterIteration)
             result.model = result.model.scattered(to: columns, width: x.columns)
             estimator = .linear(result.model)
             parameters = ["objective": objective.name, "lambda": "\(p.lambda)", "iterations": "\(result.iterations)",
