@@ -100,7 +100,9 @@ public final class CoordinatorService: Service {
         let store: JobStore
         let dataRoots: DataRoots
         do {
-            dataRoots = try DataRoots(settings.jobs.dataRoots)
+            // Datasets fetched from the registry are read from the coordinator's own copy.
+            try? FileManager.default.createDirectory(atPath: settings.jobs.datasetsDirectory, withIntermediateDirectories: true)
+            dataRoots = try DataRoots(settings.jobs.dataRoots + (settings.jobs.datasets == nil ? [] : [settings.jobs.datasetsDirectory]))
         } catch {
             socket.close()
             await socket.closed()

@@ -77,9 +77,10 @@ public struct JobSubmit: Sendable, Codable, Equatable {
         self.study = study
     }
 
-    /// The data file's name without its extension, made a valid registry name.
+    /// The dataset's name, or the data file's name without its extension, made a valid registry name.
     public var defaultModelName: String {
-        let stem = ((spec.data.path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let stem = spec.data.dataset.map { String($0.prefix { $0 != "@" }) }
+            ?? ((spec.data.path as NSString).lastPathComponent as NSString).deletingPathExtension
         let cleaned = String(stem.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "-" }.drop { !$0.isLetter && !$0.isNumber }.prefix(64))
         return cleaned.isEmpty ? "model" : cleaned
     }

@@ -36,6 +36,8 @@ public enum JobSubmitLimits {
     public static let columnListCount = 10_000
     /// `spec.objective`, `spec.data.format`, `spec.gbdt.evalMetric`: at most 64 bytes.
     public static let nameBytes = 64
+    /// `spec.data.dataset`: `name@version`, at most 96 bytes (the registry's name rule then applies).
+    public static let datasetBytes = 96
     /// `modelName`: at most 64 bytes (the registry's own rule then applies).
     public static let modelNameBytes = 64
     /// `study.space`: at most 64 KiB of YAML.
@@ -56,7 +58,8 @@ extension JobSubmit {
         try LimitViolation.check("workers", workers, in: L.workers)
         if let modelName { try LimitViolation.check("modelName", modelName, maxBytes: L.modelNameBytes, nonEmpty: true) }
         let data = spec.data
-        try LimitViolation.check("spec.data.path", data.path, maxBytes: L.pathBytes, nonEmpty: true)
+        try LimitViolation.check("spec.data.path", data.path, maxBytes: L.pathBytes, nonEmpty: data.dataset == nil)
+        if let dataset = data.dataset { try LimitViolation.check("spec.data.dataset", dataset, maxBytes: L.datasetBytes, nonEmpty: true) }
         if let path = spec.validationPath {
             try LimitViolation.check("spec.validationPath", path, maxBytes: L.pathBytes, nonEmpty: true)
         }

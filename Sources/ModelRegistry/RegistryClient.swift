@@ -115,6 +115,41 @@ public struct RegistryClient: Sendable {
         return try await artifact("/api/v1/models/\(name)/aliases/\(alias)/artifact")
     }
 
+    // MARK: Datasets
+
+    /// Uploads `bytes` (a CSV file named `filename`) as the next version of dataset `name`, or
+    /// finds the version that already has this content.
+    public func uploadDataset(name: String, bytes: [UInt8], filename: String? = nil) async throws(RegistryError) -> DatasetVersion {
+        try ModelName.validate(name, kind: "dataset name")
+        var path = "/api/v1/datasets/\(name)/versions"
+        if let filename, let query = filename.addingPercentEncoding(withAllowedCharacters: .alphanumerics) { path += "?filename=\(query)" }
+        return try await json(DatasetVersion.self, "POST", path, body: bytes, contentType: "text/csv", timeout: transferTimeout)
+    }
+
+    public func datasets() async throws(RegistryError) -> [RegisteredDataset] {
+        try await json([RegisteredDataset].self, "GET", "/api/v1/datasets")
+    }
+
+    public func dataset(_ reference: DatasetReference) async throws(RegistryError) -> DatasetVersion {
+        try await json(DatasetVersion.self, "GET", "/api/v1/datasets/\(reference.name)/versions/\(reference.version.map(String.init) ?? "latest")")
+    }
+
+    /// The file of a dataset version, verified against the registry's SHA-256.
+    public func downloadDataset(_ reference: DatasetReference) async throws(RegistryError) -> (version: Int, sha256: String, bytes: [UInt8]) {
+        let path = "/api/v1/datasets/\(reference.name)/versions/\(reference.version.map(String.init) ?? "latest")/content"
+        let (head, bytes) = try await send("GET", path, body: nil, contentType: nil, limit: DatasetRoutes.defaultMaxDatasetBytes,
+                                           timeout: transferTimeout)
+        guard let expected = head.headers.first(name: "X-Content-SHA256"),
+              let version = head.headers.first(name: "X-Dataset-Version").flatMap(Int.init) else {
+            throw .remote(status: Int(head.status.code), message: "the dataset response lacks its X-Content-SHA256 or X-Dataset-Version header")
+        }
+        let actual = SHA256.hash(data: bytes).hex
+        guard actual == expected else {
+            throw .invalidRequest("downloaded \(bytes.count) bytes of \(reference) hash to \(actual.prefix(12))…, the registry recorded \(expected.prefix(12))…")
+        }
+        return (version, expected, bytes)
+    }
+
     // MARK: Transport
 
     private func artifact(_ path: String) async throws(RegistryError) -> (version: Int, sha256: String, bytes: [UInt8]) {

@@ -7,6 +7,8 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     case modelNotFound(String)
     case versionNotFound(String, Int)
     case aliasNotFound(String, String)
+    case datasetNotFound(String)
+    case datasetVersionNotFound(String, Int)
     /// The uploaded bytes are not a loadable model file.
     case invalidArtifact(String)
     /// The stored artifact no longer matches its recorded SHA-256.
@@ -28,6 +30,8 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
         case .modelNotFound(let name): "no model named '\(name)' in the registry"
         case .versionNotFound(let name, let version): "model '\(name)' has no version \(version)"
         case .aliasNotFound(let name, let alias): "model '\(name)' has no alias '\(alias)'"
+        case .datasetNotFound(let name): "no dataset named '\(name)' in the registry (upload it with `trainyard datasets upload FILE --name \(name)`)"
+        case .datasetVersionNotFound(let name, let version): "dataset '\(name)' has no version \(version)"
         case .invalidArtifact(let detail): "the uploaded artifact is not a valid Trainyard model file: \(detail)"
         case .checksumMismatch(let name, let version, let expected, let actual):
             "the stored artifact of \(name) version \(version) is corrupt: SHA-256 \(actual.prefix(12))…, recorded \(expected.prefix(12))…"
@@ -52,7 +56,7 @@ extension RegistryError: HTTPResponseError {
     public var status: HTTPResponse.Status {
         switch self {
         case .invalidName, .invalidArtifact, .invalidRequest: .badRequest
-        case .modelNotFound, .versionNotFound, .aliasNotFound: .notFound
+        case .modelNotFound, .versionNotFound, .aliasNotFound, .datasetNotFound, .datasetVersionNotFound: .notFound
         case .notApproved, .nothingToRollBack, .aliasHeld: .conflict
         case .checksumMismatch, .storage: .internalServerError
         case .remote(let status, _): .init(code: status)

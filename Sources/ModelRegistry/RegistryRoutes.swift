@@ -18,6 +18,7 @@ public enum RegistryRoutes {
     public static func add<Context: RequestContext>(to router: Router<Context>, store: RegistryStore,
                                                     maxArtifactBytes: Int = defaultMaxArtifactBytes, access: AccessControl = .open) {
         router.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
+        DatasetRoutes.add(to: router, store: store.datasets, access: access)
         let api = router.group("/api/v1/models")
         api.get { request, _ in
             _ = try access.authorize(request, needs: .reader)

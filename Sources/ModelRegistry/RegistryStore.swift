@@ -16,10 +16,13 @@ import TrainyardML
 public final class RegistryStore: Sendable {
     public let directory: String
     private let database: DatabasePool
+    /// The datasets kept beside the models (same directory and blob store, own database).
+    public let datasets: DatasetStore
 
-    /// Opens (creating if needed) the registry in `directory`.
+    /// Opens (creating if needed) the registry in `directory`, with its dataset store.
     public init(directory: String) throws(RegistryError) {
         self.directory = directory
+        datasets = try DatasetStore(directory: directory)
         do {
             try FileManager.default.createDirectory(atPath: directory + "/blobs/sha256", withIntermediateDirectories: true)
             var configuration = Configuration()

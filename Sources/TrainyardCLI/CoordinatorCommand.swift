@@ -97,7 +97,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
         var services: [any Service] = []
         if let registry {
             let token = registryToken ?? ProcessInfo.processInfo.environment["TRAINYARD_TOKEN"]
-            settings.jobs.publisher = HTTPPublisher(client: RegistryClient(baseURL: registry, token: token, tlsConfiguration: try ca.configuration()))
+            let client = RegistryClient(baseURL: registry, token: token, tlsConfiguration: try ca.configuration())
+            settings.jobs.publisher = HTTPPublisher(client: client)
+            settings.jobs.datasets = HTTPFetcher(client: client)
         } else if let registryListen {
             let control = try access.control(listeningOn: registryListen.host)
             try registryListen.checkAvailable()
@@ -105,6 +107,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
             let store: RegistryStore
             do { store = try RegistryStore(directory: stateDir + "/registry") } catch { throw CommandFailure(error.description) }
             settings.jobs.publisher = StorePublisher(store: store)
+            settings.jobs.datasets = StoreFetcher(store: store.datasets)
             let scheme = tls.scheme
             services.append(RegistryServer.application(store: store, host: registryListen.host, port: registryListen.port, access: control,
                                                        tls: identity, logger: logger) { port in

@@ -129,6 +129,6 @@ extension JobInfo {
          "round": progress?.round, "total_rounds": progress?.totalRounds, "recoveries": recoveries,
          "model": modelPath, "metrics": metrics, "bytes_sent": bytesSent, "bytes_received": bytesReceived, "shard_bytes": shardBytes,
          "model_name": modelName, "registry_version": registryVersion, "publish_error": publishError,
-         "data": spec.data.path, "label": spec.label, "estimator": spec.model.rawValue]
+         "data": spec.data.path, "dataset": spec.data.dataset, "label": spec.label, "estimator": spec.model.rawValue]
     }
 }

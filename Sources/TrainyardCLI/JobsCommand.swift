@@ -63,7 +63,7 @@ struct JobsCommand: ParsableCommand {
                 return
             }
             print("job \(job.id): \(job.state.rawValue)\(job.reason.map { " (\($0))" } ?? "")")
-            print("  data        \(job.spec.data.path) (label \(job.spec.label), \(job.spec.model.rawValue))")
+            print("  data        \(job.spec.data.dataset.map { "dataset \($0), " } ?? "")\(job.spec.data.path) (label \(job.spec.label), \(job.spec.model.rawValue))")
             print("  workers     \(job.workers) shard(s) on \(job.assigned.isEmpty ? "-" : job.assigned.joined(separator: ", "))")
             if let progress = job.progress { print("  progress    round \(progress.round)/\(progress.totalRounds)") }
             if job.recoveries > 0 { print("  recoveries  \(job.recoveries)") }

@@ -37,7 +37,7 @@ struct SubmitCommand: ParsableCommand {
             var spec = training.spec
             let cwd = FileManager.default.currentDirectoryPath
             func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : cwd + "/" + path }
-            spec.data.path = absolute(spec.data.path)
+            if spec.data.dataset == nil { spec.data.path = absolute(spec.data.path) }
             spec.validationPath = spec.validationPath.map(absolute)
             let client = try JobClient(endpoint: coordinator, timeout: timeout.or(milliseconds: timeoutMs), curve: try keys.keys())
             let job = try client.submit(spec, workers: workers, modelName: modelName)
@@ -85,7 +85,7 @@ struct SubmitCommand: ParsableCommand {
             if spec.validationPath == nil && spec.validFraction == nil { spec.validFraction = 0.2 }
             let cwd = FileManager.default.currentDirectoryPath
             func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : cwd + "/" + path }
-            spec.data.path = absolute(spec.data.path)
+            if spec.data.dataset == nil { spec.data.path = absolute(spec.data.path) }
             spec.validationPath = spec.validationPath.map(absolute)
             let plan = try study.plan(workersPerTrial: workersPerTrial)
             // Refused here as the coordinator would, before anything is sent.

@@ -14,6 +14,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print progress and the result as JSON lines on standard output.") var json = false
 
     func run() throws {
+        try training.requireFile()
         let spec = training.spec
         try spec.validate()
         let (train, validation) = try spec.load()

@@ -5,7 +5,9 @@ import TrainyardML
 /// The options shared by `trainyard train` and `trainyard submit train`: what to train on
 /// and how, as a ``TrainingSpec``.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "Training data (CSV with a header, or LIBSVM).") var data: String
+    @Option(help: "Training data (CSV with a header, or LIBSVM).") var data: String?
+    @Option(help: "Jobs only (`submit train|tune`): a dataset of the registry's store, NAME or NAME@VERSION, instead of --data.")
+    var dataset: String?
     @Option(help: "Name of the label column.") var label: String
     @Option(help: "Validation data (CSV); default: none, or --valid-fraction.") var valid: String?
     @Option(help: "Hold out this fraction of the training rows for validation (stratified).") var validFraction: Double?
@@ -31,7 +33,16 @@ struct TrainingOptions: ParsableArguments {
             throw ValidationError("--model must be gbdt or linear, got '\(model)'")
         }
         if valid != nil && validFraction != nil { throw ValidationError("use either --valid or --valid-fraction, not both") }
+        if (data == nil) == (dataset == nil) { throw ValidationError("give the training data: --data FILE or (for jobs) --dataset NAME[@VERSION]") }
         _ = try textSettings()
+    }
+
+    /// Throws unless the data is a file: `--dataset` is for jobs on a coordinator.
+    func requireFile() throws {
+        guard dataset == nil else {
+            throw CommandFailure("--dataset is for jobs on a coordinator (`trainyard submit train|tune`); here give --data FILE "
+                                 + "(`trainyard datasets download \(dataset!) --out FILE` fetches it)")
+        }
     }
 
     /// `--text-ngrams`, `--text-sublinear-tf` and `--text-norm` as settings; throws naming the bad one.
@@ -48,7 +59,8 @@ struct TrainingOptions: ParsableArguments {
     }
 
     var spec: TrainingSpec {
-        var spec = TrainingSpec(data: dataOptions.source(data), label: label)
+        var spec = TrainingSpec(data: dataOptions.source(data ?? ""), label: label)
+        spec.data.dataset = dataset
         spec.validationPath = valid
         spec.validFraction = validFraction
         spec.model = TrainingRequest.ModelKind(rawValue: model) ?? .gbdt

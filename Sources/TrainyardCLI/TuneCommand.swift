@@ -65,7 +65,7 @@ struct TuneCommand: ParsableCommand {
             let job = reply.job
             let summary = job.studySummary ?? StudySummary()
             print("study \(job.id): \(job.state.rawValue)\(job.reason.map { " (\($0))" } ?? "")")
-            print("  data        \(job.spec.data.path) (label \(job.spec.label))")
+            print("  data        \(job.spec.data.dataset.map { "dataset \($0), " } ?? "")\(job.spec.data.path) (label \(job.spec.label))")
             print("  strategy    \(plan.strategy.rawValue), \(plan.trials) trials, \(plan.parallel) at a time, "
                   + "\(plan.workersPerTrial) worker\(plan.workersPerTrial == 1 ? "" : "s") each; \(plan.metric)")
             print("  trials      \(summary.complete) complete, \(summary.pruned) pruned, \(summary.failed) failed, \(summary.running) running")

@@ -33,6 +33,7 @@ struct TuneRunCommand: ParsableCommand {
     @Flag(help: "Print one JSON line per trial and a summary.") var json = false
 
     func run() throws {
+        try training.requireFile()
         var base = training.spec
         if base.validationPath == nil && base.validFraction == nil { base.validFraction = 0.2 }
         try base.validate()

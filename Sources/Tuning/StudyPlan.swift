@@ -73,7 +73,8 @@ public struct StudyPlan: Sendable, Codable, Equatable {
         guard parallel >= 1 else { throw .invalid("parallel", "must be at least 1, got \(parallel)") }
         guard workersPerTrial >= 1 else { throw .invalid("workersPerTrial", "must be at least 1, got \(workersPerTrial)") }
         guard gridPoints >= 1 else { throw .invalid("gridPoints", "must be at least 1, got \(gridPoints)") }
-        guard grace >= 1, grace < rounds else {
+        // The grace period matters only where rounds are judged.
+        guard grace >= 1, grace < rounds || !judgesRounds else {
             throw .invalid("grace", "must be between 1 and a trial's rounds (trees, or iterations of a linear model) − 1 (\(rounds - 1)), got \(grace)")
         }
         if strategy == .grid {

@@ -63,7 +63,7 @@ struct StudyReplayTests {
             (StudyPlan(space: space, trials: 0), "trials: must be at least 1"),
             (StudyPlan(space: space, parallel: 0), "parallel: must be at least 1"),
             (StudyPlan(space: space, workersPerTrial: 0), "workersPerTrial: must be at least 1"),
-            (StudyPlan(space: space, grace: 50), "grace: must be between 1 and a trial's rounds (trees, or iterations of a linear model) − 1 (49)"),
+            (StudyPlan(space: space, strategy: .asha, grace: 50), "grace: must be between 1 and a trial's rounds (trees, or iterations of a linear model) − 1 (49)"),
             (StudyPlan(space: space, strategy: .grid, trials: 10), "trials: the grid has 35 points but trials is 10"),
             (StudyPlan(space: space, metric: "valid.f1"), "metric: no objective reports 'valid.f1'"),
         ]

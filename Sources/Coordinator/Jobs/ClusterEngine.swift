@@ -328,6 +328,10 @@ public struct JobSettings: Sendable {
 
     public init(stateDirectory: String) { self.stateDirectory = stateDirectory }
 
+    /// Where `--dataset` jobs' data come from (nil: jobs must name files with `--data`).
+    public var datasets: (any DatasetFetcher)?
     public var databasePath: String { stateDirectory + "/jobs.sqlite" }
+    /// Fetched datasets, by SHA-256: a data root of its own.
+    public var datasetsDirectory: String { stateDirectory + "/datasets" }
     public var modelsDirectory: String { stateDirectory + "/models" }
 }

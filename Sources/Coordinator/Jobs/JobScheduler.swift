@@ -64,6 +64,9 @@ public final class JobScheduler: Sendable {
         }
         let modelName = request.modelName ?? request.defaultModelName
         guard ModelName.isValid(modelName) else { throw .invalid(RegistryError.invalidName(modelName, kind: "model name").description) }
+        if let dataset = spec.data.dataset {
+            spec.data = try fetch(dataset, spec.data)
+        }
         let columns: [String]
         do {
             spec.data.path = try dataRoots.resolve(spec.data.path)
@@ -89,6 +92,35 @@ public final class JobScheduler: Sendable {
                     metadata: ["job": "\(job.id)", "workers": "\(job.workers)", "data": "\(spec.data.path)"])
         wake.withLock { wake.broadcast() }
         return job
+    }
+
+    /// `source` with its dataset fetched from the registry into the coordinator's copy (by
+    /// SHA-256, written once) and pinned to the version fetched, so the job — and a restart —
+    /// trains on exactly that version.
+    private func fetch(_ dataset: String, _ source: DatasetSource) throws(JobRequestError) -> DatasetSource {
+        guard let fetcher = settings.datasets else {
+            throw .invalid("spec.data.dataset needs a registry: start the coordinator with --registry URL or --registry-listen ADDR")
+        }
+        let reference: DatasetReference
+        do { reference = try DatasetReference(parsing: dataset) } catch { throw .invalid("spec.data.dataset: \(error)") }
+        var source = source
+        do {
+            let (version, sha256, bytes) = try fetcher.fetch(reference)
+            let path = settings.datasetsDirectory + "/\(sha256).csv"
+            if !FileManager.default.fileExists(atPath: path) {
+                try FileManager.default.createDirectory(atPath: settings.datasetsDirectory, withIntermediateDirectories: true)
+                try AtomicFile.write(bytes, to: path)
+            }
+            source.path = path
+            source.format = "csv"
+            source.dataset = "\(reference.name)@\(version)"
+        } catch let error as RegistryError {
+            throw .invalid("spec.data.dataset \(dataset): \(error)")
+        } catch {
+            logger.error("cannot keep a fetched dataset", metadata: ["dataset": "\(dataset)", "error": "\(error)"])
+            throw .invalid("spec.data.dataset \(dataset): the coordinator could not store it (see its log)")
+        }
+        return source
     }
 
     public func list() throws -> [JobInfo] { try store.all() }
@@ -320,6 +352,8 @@ public final class JobScheduler: Sendable {
                                                linearIterations: linearIterations, progress: progress)
         var model = outcome.model
         model.training.jobID = engine.job.id
+        // Lineage: the registry dataset (name@version) the rows came from; the file's SHA-256 is recorded already.
+        if let dataset = engine.job.spec.data.dataset { model.training.parameters["dataset"] = dataset }
         try model.validate()
         let path = settings.modelsDirectory + "/job-\(engine.job.id).model"
         try FileManager.default.createDirectory(atPath: settings.modelsDirectory, withIntermediateDirectories: true)

@@ -11,6 +11,9 @@ public struct DatasetSource: Sendable, Codable, Equatable {
     public var numeric: [String] = []
     /// Skip malformed rows instead of failing (they are listed in ``Table/skippedLines``).
     public var skipBadRows = false
+    /// A dataset of the registry's store, `name` or `name@version`, to train on instead of `path`
+    /// (jobs only: the coordinator fetches it, pins the version and sets `path` to its copy).
+    public var dataset: String?
 
     public init(path: String, format: String? = nil) {
         self.path = path
