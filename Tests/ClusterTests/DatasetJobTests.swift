@@ -14,14 +14,14 @@ struct DatasetJobTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let data = directory.appendingPathComponent("churn.csv").path
         #expect(try await TrainyardProcess.run(["data", "synth", "--rows", "3000", "--out", data]).status == 0)
-        let cluster = Cluster(bind: "tcp://127.0.0.1:56240")
+        let cluster = Cluster(bind: "tcp://127.0.0.1:56260")
         cluster.dataRoots = [empty.path]                       // the coordinator cannot read the file itself
-        cluster.coordinatorArguments = ["--registry-listen", "127.0.0.1:56241"]
+        cluster.coordinatorArguments = ["--registry-listen", "127.0.0.1:56261"]
         defer { cluster.stopAll() }
         try cluster.startCoordinator()
         try cluster.startWorker("w1")
         try #require(await cluster.waitUntilAlive(["w1"]) != nil, "\(cluster.logs)")
-        let registry = ["--registry", "http://127.0.0.1:56241"]
+        let registry = ["--registry", "http://127.0.0.1:56261"]
         let uploaded = try await TrainyardProcess.run(["datasets", "upload", data, "--name", "churn", "--json"] + registry)
         #expect(uploaded.status == 0 && uploaded.stdout.contains("\"version\" : 1"), "\(uploaded.stdout)\(uploaded.stderr)")
         // The same file again is the same version.

@@ -75,7 +75,7 @@ struct RegistryStoreTests {
         #expect(throws: RegistryError.invalidName(name, kind: "model name")) { try store.publish(name: name, artifact: artifact) }
         _ = try store.publish(name: "ok", artifact: artifact)
         #expect(throws: RegistryError.invalidName(name, kind: "alias")) { try store.promote("ok", alias: name, to: 1) }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted().filter { !$0.hasPrefix("registry.sqlite") } == ["blobs"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted().filter { !$0.hasPrefix("registry.sqlite") && !$0.hasPrefix("datasets.sqlite") } == ["blobs"])
     }
 
     @Test func promotionNeedsApprovalForProductionAndRollbackUndoesMovesInTurn() throws {
