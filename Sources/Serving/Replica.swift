@@ -19,7 +19,8 @@ public struct Replica: Sendable {
         let metrics = ServingMetrics()
         self.metrics = metrics
         log = try settings.logPath.map { try PredictionLog(path: $0, durability: settings.logDurability, metrics: metrics) }
-        watcher = ModelWatcher(source: source, slot: slot, pollInterval: settings.pollInterval, metrics: metrics, logger: logger)
+        watcher = ModelWatcher(source: source, slot: slot, pollInterval: settings.pollInterval, metrics: metrics, logger: logger,
+                               drift: settings.drift)
     }
 
     /// Serves until SIGINT/SIGTERM (or until the service group is cancelled), then writes

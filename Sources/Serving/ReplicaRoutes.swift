@@ -72,8 +72,12 @@ struct ReplicaRoutes: Sendable {
         router.get("/v2/models/:name/versions/:version/ready") { _, context in
             ready(name: context.parameters.get("name") ?? "", version: context.parameters.get("version") ?? "")
         }
+        router.get("/v2/models/:name/drift") { _, context in
+            drift(name: context.parameters.get("name") ?? "")
+        }
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+            if let report = replica.slot.model?.drift?.report() { replica.metrics.updateDrift(report) }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(bytes: replica.metrics.exposition())))
         }
         router.get("/predictions") { request, _ in
@@ -168,6 +172,7 @@ struct ReplicaRoutes: Sendable {
             do {
                 predictions = try served.predictor.predict(table, threads: table.rows >= replica.settings.parallelRows ? 0 : 1)
             } catch { throw InputError(error.description) }
+            served.drift?.record(table, predictions: predictions, outputs: served.model.objective.outputGroups)
             let rows = table.rows
             let output = switch answer {
             case .array(let elements, let document): document(served, "[" + elements(served)(predictions, rows) + "]")
@@ -274,6 +279,19 @@ struct ReplicaRoutes: Sendable {
             return JSONResponse.make(["ready": false], status: .notFound)
         }
         return JSONResponse.make(["ready": true])
+    }
+
+    /// `GET /v2/models/{name}/drift`: the served version's recent traffic against its training baseline.
+    private func drift(name: String) -> Response {
+        guard let served = replica.slot.model else { return JSONResponse.error("no model loaded yet", status: .serviceUnavailable) }
+        guard served.name == name else {
+            return JSONResponse.error("model '\(name)' is not served here; this replica serves '\(served.name)'", status: .notFound)
+        }
+        guard let monitor = served.drift else {
+            return JSONResponse.error("version \(served.versionText) of '\(name)' has no training baseline to compare with "
+                                      + "(trained before baselines, or imported): retrain it to watch drift", status: .notFound)
+        }
+        return JSONResponse.make(monitor.report(), headers: [Self.modelVersionHeader: served.versionText])
     }
 
     private func metadata(name: String, version: String?) -> Response {

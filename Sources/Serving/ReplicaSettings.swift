@@ -16,6 +16,8 @@ public struct ReplicaSettings: Sendable {
     public var logInputs = false
     /// Batches of at least this many rows are predicted on all cores; smaller ones on one.
     public var parallelRows = 4096
+    /// The window live traffic is compared with the model's training baseline over (drift).
+    public var drift = DriftMonitor.Settings()
     /// Who may read the prediction log (`GET /predictions…` needs `reader` when tokens are configured); predictions
     /// themselves are open, as an endpoint's are.
     public var access = AccessControl.open

@@ -5,7 +5,9 @@ import Synchronization
 /// `trainyard_requests_total{endpoint,status}`, `trainyard_request_duration_seconds{endpoint}`,
 /// `trainyard_predicted_rows_total`, `trainyard_model_version{model}`,
 /// `trainyard_model_loads_total`, `trainyard_model_load_failures_total`, `trainyard_model_refusals_total`,
-/// `trainyard_prediction_log_pending` and `trainyard_prediction_log_dropped_total`.
+/// `trainyard_prediction_log_pending` and `trainyard_prediction_log_dropped_total`; with a model that has a
+/// baseline, `trainyard_feature_drift_psi{model,version,feature}`, `trainyard_prediction_drift_psi{model,version}`
+/// and `trainyard_drift_window_rows{model,version}`, refreshed at every scrape.
 public final class ServingMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let requests = Mutex<[String: Counter]>([:])
@@ -19,6 +21,8 @@ public final class ServingMetrics: Sendable {
     let logPending: Gauge
     let logDropped: Counter
     private let modelVersion = Mutex<Gauge?>(nil)
+    /// The drift gauges of the version last reported, by feature ("" for the predictions, "#rows" for the window).
+    private let drift = Mutex<(version: Int, gauges: [String: Gauge])?>(nil)
 
     static let buckets: [Duration] = [.microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
                                       .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
@@ -84,6 +88,29 @@ public final class ServingMetrics: Sendable {
     func modelRefused() {
         loadFailures.increment()
         refusals.increment()
+    }
+
+    /// Sets the drift gauges from `report`; a new version's gauges replace the previous version's.
+    public func updateDrift(_ report: DriftReport) {
+        let gauges = drift.withLock { state -> [String: Gauge] in
+            if let state, state.version == report.version { return state.gauges }
+            for gauge in state?.gauges.values ?? [:].values { registry.unregisterGauge(gauge) }
+            let labels = [("model", report.model), ("version", String(report.version))]
+            var gauges: [String: Gauge] = [:]
+            for feature in report.features where feature.kind != .text {
+                gauges[feature.name] = registry.makeGauge(name: "trainyard_feature_drift_psi", labels: labels + [("feature", feature.name)],
+                                                          help: "PSI of a feature's recent values against the training baseline.")
+            }
+            gauges[""] = registry.makeGauge(name: "trainyard_prediction_drift_psi", labels: labels,
+                                            help: "PSI of the recent predictions against the training predictions.")
+            gauges["#rows"] = registry.makeGauge(name: "trainyard_drift_window_rows", labels: labels,
+                                                 help: "Rows in the drift window.")
+            state = (report.version, gauges)
+            return gauges
+        }
+        for feature in report.features { if let psi = feature.psi { gauges[feature.name]?.set(to: psi) } }
+        if let psi = report.prediction.psi { gauges[""]?.set(to: psi) }
+        gauges["#rows"]?.set(to: Double(report.rows))
     }
 
     /// The Prometheus text exposition.

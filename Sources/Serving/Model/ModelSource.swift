@@ -26,8 +26,12 @@ public struct ModelWatcher: Service {
     public let pollInterval: Duration
     public let metrics: ServingMetrics
     public let logger: Logger
+    /// The drift window of every version loaded.
+    public let drift: DriftMonitor.Settings
 
-    public init(source: ModelSource, slot: ModelSlot, pollInterval: Duration, metrics: ServingMetrics, logger: Logger) {
+    public init(source: ModelSource, slot: ModelSlot, pollInterval: Duration, metrics: ServingMetrics, logger: Logger,
+                drift: DriftMonitor.Settings = .init()) {
+        self.drift = drift
         self.source = source
         self.slot = slot
         self.pollInterval = pollInterval
@@ -94,8 +98,10 @@ public struct ModelWatcher: Service {
     }
 
     private func install(name: String, version: Int, sha256: String, bytes: [UInt8], origin: String) async throws {
+        let drift = self.drift
         let served = try await NIOThreadPool.singleton.runIfActive { () throws -> ServedModel in
-            ServedModel(name: name, version: version, sha256: sha256, model: try ModelFile.decode(bytes, path: "\(name) version \(version)"))
+            ServedModel(name: name, version: version, sha256: sha256, model: try ModelFile.decode(bytes, path: "\(name) version \(version)"),
+                        drift: drift)
         }
         let old = slot.swap(served)
         metrics.modelLoaded(served)

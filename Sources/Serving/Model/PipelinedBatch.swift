@@ -32,7 +32,8 @@ final class PipelinedBatch: @unchecked Sendable {
     static func predict(_ body: [UInt8], served: ServedModel,
                         elements: @escaping @Sendable ([Float], Int) -> String) async throws(InputError) -> Result? {
         guard DataframeSplitReader.opensWithDataframeSplit(body) else { return nil }
-        let batch = PipelinedBatch(predictor: served.predictor, features: served.features, elements: elements)
+        let batch = PipelinedBatch(predictor: served.predictor, features: served.features, drift: served.drift,
+                                   outputs: served.model.objective.outputGroups, elements: elements)
         let read = DataframeSplitReader.read(body, features: served.features, chunkRows: chunkRows) { batch.add($0) }
         batch.endReading(discard: !read)
         if read { batch.work() }
@@ -43,6 +44,9 @@ final class PipelinedBatch: @unchecked Sendable {
 
     private let predictor: ModelPredictor
     private let features: FeatureTable
+    /// Where each chunk's rows and predictions go for drift detection.
+    private let drift: DriftMonitor?
+    private let outputs: Int
     private let elements: @Sendable ([Float], Int) -> String
     /// Guards everything below.
     private let condition = NSCondition()
@@ -59,9 +63,12 @@ final class PipelinedBatch: @unchecked Sendable {
     private var helperDone = false
     private var waiter: CheckedContinuation<Void, Never>?
 
-    private init(predictor: ModelPredictor, features: FeatureTable, elements: @escaping @Sendable ([Float], Int) -> String) {
+    private init(predictor: ModelPredictor, features: FeatureTable, drift: DriftMonitor?, outputs: Int,
+                 elements: @escaping @Sendable ([Float], Int) -> String) {
         self.predictor = predictor
         self.features = features
+        self.drift = drift
+        self.outputs = outputs
         self.elements = elements
     }
 
@@ -141,7 +148,11 @@ final class PipelinedBatch: @unchecked Sendable {
 
     /// One chunk predicted and written (the condition not held).
     private func run(_ table: Table) -> Swift.Result<String, PreprocessingError> {
-        Swift.Result { () throws(PreprocessingError) in elements(try predictor.predict(table, threads: 1), table.rows) }
+        Swift.Result { () throws(PreprocessingError) in
+            let predictions = try predictor.predict(table, threads: 1)
+            drift?.record(table, predictions: predictions, outputs: outputs)
+            return elements(predictions, table.rows)
+        }
     }
 
     /// The next untaken chunk (the condition held).

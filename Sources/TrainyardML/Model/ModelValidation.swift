@@ -21,6 +21,7 @@ extension TrainyardModel {
         case .gbdt(let model): try model.validate(features: width)
         case .linear(let model): try model.validate(features: width)
         }
+        if let problem = baseline?.problem { throw .invalid("baseline", problem) }
     }
 
     private func validateObjective(_ objective: Objective) throws(ModelValidationError) {

@@ -91,6 +91,9 @@ public struct TrainyardModel: Sendable, Equatable, Codable {
     public var preprocessor: Preprocessor
     public var estimator: Estimator
     public var training: TrainingRecord
+    /// The training rows' distributions, for drift detection when serving (absent in models
+    /// trained before baselines, or imported from XGBoost).
+    public var baseline: DriftBaseline?
 
     /// A model from its parts, in the current format version.
     public init(label: LabelEncoding, preprocessor: Preprocessor, estimator: Estimator, training: TrainingRecord) {

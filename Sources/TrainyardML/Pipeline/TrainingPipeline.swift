@@ -117,7 +117,9 @@ public enum TrainingPipeline {
             createdAt: ISO8601DateFormatter().string(from: Date()), software: request.software, parameters: parameters,
             metrics: metrics, trainRows: trainTable.rows, validationRows: validTable?.rows ?? 0,
             datasetSHA256: request.datasetSHA256, bestRound: bestRound, featureImportance: importance)
-        let model = TrainyardModel(label: labelEncoding, preprocessor: preprocessor, estimator: estimator, training: record)
+        var model = TrainyardModel(label: labelEncoding, preprocessor: preprocessor, estimator: estimator, training: record)
+        model.baseline = DriftBaseline.compute(trainTable, inputs: preprocessor.inputs.filter { $0.transform.width > 0 },
+                                               predictions: trainPredictions, outputs: objective.outputGroups)
         return Outcome(model: model, history: history, metrics: metrics)
     }
 

@@ -1,0 +1,197 @@
+import Foundation
+import Synchronization
+import TrainyardML
+
+/// Watches one served model version's live inputs and predictions against the baseline in its
+/// model file, over a sliding window of the most recent rows (at most ``Settings/windowRows``,
+/// none older than ``Settings/windowSeconds``).
+///
+/// Each request's rows are binned outside the lock (a binary search per numeric value, a lookup
+/// per categorical level); under the lock they enter a ring buffer whose per-bin counts are kept
+/// up to date as rows enter and leave, so a report costs the bins, not the window. Categorical
+/// values the model never saw are counted as unseen and fall in the baseline's "other" bucket,
+/// where a training share near zero makes them weigh in the PSI.
+public final class DriftMonitor: Sendable {
+    public struct Settings: Sendable, Equatable {
+        /// The most recent rows compared (default 1,000).
+        public var windowRows = 1000
+        /// Rows older than this leave the window (default one hour).
+        public var windowSeconds = 3600.0
+
+        public init(windowRows: Int = 1000, windowSeconds: Double = 3600) {
+            self.windowRows = max(1, windowRows)
+            self.windowSeconds = windowSeconds
+        }
+    }
+
+    /// Bin of a missing value; text values that are present take bin 0.
+    private static let missing: UInt8 = 255
+
+    private struct Window {
+        /// Per feature (the baseline's, then the prediction), per slot: the bin, or ``missing``.
+        var bins: [[UInt8]]
+        /// Per feature, per slot: whether the value was a category the model never saw.
+        var unseen: [[Bool]]
+        var times: [Double]
+        /// The oldest slot, and the rows held.
+        var head = 0
+        var count = 0
+        /// Per feature: rows per bin, missing rows, unseen rows.
+        var counts: [[Int]]
+        var missingCounts: [Int]
+        var unseenCounts: [Int]
+    }
+
+    public let name: String
+    public let version: Int
+    public let baseline: DriftBaseline
+    public let settings: Settings
+    /// Per baseline feature: the tracked levels' bins, and every level the model was trained with.
+    private let levelBins: [[String: Int]?]
+    private let known: [Set<String>?]
+    private let window: Mutex<Window>
+
+    public init(name: String, version: Int, model: TrainyardModel, baseline: DriftBaseline, settings: Settings = Settings()) {
+        self.name = name
+        self.version = version
+        self.baseline = baseline
+        self.settings = settings
+        levelBins = baseline.features.map { feature in
+            feature.levels.map { Dictionary(uniqueKeysWithValues: $0.enumerated().map { ($1, $0) }) }
+        }
+        let inputs = Dictionary(model.preprocessor.inputs.map { ($0.name, $0.transform) }, uniquingKeysWith: { first, _ in first })
+        known = baseline.features.map { feature in
+            switch inputs[feature.name] {
+            case .oneHot(let levels, _), .ordinal(let levels): Set(levels)
+            default: nil
+            }
+        }
+        let all = baseline.features + [baseline.prediction]
+        let capacity = settings.windowRows
+        window = Mutex(Window(bins: all.map { _ in [UInt8](repeating: 0, count: capacity) },
+                              unseen: all.map { _ in [Bool](repeating: false, count: capacity) },
+                              times: [Double](repeating: 0, count: capacity),
+                              counts: all.map { [Int](repeating: 0, count: max($0.bins, 1)) },
+                              missingCounts: [Int](repeating: 0, count: all.count),
+                              unseenCounts: [Int](repeating: 0, count: all.count)))
+    }
+
+    /// Adds a request's rows (the table the model predicted on) and their predictions
+    /// (`outputs` per row) at Unix time `now`.
+    public func record(_ table: Table, predictions: [Float], outputs: Int, now: Double = Date().timeIntervalSince1970) {
+        let rows = table.rows
+        guard rows > 0 else { return }
+        var bins: [[UInt8]] = []
+        var unseen: [[Bool]] = []
+        for (index, feature) in baseline.features.enumerated() {
+            let (b, u) = binned(table[feature.name], feature: feature, index: index, rows: rows)
+            bins.append(b)
+            unseen.append(u)
+        }
+        let step = max(outputs, 1)
+        bins.append((0..<rows).map { row in
+            let index = row * step
+            guard index < predictions.count, !predictions[index].isNaN else { return Self.missing }
+            return UInt8(baseline.prediction.bin(predictions[index]))
+        })
+        unseen.append([Bool](repeating: false, count: rows))
+        window.withLock { window in
+            for row in max(0, rows - settings.windowRows)..<rows {
+                if window.count == settings.windowRows { evictOldest(&window) }
+                let slot = (window.head + window.count) % settings.windowRows
+                for feature in bins.indices {
+                    let bin = bins[feature][row]
+                    window.bins[feature][slot] = bin
+                    window.unseen[feature][slot] = unseen[feature][row]
+                    if bin == Self.missing { window.missingCounts[feature] += 1 } else { window.counts[feature][Int(bin)] += 1 }
+                    if unseen[feature][row] { window.unseenCounts[feature] += 1 }
+                }
+                window.times[slot] = now
+                window.count += 1
+            }
+        }
+    }
+
+    /// One feature's column binned: its bins (``missing`` where absent) and its unseen flags.
+    private func binned(_ column: Column?, feature: DriftBaseline.Feature, index: Int, rows: Int) -> ([UInt8], [Bool]) {
+        let none = [Bool](repeating: false, count: rows)
+        switch column {
+        case .numeric(let values)?:
+            return (values.map { $0.isNaN ? Self.missing : UInt8(feature.bin($0)) }, none)
+        case .categorical(let codes, let levels)?:
+            let other = (feature.levels?.count ?? 0)
+            let levelBin = levels.map { UInt8(levelBins[index]?[$0] ?? other) }
+            let trained = known[index]
+            let levelUnseen = levels.map { level in trained.map { !$0.contains(level) } ?? false }
+            return (codes.map { $0 < 0 ? Self.missing : levelBin[Int($0)] }, codes.map { $0 >= 0 && levelUnseen[Int($0)] })
+        case .text(let values)?:
+            return (values.map { $0.isEmpty ? Self.missing : 0 }, none)
+        case nil:
+            return ([UInt8](repeating: Self.missing, count: rows), none)
+        }
+    }
+
+    private func evictOldest(_ window: inout Window) {
+        let slot = window.head
+        for feature in window.bins.indices {
+            let bin = window.bins[feature][slot]
+            if bin == Self.missing { window.missingCounts[feature] -= 1 } else { window.counts[feature][Int(bin)] -= 1 }
+            if window.unseen[feature][slot] { window.unseenCounts[feature] -= 1 }
+        }
+        window.head = (window.head + 1) % settings.windowRows
+        window.count -= 1
+    }
+
+    /// The report at Unix time `now`: rows older than the window's seconds leave it first.
+    public func report(now: Double = Date().timeIntervalSince1970) -> DriftReport {
+        let snapshot = window.withLock { window -> Window in
+            let cutoff = now - settings.windowSeconds
+            while window.count > 0 && window.times[window.head] < cutoff { evictOldest(&window) }
+            return window
+        }
+        let all = baseline.features + [baseline.prediction]
+        let features = all.indices.map { index in
+            Self.compare(all[index], counts: snapshot.counts[index], missing: snapshot.missingCounts[index],
+                         unseen: snapshot.unseenCounts[index], rows: snapshot.count, tracksUnseen: index < known.count && known[index] != nil)
+        }
+        return DriftReport(model: name, version: version, rows: snapshot.count, windowRows: settings.windowRows,
+                           windowSeconds: settings.windowSeconds, baselineRows: baseline.rows,
+                           features: Array(features.dropLast()), prediction: features.last!)
+    }
+
+    /// Shares are floored at this before PSI's logarithm (an empty bin on either side).
+    static let floor = 1e-4
+
+    /// One feature's live counts against its baseline.
+    static func compare(_ feature: DriftBaseline.Feature, counts: [Int], missing: Int, unseen: Int, rows: Int,
+                        tracksUnseen: Bool) -> DriftReport.Feature {
+        let present = rows - missing
+        var report = DriftReport.Feature(name: feature.name, kind: feature.kind, missingRate: rows == 0 ? 0 : Double(missing) / Double(rows),
+                                         baselineMissingRate: feature.missingRate)
+        if tracksUnseen { report.unseenRate = present == 0 ? 0 : Double(unseen) / Double(present) }
+        guard present > 0, feature.bins > 0 else { return report }
+        let live = counts.prefix(feature.bins).map { Double($0) / Double(present) }
+        report.psi = psi(expected: feature.shares, actual: live)
+        if feature.kind == .numeric { report.ks = ks(expected: feature.shares, actual: live) }
+        return report
+    }
+
+    /// Σ (actual − expected) · ln(actual / expected), each share floored at ``floor``.
+    static func psi(expected: [Double], actual: [Double]) -> Double {
+        zip(expected, actual).reduce(0) { sum, pair in
+            let e = max(pair.0, floor), a = max(pair.1, floor)
+            return sum + (a - e) * log(a / e)
+        }
+    }
+
+    /// The largest gap between the two cumulative distributions over the bins.
+    static func ks(expected: [Double], actual: [Double]) -> Double {
+        var e = 0.0, a = 0.0, gap = 0.0
+        for (x, y) in zip(expected, actual) {
+            e += x
+            a += y
+            gap = max(gap, abs(a - e))
+        }
+        return gap
+    }
+}
