@@ -22,13 +22,21 @@ struct DriftMonitorTests {
         return (try TrainingPipeline.run(train: table, request: request).model, table)
     }
 
+    /// `table` sent as requests of `batch` rows.
+    func send(_ table: Table, to monitor: DriftMonitor, model: TrainyardModel, batch: Int) throws {
+        for start in stride(from: 0, to: table.rows, by: batch) {
+            let part = table.rows(Array(start..<min(table.rows, start + batch)))
+            monitor.record(part, predictions: try model.predict(part), outputs: 1)
+        }
+    }
+
     @Test func trafficLikeTheTrainingRowsIsStableAndAShiftedStreamDriftsOnTheShiftedFeaturesOnly() throws {
         let (model, table) = try churnModel()
         let served = ServedModel(name: "churn", version: 1, sha256: "", model: model, drift: .init(windowRows: 2000))
         let monitor = try #require(served.drift)
         let (features, _) = try #require(table.removing("churned"))
         let live = try CSVReader.read(bytes: Array(SyntheticChurn.csv(rows: 2000, seed: 99).utf8), name: "live.csv").removing("churned")!.0
-        monitor.record(live, predictions: try model.predict(live), outputs: 1)
+        try send(live, to: monitor, model: model, batch: 50)
         let stable = monitor.report()
         #expect(stable.rows == 2000 && stable.baselineRows == features.rows)
         for feature in stable.features + [stable.prediction] where feature.psi != nil {
@@ -41,7 +49,7 @@ struct DriftMonitorTests {
         columns[charges] = .numeric(values.map { $0 * 1.6 })
         columns[contract] = .categorical(codes: [Int32](repeating: 0, count: live.rows), levels: ["weekly"])
         let shifted = Table(names: live.names, columns: columns)
-        monitor.record(shifted, predictions: try model.predict(shifted), outputs: 1)
+        try send(shifted, to: monitor, model: model, batch: 200)
         let report = monitor.report()
         #expect(report.rows == 2000)                                         // the window holds the shifted rows only
         let drifted = Set((report.features).filter { ($0.psi ?? 0) >= 0.2 }.map(\.name))
@@ -56,9 +64,14 @@ struct DriftMonitorTests {
         let (features, _) = try #require(table.removing("churned"))
         let rows = try model.predict(features)
         monitor.record(features, predictions: rows, outputs: 1, now: 1000)
-        #expect(monitor.report(now: 1000).rows == 100)                   // at most the window's rows
-        monitor.record(features, predictions: rows, outputs: 1, now: 1030)
-        #expect(monitor.report(now: 1059).rows == 100)
+        #expect(monitor.rowsPerRecord == 10 && monitor.report(now: 1000).rows == 10)   // a large request: an even sample
+        for second in 1...12 {
+            let part = features.rows(Array(second * 5..<second * 5 + 5))
+            monitor.record(part, predictions: try model.predict(part), outputs: 1, now: 1000 + Double(second))
+        }
+        #expect(monitor.report(now: 1030).rows == 70)
+        for _ in 0..<20 { monitor.record(features.rows([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), predictions: Array(rows[1...10]), outputs: 1, now: 1030) }
+        #expect(monitor.report(now: 1059).rows == 100)                   // at most the window's rows
         #expect(monitor.report(now: 1091).rows == 0)                     // all older than 60 s
         let empty = monitor.report(now: 2000)
         #expect(empty.features.allSatisfy { $0.psi == nil && $0.missingRate == 0 })

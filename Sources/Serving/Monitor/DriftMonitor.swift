@@ -4,7 +4,8 @@ import TrainyardML
 
 /// Watches one served model version's live inputs and predictions against the baseline in its
 /// model file, over a sliding window of the most recent rows (at most ``Settings/windowRows``,
-/// none older than ``Settings/windowSeconds``).
+/// none older than ``Settings/windowSeconds``; a large request contributes an even sample of at
+/// most a tenth of the window).
 ///
 /// Each request's rows are binned outside the lock (a binary search per numeric value, a lookup
 /// per categorical level); under the lock they enter a ring buffer whose per-bin counts are kept
@@ -76,58 +77,68 @@ public final class DriftMonitor: Sendable {
                               unseenCounts: [Int](repeating: 0, count: all.count)))
     }
 
+    /// At most this many rows of one request enter the window (a tenth of it): a large batch is
+    /// sampled evenly rather than filling the window alone, and its cost stays bounded.
+    public var rowsPerRecord: Int { max(1, settings.windowRows / 10) }
+
     /// Adds a request's rows (the table the model predicted on) and their predictions
-    /// (`outputs` per row) at Unix time `now`.
+    /// (`outputs` per row) at Unix time `now`; of a large request, ``rowsPerRecord`` rows
+    /// spread evenly over it.
     public func record(_ table: Table, predictions: [Float], outputs: Int, now: Double = Date().timeIntervalSince1970) {
         let rows = table.rows
         guard rows > 0 else { return }
-        var bins: [[UInt8]] = []
-        var unseen: [[Bool]] = []
+        let take = min(rows, rowsPerRecord)
+        let spacing = Double(rows) / Double(take)
+        func row(_ k: Int) -> Int { take == rows ? k : Int(Double(k) * spacing) }
+        let width = baseline.features.count + 1
+        // Row-major, one allocation each: the bin of every feature (and the prediction) of every taken row.
+        var bins = [UInt8](repeating: Self.missing, count: take * width)
+        var unseen = [Bool](repeating: false, count: take * width)
         for (index, feature) in baseline.features.enumerated() {
-            let (b, u) = binned(table[feature.name], feature: feature, index: index, rows: rows)
-            bins.append(b)
-            unseen.append(u)
+            // The table's columns are the model's inputs in order, as the baseline's features are.
+            let column = index < table.columns.count && table.names[index] == feature.name ? table.columns[index] : table[feature.name]
+            switch column {
+            case .numeric(let values)?:
+                for k in 0..<take {
+                    let value = values[row(k)]
+                    bins[k * width + index] = value.isNaN ? Self.missing : UInt8(feature.bin(value))
+                }
+            case .categorical(let codes, let levels)?:
+                let other = feature.levels?.count ?? 0
+                let tracked = levelBins[index], trained = known[index]
+                let levelBin = levels.map { UInt8(tracked?[$0] ?? other) }
+                let levelUnseen = levels.map { level in trained.map { !$0.contains(level) } ?? false }
+                for k in 0..<take {
+                    let code = codes[row(k)]
+                    guard code >= 0 else { continue }
+                    bins[k * width + index] = levelBin[Int(code)]
+                    unseen[k * width + index] = levelUnseen[Int(code)]
+                }
+            case .text(let values)?:
+                for k in 0..<take where !values[row(k)].isEmpty { bins[k * width + index] = 0 }
+            case nil:
+                break
+            }
         }
-        let step = max(outputs, 1)
-        bins.append((0..<rows).map { row in
-            let index = row * step
-            guard index < predictions.count, !predictions[index].isNaN else { return Self.missing }
-            return UInt8(baseline.prediction.bin(predictions[index]))
-        })
-        unseen.append([Bool](repeating: false, count: rows))
+        let step = max(outputs, 1), last = width - 1
+        for k in 0..<take {
+            let index = row(k) * step
+            if index < predictions.count, !predictions[index].isNaN { bins[k * width + last] = UInt8(baseline.prediction.bin(predictions[index])) }
+        }
         window.withLock { window in
-            for row in max(0, rows - settings.windowRows)..<rows {
+            for k in 0..<take {
                 if window.count == settings.windowRows { evictOldest(&window) }
                 let slot = (window.head + window.count) % settings.windowRows
-                for feature in bins.indices {
-                    let bin = bins[feature][row]
+                for feature in 0..<width {
+                    let bin = bins[k * width + feature]
                     window.bins[feature][slot] = bin
-                    window.unseen[feature][slot] = unseen[feature][row]
+                    window.unseen[feature][slot] = unseen[k * width + feature]
                     if bin == Self.missing { window.missingCounts[feature] += 1 } else { window.counts[feature][Int(bin)] += 1 }
-                    if unseen[feature][row] { window.unseenCounts[feature] += 1 }
+                    if unseen[k * width + feature] { window.unseenCounts[feature] += 1 }
                 }
                 window.times[slot] = now
                 window.count += 1
             }
-        }
-    }
-
-    /// One feature's column binned: its bins (``missing`` where absent) and its unseen flags.
-    private func binned(_ column: Column?, feature: DriftBaseline.Feature, index: Int, rows: Int) -> ([UInt8], [Bool]) {
-        let none = [Bool](repeating: false, count: rows)
-        switch column {
-        case .numeric(let values)?:
-            return (values.map { $0.isNaN ? Self.missing : UInt8(feature.bin($0)) }, none)
-        case .categorical(let codes, let levels)?:
-            let other = (feature.levels?.count ?? 0)
-            let levelBin = levels.map { UInt8(levelBins[index]?[$0] ?? other) }
-            let trained = known[index]
-            let levelUnseen = levels.map { level in trained.map { !$0.contains(level) } ?? false }
-            return (codes.map { $0 < 0 ? Self.missing : levelBin[Int($0)] }, codes.map { $0 >= 0 && levelUnseen[Int($0)] })
-        case .text(let values)?:
-            return (values.map { $0.isEmpty ? Self.missing : 0 }, none)
-        case nil:
-            return ([UInt8](repeating: Self.missing, count: rows), none)
         }
     }
 
