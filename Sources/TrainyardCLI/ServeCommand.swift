@@ -26,6 +26,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest accepted request body, in bytes.") var maxBodyBytes = 1 << 20
     @Option(help: "Drift: compare the most recent N rows with the training baseline.") var driftWindowRows = 1000
     @Option(help: "Drift: rows older than this leave the window (e.g. 1h, 10m).") var driftWindow = DurationArgument.seconds(3600)
+    @Option(help: "Drift: record at most this many requests a second (0: every request).") var driftRecordsPerSecond = 1000
     @Option(help: "How often to check the alias for a new version (e.g. 1s, 250ms).") var pollInterval = DurationArgument.seconds(1)
     @Option(name: .customLong("poll-interval-ms"), help: .hidden) var pollIntervalMs: Int?
     @OptionGroup var access: AccessOptions
@@ -42,6 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let model, !ModelName.isValid(model) { throw ValidationError(RegistryError.invalidName(model, kind: "model name").description) }
         guard (1...1_000_000).contains(driftWindowRows) else { throw ValidationError("--drift-window-rows must be between 1 and 1,000,000") }
+        guard driftRecordsPerSecond >= 0 else { throw ValidationError("--drift-records-per-second must be 0 (every request) or more") }
         guard maxBodyBytes > 0, pollInterval.or(milliseconds: pollIntervalMs) > .zero else {
             throw ValidationError("--max-body-bytes and --poll-interval must be positive")
         }
@@ -57,7 +59,8 @@ struct ServeCommand: AsyncParsableCommand {
         settings.pollInterval = pollInterval.or(milliseconds: pollIntervalMs)
         settings.logPath = log == "none" ? nil : log
         settings.logInputs = logInputs
-        settings.drift = DriftMonitor.Settings(windowRows: driftWindowRows, windowSeconds: driftWindow.duration / .seconds(1))
+        settings.drift = DriftMonitor.Settings(windowRows: driftWindowRows, windowSeconds: driftWindow.duration / .seconds(1),
+                                               recordsPerSecond: driftRecordsPerSecond == 0 ? nil : driftRecordsPerSecond)
         settings.logDurability = logDurability
         settings.timeouts = try connectionTimeouts.timeouts()
         settings.access = try access.control(listeningOn: listen.host)

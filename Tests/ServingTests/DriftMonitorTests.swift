@@ -32,7 +32,7 @@ struct DriftMonitorTests {
 
     @Test func trafficLikeTheTrainingRowsIsStableAndAShiftedStreamDriftsOnTheShiftedFeaturesOnly() throws {
         let (model, table) = try churnModel()
-        let served = ServedModel(name: "churn", version: 1, sha256: "", model: model, drift: .init(windowRows: 2000))
+        let served = ServedModel(name: "churn", version: 1, sha256: "", model: model, drift: .init(windowRows: 2000, recordsPerSecond: nil))
         let monitor = try #require(served.drift)
         let (features, _) = try #require(table.removing("churned"))
         let live = try CSVReader.read(bytes: Array(SyntheticChurn.csv(rows: 2000, seed: 99).utf8), name: "live.csv").removing("churned")!.0
@@ -60,7 +60,7 @@ struct DriftMonitorTests {
     @Test func theWindowKeepsTheLatestRowsAndForgetsOldOnes() throws {
         let (model, table) = try churnModel()
         let monitor = DriftMonitor(name: "churn", version: 1, model: model, baseline: model.baseline!,
-                                   settings: .init(windowRows: 100, windowSeconds: 60))
+                                   settings: .init(windowRows: 100, windowSeconds: 60, recordsPerSecond: nil))
         let (features, _) = try #require(table.removing("churned"))
         let rows = try model.predict(features)
         monitor.record(features, predictions: rows, outputs: 1, now: 1000)
@@ -73,6 +73,11 @@ struct DriftMonitorTests {
         for _ in 0..<20 { monitor.record(features.rows([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), predictions: Array(rows[1...10]), outputs: 1, now: 1030) }
         #expect(monitor.report(now: 1059).rows == 100)                   // at most the window's rows
         #expect(monitor.report(now: 1091).rows == 0)                     // all older than 60 s
+        // With a rate limit, requests closer together than its interval are not recorded.
+        let limited = DriftMonitor(name: "churn", version: 1, model: model, baseline: model.baseline!,
+                                   settings: .init(windowRows: 100, recordsPerSecond: 1))
+        for _ in 0..<5 { limited.record(features.rows([0]), predictions: [rows[0]], outputs: 1) }
+        #expect(limited.report().rows == 1)
         let empty = monitor.report(now: 2000)
         #expect(empty.features.allSatisfy { $0.psi == nil && $0.missingRate == 0 })
     }

@@ -18,10 +18,15 @@ public final class DriftMonitor: Sendable {
         public var windowRows = 1000
         /// Rows older than this leave the window (default one hour).
         public var windowSeconds = 3600.0
+        /// At most this many requests (or batch chunks) a second are recorded (default 1,000; `nil`:
+        /// every one). Below that rate every request counts; above it the window still holds a
+        /// second or more of traffic, and the serving path pays for a few requests in a hundred.
+        public var recordsPerSecond: Int?
 
-        public init(windowRows: Int = 1000, windowSeconds: Double = 3600) {
+        public init(windowRows: Int = 1000, windowSeconds: Double = 3600, recordsPerSecond: Int? = 1000) {
             self.windowRows = max(1, windowRows)
             self.windowSeconds = windowSeconds
+            self.recordsPerSecond = recordsPerSecond.map { max(1, $0) }
         }
     }
 
@@ -51,6 +56,8 @@ public final class DriftMonitor: Sendable {
     private let levelBins: [[String: Int]?]
     private let known: [Set<String>?]
     private let window: Mutex<Window>
+    /// When (uptime nanoseconds) the next request may be recorded, under ``Settings/recordsPerSecond``.
+    private let nextRecord = Atomic<UInt64>(0)
 
     public init(name: String, version: Int, model: TrainyardModel, baseline: DriftBaseline, settings: Settings = Settings()) {
         self.name = name
@@ -86,7 +93,7 @@ public final class DriftMonitor: Sendable {
     /// spread evenly over it.
     public func record(_ table: Table, predictions: [Float], outputs: Int, now: Double = Date().timeIntervalSince1970) {
         let rows = table.rows
-        guard rows > 0 else { return }
+        guard rows > 0, admits() else { return }
         let take = min(rows, rowsPerRecord)
         let spacing = Double(rows) / Double(take)
         func row(_ k: Int) -> Int { take == rows ? k : Int(Double(k) * spacing) }
@@ -140,6 +147,16 @@ public final class DriftMonitor: Sendable {
                 window.count += 1
             }
         }
+    }
+
+    /// Whether this request is recorded: always without a rate limit, else when the next slot
+    /// has come, which this request then takes (one load per request, a compare-and-swap per record).
+    private func admits() -> Bool {
+        guard let rate = settings.recordsPerSecond else { return true }
+        let now = DispatchTime.now().uptimeNanoseconds
+        let next = nextRecord.load(ordering: .relaxed)
+        guard now >= next else { return false }
+        return nextRecord.compareExchange(expected: next, desired: now + 1_000_000_000 / UInt64(rate), ordering: .relaxed).exchanged
     }
 
     private func evictOldest(_ window: inout Window) {
