@@ -10,11 +10,13 @@ DEMO_BIN := .build/release/trainyard
 
 # System packages a fresh Debian machine lacks: libzmq (headers + pkg-config file) for the
 # CZMQ module, SQLite headers for GRDB (the coordinator's job store), iproute2 for the
-# network-namespace tests, openssl for the TLS tests' certificates.
+# network-namespace tests, openssl for the TLS tests' certificates, prometheus for promtool (the
+# alerting rules' tests).
 deps:
-	@if ! pkg-config --exists libzmq sqlite3 2>/dev/null || ! command -v ip >/dev/null || ! command -v openssl >/dev/null; then \
-		echo "installing libzmq3-dev, libsqlite3-dev, pkg-config, iproute2 and openssl"; \
-		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y libzmq3-dev libsqlite3-dev pkg-config iproute2 openssl; \
+	@if ! pkg-config --exists libzmq sqlite3 2>/dev/null || ! command -v ip >/dev/null || ! command -v openssl >/dev/null \
+	    || ! command -v promtool >/dev/null; then \
+		echo "installing libzmq3-dev, libsqlite3-dev, pkg-config, iproute2, openssl and prometheus"; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y libzmq3-dev libsqlite3-dev pkg-config iproute2 openssl prometheus; \
 	fi
 
 # A git-ignored venv with pyzmq, numpy and xgboost for the interop tests, and openapi-spec-validator
