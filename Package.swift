@@ -62,6 +62,7 @@ let package = Package(
                 "TrainyardProtocol", "ZeroMQ", "TrainyardML", "DistributedTraining", "ModelRegistry", "Tuning",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -74,6 +75,7 @@ let package = Package(
             name: "Worker",
             dependencies: [
                 "TrainyardProtocol", "ZeroMQ", "TrainyardML", "DistributedTraining",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -239,7 +241,7 @@ let package = Package(
         .testTarget(
             name: "DeploymentTests",
             dependencies: [
-                "TrainyardCLI", "TestSupport", "TrainyardML",
+                "TrainyardCLI", "TestSupport", "TrainyardML", "Serving", "Coordinator",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

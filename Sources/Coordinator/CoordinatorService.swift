@@ -23,6 +23,8 @@ public final class CoordinatorService: Service {
     public let coordinatorID: String
     private let context: ZMQContext
     private let logger: Logger
+    /// Its Prometheus metrics (served by `coordinator --metrics-listen`).
+    public let metrics: CoordinatorMetrics
 
     /// A coordinator that will bind `settings.bind` when run; nothing is opened before ``run()``.
     public init(settings: CoordinatorSettings, context: ZMQContext, logger: Logger) {
@@ -30,6 +32,7 @@ public final class CoordinatorService: Service {
         self.context = context
         self.logger = logger
         self.coordinatorID = String(UUID().uuidString.prefix(8)).lowercased()
+        metrics = CoordinatorMetrics(version: settings.software)
     }
 
     /// Binds the ROUTER socket and serves until graceful shutdown; throws if the bind fails
@@ -117,6 +120,7 @@ public final class CoordinatorService: Service {
         }
         logger.info("job data is read from", metadata: ["dataRoots": "\(dataRoots.configured.joined(separator: ", "))"])
         let link = ClusterLink(socket: socket)
+        metrics.attach(store: store, link: link)
         let scheduler = JobScheduler(settings: settings.jobs, dataRoots: dataRoots, store: store, link: link,
                                      software: settings.software, logger: logger)
         scheduler.start()
@@ -295,7 +299,10 @@ public final class CoordinatorService: Service {
             case .joined, .forgotten, .refused: break
             }
         }
-        if !output.events.isEmpty { jobs.link.update(alive: membership.alivePeers) }
+        if !output.events.isEmpty {
+            jobs.link.update(alive: membership.alivePeers)
+            metrics.workersChanged(membership.countsByState)
+        }
         for directive in output.directives {
             switch directive {
             case .sendWelcome(let peer, let welcome, let correlationID):

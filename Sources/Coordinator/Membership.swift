@@ -59,6 +59,11 @@ public struct Membership: Sendable {
         workers.filter { $0.value.state == .alive }.keys.sorted()
     }
 
+    /// Workers in the table by state.
+    public var countsByState: [WorkerStatus.State: Int] {
+        Dictionary(grouping: workers.values, by: \.state).mapValues(\.count)
+    }
+
     /// The connection of every live worker, by worker id.
     public var alivePeers: [String: PeerID] {
         workers.filter { $0.value.state == .alive }.mapValues(\.peer)

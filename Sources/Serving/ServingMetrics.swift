@@ -2,7 +2,7 @@ import Prometheus
 import Synchronization
 
 /// A replica's Prometheus metrics, exposed at `GET /metrics`:
-/// `trainyard_requests_total{endpoint,status}`, `trainyard_request_duration_seconds{endpoint}`,
+/// `trainyard_requests_total{endpoint,code}` (the status code, labelled `code` as on the proxy), `trainyard_request_duration_seconds{endpoint}`,
 /// `trainyard_predicted_rows_total`, `trainyard_model_version{model}`,
 /// `trainyard_model_loads_total`, `trainyard_model_load_failures_total`, `trainyard_model_refusals_total`,
 /// `trainyard_prediction_log_pending` and `trainyard_prediction_log_dropped_total`; with a model that has a
@@ -43,7 +43,7 @@ public final class ServingMetrics: Sendable {
         let key = endpoint + " " + String(status)
         let counter = requests.withLock { counters in
             if let counter = counters[key] { return counter }
-            let counter = registry.makeCounter(name: "trainyard_requests_total", labels: [("endpoint", endpoint), ("status", String(status))],
+            let counter = registry.makeCounter(name: "trainyard_requests_total", labels: [("endpoint", endpoint), ("code", String(status))],
                                                help: "Requests answered, by endpoint and HTTP status.")
             counters[key] = counter
             return counter

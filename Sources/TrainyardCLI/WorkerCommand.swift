@@ -1,4 +1,5 @@
 import ArgumentParser
+import HTTPSupport
 import ServiceLifecycle
 import TrainyardProtocol
 import Worker
@@ -28,6 +29,9 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @Option(help: "MiB of received shards kept for reuse by later jobs and trials on the same rows (0: none).")
     var shardCacheMb = WorkerSettings.defaultShardCacheBytes >> 20
+
+    @Option(help: "Serve Prometheus metrics on HOST:PORT (GET /metrics; unauthenticated: keep it on loopback or a private network).")
+    var metricsListen: ListenAddress?
 
     @Option(help: .hidden)
     var protocolVersion: UInt16 = ProtocolVersion.current
@@ -61,7 +65,16 @@ struct WorkerCommand: AsyncParsableCommand {
         settings.shardCacheBytes = shardCacheMb << 20
         settings.curve = try keys.keys()
         let service = WorkerService(settings: settings, context: try ZMQContext(), logger: logger)
-        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        var services: [any Service] = [service]
+        if let metricsListen {
+            try metricsListen.checkAvailable()
+            let metrics = service.metrics
+            services.append(MetricsServer.application(host: metricsListen.host, port: metricsListen.port, serverName: "trainyard-worker",
+                                                      logger: logger, exposition: { metrics.exposition() }) { port in
+                printError("worker metrics on http://\(metricsListen.host):\(port)/metrics")
+            })
+        }
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await group.run()
         } catch let error as WorkerError {

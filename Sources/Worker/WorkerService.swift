@@ -27,10 +27,13 @@ public final class WorkerService: Service {
     public let settings: WorkerSettings
     private let context: ZMQContext
     private let logger: Logger
+    /// Its Prometheus metrics (served by `worker --metrics-listen`).
+    public let metrics: WorkerMetrics
 
     /// A worker that will connect to `settings.connect` when run.
     public init(settings: WorkerSettings, context: ZMQContext, logger: Logger) {
         self.settings = settings
+        metrics = WorkerMetrics(version: settings.identity.software)
         self.context = context
         var logger = logger
         logger[metadataKey: "worker"] = "\(settings.identity.workerID)"
@@ -51,6 +54,7 @@ public final class WorkerService: Service {
         var connection: (socket: ZMQSocketLoop, forwarder: Task<Void, Never>, monitor: ZMQMonitor?)?
         var generation = 0
         let liveSocket = Mutex<ZMQSocketLoop?>(nil)
+        let metrics = self.metrics
         nonisolated(unsafe) let executor = ShardExecutor(threads: settings.identity.cores,
                                                           growsWholeTrees: settings.growsWholeTrees,
                                                           cacheBytes: settings.shardCacheBytes)
@@ -117,7 +121,12 @@ public final class WorkerService: Service {
                         try execute(output)
                         if ShardCalls.trainingTypes.contains(envelope.message.type) {
                             compute.async {
-                                guard let reply = executor.handle(envelope) else { return }
+                                let start = ContinuousClock.now, hits = executor.cacheHits
+                                let reply = executor.handle(envelope)
+                                let shardBytes = envelope.message.type == .shardChunk ? envelope.message.payload.first?.frame.count ?? 0 : 0
+                                metrics.answered(envelope.message.type, duration: ContinuousClock.now - start, shardBytes: shardBytes,
+                                                 cacheHits: executor.cacheHits - hits)
+                                guard let reply else { return }
                                 if case .error(let error) = reply {
                                     logger.warning("refused a training request", metadata: [
                                         "type": "\(envelope.message.type)", "error": "\(error.message)"])

@@ -193,4 +193,20 @@ public final class JobStore: Sendable {
                 .map { try Self.decode(TrialInfo.self, $0) }
         }
     }
+
+    /// Top-level jobs (and studies) by state, trials by state, and rounds completed: for metrics.
+    public func counts() throws -> (jobs: [JobState: Int], trials: [TrialState: Int], rounds: Int) {
+        try database.read { db in
+            var jobs: [JobState: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM job WHERE parent IS NULL GROUP BY state") {
+                if let state = JobState(rawValue: row["state"]) { jobs[state] = row["n"] }
+            }
+            var trials: [TrialState: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT json_extract(info, '$.state') AS state, COUNT(*) AS n FROM study_trial GROUP BY 1") {
+                if let text: String = row["state"], let state = TrialState(rawValue: text) { trials[state] = row["n"] }
+            }
+            let rounds = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job_round") ?? 0
+            return (jobs, trials, rounds)
+        }
+    }
 }
