@@ -51,8 +51,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "Run a registry inside the coordinator on HOST:PORT (data in STATE-DIR/registry) and publish models to it; a non-loopback HOST needs --tokens or --insecure.")
     var registryListen: ListenAddress?
 
-    @Option(help: "Serve Prometheus metrics on HOST:PORT (GET /metrics; unauthenticated: keep it on loopback or a private network).")
-    var metricsListen: ListenAddress?
+    @OptionGroup var metrics: MetricsListenOption
 
     @OptionGroup(title: "The embedded registry (--registry-listen)") var access: AccessOptions
     @OptionGroup(title: "The embedded registry (--registry-listen)") var tls: TLSServerOptions
@@ -118,13 +117,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
             })
         }
         let service = CoordinatorService(settings: settings, context: try ZMQContext(), logger: logger)
-        if let metricsListen {
-            try metricsListen.checkAvailable()
-            let metrics = service.metrics
-            services.append(MetricsServer.application(host: metricsListen.host, port: metricsListen.port, serverName: "trainyard-coordinator",
-                                                      logger: logger, exposition: { metrics.exposition() }) { port in
-                printError("coordinator metrics on http://\(metricsListen.host):\(port)/metrics")
-            })
+        let coordinatorMetrics = service.metrics
+        if let server = try metrics.service(component: "coordinator", logger: logger, exposition: { coordinatorMetrics.exposition() }) {
+            services.append(server)
         }
         let group = ServiceGroup(services: [service] + services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {

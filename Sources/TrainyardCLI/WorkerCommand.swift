@@ -1,5 +1,4 @@
 import ArgumentParser
-import HTTPSupport
 import ServiceLifecycle
 import TrainyardProtocol
 import Worker
@@ -30,8 +29,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "MiB of received shards kept for reuse by later jobs and trials on the same rows (0: none).")
     var shardCacheMb = WorkerSettings.defaultShardCacheBytes >> 20
 
-    @Option(help: "Serve Prometheus metrics on HOST:PORT (GET /metrics; unauthenticated: keep it on loopback or a private network).")
-    var metricsListen: ListenAddress?
+    @OptionGroup var metrics: MetricsListenOption
 
     @Option(help: .hidden)
     var protocolVersion: UInt16 = ProtocolVersion.current
@@ -66,13 +64,9 @@ struct WorkerCommand: AsyncParsableCommand {
         settings.curve = try keys.keys()
         let service = WorkerService(settings: settings, context: try ZMQContext(), logger: logger)
         var services: [any Service] = [service]
-        if let metricsListen {
-            try metricsListen.checkAvailable()
-            let metrics = service.metrics
-            services.append(MetricsServer.application(host: metricsListen.host, port: metricsListen.port, serverName: "trainyard-worker",
-                                                      logger: logger, exposition: { metrics.exposition() }) { port in
-                printError("worker metrics on http://\(metricsListen.host):\(port)/metrics")
-            })
+        let workerMetrics = service.metrics
+        if let server = try metrics.service(component: "worker", logger: logger, exposition: { workerMetrics.exposition() }) {
+            services.append(server)
         }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
