@@ -11,8 +11,8 @@ import Tuning
 /// distributed jobs), `trainyard_worker_sent_bytes_total` and `trainyard_worker_received_bytes_total`
 /// (requests and shard data to workers, their replies) and `trainyard_build_info{version}`.
 ///
-/// Worker counts follow membership as it changes; the rest is read from the job store and the
-/// link when scraped.
+/// Worker counts follow membership at each tick after it changed (`--heartbeat-interval`'s tick,
+/// 100 ms by default); the rest is read from the job store and the link when scraped.
 public final class CoordinatorMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let workers: [WorkerStatus.State: Gauge]

@@ -135,6 +135,10 @@ public final class CoordinatorService: Service {
                 case .tick:
                     let output = state.membership.tick(now: now)
                     execute(output, on: socket, state: &state, jobs: jobs)
+                    if state.metricsStale {
+                        metrics.workersChanged(state.membership.countsByState)
+                        state.metricsStale = false
+                    }
                 case .frames(let frames): handle(frames, state: &state, socket: socket, jobs: jobs, now: now)
                 }
             }
@@ -183,6 +187,9 @@ public final class CoordinatorService: Service {
     private struct LoopState {
         var membership: Membership
         var status: StatusCache
+        /// Membership changed since the metrics last counted workers (they count once per tick, not per event:
+        /// a churning table of a thousand workers must not pay a count per message).
+        var metricsStale = false
     }
 
     private func handle(_ frames: [ZMQFrame], state: inout LoopState, socket: ZMQSocketLoop, jobs: Jobs,
@@ -301,7 +308,7 @@ public final class CoordinatorService: Service {
         }
         if !output.events.isEmpty {
             jobs.link.update(alive: membership.alivePeers)
-            metrics.workersChanged(membership.countsByState)
+            state.metricsStale = true
         }
         for directive in output.directives {
             switch directive {

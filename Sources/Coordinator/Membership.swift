@@ -61,7 +61,15 @@ public struct Membership: Sendable {
 
     /// Workers in the table by state.
     public var countsByState: [WorkerStatus.State: Int] {
-        Dictionary(grouping: workers.values, by: \.state).mapValues(\.count)
+        var alive = 0, dead = 0, left = 0
+        for record in workers.values {
+            switch record.state {
+            case .alive: alive += 1
+            case .dead: dead += 1
+            case .left: left += 1
+            }
+        }
+        return [.alive: alive, .dead: dead, .left: left]
     }
 
     /// The connection of every live worker, by worker id.
