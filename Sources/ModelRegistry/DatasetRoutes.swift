@@ -30,27 +30,15 @@ public enum DatasetRoutes {
             let actor = try access.authorize(request, needs: .publisher)
             let name = try context.parameters.require("name")
             let filename = request.uri.queryParameters["filename"].map(String.init)
-            let tooLarge = JSONResponse.error("the dataset is larger than the registry's limit of \(maxBytes) bytes",
-                                              status: .contentTooLarge, headers: [.connection: "close"])
-            if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBytes { return tooLarge }
             let upload: ArtifactUpload
-            do throws(ArtifactUpload.Failure) {
-                upload = try await ArtifactUpload.receive(request.body, into: store.uploadDirectory, limit: maxBytes)
-            } catch {
-                switch error {
-                case .tooLarge: return tooLarge
-                case .io(let reason): return JSONResponse.error("cannot store the upload: \(reason)", status: .internalServerError)
-                }
+            switch await RegistryRoutes.receive(request, into: store.uploadDirectory, limit: maxBytes,
+                                                tooLarge: "the dataset is larger than the registry's limit of \(maxBytes) bytes") {
+            case .success(let received): upload = received
+            case .failure(let refusal): return refusal.response
             }
-            do {
-                let (version, created) = try await NIOThreadPool.singleton.runIfActive {
-                    try store.add(name: name, upload: upload, filename: filename, actor: actor)
-                }
+            return await RegistryRoutes.answer {
+                let (version, created) = try store.add(name: name, upload: upload, filename: filename, actor: actor)
                 return JSONResponse.make(version, status: created ? .created : .ok)
-            } catch let error as RegistryError {
-                return JSONResponse.error(error.description, status: error.status)
-            } catch {
-                return JSONResponse.error("\(error)", status: .internalServerError)
             }
         }
         api.get(":name/versions/:version") { request, context in
@@ -61,15 +49,9 @@ public enum DatasetRoutes {
         api.get(":name/versions/:version/content") { request, context in
             _ = try access.authorize(request, needs: .reader)
             let reference = try reference(context)
-            do {
-                let (version, bytes) = try await NIOThreadPool.singleton.runIfActive { try store.content(reference) }
-                return Response(status: .ok, headers: [.contentType: "text/csv", RegistryRoutes.checksumHeader: version.sha256,
-                                                       versionHeader: String(version.version)],
-                                body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-            } catch let error as RegistryError {
-                return JSONResponse.error(error.description, status: error.status)
-            } catch {
-                return JSONResponse.error("\(error)", status: .internalServerError)
+            return await RegistryRoutes.file(contentType: "text/csv", versionHeader: versionHeader) {
+                let (version, bytes) = try store.content(reference)
+                return RegistryRoutes.Download(sha256: version.sha256, version: version.version, bytes: bytes)
             }
         }
     }

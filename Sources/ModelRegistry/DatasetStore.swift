@@ -19,10 +19,7 @@ public final class DatasetStore: Sendable {
     public init(directory: String) throws(RegistryError) {
         self.directory = directory
         do {
-            try FileManager.default.createDirectory(atPath: directory + "/blobs/sha256", withIntermediateDirectories: true)
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(30)
-            database = try DatabasePool(path: directory + "/datasets.sqlite", configuration: configuration)
+            database = try RegistryStore.openDatabase(directory + "/datasets.sqlite")
             var migrator = DatabaseMigrator()
             migrator.registerMigration("v1") { db in
                 try db.execute(sql: """
@@ -40,10 +37,8 @@ public final class DatasetStore: Sendable {
     /// Where uploads are streamed before they are checked (beside the blobs, so they are renamed into place).
     public var uploadDirectory: String { directory + "/blobs/sha256" }
 
-    /// Where the file with this SHA-256 lives.
-    public func blobPath(_ sha256: String) -> String {
-        "\(directory)/blobs/sha256/\(sha256.prefix(2))/\(sha256)"
-    }
+    /// Where the file with this SHA-256 lives (the registry's blob store).
+    public func blobPath(_ sha256: String) -> String { RegistryStore.blobPath(sha256, in: directory) }
 
     /// Adds `upload` as the next version of `name`, or returns the version that already has this
     /// content (`created` false). A file that does not parse as CSV is refused naming the line and
@@ -132,11 +127,11 @@ public final class DatasetStore: Sendable {
     }
 
     private func read<T>(_ body: (Database) throws -> T) throws(RegistryError) -> T {
-        do { return try database.read(body) } catch { throw (error as? RegistryError) ?? .storage("\(error)") }
+        do { return try database.read(body) } catch { throw RegistryStore.wrap(error) }
     }
 
     private func write<T>(_ body: (Database) throws -> T) throws(RegistryError) -> T {
-        do { return try database.write(body) } catch { throw (error as? RegistryError) ?? .storage("\(error)") }
+        do { return try database.write(body) } catch { throw RegistryStore.wrap(error) }
     }
 
     private static func decode(_ info: String) throws -> DatasetVersion {

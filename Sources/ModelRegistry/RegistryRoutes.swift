@@ -38,17 +38,11 @@ public enum RegistryRoutes {
             let actor = try access.authorize(request, needs: .publisher)
             let name = try context.parameters.require("name")
             let description = request.uri.queryParameters["description"].map(String.init)
-            let tooLarge = JSONResponse.error("the artifact is larger than the registry's limit of \(maxArtifactBytes) bytes (--max-artifact-bytes)",
-                                              status: .contentTooLarge, headers: [.connection: "close"])
-            if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxArtifactBytes { return tooLarge }
             let upload: ArtifactUpload
-            do throws(ArtifactUpload.Failure) {
-                upload = try await ArtifactUpload.receive(request.body, into: store.uploadDirectory, limit: maxArtifactBytes)
-            } catch {
-                switch error {
-                case .tooLarge: return tooLarge
-                case .io(let reason): return JSONResponse.error("cannot store the upload: \(reason)", status: .internalServerError)
-                }
+            switch await receive(request, into: store.uploadDirectory, limit: maxArtifactBytes,
+                                 tooLarge: "the artifact is larger than the registry's limit of \(maxArtifactBytes) bytes (--max-artifact-bytes)") {
+            case .success(let received): upload = received
+            case .failure(let refusal): return refusal.response
             }
             return await respond(status: .created) { try store.publish(name: name, upload: upload, description: description, actor: actor) }
         }
@@ -60,7 +54,7 @@ public enum RegistryRoutes {
         api.get(":name/versions/:version/artifact") { request, context in
             _ = try access.authorize(request, needs: .reader)
             let (name, number) = try nameAndVersion(context)
-            return await artifact { try store.artifact(name, number) }
+            return await artifact { try Download(store.artifact(name, number)) }
         }
         api.put(":name/versions/:version/status") { request, context in
             let actor = try access.authorize(request, needs: .approver)
@@ -77,7 +71,7 @@ public enum RegistryRoutes {
         api.get(":name/aliases/:alias/artifact") { request, context in
             _ = try access.authorize(request, needs: .reader)
             let (name, alias) = try nameAndAlias(context)
-            return await artifact { try store.artifact(name, try store.resolve(name, alias: alias).version) }
+            return await artifact { try Download(store.artifact(name, try store.resolve(name, alias: alias).version)) }
         }
         api.put(":name/aliases/:alias") { request, context in
             let actor = try access.authorize(request, needs: .approver)
@@ -119,10 +113,43 @@ public enum RegistryRoutes {
     /// The header that carries an artifact's version number on download.
     public static let versionHeader = HTTPField.Name("X-Model-Version")!
 
-    private struct Artifact: Sendable {
-        var version: ModelVersion
+    /// A stored file on its way out: its recorded SHA-256, its version number and its bytes (checked already).
+    struct Download: Sendable {
+        var sha256: String
+        var version: Int
         var bytes: [UInt8]
-        var tuple: (ModelVersion, [UInt8]) { (version, bytes) }
+
+        init(_ artifact: (version: ModelVersion, bytes: [UInt8])) {
+            self.init(sha256: artifact.version.sha256, version: artifact.version.version, bytes: artifact.bytes)
+        }
+
+        init(sha256: String, version: Int, bytes: [UInt8]) {
+            self.sha256 = sha256
+            self.version = version
+            self.bytes = bytes
+        }
+    }
+
+    /// An upload refused before it reached the store, with the response that says why.
+    struct RefusedUpload: Error {
+        let response: Response
+    }
+
+    /// The request's body streamed into `directory` (``ArtifactUpload``), or its refusal: 413 with `tooLarge`
+    /// (closing the connection) when it declares or sends more than `limit` bytes, 500 when it cannot be stored.
+    static func receive(_ request: Request, into directory: String, limit: Int,
+                        tooLarge message: String) async -> Result<ArtifactUpload, RefusedUpload> {
+        let tooLarge = RefusedUpload(response: JSONResponse.error(message, status: .contentTooLarge, headers: [.connection: "close"]))
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { return .failure(tooLarge) }
+        do throws(ArtifactUpload.Failure) {
+            return .success(try await ArtifactUpload.receive(request.body, into: directory, limit: limit))
+        } catch {
+            switch error {
+            case .tooLarge: return .failure(tooLarge)
+            case .io(let reason):
+                return .failure(RefusedUpload(response: JSONResponse.error("cannot store the upload: \(reason)", status: .internalServerError)))
+            }
+        }
     }
 
     private static func nameAndVersion<Context: RequestContext>(_ context: Context) throws -> (String, Int) {
@@ -147,25 +174,28 @@ public enum RegistryRoutes {
 
     /// Runs a store call on the blocking pool; a ``RegistryError`` becomes its status and message.
     static func respond(status: HTTPResponse.Status = .ok, _ body: @escaping @Sendable () throws -> some Encodable & Sendable) async -> Response {
-        do {
-            let value = try await NIOThreadPool.singleton.runIfActive(body)
-            return JSONResponse.make(value, status: status)
-        } catch let error as RegistryError {
-            return JSONResponse.error(error.description, status: error.status)
-        } catch {
-            return JSONResponse.error("\(error)", status: .internalServerError)
+        await answer { JSONResponse.make(try body(), status: status) }
+    }
+
+    /// A model version's artifact (`application/octet-stream`, `X-Content-SHA256`, `X-Model-Version`).
+    private static func artifact(_ body: @escaping @Sendable () throws -> Download) async -> Response {
+        await file(contentType: "application/octet-stream", versionHeader: versionHeader, body)
+    }
+
+    /// A stored file read on the blocking pool, with its checksum and version headers.
+    static func file(contentType: String, versionHeader: HTTPField.Name, _ body: @escaping @Sendable () throws -> Download) async -> Response {
+        await answer {
+            let download = try body()
+            return Response(status: .ok, headers: [.contentType: contentType, checksumHeader: download.sha256,
+                                                   versionHeader: String(download.version)],
+                            body: .init(byteBuffer: ByteBuffer(bytes: download.bytes)))
         }
     }
 
-    private static func artifact(_ body: @escaping @Sendable () throws -> (version: ModelVersion, bytes: [UInt8])) async -> Response {
+    /// Runs `body` (store calls) on the blocking pool; a ``RegistryError`` becomes its status and message.
+    static func answer(_ body: @escaping @Sendable () throws -> Response) async -> Response {
         do {
-            let (version, bytes) = try await NIOThreadPool.singleton.runIfActive { () throws -> Artifact in
-                let (version, bytes) = try body()
-                return Artifact(version: version, bytes: bytes)
-            }.tuple
-            return Response(status: .ok, headers: [.contentType: "application/octet-stream", checksumHeader: version.sha256,
-                                                   versionHeader: String(version.version)],
-                            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            return try await NIOThreadPool.singleton.runIfActive(body)
         } catch let error as RegistryError {
             return JSONResponse.error(error.description, status: error.status)
         } catch {

@@ -24,10 +24,7 @@ public final class RegistryStore: Sendable {
         self.directory = directory
         datasets = try DatasetStore(directory: directory)
         do {
-            try FileManager.default.createDirectory(atPath: directory + "/blobs/sha256", withIntermediateDirectories: true)
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(30)
-            database = try DatabasePool(path: directory + "/registry.sqlite", configuration: configuration)
+            database = try Self.openDatabase(directory + "/registry.sqlite")
             var migrator = DatabaseMigrator()
             migrator.registerMigration("v1") { db in
                 try db.execute(sql: """
@@ -264,8 +261,21 @@ public final class RegistryStore: Sendable {
     }
 
     /// Where the artifact with this SHA-256 lives.
-    public func blobPath(_ sha256: String) -> String {
+    public func blobPath(_ sha256: String) -> String { Self.blobPath(sha256, in: directory) }
+
+    /// Where the file with this SHA-256 lives in the registry `directory` (models and datasets share the blobs).
+    static func blobPath(_ sha256: String, in directory: String) -> String {
         "\(directory)/blobs/sha256/\(sha256.prefix(2))/\(sha256)"
+    }
+
+    /// A WAL database at `path` in a registry directory (whose blob directory it creates) that waits up to
+    /// 30 s for another writer: the registry's and the dataset store's.
+    static func openDatabase(_ path: String) throws -> DatabasePool {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent + "/blobs/sha256",
+                                                withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        return try DatabasePool(path: path, configuration: configuration)
     }
 
     private func read<T>(_ body: (Database) throws -> T) throws(RegistryError) -> T {
@@ -276,7 +286,7 @@ public final class RegistryStore: Sendable {
         do { return try database.write(body) } catch { throw Self.wrap(error) }
     }
 
-    private static func wrap(_ error: any Error) -> RegistryError {
+    static func wrap(_ error: any Error) -> RegistryError {
         (error as? RegistryError) ?? .storage("\(error)")
     }
 

@@ -49,7 +49,7 @@ struct TuneCommand: ParsableCommand {
             guard let plan = reply.job.study else { throw CommandFailure("job \(id) is not a study (see `trainyard jobs show \(id)`)") }
             var trials = reply.trials ?? []
             if sort == "value" {
-                let direction = TuneCommand.direction(of: reply.job, trials: trials)
+                let direction = plan.direction ?? .natural(for: plan.metric)
                 trials.sort { a, b in
                     switch (a.value, b.value) {
                     case let (x?, y?): direction.isBetter(x, than: y) || (x == y && a.trial < b.trial)
@@ -152,13 +152,6 @@ struct TuneCommand: ParsableCommand {
         let best = summary.bestValue.map { "; best \(job.study?.metric ?? "") \(Format.metric($0)) (trial \(summary.bestTrial!))" } ?? ""
         return "trials: \(done)/\(job.study?.trials ?? 0) done (\(summary.complete) complete, \(summary.pruned) pruned, "
             + "\(summary.failed) failed), \(summary.running) running\(best)"
-    }
-
-    /// The study's direction: the plan's, else the metric's natural one.
-    static func direction(of job: JobInfo, trials: [TrialInfo]) -> Direction {
-        if let direction = job.study?.direction { return direction }
-        let bare = (job.study?.metric ?? "").replacingOccurrences(of: "valid.", with: "")
-        return ["auc", "accuracy", "r2"].contains(bare) ? .maximize : .minimize
     }
 
     static func jsonObject(_ job: JobInfo, trials: [TrialInfo]?) -> [String: Any?] {

@@ -38,14 +38,8 @@ struct TuneRunCommand: ParsableCommand {
         if base.validationPath == nil && base.validFraction == nil { base.validFraction = 0.2 }
         try base.validate()
         let plan = try options.plan()
-        let (space, spaceText, strategy, trials, parallel) = (options.space, plan.space, plan.strategy, plan.trials, plan.parallel)
         let searchSpace: SearchSpace
-        do {
-            try plan.check(rounds: StudyPlan.budget(of: base))
-            searchSpace = try plan.searchSpace()
-        } catch {
-            throw CommandFailure("\(space): \(error)")
-        }
+        do { searchSpace = try plan.check(rounds: StudyPlan.budget(of: base)) } catch { throw CommandFailure("\(options.space): \(error)") }
         let (train, validation) = try base.load()
         DataOptions.reportSkipped(base, train: train, validation: validation)
         // The metric must be one the objective reports: infer the objective as training would.
@@ -55,8 +49,8 @@ struct TuneRunCommand: ParsableCommand {
         let seed = base.gbdt.seed
         let study = try plan.study(metric: tuningMetric, rounds: StudyPlan.budget(of: base), seed: seed)
         if !json {
-            print("tuning \(searchSpace.parameters.map(\.name).joined(separator: ", ")) on \(train.rows) rows: \(strategy.rawValue), "
-                  + "\(trials) trials, \(parallel) at a time, \(tuningMetric.direction.rawValue) \(tuningMetric.name)")
+            print("tuning \(searchSpace.parameters.map(\.name).joined(separator: ", ")) on \(train.rows) rows: \(plan.strategy.rawValue), "
+                  + "\(plan.trials) trials, \(plan.parallel) at a time, \(tuningMetric.direction.rawValue) \(tuningMetric.name)")
         }
         let start = ContinuousClock.now
         let tuner = LocalTuner(base: base, metric: tuningMetric, judgesRounds: plan.judgesRounds)
@@ -77,9 +71,7 @@ struct TuneRunCommand: ParsableCommand {
         let counts = Dictionary(grouping: finished.trials, by: \.state).mapValues(\.count)
         guard let bestTrial = finished.best, let best else { throw CommandFailure("no trial finished (\(counts.map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")))") }
         // Lineage: the study that chose this model, kept in its training record (and so in the registry once published).
-        let lineage = ["tuning.strategy": strategy.rawValue, "tuning.trial": "\(bestTrial.id) of \(finished.trials.count)",
-                       "tuning.metric": "\(tuningMetric.direction.rawValue) \(tuningMetric.name)", "tuning.space": spaceText,
-                       "tuning.seed": "\(seed)"]
+        let lineage = plan.lineage(trial: bestTrial.id, of: finished.trials.count, metric: tuningMetric, seed: seed)
         if let out { try ModelFile.write(Self.withLineage(best, lineage), to: out) }
         if json {
             printJSON(["event": "done", "best_trial": bestTrial.id, "best_value": bestTrial.value, "metric": tuningMetric.name,

@@ -66,8 +66,9 @@ public struct StudyPlan: Sendable, Codable, Equatable {
 
     /// Checks everything that can be checked without the data, for a base spec training
     /// `rounds` boosting rounds: the space, the counts, the grace period, the grid's size, and
-    /// that some objective reports the metric. Throws naming the field.
-    public func check(rounds: Int) throws(StudyPlanError) {
+    /// that some objective reports the metric. Throws naming the field; returns the space.
+    @discardableResult
+    public func check(rounds: Int) throws(StudyPlanError) -> SearchSpace {
         let space = try searchSpace()
         guard trials >= 1 else { throw .invalid("trials", "must be at least 1, got \(trials)") }
         guard parallel >= 1 else { throw .invalid("parallel", "must be at least 1, got \(parallel)") }
@@ -87,12 +88,20 @@ public struct StudyPlan: Sendable, Codable, Equatable {
         guard Metrics.allNames.contains(bare) else {
             throw .invalid("metric", "no objective reports '\(metric)'; metrics: valid.\(Metrics.allNames.sorted().joined(separator: ", valid."))")
         }
+        return space
     }
 
     /// A trial's full budget of the resource schedulers judge by: boosting rounds (`--n-trees`),
     /// or L-BFGS iterations (`--max-iter`) when the base spec trains a linear model.
     public static func budget(of spec: TrainingSpec) -> Int {
         spec.model == .linear ? spec.linear.maxIterations : spec.gbdt.trees
+    }
+
+    /// What a study's chosen model keeps in its training parameters (and so in the registry): the
+    /// strategy, which trial of how many, the metric with its direction, the space and the seed.
+    public func lineage(trial: Int, of trials: Int, metric: TuningMetric, seed: UInt64) -> [String: String] {
+        ["tuning.strategy": strategy.rawValue, "tuning.trial": "\(trial) of \(trials)",
+         "tuning.metric": "\(metric.direction.rawValue) \(metric.name)", "tuning.space": space, "tuning.seed": "\(seed)"]
     }
 
     /// Whether the scheduler judges trials by their rounds (asha, hyperband, the median rule):
@@ -102,8 +111,7 @@ public struct StudyPlan: Sendable, Codable, Equatable {
     /// The study for a base spec training `rounds` rounds, optimising `metric`; `seed` seeds
     /// the sampler (a seeded study with one trial at a time is repeatable).
     public func study(metric: TuningMetric, rounds: Int, seed: UInt64) throws(StudyPlanError) -> Study {
-        try check(rounds: rounds)
-        let space = try searchSpace()
+        let space = try check(rounds: rounds)
         let sampler: any Sampler = switch strategy {
         case .grid: GridSampler(space: space, realPoints: gridPoints)
         case .tpe: TPESampler(space: space, direction: metric.direction, seed: seed)

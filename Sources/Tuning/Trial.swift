@@ -1,6 +1,13 @@
+import TrainyardML
+
 /// Whether a study looks for the largest or the smallest value of its metric.
 public enum Direction: String, Sendable, Codable, CaseIterable {
     case maximize, minimize
+
+    /// The natural direction of metric `name` (`valid.auc` or `auc`): maximize what is better higher.
+    public static func natural(for name: String) -> Direction {
+        Metrics.higherIsBetter(name.hasPrefix("valid.") ? String(name.dropFirst(6)) : name) ? .maximize : .minimize
+    }
 
     /// `value` as a loss (smaller is better): negated when maximizing.
     public func loss(_ value: Double) -> Double { self == .maximize ? -value : value }

@@ -16,6 +16,6 @@ public struct TuningMetric: Sendable, Equatable {
             throw .invalid("metric", "\(objective.name) models report valid.\(produced.joined(separator: ", valid.")); got '\(name)'")
         }
         self.name = "valid." + bare
-        self.direction = direction ?? (Metrics.higherIsBetter(bare) ? .maximize : .minimize)
+        self.direction = direction ?? .natural(for: bare)
     }
 }

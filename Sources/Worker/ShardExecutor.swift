@@ -41,8 +41,7 @@ public final class ShardExecutor {
 
     /// Shards held, for logs and tests.
     public var shardCount: Int { held.count }
-    /// Shards kept for reuse, and SHARD_BEGINs answered from them.
-    public var cachedShards: Int { cache.count }
+    /// SHARD_BEGINs answered from the shards kept for reuse.
     public var cacheHits: Int { cache.hits }
 
     /// Forgets every shard (the coordinator restarted: its jobs will ship them again).

@@ -28,14 +28,7 @@ public struct HTTPFetcher: DatasetFetcher {
     public init(client: RegistryClient) { self.client = client }
 
     public func fetch(_ reference: DatasetReference) throws -> (version: Int, sha256: String, bytes: [UInt8]) {
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var result: Result<(version: Int, sha256: String, bytes: [UInt8]), any Error> = .failure(RegistryError.unreachable("no answer"))
         let client = self.client
-        Task {
-            do { result = .success(try await client.downloadDataset(reference)) } catch { result = .failure(error) }
-            done.signal()
-        }
-        done.wait()
-        return try result.get()
+        return try Blocking.wait { try await client.downloadDataset(reference) }
     }
 }

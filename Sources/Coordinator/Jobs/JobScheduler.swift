@@ -298,11 +298,10 @@ public final class JobScheduler: Sendable {
             // Lineage: the study and the trial that chose this model, in its training record (and so in the registry).
             var model = try ModelFile.read(path: path)
             let plan = job.study!
+            let trials = job.studySummary.map { $0.complete + $0.pruned + $0.failed } ?? 0
+            model.training.parameters.merge(plan.lineage(trial: trial.trial, of: trials, metric: runner.metric, seed: job.spec.gbdt.seed)) { $1 }
             model.training.parameters.merge([
-                "tuning.study": "\(id)", "tuning.trial": "\(trial.trial) of \(job.studySummary.map { $0.complete + $0.pruned + $0.failed } ?? 0)",
-                "tuning.trialJob": "\(trialJob.id)", "tuning.strategy": plan.strategy.rawValue,
-                "tuning.metric": "\(runner.direction.rawValue) \(plan.metric)", "tuning.space": plan.space,
-                "tuning.seed": "\(job.spec.gbdt.seed)",
+                "tuning.study": "\(id)", "tuning.trialJob": "\(trialJob.id)",
                 "tuning.parameters": trial.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
             ]) { $1 }
             model.training.jobID = id

@@ -26,23 +26,7 @@ public struct HTTPPublisher: ModelPublisher {
     public init(client: RegistryClient) { self.client = client }
 
     public func publish(name: String, artifact: [UInt8], description: String) throws -> Int {
-        let done = DispatchSemaphore(value: 0)
-        let result = ResultBox()
         let client = self.client
-        Task {
-            do { result.set(.success(try await client.publish(name: name, artifact: artifact, description: description).version)) } catch {
-                result.set(.failure(error))
-            }
-            done.signal()
-        }
-        done.wait()
-        return try result.get()
-    }
-
-    private final class ResultBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value: Result<Int, any Error> = .failure(RegistryError.unreachable("no answer"))
-        func set(_ value: Result<Int, any Error>) { lock.withLock { self.value = value } }
-        func get() throws -> Int { try lock.withLock { value }.get() }
+        return try Blocking.wait { try await client.publish(name: name, artifact: artifact, description: description).version }
     }
 }

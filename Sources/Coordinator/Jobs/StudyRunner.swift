@@ -30,7 +30,8 @@ final class StudyRunner: Sendable {
     /// The study's job id.
     private let id: UInt64
     private let plan: StudyPlan
-    private let metric: TuningMetric
+    /// The metric the study optimises, checked against the objective the data gives.
+    let metric: TuningMetric
     private let base: TrainingSpec
     private let train: Table
     private let validation: Table?
@@ -85,9 +86,6 @@ final class StudyRunner: Sendable {
               let id = best.job, let job = try? store.job(id), job.modelPath != nil else { return nil }
         return (best, job)
     }
-
-    /// Whether the study maximises or minimises its metric.
-    var direction: Direction { metric.direction }
 
     /// Counts of the trials by state, for a failure message.
     var counts: String {

@@ -172,10 +172,12 @@ public final class DriftMonitor: Sendable {
 
     /// The report at Unix time `now`: rows older than the window's seconds leave it first.
     public func report(now: Double = Date().timeIntervalSince1970) -> DriftReport {
-        let snapshot = window.withLock { window -> Window in
+        // Only the counts leave the lock: a copy of the whole window would make the next request
+        // copy its ring buffers when it writes to them.
+        let snapshot = window.withLock { window in
             let cutoff = now - settings.windowSeconds
             while window.count > 0 && window.times[window.head] < cutoff { evictOldest(&window) }
-            return window
+            return (counts: window.counts, missingCounts: window.missingCounts, unseenCounts: window.unseenCounts, count: window.count)
         }
         let all = baseline.features + [baseline.prediction]
         let features = all.indices.map { index in
