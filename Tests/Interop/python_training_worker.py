@@ -585,12 +585,22 @@ def tree_parameters(parameters):
 # ---------------------------------------------------------------------------------------
 
 def linear_statistics(rows, objective, w):
+    """Blocks of max(1024, columns // 8) rows, each summed in row order, added in block order."""
+    size = max(1024, rows.columns // 8)
+    total = None
+    for start in range(0, max(rows.rows, 1), size):
+        block = linear_block(rows, objective, w, range(start, min(rows.rows, start + size)))
+        total = block if total is None else total + block
+    return total
+
+
+def linear_block(rows, objective, w, block):
     columns, bias = rows.columns, float(w[rows.columns])
     weights = w.tolist()
     logistic = objective["name"] == "binary:logistic"
     loss, gradient = 0.0, [0.0] * (columns + 1)
     labels = rows.labels.tolist()
-    for r in range(rows.rows):                 # rows in order, each sum taken one term at a time
+    for r in block:                            # rows in order, each sum taken one term at a time
         indices, values = rows.row(r)
         dot = 0.0
         for j, x in zip(indices, values):

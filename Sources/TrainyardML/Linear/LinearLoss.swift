@@ -16,7 +16,19 @@ public struct LinearLoss: Sendable {
         }
 
         public static func + (a: Statistics, b: Statistics) -> Statistics {
-            Statistics(loss: a.loss + b.loss, gradient: zip(a.gradient, b.gradient).map { $0 + $1 })
+            var sum = a
+            sum.add(b)
+            return sum
+        }
+
+        /// Adds `other`'s loss and each gradient entry to these.
+        public mutating func add(_ other: Statistics) {
+            loss += other.loss
+            gradient.withUnsafeMutableBufferPointer { g in
+                other.gradient.withUnsafeBufferPointer { o in
+                    for j in g.indices { g[j] += o[j] }
+                }
+            }
         }
     }
 
@@ -53,18 +65,37 @@ public struct LinearLoss: Sendable {
         return Statistics(loss: loss, gradient: gradient)
     }
 
-    /// The statistics of all rows, computed per block in parallel and added in block order.
+    /// The fewest rows of a block in ``statistics(features:labels:parameters:threads:)``.
+    public static let minimumBlockRows = 1024
+
+    /// Rows per block for a matrix of `columns` features: at least ``minimumBlockRows``, and at
+    /// least `columns / 8`, so adding a block's gradient costs at most 8 additions per row.
+    public static func blockRows(columns: Int) -> Int { max(minimumBlockRows, columns / 8) }
+
+    /// The statistics of all rows: consecutive blocks of ``blockRows(columns:)`` rows, each
+    /// summed in row order, computed `threads` at a time and added in block order (PROTOCOL.md
+    /// §6.2.4) — the same sums, bit for bit, for any thread count.
     public func statistics(features: some LinearFeatures, labels: [Float], parameters: [Double], threads: Int) -> Statistics {
-        let blocks = max(1, min(threads, features.rows / 4096))
-        let size = (features.rows + blocks - 1) / blocks
-        var partial = [Statistics?](repeating: nil, count: blocks)
-        partial.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            Parallel.forEach(count: blocks, threads: threads) { b in
-                let rows = (b * size)..<min(features.rows, (b + 1) * size)
-                out[b] = statistics(features: features, labels: labels, rows: rows, parameters: parameters)
+        let size = Self.blockRows(columns: features.columns)
+        let blocks = max(1, (features.rows + size - 1) / size)
+        func block(_ b: Int) -> Range<Int> { (b * size)..<min(features.rows, (b + 1) * size) }
+        let workers = max(1, min(threads, blocks))
+        var partial = [Statistics?](repeating: nil, count: workers)
+        var total: Statistics?
+        var first = 0
+        while first < blocks {
+            let wave = min(workers, blocks - first)
+            partial.withUnsafeMutableBufferPointer { out in
+                nonisolated(unsafe) let out = out
+                Parallel.forEach(count: wave, threads: workers) { i in
+                    out[i] = statistics(features: features, labels: labels, rows: block(first + i), parameters: parameters)
+                }
             }
+            for i in 0..<wave {
+                if total == nil { total = partial[i] } else { total!.add(partial[i]!) }
+            }
+            first += wave
         }
-        return partial.compactMap { $0 }.dropFirst().reduce(partial[0]!, +)
+        return total!
     }
 }

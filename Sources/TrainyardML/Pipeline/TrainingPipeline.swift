@@ -49,8 +49,9 @@ public enum TrainingPipeline {
             let reason = name == request.label ? "it is the label" : "the training data has no such column (columns: \(features.names.prefix(12).joined(separator: ", "))\(features.names.count > 12 ? ", …" : ""))"
             throw ParameterError.invalid("drop", "cannot drop '\(name)': \(reason)")
         }
-        let preprocessor = Preprocessor.fit(trainTable, target: request.kind == .gbdt ? .trees : .linear,
-                                            options: request.preprocessing)
+        var preprocessing = request.preprocessing
+        preprocessing.threads = request.kind == .gbdt ? request.gbdt.threads : request.linear.threads
+        let preprocessor = Preprocessor.fit(trainTable, target: request.kind == .gbdt ? .trees : .linear, options: preprocessing)
         var history: [TrainingProgress] = []
         let estimator: TrainyardModel.Estimator
         var parameters: [String: String]
@@ -78,14 +79,14 @@ public enum TrainingPipeline {
             validPredictions = validation.map { result.model.predict($0.features, threads: p.threads) }
         case .linear:
             // Linear models work on sparse rows: text and wide one-hot columns cost only their non-zeros.
-            let x = try preprocessor.transformSparse(trainTable)
+            let x = try preprocessor.transformSparse(trainTable, threads: request.linear.threads)
             var p = request.linear
             p.objective = objective
             // Trained on the columns the training rows use (hashed text leaves most buckets empty), on every engine alike.
             let (used, columns) = x.withoutEmptyColumns()
             var afterIteration: ((Int, LinearModel) -> Bool)?
             if linearIterations, let progress, let validTable, let validLabels {
-                let validX = try preprocessor.transformSparse(validTable).keeping(columns: columns)
+                let validX = try preprocessor.transformSparse(validTable, threads: p.threads).keeping(columns: columns)
                 let metric = request.gbdt.evalMetric ?? Metrics.defaultName(for: objective)
                 let start = ContinuousClock.now, total = p.maxIterations
                 afterIteration = { iteration, model in
@@ -102,7 +103,7 @@ public enum TrainingPipeline {
             parameters = ["objective": objective.name, "lambda": "\(p.lambda)", "iterations": "\(result.iterations)",
                           "converged": "\(result.converged)"]
             trainPredictions = result.model.predict(x)
-            validPredictions = try validTable.map { result.model.predict(try preprocessor.transformSparse($0)) }
+            validPredictions = try validTable.map { result.model.predict(try preprocessor.transformSparse($0, threads: p.threads)) }
         }
         parameters["model"] = request.kind.rawValue
 

@@ -82,9 +82,16 @@ public enum HashedTFIDF {
 
     /// The IDF of a text column fitted on its training documents over `buckets` buckets, or
     /// over ``bucketCount(vocabulary:limits:)`` when `buckets` is `nil`: the documents are
-    /// tokenized once for both.
-    public static func fit(_ documents: [String], buckets: Int?, limits: ClosedRange<Int>, settings: TextSettings) -> [Float] {
-        let terms = documents.map { termHashes(of: $0, settings: settings) }
+    /// tokenized once for both, in row blocks on up to `threads` threads (0: all cores).
+    public static func fit(_ documents: [String], buckets: Int?, limits: ClosedRange<Int>, settings: TextSettings,
+                           threads: Int = 1) -> [Float] {
+        var terms = [[UInt32]](repeating: [], count: documents.count)
+        terms.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            Parallel.forEachBlock(count: documents.count, threads: Parallel.resolve(threads: threads), minimumBlock: 1024) { rows, _ in
+                for row in rows { out[row] = termHashes(of: documents[row], settings: settings) }
+            }
+        }
         return fit(terms, buckets: buckets ?? bucketCount(vocabulary: Set(terms.joined()).count, limits: limits))
     }
 

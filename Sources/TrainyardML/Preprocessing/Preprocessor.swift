@@ -22,6 +22,8 @@ public struct Preprocessor: Sendable, Equatable, Codable {
         /// Columns left out of the model (an id, a leak): kept in the model as dropped, so prediction data need not
         /// carry them.
         public var drop: Set<String> = []
+        /// Threads for tokenizing text columns (0: all cores); the fit is the same for any count.
+        public var threads = 0
 
         public init() {}
     }
@@ -94,7 +96,8 @@ public struct Preprocessor: Sendable, Equatable, Codable {
                     return InputColumn(name: name, kind: .text, transform: .dropped(reason: "text columns disabled (textBuckets = 0)"))
                 }
                 let idf = HashedTFIDF.fit(documents, buckets: options.textBuckets,
-                                          limits: target == .linear ? Self.linearTextBuckets : Self.treeTextBuckets, settings: options.text)
+                                          limits: target == .linear ? Self.linearTextBuckets : Self.treeTextBuckets, settings: options.text,
+                                          threads: options.threads)
                 return InputColumn(name: name, kind: .text, transform: .hashedTFIDF(idf: idf, settings: options.text))
             }
         }
@@ -168,15 +171,16 @@ public struct Preprocessor: Sendable, Equatable, Codable {
 
     /// The same features as ``transform(_:)`` in sparse form: only non-zero entries are
     /// stored, so hashed TF-IDF and wide one-hot encodings stay small. Used by linear models.
-    public func transformSparse(_ table: Table) throws(PreprocessingError) -> SparseMatrix {
-        var rowStarts = [0], indices: [Int32] = [], values: [Float] = []
+    /// Tables of ``sparseBlockRows`` rows or more are built in row blocks on up to `threads`
+    /// threads (0: all cores) and joined in order: the same matrix for any thread count.
+    public func transformSparse(_ table: Table, threads: Int = 1) throws(PreprocessingError) -> SparseMatrix {
         var offsets: [Int] = []
         var offset = 0
         for input in inputs {
             offsets.append(offset)
             offset += input.transform.width
         }
-        var columns: [(input: InputColumn, column: Column, offset: Int, positions: [Int?], missing: Int?)] = []
+        var columns: [SparseSource] = []
         for (input, start) in zip(inputs, offsets) where input.transform.width > 0 {
             guard let column = table[input.name] else { throw .missingColumn(input.name) }
             var positions: [Int?] = []
@@ -191,12 +195,58 @@ public struct Preprocessor: Sendable, Equatable, Codable {
             default:
                 throw .wrongKind(input.name, expected: input.kind, found: column.kind)
             }
-            columns.append((input, column, start, positions, missing))
+            columns.append(SparseSource(input: input, column: column, offset: start, positions: positions, missing: missing))
         }
-        for r in 0..<table.rows {
+        let workers = Parallel.resolve(threads: threads)
+        guard workers > 1, table.rows >= Self.sparseBlockRows else {
+            let block = Self.sparseRows(0..<table.rows, columns)
+            return SparseMatrix(rows: table.rows, columns: featureCount, rowStarts: block.rowStarts,
+                                indices: block.indices, values: block.values)
+        }
+        var blocks = [SparseBlock?](repeating: nil, count: workers)
+        blocks.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            Parallel.forEachBlock(count: table.rows, threads: workers, minimumBlock: Self.sparseBlockRows / 2) { rows, worker in
+                out[worker] = Self.sparseRows(rows, columns)
+            }
+        }
+        var rowStarts = [0], indices: [Int32] = [], values: [Float] = []
+        for block in blocks.compactMap({ $0 }) {
+            let base = values.count
+            rowStarts.append(contentsOf: block.rowStarts.dropFirst().map { $0 + base })
+            indices.append(contentsOf: block.indices)
+            values.append(contentsOf: block.values)
+        }
+        return SparseMatrix(rows: table.rows, columns: featureCount, rowStarts: rowStarts, indices: indices, values: values)
+    }
+
+    /// Rows below which ``transformSparse(_:threads:)`` stays on the calling thread.
+    public static let sparseBlockRows = 2048
+
+    /// One input column as ``transformSparse(_:threads:)`` reads it: where its features start
+    /// and, for categories, each table level's position among the fitted ones.
+    private struct SparseSource: Sendable {
+        var input: InputColumn
+        var column: Column
+        var offset: Int
+        var positions: [Int?]
+        var missing: Int?
+    }
+
+    /// Part of a CSR matrix: `rowStarts` from 0, one more than its rows.
+    private struct SparseBlock {
+        var rowStarts = [0]
+        var indices: [Int32] = []
+        var values: [Float] = []
+    }
+
+    private static func sparseRows(_ rows: Range<Int>, _ columns: [SparseSource]) -> SparseBlock {
+        var block = SparseBlock()
+        block.rowStarts.reserveCapacity(rows.count + 1)
+        for r in rows {
             for entry in columns {
                 func add(_ index: Int, _ value: Float) {
-                    if value != 0 { indices.append(Int32(entry.offset + index)); values.append(value) }
+                    if value != 0 { block.indices.append(Int32(entry.offset + index)); block.values.append(value) }
                 }
                 switch (entry.input.transform, entry.column) {
                 case (.passthrough, .numeric(let xs)): add(0, xs[r])
@@ -210,9 +260,9 @@ public struct Preprocessor: Sendable, Equatable, Codable {
                 default: break
                 }
             }
-            rowStarts.append(values.count)
+            block.rowStarts.append(block.values.count)
         }
-        return SparseMatrix(rows: table.rows, columns: featureCount, rowStarts: rowStarts, indices: indices, values: values)
+        return block
     }
 
     /// For each of the table's level codes, the index of that level in `levels` (or nil if unseen).
