@@ -124,7 +124,9 @@ public final class CoordinatorService: Service {
         let scheduler = JobScheduler(settings: settings.jobs, dataRoots: dataRoots, store: store, link: link,
                                      software: settings.software, logger: logger)
         scheduler.start()
-        let jobs = Jobs(link: link, requests: JobRequestQueue(scheduler: scheduler, logger: logger))
+        let pipelines = settings.jobs.registry.map { PipelineRunner(scheduler: scheduler, registry: $0, logger: logger) }
+        pipelines?.start()
+        let jobs = Jobs(link: link, requests: JobRequestQueue(scheduler: scheduler, pipelines: pipelines, logger: logger))
 
         var state = LoopState(membership: Membership(settings: settings.membership, coordinatorID: coordinatorID, now: .now),
                               status: StatusCache(maxAge: settings.tickInterval))
@@ -145,6 +147,7 @@ public final class CoordinatorService: Service {
         } onGracefulShutdown: {
             socket.close()
         }
+        pipelines?.stop()
         scheduler.stop()
         socket.close()
         await socket.closed()

@@ -29,8 +29,10 @@ enum InboundTriage: Equatable {
 
     /// The training replies a job waits for (§6.2).
     static let trainingReplies = ShardCalls.replyTypes
-    /// The job API requests (§6.3).
-    static let jobRequests: Set<MessageType> = [.jobSubmit, .jobList, .jobShow, .jobCancel, .jobModel]
+    /// The job API requests (§6.3) and the pipeline API requests (§6.4).
+    static let jobRequests: Set<MessageType> = [.jobSubmit, .jobList, .jobShow, .jobCancel, .jobModel,
+                                                .pipelineApply, .pipelineList, .pipelineShow, .pipelineRun, .pipelineRuns,
+                                                .pipelineRunShow, .pipelineRunCancel]
 
     /// The triage of a message of `header` whose metadata frame is `metadataBytes` long.
     static func of(_ header: Header, metadataBytes: Int) -> InboundTriage {

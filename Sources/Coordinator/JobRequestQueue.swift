@@ -17,12 +17,15 @@ import ZeroMQ
 /// loop's `send`).
 final class JobRequestQueue: Sendable {
     private let scheduler: JobScheduler
+    /// Nil without a registry: pipeline requests are refused, naming what to configure.
+    private let pipelines: PipelineRunner?
     private let logger: Logger
     private let submissions = DispatchQueue(label: "trainyard.coordinator.job-submissions")
     private let queries = DispatchQueue(label: "trainyard.coordinator.job-queries")
 
-    init(scheduler: JobScheduler, logger: Logger) {
+    init(scheduler: JobScheduler, pipelines: PipelineRunner?, logger: Logger) {
         self.scheduler = scheduler
+        self.pipelines = pipelines
         self.logger = logger
     }
 
@@ -44,6 +47,7 @@ final class JobRequestQueue: Sendable {
 
     private func response(to message: Message) -> Message {
         do {
+            if message.type.rawValue >> 8 == 0x06 { return try pipelineResponse(to: message) }
             switch message.type {
             case .jobSubmit:
                 let request = try message.decodeBody(JobSubmit.self)
@@ -61,12 +65,38 @@ final class JobRequestQueue: Sendable {
             }
         } catch let error as JobRequestError {
             return .error(error.reply)
+        } catch let error as LimitViolation {
+            return .error(ErrorReply(error))
         } catch let error as ProtocolError {
             return .error(ErrorReply(error))
         } catch {
             logger.error("job request failed", metadata: ["type": "\(message.type)", "error": "\(error)"])
             return .error(ErrorReply(code: .invalidRequest,
                                      message: "the coordinator could not answer \(message.type) (see the coordinator's log)"))
+        }
+    }
+
+    /// The pipeline API (§6.4).
+    private func pipelineResponse(to message: Message) throws -> Message {
+        guard let pipelines else {
+            throw JobRequestError.invalid("pipelines need a registry: start the coordinator with --registry URL or --registry-listen ADDR")
+        }
+        switch message.type {
+        case .pipelineApply:
+            return .encoding(.pipelineApplyReply, try pipelines.apply(try message.decodeBody(PipelineApply.self)))
+        case .pipelineList:
+            return .encoding(.pipelineListReply, PipelineListReply(pipelines: try pipelines.list()))
+        case .pipelineShow:
+            return .encoding(.pipelineShowReply, PipelineReply(pipeline: try pipelines.show(try message.decodeBody(PipelineRequest.self).name)))
+        case .pipelineRun:
+            return .encoding(.pipelineRunReply, PipelineRunReply(run: try pipelines.run(try message.decodeBody(PipelineRequest.self))))
+        case .pipelineRuns:
+            return .encoding(.pipelineRunsReply, PipelineRunsReply(runs: try pipelines.runs(try message.decodeBody(PipelineRequest.self).name)))
+        case .pipelineRunShow:
+            return .encoding(.pipelineRunShowReply, try pipelines.showRun(try message.decodeBody(PipelineRunRequest.self).id))
+        default:
+            return .encoding(.pipelineRunCancelReply,
+                             PipelineRunReply(run: try pipelines.cancelRun(try message.decodeBody(PipelineRunRequest.self).id)))
         }
     }
 }

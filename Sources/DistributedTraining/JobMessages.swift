@@ -50,6 +50,9 @@ public struct JobInfo: Sendable, Codable, Equatable {
     /// A trial's study job, and the trial's number in it.
     public var parent: UInt64?
     public var trial: Int?
+    /// `false`: the coordinator keeps the model and does not publish it (a pipeline's job,
+    /// whose register step publishes it after the evaluation gate).
+    public var publish: Bool?
 
     public init(id: UInt64, state: JobState, spec: TrainingSpec, workers: Int, submittedAt: Double) {
         self.id = id
@@ -69,6 +72,8 @@ public struct JobSubmit: Sendable, Codable, Equatable {
     /// A tuning study: `spec` is every trial's base, the plan's parameters override it, and
     /// each trial trains on `plan.workersPerTrial` workers (`workers` is ignored).
     public var study: StudyPlan?
+    /// `false`: keep the model on the coordinator without publishing it to the registry.
+    public var publish: Bool?
 
     public init(spec: TrainingSpec, workers: Int, modelName: String? = nil, study: StudyPlan? = nil) {
         self.spec = spec

@@ -63,11 +63,27 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
     case modelPublished = 0x0501
     case aliasMoved = 0x0502
 
+    // 0x06xx pipeline API for clients
+    case pipelineApply = 0x0601
+    case pipelineApplyReply = 0x0602
+    case pipelineList = 0x0603
+    case pipelineListReply = 0x0604
+    case pipelineShow = 0x0605
+    case pipelineShowReply = 0x0606
+    case pipelineRun = 0x0607
+    case pipelineRunReply = 0x0608
+    case pipelineRuns = 0x0609
+    case pipelineRunsReply = 0x060A
+    case pipelineRunShow = 0x060B
+    case pipelineRunShowReply = 0x060C
+    case pipelineRunCancel = 0x060D
+    case pipelineRunCancelReply = 0x060E
+
     /// Whether v1 defines this type's metadata and payload (as opposed to only reserving it).
     public var isDefinedInV1: Bool {
         switch self {
         case .jobWatch, .jobEvent: false
-        default: rawValue < 0x0400
+        default: rawValue < 0x0400 || rawValue >> 8 == 0x06
         }
     }
 
@@ -114,6 +130,20 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
         case .jobEvent: "JOB_EVENT"
         case .jobModel: "JOB_MODEL"
         case .jobModelReply: "JOB_MODEL_REPLY"
+        case .pipelineApply: "PIPELINE_APPLY"
+        case .pipelineApplyReply: "PIPELINE_APPLY_REPLY"
+        case .pipelineList: "PIPELINE_LIST"
+        case .pipelineListReply: "PIPELINE_LIST_REPLY"
+        case .pipelineShow: "PIPELINE_SHOW"
+        case .pipelineShowReply: "PIPELINE_SHOW_REPLY"
+        case .pipelineRun: "PIPELINE_RUN"
+        case .pipelineRunReply: "PIPELINE_RUN_REPLY"
+        case .pipelineRuns: "PIPELINE_RUNS"
+        case .pipelineRunsReply: "PIPELINE_RUNS_REPLY"
+        case .pipelineRunShow: "PIPELINE_RUN_SHOW"
+        case .pipelineRunShowReply: "PIPELINE_RUN_SHOW_REPLY"
+        case .pipelineRunCancel: "PIPELINE_RUN_CANCEL"
+        case .pipelineRunCancelReply: "PIPELINE_RUN_CANCEL_REPLY"
         case .trialAssign: "TRIAL_ASSIGN"
         case .trialReport: "TRIAL_REPORT"
         case .trialStop: "TRIAL_STOP"

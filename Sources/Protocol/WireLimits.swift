@@ -26,7 +26,7 @@ public enum WireLimits {
     public static func metadataBytes(for type: MessageType) -> Int? {
         switch type.rawValue >> 8 {
         case 0x00: controlMetadataBytes
-        case 0x03: jobMetadataBytes
+        case 0x03, 0x06: jobMetadataBytes
         default: nil
         }
     }

@@ -102,6 +102,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
             let client = RegistryClient(baseURL: registry, token: token, tlsConfiguration: try ca.configuration())
             settings.jobs.publisher = HTTPPublisher(client: client)
             settings.jobs.datasets = HTTPFetcher(client: client)
+            settings.jobs.registry = HTTPRegistry(client: client)
         } else if let registryListen {
             let control = try access.control(listeningOn: registryListen.host)
             try registryListen.checkAvailable()
@@ -110,6 +111,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
             do { store = try RegistryStore(directory: stateDir + "/registry") } catch { throw CommandFailure(error.description) }
             settings.jobs.publisher = StorePublisher(store: store)
             settings.jobs.datasets = StoreFetcher(store: store.datasets)
+            settings.jobs.registry = StoreRegistry(store: store)
             let scheme = tls.scheme
             services.append(RegistryServer.application(store: store, host: registryListen.host, port: registryListen.port, access: control,
                                                        tls: identity, logger: logger) { port in

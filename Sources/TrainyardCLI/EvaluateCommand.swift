@@ -18,19 +18,12 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let trained = try ModelFile.read(path: model)
-        let labelName = label ?? trained.label.name
-        var options = CSVOptions()
-        options.kinds = trained.preprocessor.columnKinds
-        options.kinds[labelName] = trained.label.classes == nil ? .numeric : .categorical
-        options.strictKinds = false
-        let table = try DataOptions.read(data, format: format, options: options, features: trained.preprocessor.inputs.count)
-        guard let column = table[labelName] else {
-            throw DatasetError.unknownColumn(file: data, name: labelName, available: table.names)
+        let table = try DataOptions.read(data, format: format, options: trained.labelledCSVOptions(label: label),
+                                         features: trained.preprocessor.inputs.count)
+        guard table[label ?? trained.label.name] != nil else {
+            throw DatasetError.unknownColumn(file: data, name: label ?? trained.label.name, available: table.names)
         }
-        var encoding = trained.label
-        encoding.name = labelName
-        let labels = try encoding.encode(column)
-        let metrics = Metrics.all(for: trained.objective, labels: labels, predictions: try trained.predict(table, threads: threads))
+        let metrics = try trained.metrics(on: table, label: label, threads: threads)
         if json {
             printJSON(["rows": table.rows, "metrics": metrics])
         } else {

@@ -24,6 +24,16 @@ enum Format {
         return String(format: "%.1f %@", scaled, units[unit])
     }
 
+    /// A duration for people: `0.4 s`, `12 s`, `3.5 min`, `2.0 h`.
+    static func seconds(_ value: Double) -> String {
+        switch value {
+        case ..<10: String(format: "%.1f s", value)
+        case ..<120: String(format: "%.0f s", value)
+        case ..<7200: String(format: "%.1f min", value / 60)
+        default: String(format: "%.1f h", value / 3600)
+        }
+    }
+
     /// Rows of cells as a table: each column as wide as its widest cell, two spaces apart, no trailing spaces.
     static func table(_ rows: [[String]]) -> [String] {
         let columns = rows.map(\.count).max() ?? 0

@@ -20,8 +20,13 @@ struct StudyOptions: ParsableArguments {
         do { text = try String(contentsOfFile: space, encoding: .utf8) } catch {
             throw CommandFailure("cannot read the search space \(space): \(error.localizedDescription)")
         }
-        return StudyPlan(space: text, strategy: strategy, trials: trials, parallel: parallel, metric: metric, direction: direction,
-                         grace: grace, medianStopping: medianStopping, gridPoints: gridPoints, workersPerTrial: workersPerTrial)
+        return plan(space: text, workersPerTrial: workersPerTrial)
+    }
+
+    /// The plan over the search space `text` (YAML).
+    func plan(space text: String, workersPerTrial: Int = 1) -> StudyPlan {
+        StudyPlan(space: text, strategy: strategy, trials: trials, parallel: parallel, metric: metric, direction: direction,
+                  grace: grace, medianStopping: medianStopping, gridPoints: gridPoints, workersPerTrial: workersPerTrial)
     }
 }
 

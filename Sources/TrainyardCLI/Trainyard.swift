@@ -10,7 +10,7 @@ public struct Trainyard: AsyncParsableCommand {
         abstract: "Self-hosted ML platform: distributed training over ZeroMQ, registry, serving and monitoring.",
         version: version,
         subcommands: [TrainCommand.self, TuneCommand.self, DatasetsCommand.self, MonitorCommand.self, PredictCommand.self, EvaluateCommand.self, DataCommand.self, ExportCommand.self, ImportCommand.self,
-                      CoordinatorCommand.self, WorkerCommand.self, ClusterCommand.self, SubmitCommand.self, JobsCommand.self,
+                      CoordinatorCommand.self, WorkerCommand.self, ClusterCommand.self, SubmitCommand.self, JobsCommand.self, PipelineCommand.self,
                       RegistryCommand.self, ModelsCommand.self, ServeCommand.self, PredictionsCommand.self,
                       LoadtestCommand.self, ProxyCommand.self, DemoCommand.self, KeysCommand.self, TokensCommand.self]
     )

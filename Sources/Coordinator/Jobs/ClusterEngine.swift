@@ -330,6 +330,10 @@ public struct JobSettings: Sendable {
 
     /// Where `--dataset` jobs' data come from (nil: jobs must name files with `--data`).
     public var datasets: (any DatasetFetcher)?
+    /// The registry pipelines watch, publish to and promote in (nil: no pipelines run).
+    public var registry: (any PipelineRegistry)?
+    /// How often pipelines look for new dataset versions, due schedules and runs to advance.
+    public var pipelinePollInterval: Duration = .seconds(2)
     public var databasePath: String { stateDirectory + "/jobs.sqlite" }
     /// Fetched datasets, by SHA-256: a data root of its own.
     public var datasetsDirectory: String { stateDirectory + "/datasets" }

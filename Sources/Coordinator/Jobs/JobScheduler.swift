@@ -83,7 +83,7 @@ public final class JobScheduler: Sendable {
         }
         let job: JobInfo
         do {
-            job = try store.insert(spec: spec, workers: workers, modelName: modelName, study: request.study)
+            job = try store.insert(spec: spec, workers: workers, modelName: modelName, study: request.study, publish: request.publish)
         } catch {
             logger.error("cannot queue a job", metadata: ["error": "\(error)"])
             throw .invalid("the coordinator could not queue the job: its job store failed (see the coordinator's log)")
@@ -97,7 +97,7 @@ public final class JobScheduler: Sendable {
     /// `source` with its dataset fetched from the registry into the coordinator's copy (by
     /// SHA-256, written once) and pinned to the version fetched, so the job — and a restart —
     /// trains on exactly that version.
-    private func fetch(_ dataset: String, _ source: DatasetSource) throws(JobRequestError) -> DatasetSource {
+    func fetch(_ dataset: String, _ source: DatasetSource) throws(JobRequestError) -> DatasetSource {
         guard let fetcher = settings.datasets else {
             throw .invalid("spec.data.dataset needs a registry: start the coordinator with --registry URL or --registry-listen ADDR")
         }
@@ -331,7 +331,7 @@ public final class JobScheduler: Sendable {
     /// Publishes a succeeded job's model to the registry, if there is one, recording the version
     /// or why publishing failed (the model stays written either way).
     func publish(_ model: TrainyardModel, job: inout JobInfo) {
-        guard let publisher = settings.publisher else { return }
+        guard let publisher = settings.publisher, job.publish != false else { return }
         let name = job.modelName ?? JobSubmit(spec: job.spec, workers: job.workers).defaultModelName
         do {
             job.registryVersion = try publisher.publish(name: name, artifact: try ModelFile.encode(model), description: "job \(job.id)")

@@ -10,7 +10,7 @@ import Tuning
 ///
 /// Thread-safe: GRDB's pool serialises writes.
 public final class JobStore: Sendable {
-    private let database: DatabasePool
+    let database: DatabasePool
 
     /// Opens (creating if needed) the store at `path`.
     public init(path: String) throws {
@@ -38,6 +38,15 @@ public final class JobStore: Sendable {
                                           info TEXT NOT NULL, PRIMARY KEY (job_id, trial));
                 """)
         }
+        migrator.registerMigration("v3-pipelines") { db in
+            // Pipelines by name (PipelineInfo) and their runs (PipelineRunInfo), the run's state a column for the runner's queries.
+            try db.execute(sql: """
+                CREATE TABLE pipeline (name TEXT PRIMARY KEY, info TEXT NOT NULL);
+                CREATE TABLE pipeline_run (id INTEGER PRIMARY KEY AUTOINCREMENT, pipeline TEXT NOT NULL REFERENCES pipeline(name),
+                                           state TEXT NOT NULL, info TEXT NOT NULL);
+                CREATE INDEX pipeline_run_by_pipeline ON pipeline_run (pipeline, id);
+                """)
+        }
         try migrator.migrate(database)
     }
 
@@ -54,18 +63,20 @@ public final class JobStore: Sendable {
         return decoder
     }()
 
-    private static func json(_ value: some Encodable) throws -> String {
+    static func json(_ value: some Encodable) throws -> String {
         String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    private static func decode<T: Decodable>(_: T.Type, _ text: String) throws -> T {
+    static func decode<T: Decodable>(_: T.Type, _ text: String) throws -> T {
         try decoder.decode(T.self, from: Data(text.utf8))
     }
 
     /// Queues a new job (a study when `study` is given) and returns it with its id.
-    public func insert(spec: TrainingSpec, workers: Int, modelName: String? = nil, study: StudyPlan? = nil) throws -> JobInfo {
+    public func insert(spec: TrainingSpec, workers: Int, modelName: String? = nil, study: StudyPlan? = nil,
+                       publish: Bool? = nil) throws -> JobInfo {
         var info = JobInfo(id: 0, state: .queued, spec: spec, workers: workers, submittedAt: Date().timeIntervalSince1970)
         info.modelName = modelName
+        info.publish = publish
         info.study = study
         if study != nil { info.studySummary = StudySummary() }
         return try insert(info)
