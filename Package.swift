@@ -198,7 +198,7 @@ let package = Package(
         .testTarget(name: "TuningTests", dependencies: ["Tuning", "TrainyardML"]),
         .testTarget(name: "MLTests", dependencies: ["TrainyardML", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ProtocolTests", dependencies: ["TrainyardProtocol", "ZeroMQ"]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "TrainyardProtocol"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "TrainyardProtocol", "DistributedTraining", "ModelRegistry", "TrainyardML"]),
         .testTarget(name: "WorkerTests", dependencies: [
             "Worker", "TrainyardProtocol", "TrainyardML", "DistributedTraining", "ZeroMQ", .product(name: "Crypto", package: "swift-crypto"),
         ]),

@@ -37,6 +37,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
     var requestTimeout = DurationArgument.seconds(60)
     @Option(name: .customLong("request-timeout-seconds"), help: .hidden) var requestTimeoutSeconds: Int?
 
+    @Option(help: "How often pipelines look for new dataset versions and advance their runs (e.g. 2s).")
+    var pipelinePollInterval = DurationArgument.seconds(2)
+
     @Flag(help: "Grow every tree level by level through the coordinator, also for jobs on one worker (by default that worker grows whole trees; the model is the same).")
     var perLevelExchange = false
 
@@ -84,6 +87,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         settings.jobs = JobSettings(stateDirectory: stateDir)
         settings.jobs.workerWait = workerWait.or(seconds: workerWaitSeconds)
         settings.jobs.requestTimeout = requestTimeout.or(seconds: requestTimeoutSeconds)
+        settings.jobs.pipelinePollInterval = max(pipelinePollInterval.duration, .milliseconds(50))
         if !dataRoots.isEmpty { settings.jobs.dataRoots = dataRoots }
         settings.jobs.wholeTreesOnOneWorker = !perLevelExchange
         settings.software = "trainyard \(Trainyard.version)"
