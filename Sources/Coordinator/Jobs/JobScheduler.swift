@@ -376,6 +376,8 @@ public enum JobRequestError: Error, Sendable, CustomStringConvertible {
     case invalid(String)
     /// No job has this id.
     case notFound(UInt64)
+    /// Nothing by this name or id (a pipeline, a pipeline run): the message says what.
+    case unknown(String)
     /// A field is outside its limit (``JobSubmitLimits``).
     case limit(LimitViolation)
 
@@ -383,6 +385,7 @@ public enum JobRequestError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .invalid(let reason): reason
         case .notFound(let id): "no job \(id)"
+        case .unknown(let what): what
         case .limit(let violation): violation.description
         }
     }
@@ -391,7 +394,7 @@ public enum JobRequestError: Error, Sendable, CustomStringConvertible {
     public var reply: ErrorReply {
         switch self {
         case .invalid(let reason): ErrorReply(code: .invalidRequest, message: reason)
-        case .notFound: ErrorReply(code: .notFound, message: description)
+        case .notFound, .unknown: ErrorReply(code: .notFound, message: description)
         case .limit(let violation): ErrorReply(violation)
         }
     }

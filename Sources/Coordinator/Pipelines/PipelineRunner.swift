@@ -63,7 +63,7 @@ final class PipelineRunner: Sendable {
     func list() throws -> [PipelineInfo] { try store.pipelines() }
 
     func show(_ name: String) throws -> PipelineInfo {
-        guard let info = try store.pipeline(name) else { throw JobRequestError.invalid("no pipeline named '\(name.prefix(80))'") }
+        guard let info = try store.pipeline(name) else { throw JobRequestError.unknown("no pipeline named '\(name.prefix(80))'") }
         return info
     }
 
@@ -94,13 +94,13 @@ final class PipelineRunner: Sendable {
     }
 
     func showRun(_ id: UInt64) throws -> PipelineRunReply {
-        guard let run = try store.run(id) else { throw JobRequestError.invalid("no pipeline run \(id)") }
+        guard let run = try store.run(id) else { throw JobRequestError.unknown("no pipeline run \(id)") }
         return PipelineRunReply(run: run, job: try run.job.flatMap { try store.job($0) })
     }
 
     /// Cancels a run (and its training job) at the runner's next look, waiting up to 5 s for it.
     func cancelRun(_ id: UInt64) throws -> PipelineRunInfo {
-        guard let run = try store.run(id) else { throw JobRequestError.invalid("no pipeline run \(id)") }
+        guard let run = try store.run(id) else { throw JobRequestError.unknown("no pipeline run \(id)") }
         guard !run.state.isFinal else {
             throw JobRequestError.invalid("pipeline run \(id) already \(run.state.rawValue)\(run.reason.map { " (\($0))" } ?? "")")
         }
