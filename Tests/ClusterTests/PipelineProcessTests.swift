@@ -43,7 +43,7 @@ struct PipelineProcessTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         func path(_ name: String) -> String { directory + "/" + name }
-        for seed in 1...5 {
+        for seed in 1...6 {
             #expect(try await TrainyardProcess.run(["data", "synth", "--rows", "3000", "--seed", "\(seed)", "--out", path("v\(seed).csv")]).status == 0)
         }
         // Version 4 lost a column (`contract`, the fourth).
@@ -154,5 +154,20 @@ struct PipelineProcessTests {
         #expect(shown.stdout.contains("\"job\":\(job),"), "the run kept its job \(job): \(shown.stdout)")
         let jobs = try await TrainyardProcess.run(["jobs", "list", "--json"] + coordinator)
         #expect(jobs.stdout.split(separator: "\n").count == 4, "one job per run that trained, none twice: \(jobs.stdout)")
+
+        // 7. A drop folder: a malformed file is reported naming its line and skipped; a good one becomes version 6 and a run.
+        let drop = path("drop")
+        try FileManager.default.createDirectory(atPath: drop, withIntermediateDirectories: true)
+        let watcher = try TrainyardProcess(["datasets", "upload", "--watch", drop, "--name", "churn", "--interval", "200ms"] + registry)
+        defer { watcher.stop() }
+        try "tenure_months,churned\n1,yes\n2,no,extra\n".write(toFile: drop + "/broken.csv", atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(atPath: path("v6.csv"), toPath: drop + "/.partial")
+        try FileManager.default.moveItem(atPath: drop + "/.partial", toPath: drop + "/v6.csv")
+        let dropped = await eventually(timeout: .seconds(30)) { () -> Bool? in
+            let runs = try? await TrainyardProcess.run(["pipeline", "runs", "churn"] + coordinator)
+            return runs?.stdout.contains("churn@6") == true || runs?.stdout.split(separator: "\n").count == 7 ? true : nil
+        }
+        #expect(dropped != nil, "no run for the dropped file\n\(watcher.log)\n\(cluster.logs)")
+        #expect(watcher.log.contains("broken.csv: not uploaded") && watcher.log.contains("broken.csv:3: expected 2 fields"), "\(watcher.log)")
     }
 }
