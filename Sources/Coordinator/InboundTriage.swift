@@ -30,7 +30,7 @@ enum InboundTriage: Equatable {
     /// The training replies a job waits for (§6.2).
     static let trainingReplies = ShardCalls.replyTypes
     /// The job API requests (§6.3) and the pipeline API requests (§6.4).
-    static let jobRequests: Set<MessageType> = [.jobSubmit, .jobList, .jobShow, .jobCancel, .jobModel,
+    static let jobRequests: Set<MessageType> = [.jobSubmit, .jobList, .jobShow, .jobCancel, .jobModel, .jobOutput,
                                                 .pipelineApply, .pipelineList, .pipelineShow, .pipelineRun, .pipelineRuns,
                                                 .pipelineRunShow, .pipelineRunCancel]
 

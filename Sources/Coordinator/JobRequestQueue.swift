@@ -60,6 +60,10 @@ final class JobRequestQueue: Sendable {
                 let (job, bytes) = try scheduler.model(try message.decodeBody(JobRequest.self).id)
                 return .encoding(.jobModelReply, JobModelReply(job: job, bytes: bytes.count, sha256: SHA256.hash(data: bytes).hex),
                                  payload: [.uint8(bytes)])
+            case .jobOutput:
+                let (job, bytes) = try scheduler.output(try message.decodeBody(JobRequest.self).id)
+                return .encoding(.jobOutputReply, JobOutputReply(job: job, bytes: bytes.count, sha256: SHA256.hash(data: bytes).hex),
+                                 payload: [.uint8(bytes)])
             default:
                 return .encoding(.jobCancelReply, JobReply(job: try scheduler.cancel(try message.decodeBody(JobRequest.self).id)))
             }

@@ -53,6 +53,10 @@ public struct JobInfo: Sendable, Codable, Equatable {
     /// `false`: the coordinator keeps the model and does not publish it (a pipeline's job,
     /// whose register step publishes it after the evaluation gate).
     public var publish: Bool?
+    /// A batch prediction job: what it scores with, and its progress. Its output is a CSV file
+    /// (``outputPath``, fetched with JOB_OUTPUT) rather than a model.
+    public var predict: BatchPrediction?
+    public var outputPath: String?
 
     public init(id: UInt64, state: JobState, spec: TrainingSpec, workers: Int, submittedAt: Double) {
         self.id = id
@@ -74,6 +78,8 @@ public struct JobSubmit: Sendable, Codable, Equatable {
     public var study: StudyPlan?
     /// `false`: keep the model on the coordinator without publishing it to the registry.
     public var publish: Bool?
+    /// A batch prediction job: `spec.data` is scored with this model (`spec.label` is not read).
+    public var predict: BatchPrediction?
 
     public init(spec: TrainingSpec, workers: Int, modelName: String? = nil, study: StudyPlan? = nil) {
         self.spec = spec

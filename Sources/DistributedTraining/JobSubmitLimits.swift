@@ -67,7 +67,11 @@ extension JobSubmit {
         try LimitViolation.check("spec.data.categorical", data.categorical, maxCount: L.columnListCount, maxBytes: L.columnNameBytes)
         try LimitViolation.check("spec.data.text", data.text, maxCount: L.columnListCount, maxBytes: L.columnNameBytes)
         try LimitViolation.check("spec.data.numeric", data.numeric, maxCount: L.columnListCount, maxBytes: L.columnNameBytes)
-        try LimitViolation.check("spec.label", spec.label, maxBytes: L.columnNameBytes, nonEmpty: true)
+        try LimitViolation.check("spec.label", spec.label, maxBytes: L.columnNameBytes, nonEmpty: predict == nil)
+        if let predict {
+            try LimitViolation.check("predict.model", predict.model, maxBytes: L.datasetBytes, nonEmpty: true)
+            try LimitViolation.check("predict.keep", predict.keep, maxCount: L.columnListCount, maxBytes: L.columnNameBytes)
+        }
         if let objective = spec.objective { try LimitViolation.check("spec.objective", objective, maxBytes: L.nameBytes) }
         if let metric = spec.gbdt.evalMetric { try LimitViolation.check("spec.gbdt.evalMetric", metric, maxBytes: L.nameBytes) }
         try LimitViolation.check("spec.maxOneHot", spec.maxOneHot, in: L.maxOneHot)

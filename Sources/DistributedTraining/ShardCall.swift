@@ -146,7 +146,7 @@ public enum ShardCalls {
 
     /// Every call, in protocol order.
     public static let all: [any ShardCall.Type] = [Begin.self, Chunk.self, End.self, Sketch.self, Cuts.self, Checkpoint.self,
-                                                   Gradient.self, Histogram.self, Split.self, Finish.self, Grow.self]
+                                                   Gradient.self, Histogram.self, Split.self, Finish.self, Grow.self, Predict.self]
     /// The types a worker answers (and JOB_ABORT, which it obeys without a reply).
     public static let requestTypes: Set<MessageType> = Set(all.map { $0.requestType }).union([.jobAbort])
     /// The types a coordinator waits for from workers.

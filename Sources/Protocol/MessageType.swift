@@ -39,6 +39,8 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
     case checkpoint = 0x020E
     case treeGrow = 0x020F
     case treeGrown = 0x0210
+    case predictRequest = 0x0211
+    case predictReply = 0x0212
 
     // 0x03xx job API for clients (JOB_WATCH and JOB_EVENT reserved: `jobs watch` polls JOB_SHOW)
     case jobSubmit = 0x0301
@@ -53,6 +55,8 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
     case jobEvent = 0x030A
     case jobModel = 0x030B
     case jobModelReply = 0x030C
+    case jobOutput = 0x030D
+    case jobOutputReply = 0x030E
 
     // 0x04xx hyperparameter tuning (reserved)
     case trialAssign = 0x0401
@@ -118,6 +122,8 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
         case .checkpoint: "CHECKPOINT"
         case .treeGrow: "TREE_GROW"
         case .treeGrown: "TREE_GROWN"
+        case .predictRequest: "PREDICT_REQUEST"
+        case .predictReply: "PREDICT_REPLY"
         case .jobSubmit: "JOB_SUBMIT"
         case .jobSubmitReply: "JOB_SUBMIT_REPLY"
         case .jobList: "JOB_LIST"
@@ -130,6 +136,8 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
         case .jobEvent: "JOB_EVENT"
         case .jobModel: "JOB_MODEL"
         case .jobModelReply: "JOB_MODEL_REPLY"
+        case .jobOutput: "JOB_OUTPUT"
+        case .jobOutputReply: "JOB_OUTPUT_REPLY"
         case .pipelineApply: "PIPELINE_APPLY"
         case .pipelineApplyReply: "PIPELINE_APPLY_REPLY"
         case .pipelineList: "PIPELINE_LIST"

@@ -65,6 +65,27 @@ struct JobClient {
         return (reply, bytes)
     }
 
+    /// A succeeded batch prediction job's output file, checked against the size and SHA-256 the
+    /// coordinator sent with it, written to `out` atomically; returns the job.
+    func output(_ id: UInt64, to out: String) throws -> JobInfo {
+        let message = try request(.jobOutput, JobRequest(id: id))
+        guard message.type == .jobOutputReply else { throw CommandFailure("the coordinator answered JOB_OUTPUT with \(message.type)") }
+        let reply = try message.decodeBody(JobOutputReply.self)
+        guard message.payload.count == 1, message.payload[0].dtype == .u8 else {
+            throw CommandFailure("the coordinator's JOB_OUTPUT_REPLY carries \(message.payload.count) payload frames (1 u8 frame expected)")
+        }
+        let bytes = message.payload[0].values(as: UInt8.self)
+        guard bytes.count == reply.bytes, SHA256.hash(data: bytes).hex == reply.sha256 else {
+            throw CommandFailure("job \(id)'s output arrived damaged (\(bytes.count) of \(reply.bytes) bytes, or a different SHA-256); try again")
+        }
+        if out == "-" {
+            FileHandle.standardOutput.write(Data(bytes))
+        } else {
+            try AtomicFile.write(bytes, to: out)
+        }
+        return reply.job
+    }
+
     /// Downloads job `id`'s model and writes it to `out` atomically; returns the line to print.
     func download(_ id: UInt64, to out: String) throws -> String {
         let (reply, bytes) = try model(id)

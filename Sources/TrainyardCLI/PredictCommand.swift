@@ -33,35 +33,3 @@ struct PredictCommand: ParsableCommand {
         }
     }
 }
-
-/// Formats predictions as CSV: `probability,class` (binary), one probability per class and
-/// `class` (multiclass), or `prediction` (regression).
-struct PredictionWriter {
-    let model: TrainyardModel
-
-    func csv(_ predictions: [Float], rows: Int) -> String {
-        var lines: [String] = []
-        lines.reserveCapacity(rows + 1)
-        let classes = model.label.classes
-        switch model.objective {
-        case .binaryLogistic:
-            lines.append("probability,class")
-            for p in predictions { lines.append("\(p),\(className(p > 0.5 ? 1 : 0, classes))") }
-        case .softprob(let k):
-            lines.append(((0..<k).map { "probability_\(className($0, classes))" } + ["class"]).joined(separator: ","))
-            for row in 0..<rows {
-                let slice = predictions[row * k..<(row + 1) * k]
-                let best = slice.indices.max { slice[$0] < slice[$1] }! - row * k
-                lines.append((slice.map { "\($0)" } + [className(best, classes)]).joined(separator: ","))
-            }
-        case .squaredError:
-            lines.append("prediction")
-            for p in predictions { lines.append("\(p)") }
-        }
-        return lines.joined(separator: "\n") + "\n"
-    }
-
-    private func className(_ index: Int, _ classes: [String]?) -> String {
-        classes.map { $0[index] } ?? String(index)
-    }
-}

@@ -9,7 +9,7 @@ struct SubmitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "submit",
         abstract: "Submit a job to a coordinator.",
-        subcommands: [Train.self, Tune.self]
+        subcommands: [Train.self, Tune.self, Predict.self]
     )
 
     struct Train: ParsableCommand {
@@ -100,6 +100,71 @@ struct SubmitCommand: ParsableCommand {
             guard let out else { return }
             let line = try client.download(job.id, to: out)
             if json { printJSON(["event": "downloaded", "job": job.id, "path": out]) } else { print(line) }
+        }
+    }
+
+    struct Predict: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Score a dataset with a registry model across workers (batch transform) and download the predictions.",
+            discussion: """
+            The coordinator resolves --model in its registry (NAME is NAME@production; NAME@staging an alias, NAME@3 a \
+            version; the version is pinned when the job is queued), cuts the data into slices of whole CSV records and \
+            has the workers score them; the output keeps the input's row order: the --keep columns, then the \
+            predictions as `trainyard predict` writes them. A worker lost mid-job hands its slices to the others; a row \
+            that cannot be read fails the job, naming its line.
+            """
+        )
+
+        @Option(help: "The coordinator's ZeroMQ endpoint.") var coordinator = "tcp://127.0.0.1:5555"
+        @Option(help: "Registry model: NAME (its production alias), NAME@ALIAS or NAME@VERSION.") var model: String
+        @Option(help: "A dataset of the registry: NAME or NAME@VERSION.") var dataset: String?
+        @Option(help: "Or a CSV file on the coordinator.") var data: String?
+        @Option(help: "Workers to score on.") var workers = 1
+        @Option(help: ArgumentHelp("Input columns copied into the output before the predictions (comma-separated).", valueName: "columns"))
+        var keep: String?
+        @Option(help: "Where to write the predictions (CSV), or - for standard output.") var out: String
+        @Flag(help: "Print JSON instead of text.") var json = false
+        @Option(help: "How long to wait for the coordinator's reply (e.g. 10s).") var timeout = DurationArgument.seconds(10)
+        @OptionGroup var keys: KeysClientOptions
+
+        func validate() throws {
+            guard (dataset == nil) != (data == nil) else { throw ValidationError("give --dataset NAME[@VERSION] or --data FILE") }
+        }
+
+        func run() throws {
+            let cwd = FileManager.default.currentDirectoryPath
+            var source = DatasetSource(path: data.map { $0.hasPrefix("/") ? $0 : cwd + "/" + $0 } ?? "", format: "csv")
+            source.dataset = dataset
+            let columns = (keep ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            var request = JobSubmit(spec: TrainingSpec(data: source, label: ""), workers: workers)
+            request.predict = BatchPrediction(model: model, keep: columns)
+            let client = try JobClient(endpoint: coordinator, timeout: timeout.duration, curve: try keys.keys())
+            let job = try client.call(.jobSubmit, request, as: JobReply.self).job
+            let pinned = "\(job.predict?.reference.name ?? model) version \(job.predict?.modelVersion.map(String.init) ?? "?")"
+            if json { printJSON(["event": "submitted", "job": job.jsonObject]) } else { printError("job \(job.id) queued: \(pinned) on \(workers) worker\(workers == 1 ? "" : "s")") }
+            var printed = -1
+            let start = ContinuousClock.now
+            let final = try client.watchStudy(job.id) { reply in
+                guard let progress = reply.job.progress, progress.round != printed else { return }
+                printed = progress.round
+                let rows = reply.job.predict?.rowsDone ?? 0
+                if json {
+                    printJSON(["event": "progress", "job": job.id, "slices": progress.round, "total_slices": progress.totalRounds, "rows": rows])
+                } else {
+                    printError("  \(progress.round)/\(progress.totalRounds) slices, \(rows) rows")
+                }
+            }.job
+            guard final.state == .succeeded else {
+                throw CommandFailure("job \(job.id) \(final.state.rawValue)\(final.reason.map { ": \($0)" } ?? "")")
+            }
+            let done = try client.output(job.id, to: out)
+            let seconds = (ContinuousClock.now - start) / .seconds(1)
+            let rows = done.predict?.rows ?? 0
+            if json {
+                printJSON(["event": "done", "job": job.id, "rows": rows, "out": out, "seconds": seconds])
+            } else {
+                printError("scored \(rows) rows with \(pinned) in \(Format.seconds(seconds))\(out == "-" ? "" : "; wrote \(out)")")
+            }
         }
     }
 }

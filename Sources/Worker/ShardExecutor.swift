@@ -30,6 +30,9 @@ public final class ShardExecutor {
     /// The gradient maxima of each boosting shard's last GRADIENT_REQUEST, until the tree they
     /// are for starts: objectives without gradient bounds quantise those gradients.
     private var maxima: [Key: (gradient: Float, hessian: Float)] = [:]
+    /// Models of batch prediction jobs by SHA-256, most recently used last (at most ``modelsKept``).
+    private var models: [(sha256: String, model: TrainyardModel)] = []
+    static let modelsKept = 4
 
     /// An executor that computes with `threads` threads and keeps up to `cacheBytes` of
     /// received shards for reuse (``WorkerSettings/shardCacheBytes``).
@@ -62,6 +65,10 @@ public final class ShardExecutor {
             return .error(ErrorReply(error))
         } catch let error as ExecutorError {
             return .error(ErrorReply(code: error.code, message: error.description))
+        } catch let error as DatasetError {
+            return .error(ErrorReply(code: .invalidRequest, message: error.description))
+        } catch let error as PreprocessingError {
+            return .error(ErrorReply(code: .invalidRequest, message: error.description))
         } catch {
             return .error(ErrorReply(code: .malformedMessage, message: "\(error)"))
         }
@@ -73,7 +80,8 @@ public final class ShardExecutor {
         ShardCalls.Sketch.requestType: { $0.sketch }, ShardCalls.Cuts.requestType: { $0.binCuts },
         ShardCalls.Checkpoint.requestType: { $0.checkpoint }, ShardCalls.Gradient.requestType: { $0.gradient },
         ShardCalls.Histogram.requestType: { $0.histogram }, ShardCalls.Split.requestType: { $0.split },
-        ShardCalls.Finish.requestType: { $0.treeFinish }, ShardCalls.Grow.requestType: { $0.grow }, .jobAbort: { $0.abort },
+        ShardCalls.Finish.requestType: { $0.treeFinish }, ShardCalls.Grow.requestType: { $0.grow },
+        ShardCalls.Predict.requestType: { $0.predict }, .jobAbort: { $0.abort },
     ]
 
     private func reply(to message: Message, job: UInt64) throws -> Message? {
@@ -81,6 +89,62 @@ public final class ShardExecutor {
             throw ExecutorError.unexpected("\(message.type) is not a request a worker answers")
         }
         return try handler(self)(message, job)
+    }
+
+    /// PREDICT_REQUEST: parses the slice under the header with the model's column kinds, scores
+    /// it, and answers the output lines; a bad row is refused naming its line in the whole file.
+    private func predict(_ message: Message, job: UInt64) throws -> Message? {
+        let request = try ShardCalls.Predict.decodeRequest(message)
+        guard message.payload.count == 2, message.payload.allSatisfy({ $0.dtype == .u8 }) else {
+            throw ExecutorError.unexpected("PREDICT_REQUEST carries two u8 frames: the model file (empty if sent before) and the slice")
+        }
+        let model = try predictionModel(request.model, bytes: message.payload[0].values(as: UInt8.self))
+        let bytes = Array(request.header.utf8) + [UInt8(ascii: "\n")] + message.payload[1].values(as: UInt8.self)
+        func read(_ kinds: [String: ColumnKind]) throws -> Table {
+            var options = CSVOptions()
+            options.kinds = kinds
+            options.strictKinds = false
+            options.threads = threads
+            do { return try CSVReader.read(bytes: bytes, name: request.name, options: options) } catch {
+                throw error.shiftingLines(by: request.firstLine - 2)
+            }
+        }
+        // Kept columns pass through as written: read as text, a second time if the model reads one as numbers.
+        var kinds = model.preprocessor.columnKinds
+        let keepAsText = Dictionary(uniqueKeysWithValues: request.keep.map { ($0, ColumnKind.categorical) })
+        let clash = request.keep.contains { kinds[$0] != nil && kinds[$0] != .categorical }
+        if !clash { kinds.merge(keepAsText) { $1 } }
+        let table = try read(kinds)
+        let keptTable = clash ? try read(keepAsText) : table
+        let kept = try request.keep.map { name -> [String] in
+            switch keptTable[name] {
+            case .categorical(let codes, let levels)?: codes.map { $0 >= 0 ? levels[Int($0)] : "" }
+            case .text(let documents)?: documents
+            case .numeric(let values)?: values.map { $0.isNaN ? "" : "\($0)" }
+            case nil: throw DatasetError.unknownColumn(file: request.name, name: name, available: keptTable.names)
+            }
+        }
+        let predictions = try model.predict(table, threads: threads)
+        let text = PredictionWriter(model: model).lines(predictions, rows: table.rows, kept: kept)
+        return ShardCalls.Predict.reply(PredictReply(slice: request.slice, rows: table.rows), payload: [.uint8(Array(text.utf8))])
+    }
+
+    /// The model with SHA-256 `sha256`: decoded from `bytes` (checked against it) or kept from an earlier request.
+    private func predictionModel(_ sha256: String, bytes: [UInt8]) throws -> TrainyardModel {
+        if let index = models.firstIndex(where: { $0.sha256 == sha256 }) {
+            let kept = models.remove(at: index)
+            models.append(kept)
+            return kept.model
+        }
+        guard !bytes.isEmpty else {
+            throw ExecutorError.unexpected("PREDICT_REQUEST names model \(sha256.prefix(12))… without its file, and this worker does not hold it")
+        }
+        let actual = FileFingerprint.sha256(bytes)
+        guard actual == sha256 else { throw ExecutorError.modelChecksum(expected: sha256, actual: actual) }
+        let model = try ModelFile.decode(bytes, path: "model \(sha256.prefix(12))")
+        models.append((sha256, model))
+        if models.count > Self.modelsKept { models.removeFirst() }
+        return model
     }
 
     private func begin(_ message: Message, job: UInt64) throws -> Message? {
@@ -344,11 +408,14 @@ public final class ShardExecutor {
 public enum ExecutorError: Error, Sendable, CustomStringConvertible {
     case unknownShard(job: UInt64, shard: Int)
     case unexpected(String)
+    /// A PREDICT_REQUEST's model file does not have the SHA-256 it names.
+    case modelChecksum(expected: String, actual: String)
 
     var code: ErrorCode {
         switch self {
         case .unknownShard: .unknownShard
         case .unexpected: .unexpectedMessage
+        case .modelChecksum: .checksumMismatch
         }
     }
 
@@ -356,6 +423,7 @@ public enum ExecutorError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .unknownShard(let job, let shard): "this worker holds no shard \(shard) of job \(job)"
         case .unexpected(let reason): reason
+        case .modelChecksum(let expected, let actual): "model file checksum mismatch: expected sha256 \(expected), got \(actual)"
         }
     }
 }

@@ -50,7 +50,7 @@ struct HeaderTests {
         #expect(Set(numbers).count == numbers.count)
         #expect(MessageType.histogramRequest.rawValue == 0x0207)
         #expect(MessageType.treeGrow.rawValue == 0x020F && MessageType.treeGrown.rawValue == 0x0210)
-        #expect(MessageType.allCases.filter(\.isDefinedInV1).count == 52)
+        #expect(MessageType.allCases.filter(\.isDefinedInV1).count == 56)
         #expect(MessageType(rawValue: 0x0201) == nil, "JOB_ASSIGN is retired")
     }
 }

@@ -46,6 +46,7 @@ public final class JobScheduler: Sendable {
         } catch {
             throw .limit(error)
         }
+        if let predict = request.predict { return try submitPrediction(request, predict) }
         var spec = request.spec
         do {
             try spec.validate()
@@ -92,6 +93,75 @@ public final class JobScheduler: Sendable {
                     metadata: ["job": "\(job.id)", "workers": "\(job.workers)", "data": "\(spec.data.path)"])
         wake.withLock { wake.broadcast() }
         return job
+    }
+
+    /// Validates and queues a batch prediction job: the model resolved in the registry now (its
+    /// version pinned, like a dataset's), the data readable under the data roots, the kept columns
+    /// in its header, enough workers alive.
+    private func submitPrediction(_ request: JobSubmit, _ predict: BatchPrediction) throws(JobRequestError) -> JobInfo {
+        guard let registry = settings.registry else {
+            throw .invalid("batch prediction reads its model from a registry: start the coordinator with --registry URL or --registry-listen ADDR")
+        }
+        let reference = predict.reference
+        guard ModelName.isValid(reference.name), reference.alias.map(ModelName.isValid) ?? true else {
+            throw .invalid("predict.model '\(predict.model.prefix(100))' must be NAME, NAME@ALIAS or NAME@VERSION")
+        }
+        let alive = link.aliveWorkers.count
+        guard request.workers <= alive else {
+            throw .invalid("the job asks for \(request.workers) workers but \(alive) \(alive == 1 ? "is" : "are") alive")
+        }
+        var pinned = predict
+        do {
+            if let version = reference.version {
+                pinned.modelVersion = try registry.version(reference.name, version).version
+            } else if let serving = try registry.serving(reference.name, alias: reference.alias ?? ModelName.production) {
+                pinned.modelVersion = serving.version
+            } else {
+                throw JobRequestError.invalid("the registry has no model '\(reference.name)' with alias '\(reference.alias ?? ModelName.production)'")
+            }
+        } catch let error as JobRequestError {
+            throw error
+        } catch {
+            throw .invalid("predict.model \(predict.model): \(error)")
+        }
+        var spec = request.spec
+        if let dataset = spec.data.dataset { spec.data = try fetch(dataset, spec.data) }
+        let columns: [String]
+        do {
+            spec.data.path = try dataRoots.resolve(spec.data.path)
+            columns = try DataHeader.columns(of: request.spec.data, realPath: spec.data.path)
+        } catch let error as JobRequestError {
+            throw error
+        } catch {
+            throw .invalid(RedactedError(error).description)
+        }
+        if let missing = predict.keep.first(where: { !columns.contains($0) }) {
+            throw .invalid("--keep column '\(missing)' is not in the data; columns: \(columns.joined(separator: ", "))")
+        }
+        do {
+            let job = try store.insert(spec: spec, workers: request.workers, modelName: reference.name, predict: pinned)
+            logger.info("batch prediction queued", metadata: ["job": "\(job.id)", "model": "\(reference.name)@\(pinned.modelVersion!)",
+                                                              "data": "\(spec.data.dataset ?? spec.data.path)"])
+            wake.withLock { wake.broadcast() }
+            return job
+        } catch {
+            logger.error("cannot queue a job", metadata: ["error": "\(error)"])
+            throw .invalid("the coordinator could not queue the job: its job store failed (see the coordinator's log)")
+        }
+    }
+
+    /// A succeeded batch prediction job and its output file's bytes.
+    public func output(_ id: UInt64) throws -> (job: JobInfo, bytes: [UInt8]) {
+        guard let job = try store.job(id) else { throw JobRequestError.notFound(id) }
+        guard job.predict != nil else { throw JobRequestError.invalid("job \(id) is not a batch prediction: get its model with JOB_MODEL") }
+        guard job.state == .succeeded, let path = job.outputPath else {
+            throw JobRequestError.invalid(job.state.isFinal ? "job \(id) \(job.state.rawValue): it has no output"
+                                                            : "job \(id) is \(job.state.rawValue): its output is ready when it succeeds")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw JobRequestError.invalid("job \(id)'s output file is missing on the coordinator (see its log)")
+        }
+        return (job, [UInt8](data))
     }
 
     /// `source` with its dataset fetched from the registry into the coordinator's copy (by
@@ -240,6 +310,11 @@ public final class JobScheduler: Sendable {
             cancelRequests.withLock { _ = $0.remove(id) }
             return
         }
+        if job.predict != nil {
+            runPrediction(&job, cancelled: cancelled)
+            cancelRequests.withLock { _ = $0.remove(id) }
+            return
+        }
         let workers = Array(link.aliveWorkers.prefix(wanted))
         let store = self.store
         let engine = ClusterEngine(job: job, workers: workers, link: link, store: store, settings: settings, logger: logger,
@@ -271,6 +346,35 @@ public final class JobScheduler: Sendable {
             link.notify(.encoding(.jobAbort, JobAbort(reason: "job \(job.state.rawValue)")), to: worker, job: id)
         }
         cancelRequests.withLock { _ = $0.remove(id) }
+    }
+
+    /// Runs a batch prediction job: the pinned model version from the registry (its SHA-256
+    /// checked), the data scored across the workers, the output written (``BatchPredictionRun``).
+    private func runPrediction(_ job: inout JobInfo, cancelled: @escaping @Sendable () -> Bool) {
+        let id = job.id
+        do {
+            try store.update(job)
+            guard let registry = settings.registry, let predict = job.predict, let version = predict.modelVersion else {
+                throw JobRequestError.invalid("the job names no model version or the coordinator has no registry")
+            }
+            let name = predict.reference.name
+            let bytes = try registry.artifact(name, version)
+            let path = try dataRoots.resolve(job.spec.data.path)
+            logger.info("batch prediction started", metadata: ["job": "\(id)", "model": "\(name)@\(version)"])
+            let store = self.store, logger = self.logger
+            let run = BatchPredictionRun(job: job, link: link, settings: settings, logger: logger, cancelled: cancelled) { info in
+                do { try store.update(info) } catch { logger.error("cannot save job progress", metadata: ["error": "\(error)"]) }
+            }
+            job = try run.run(modelBytes: bytes, dataPath: path, name: "\(name) version \(version)")
+            finish(&job, state: .succeeded, reason: nil)
+        } catch ClusterError.cancelled where isStopping {
+            logger.info("batch prediction paused for shutdown; it starts again on restart", metadata: ["job": "\(id)"])
+        } catch ClusterError.cancelled {
+            finish(&job, state: .cancelled, reason: "cancelled by request")
+        } catch {
+            logger.warning("batch prediction error", metadata: ["job": "\(id)", "error": "\(error)"])
+            finish(&job, state: .failed, reason: RedactedError(error).description)
+        }
     }
 
     /// Runs a study job to its end (or until the coordinator stops: it resumes on restart).

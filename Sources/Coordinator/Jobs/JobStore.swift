@@ -73,10 +73,11 @@ public final class JobStore: Sendable {
 
     /// Queues a new job (a study when `study` is given) and returns it with its id.
     public func insert(spec: TrainingSpec, workers: Int, modelName: String? = nil, study: StudyPlan? = nil,
-                       publish: Bool? = nil) throws -> JobInfo {
+                       publish: Bool? = nil, predict: BatchPrediction? = nil) throws -> JobInfo {
         var info = JobInfo(id: 0, state: .queued, spec: spec, workers: workers, submittedAt: Date().timeIntervalSince1970)
         info.modelName = modelName
         info.publish = publish
+        info.predict = predict
         info.study = study
         if study != nil { info.studySummary = StudySummary() }
         return try insert(info)

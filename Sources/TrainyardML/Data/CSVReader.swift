@@ -65,11 +65,7 @@ extension ChunkResult {
     mutating func shiftLines(by offset: Int) {
         for i in records.indices { records[i].line += offset }
         for i in skipped.indices { skipped[i] += offset }
-        if case .malformedRow(let file, let line, let reason)? = error {
-            error = .malformedRow(file: file, line: line + offset, reason: reason)
-        } else if case .badValue(let file, let line, let column, let value, let expected)? = error {
-            error = .badValue(file: file, line: line + offset, column: column, value: value, expected: expected)
-        }
+        error = error?.shiftingLines(by: offset)
     }
 }
 

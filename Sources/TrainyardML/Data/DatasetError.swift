@@ -22,4 +22,14 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(file): no column '\(name)'; columns are \(available.joined(separator: ", "))"
         }
     }
+
+    /// The same error with its line number moved by `offset` (a part of a file parsed on its own).
+    public func shiftingLines(by offset: Int) -> DatasetError {
+        switch self {
+        case .malformedRow(let file, let line, let reason): .malformedRow(file: file, line: line + offset, reason: reason)
+        case .badValue(let file, let line, let column, let value, let expected):
+            .badValue(file: file, line: line + offset, column: column, value: value, expected: expected)
+        default: self
+        }
+    }
 }

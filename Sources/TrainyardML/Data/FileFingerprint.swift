@@ -26,4 +26,7 @@ public enum FileFingerprint {
         }
         return hasher.finalize().hex
     }
+
+    /// Lower-case hex SHA-256 of `bytes`.
+    public static func sha256(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).hex }
 }

@@ -8,4 +8,13 @@ public struct TrainingProgress: Sendable, Codable, Equatable {
     public var train: Double?
     public var valid: Double?
     public var elapsedSeconds: Double
+
+    public init(round: Int, totalRounds: Int, metric: String, train: Double? = nil, valid: Double? = nil, elapsedSeconds: Double) {
+        self.round = round
+        self.totalRounds = totalRounds
+        self.metric = metric
+        self.train = train
+        self.valid = valid
+        self.elapsedSeconds = elapsedSeconds
+    }
 }
