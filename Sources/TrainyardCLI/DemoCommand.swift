@@ -12,13 +12,15 @@ import ZeroMQ
 
 /// `trainyard demo`: a churn model trained locally, then the same job across a coordinator
 /// and workers on loopback, with its progress, metrics and a check that both models agree;
-/// then the job's model published, promoted and served by two replicas behind the proxy,
-/// under a short load test; then the second use case, a sentiment model on generated reviews
-/// trained across the workers and answering reviews (a negated one among them) through a proxy.
+/// then the lifecycle as a pipeline — the data uploaded as a dataset version, quality gate,
+/// training on the workers, evaluation gate, registered, approved, promoted — served by two
+/// replicas behind the proxy; a second data version arriving while they serve, then a short
+/// load test; then the second use case, a sentiment pipeline (a tuning study, approved by a
+/// person) whose model answers reviews (a negated one among them) through a proxy.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Train a churn model locally and across workers, publish it, serve it behind the proxy, load-test it; then a sentiment model the same way; stop cleanly."
+        abstract: "Train a churn model locally and across workers; run its pipeline from a dataset upload to replicas behind the proxy, again on new data, load-test it; then a sentiment pipeline; stop cleanly."
     )
 
     @Option(help: "Rows of generated churn data for the training step.")
@@ -56,6 +58,9 @@ struct DemoCommand: AsyncParsableCommand {
         // The registry runs inside the coordinator, which publishes the job's model to it.
         let store = try RegistryStore(directory: stateDirectory + "/registry")
         coordinatorSettings.jobs.publisher = StorePublisher(store: store)
+        coordinatorSettings.jobs.datasets = StoreFetcher(store: store.datasets)
+        coordinatorSettings.jobs.registry = StoreRegistry(store: store)
+        coordinatorSettings.jobs.pipelinePollInterval = .milliseconds(200)
         let registryApp = RegistryServer.application(store: store, host: "127.0.0.1", port: httpPort, logger: logger)
         let coordinator = CoordinatorService(settings: coordinatorSettings, context: context, logger: logger)
         let workerServices = (1...workers).map { index in
@@ -89,25 +94,32 @@ struct DemoCommand: AsyncParsableCommand {
             let same = distributed.estimator == localModel.estimator && distributed.preprocessor == localModel.preprocessor
             say(same ? "the distributed model is identical to the local one (same trees, same predictions)"
                      : "WARNING: the distributed model differs from the local one")
-            guard let version = job.registryVersion else {
-                throw CommandFailure("the job's model was not published: \(job.publishError ?? "no registry")")
-            }
-            say("published to the registry as \(job.modelName ?? "churn") version \(version)")
 
-            let serving = DemoServing(registry: RegistryClient(baseURL: "http://127.0.0.1:\(httpPort)"), basePort: httpPort,
-                                      directory: URL(fileURLWithPath: stateDirectory), say: say)
-            try await serving.run(model: job.modelName ?? "churn", version: version, data: spec.data.path, model: distributed)
+            let registry = RegistryClient(baseURL: "http://127.0.0.1:\(httpPort)")
+            let pipelines = DemoPipelines(client: client, registry: registry, say: say)
+            say("\n== the lifecycle as a pipeline: dataset version → quality gate → train on the workers → evaluation gate → register → approve → promote")
+            try await pipelines.apply(DemoPipelines.churn(workers: workers))
+            try await pipelines.upload(spec.data.path, as: "churn")
+            let first = try await pipelines.follow(run: 1)
+            guard let version = first.modelVersion else { throw CommandFailure("the churn pipeline promoted no model") }
 
-            let reviews = try sentimentSpec()
-            say("\n== the second use case, sentiment: a linear model on \(reviewRows) generated movie reviews (words and word pairs), "
-                + "trained across the \(workers) workers")
-            let sentiment = try await runJob(reviews, modelName: "sentiment", client: client)
-            for name in ["valid.accuracy", "valid.auc"] {
-                if let value = sentiment.metrics?[name] { say(Format.metricLine(name, value)) }
+            let serving = DemoServing(registry: registry, basePort: httpPort, directory: URL(fileURLWithPath: stateDirectory), say: say)
+            try await serving.run(model: "churn", version: version, data: spec.data.path, model: distributed) {
+                say("\n== new data while the replicas serve: churn version 2 (\(rows) more customers) starts the pipeline again")
+                let next = FileManager.default.temporaryDirectory.appendingPathComponent("trainyard-demo/churn-2.csv").path
+                try AtomicFile.write(Array(SyntheticChurn.csv(rows: rows, seed: 43).utf8), to: next)
+                try await pipelines.upload(next, as: "churn")
+                let second = try await pipelines.follow(run: 2, acceptingStop: true)
+                say(second.state == .succeeded ? "churn@production → version \(second.modelVersion ?? 0): the replicas switch to it on their own"
+                                               : "the gate kept version \(version) in production")
             }
-            guard let sentimentVersion = sentiment.registryVersion else {
-                throw CommandFailure("the sentiment model was not published: \(sentiment.publishError ?? "no registry")")
-            }
+
+            say("\n== the second use case, sentiment: \(reviewRows) generated movie reviews, a pipeline that tunes a linear model "
+                + "(words and word pairs) across the \(workers) workers and waits for a person to approve it")
+            try await pipelines.apply(DemoPipelines.sentiment)
+            try await pipelines.upload(try sentimentData(), as: "reviews")
+            let sentiment = try await pipelines.follow(run: 3, approver: "the demo (as `trainyard models approve` would)")
+            guard let sentimentVersion = sentiment.modelVersion else { throw CommandFailure("the sentiment pipeline promoted no model") }
             try await serving.runSentiment(model: "sentiment", version: sentimentVersion)
 
             say("\n== stopping the workers (they deregister)")
@@ -122,10 +134,12 @@ struct DemoCommand: AsyncParsableCommand {
         }
     }
 
-    /// Submits `spec` over all workers, to be published as `modelName`, and prints every tenth round until the job ends.
+    /// Submits `spec` over all workers (kept on the coordinator, not published: the pipeline publishes) and prints
+    /// every tenth round until the job ends.
     private func runJob(_ spec: TrainingSpec, modelName: String, client: CoordinatorClient) async throws -> JobInfo {
-        let submitted = try await client.requestAsync(.encoding(.jobSubmit, JobSubmit(spec: spec, workers: workers, modelName: modelName)),
-                                                      timeout: .seconds(10)).decodeBody(JobReply.self).job
+        var request = JobSubmit(spec: spec, workers: workers, modelName: modelName)
+        request.publish = false
+        let submitted = try await client.requestAsync(.encoding(.jobSubmit, request), timeout: .seconds(10)).decodeBody(JobReply.self).job
         var next = 1
         while true {
             let reply = try await client.requestAsync(.encoding(.jobShow, JobRequest(id: submitted.id, historyFrom: next)),
@@ -177,15 +191,11 @@ struct DemoCommand: AsyncParsableCommand {
         return (spec, outcome.model)
     }
 
-    /// Generated reviews in the demo directory and the spec of a linear model on them (default text settings:
-    /// words and word pairs, sublinear tf, buckets sized from the vocabulary), a fifth held out for validation.
-    private func sentimentSpec() throws -> TrainingSpec {
+    /// Generated reviews in the demo directory; returns the file's path.
+    private func sentimentData() throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("trainyard-demo/reviews.csv").path
         try AtomicFile.write(Array(SyntheticReviews.csv(rows: reviewRows, seed: 42).utf8), to: path)
-        var spec = TrainingSpec(data: DatasetSource(path: path), label: "sentiment")
-        spec.model = .linear
-        spec.validFraction = 0.2
-        return spec
+        return path
     }
 
     /// Writes a line to stdout unbuffered, so it interleaves in order with the logs on stderr.

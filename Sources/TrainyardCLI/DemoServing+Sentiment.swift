@@ -10,14 +10,13 @@ extension DemoServing {
         "The cast was not great and the script was hardly clever.",
     ]
 
-    /// The second use case: promotes `name` version `version` (a sentiment model), serves it with
+    /// The second use case: serves `name`@production (a sentiment model, version `version`) with
     /// one replica behind a proxy of its own, and sends it ``demoReviews`` through that proxy.
     func runSentiment(model name: String, version: Int) async throws {
-        try await promote(name, version: version)
         let replicaPort = basePort + 3, proxyPort = basePort + 11
         var children: [Process] = []
         defer { Self.stop(children) }
-        say("\n== a replica serving \(name)@production behind a proxy of its own (one model per replica pool)")
+        say("\n== a replica serving \(name)@production (version \(version)) behind a proxy of its own (one model per replica pool)")
         children.append(try spawn(["serve", "--registry", registry.baseURL, "--model", name, "--listen", "127.0.0.1:\(replicaPort)",
                                    "--log", directory.appendingPathComponent("predictions-\(name).sqlite").path,
                                    "--log-level", "warning"], log: "replica-\(name).log"))

@@ -17,9 +17,10 @@ struct DemoServing {
     private var replicaPorts: [Int] { [basePort + 1, basePort + 2] }
     private var proxyURL: String { "http://127.0.0.1:\(basePort + 10)" }
 
-    func run(model name: String, version: Int, data: String, model: TrainyardModel) async throws {
-        try await promote(name, version: version)
-
+    /// Serves `name`@production (version `version`, promoted by its pipeline); `whileServing` runs
+    /// after the first predictions, before the load test (new data arriving).
+    func run(model name: String, version: Int, data: String, model: TrainyardModel,
+             whileServing: () async throws -> Void = {}) async throws {
         var children: [Process] = []
         defer { Self.stop(children) }
         say("\n== two inference replicas serving \(name)@production, behind the round-robin proxy")
@@ -49,6 +50,8 @@ struct DemoServing {
                        churn ?? .nan, status, headers["x-model-version"] ?? "?", headers["x-request-id"] ?? "?"))
         }
 
+        try await whileServing()
+
         let body = try JSONSerialization.data(withJSONObject: records[0], options: [.sortedKeys])
         let plan = LoadTestPlan(url: proxyURL + "/predict", body: Array(body), concurrency: 8, duration: .seconds(30), maxRequests: 1000,
                                 countHeader: "X-Model-Version")
@@ -75,14 +78,6 @@ struct DemoServing {
     static func stop(_ children: [Process]) {
         for child in children where child.isRunning { child.terminate() }
         for child in children { child.waitUntilExit() }
-    }
-
-    /// Approves `name` version `version` and moves its `production` alias to it.
-    func promote(_ name: String, version: Int) async throws {
-        say("\n== registry at \(registry.baseURL): approving and promoting \(name) version \(version)")
-        _ = try await registry.setStatus(name, version, .approved, reason: "demo: trained on the cluster")
-        let promoted = try await registry.promote(name, alias: "production", to: version, reason: "demo")
-        say("\(name)@production → version \(promoted.version) (sha256 \(promoted.sha256.prefix(12))…, job \(promoted.jobID.map(String.init) ?? "-"))")
     }
 
     /// The first `count` rows of the CSV as JSON records of the model's input columns.
