@@ -94,9 +94,7 @@ struct DemoPipelines {
     }
 
     private static func describe(_ step: PipelineRunInfo.Step) -> String {
-        let shown = ["rows", "job", "valid.auc", "candidate", "production", "holdout_rows", "version", "by", "alias"]
-        let outputs = shown.compactMap { key in step.outputs[key].map { "\(key)=\($0)" } }.joined(separator: " ")
-        return "\(step.name.rawValue): \(step.state.rawValue)" + (outputs.isEmpty ? "" : "  \(outputs)")
-            + (step.reason.map { "  — \($0)" } ?? "")
+        "\(step.name.rawValue): \(step.state.rawValue)"
+            + step.detail(keys: ["rows", "job", "valid.auc", "candidate", "production", "holdout_rows", "version", "by", "alias"])
     }
 }

@@ -51,33 +51,32 @@ struct JobClient {
     /// A succeeded job's model file, checked against the size and SHA-256 the coordinator
     /// sent with it and decoded (header, checksum, structure) before it is returned.
     func model(_ id: UInt64) throws -> (reply: JobModelReply, bytes: [UInt8]) {
-        let message = try request(.jobModel, JobRequest(id: id))
-        guard message.type == .jobModelReply else { throw CommandFailure("the coordinator answered JOB_MODEL with \(message.type)") }
-        let reply = try message.decodeBody(JobModelReply.self)
+        let (reply, bytes) = try file(.jobModel, .jobModelReply, id: id, as: JobModelReply.self, size: \.bytes, sha256: \.sha256, what: "model")
+        do { _ = try ModelFile.decode(bytes, path: "job \(id)'s model") } catch { throw CommandFailure(error.description) }
+        return (reply, bytes)
+    }
+
+    /// A file a job made (JOB_MODEL, JOB_OUTPUT): the reply and its one `u8` frame, checked against
+    /// the size and SHA-256 the reply states.
+    private func file<Reply: Decodable>(_ type: MessageType, _ replyType: MessageType, id: UInt64, as _: Reply.Type,
+                                        size: KeyPath<Reply, Int>, sha256: KeyPath<Reply, String>, what: String) throws -> (Reply, [UInt8]) {
+        let message = try request(type, JobRequest(id: id))
+        guard message.type == replyType else { throw CommandFailure("the coordinator answered \(type) with \(message.type)") }
+        let reply = try message.decodeBody(Reply.self)
         guard message.payload.count == 1, message.payload[0].dtype == .u8 else {
-            throw CommandFailure("the coordinator's JOB_MODEL_REPLY carries \(message.payload.count) payload frames (1 u8 frame expected)")
+            throw CommandFailure("the coordinator's \(replyType) carries \(message.payload.count) payload frames (1 u8 frame expected)")
         }
         let bytes = message.payload[0].values(as: UInt8.self)
-        guard bytes.count == reply.bytes, SHA256.hash(data: bytes).hex == reply.sha256 else {
-            throw CommandFailure("job \(id)'s model arrived damaged (\(bytes.count) of \(reply.bytes) bytes, or a different SHA-256); try again")
+        guard bytes.count == reply[keyPath: size], SHA256.hash(data: bytes).hex == reply[keyPath: sha256] else {
+            throw CommandFailure("job \(id)'s \(what) arrived damaged (\(bytes.count) of \(reply[keyPath: size]) bytes, or a different SHA-256); try again")
         }
-        do { _ = try ModelFile.decode(bytes, path: "job \(id)'s model") } catch { throw CommandFailure(error.description) }
         return (reply, bytes)
     }
 
     /// A succeeded batch prediction job's output file, checked against the size and SHA-256 the
     /// coordinator sent with it, written to `out` atomically; returns the job.
     func output(_ id: UInt64, to out: String) throws -> JobInfo {
-        let message = try request(.jobOutput, JobRequest(id: id))
-        guard message.type == .jobOutputReply else { throw CommandFailure("the coordinator answered JOB_OUTPUT with \(message.type)") }
-        let reply = try message.decodeBody(JobOutputReply.self)
-        guard message.payload.count == 1, message.payload[0].dtype == .u8 else {
-            throw CommandFailure("the coordinator's JOB_OUTPUT_REPLY carries \(message.payload.count) payload frames (1 u8 frame expected)")
-        }
-        let bytes = message.payload[0].values(as: UInt8.self)
-        guard bytes.count == reply.bytes, SHA256.hash(data: bytes).hex == reply.sha256 else {
-            throw CommandFailure("job \(id)'s output arrived damaged (\(bytes.count) of \(reply.bytes) bytes, or a different SHA-256); try again")
-        }
+        let (reply, bytes) = try file(.jobOutput, .jobOutputReply, id: id, as: JobOutputReply.self, size: \.bytes, sha256: \.sha256, what: "output")
         if out == "-" {
             FileHandle.standardOutput.write(Data(bytes))
         } else {

@@ -125,9 +125,8 @@ struct PipelineCommand: ParsableCommand {
             print("run \(run.id) of \(run.pipeline): \(run.state.rawValue) (\(run.trigger.rawValue)\(run.dataset.map { ", dataset \($0)" } ?? ""))")
             for step in run.steps {
                 let seconds = step.startedAt.flatMap { start in step.finishedAt.map { Format.seconds($0 - start) } }
-                let outputs = step.outputs.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
                 print("  \(step.name.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(step.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))"
-                      + (seconds.map { " \($0)" } ?? "") + (outputs.isEmpty ? "" : "  \(outputs)") + (step.reason.map { "  — \($0)" } ?? ""))
+                      + (seconds.map { " \($0)" } ?? "") + step.detail())
             }
         }
     }
@@ -150,8 +149,7 @@ struct PipelineCommand: ParsableCommand {
                         printJSON(["event": "step", "run": id, "step": step.name.rawValue, "state": step.state.rawValue,
                                    "outputs": step.outputs, "reason": step.reason])
                     } else {
-                        let outputs = step.outputs.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-                        print("\(step.name.rawValue): \(step.state.rawValue)\(outputs.isEmpty ? "" : "  \(outputs)")\(step.reason.map { "  — \($0)" } ?? "")")
+                        print("\(step.name.rawValue): \(step.state.rawValue)" + step.detail())
                     }
                 }
                 if run.state.isFinal {
@@ -177,6 +175,15 @@ struct PipelineCommand: ParsableCommand {
             if connection.json { return printCodable(run) }
             print("pipeline run \(id) \(run.state.isFinal ? run.state.rawValue : "is being cancelled")")
         }
+    }
+}
+
+extension PipelineRunInfo.Step {
+    /// `  key=value …  — reason`: the step's outputs (all, or the `keys` given, in that order) and why it stopped.
+    func detail(keys: [String]? = nil) -> String {
+        let shown = keys?.compactMap { key in outputs[key].map { (key, $0) } } ?? outputs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        let text = shown.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+        return (text.isEmpty ? "" : "  \(text)") + (reason.map { "  — \($0)" } ?? "")
     }
 }
 
