@@ -92,7 +92,7 @@ final class LoopContext {
     func connect(to backend: Backend, _ completion: @escaping (Result<BackendConnection, any Error>) -> Void) {
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(core.connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(BackendConnection(backend: backend))
