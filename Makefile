@@ -11,17 +11,19 @@ DEMO_BIN := .build/release/trainyard
 # System packages a fresh Debian machine lacks: libzmq (headers + pkg-config file) for the
 # CZMQ module, SQLite headers for GRDB (the coordinator's job store), iproute2 for the
 # network-namespace tests, openssl for the TLS tests' certificates, prometheus for promtool (the
-# alerting rules' tests).
+# alerting rules' tests), kubectl for kustomize (the Kubernetes manifests' tests).
 deps:
 	@if ! pkg-config --exists libzmq sqlite3 2>/dev/null || ! command -v ip >/dev/null || ! command -v openssl >/dev/null \
-	    || ! command -v promtool >/dev/null; then \
-		echo "installing libzmq3-dev, libsqlite3-dev, pkg-config, iproute2, openssl and prometheus"; \
-		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y libzmq3-dev libsqlite3-dev pkg-config iproute2 openssl prometheus; \
+	    || ! command -v promtool >/dev/null || ! command -v kubectl >/dev/null; then \
+		echo "installing libzmq3-dev, libsqlite3-dev, pkg-config, iproute2, openssl, prometheus and kubectl"; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y libzmq3-dev libsqlite3-dev pkg-config iproute2 openssl prometheus kubectl; \
 	fi
 
 # A git-ignored venv with pyzmq, numpy and xgboost for the interop tests, and openapi-spec-validator
 # and schemathesis (4.x, whose CLI the API conformance tests call) for the OpenAPI documents; each
-# group's tests are skipped, with a message, only if pip cannot install it.
+# group's tests are skipped, with a message, only if pip cannot install it. Debian's docker-compose 1.29
+# in a venv of its own (.venv-compose: it needs PyYAML 5.4, built with Cython < 3) checks the compose file;
+# kubernetes-validate the Kubernetes manifests.
 pyenv:
 	@if ! .venv/bin/python3 -c 'import zmq, numpy, xgboost' 2>/dev/null; then \
 		{ [ -x .venv/bin/python3 ] || python3 -m venv .venv; } && .venv/bin/pip install --quiet pyzmq numpy xgboost-cpu \
@@ -30,6 +32,16 @@ pyenv:
 	@if ! [ -x .venv/bin/schemathesis ] || ! [ -x .venv/bin/openapi-spec-validator ]; then \
 		{ [ -x .venv/bin/python3 ] || python3 -m venv .venv; } && .venv/bin/pip install --quiet 'openapi-spec-validator>=0.7,<1' 'schemathesis>=4.1,<5' \
 		|| echo "openapi-spec-validator/schemathesis could not be installed: the OpenAPI conformance tests will be skipped"; \
+	fi
+	@if ! [ -x .venv/bin/kubernetes-validate ]; then \
+		{ [ -x .venv/bin/python3 ] || python3 -m venv .venv; } && .venv/bin/pip install --quiet kubernetes-validate \
+		|| echo "kubernetes-validate could not be installed: the Kubernetes manifests are not checked against the schema"; \
+	fi
+	@if ! [ -x .venv-compose/bin/docker-compose ]; then \
+		python3 -m venv .venv-compose && .venv-compose/bin/pip install --quiet wheel 'cython<3' \
+		&& .venv-compose/bin/pip install --quiet --no-build-isolation 'pyyaml==5.4.1' \
+		&& .venv-compose/bin/pip install --quiet 'docker-compose==1.29.2' \
+		|| echo "docker-compose 1.29 could not be installed: the compose file is not checked against it"; \
 	fi
 
 build: deps

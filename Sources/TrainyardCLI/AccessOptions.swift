@@ -22,14 +22,25 @@ struct AccessOptions: ParsableArguments {
     }
 }
 
-/// `--token` for clients of a token-guarded server; `TRAINYARD_TOKEN` when not given.
+/// `--token` for clients of a token-guarded server; the environment's token when not given.
 struct ClientTokenOption: ParsableArguments {
-    @Option(help: ArgumentHelp("API token to send (Authorization: Bearer); default: the TRAINYARD_TOKEN environment variable.",
+    @Option(help: ArgumentHelp("API token to send (Authorization: Bearer); default: TRAINYARD_TOKEN, or the file TRAINYARD_TOKEN_FILE names.",
                                valueName: "token"))
     var token: String?
 
     /// The token to send, if any.
-    var value: String? {
-        token ?? ProcessInfo.processInfo.environment["TRAINYARD_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+    var value: String? { token ?? EnvironmentToken.value }
+}
+
+/// The API token a command takes from its environment: `TRAINYARD_TOKEN`, or the contents of the
+/// file `TRAINYARD_TOKEN_FILE` names (a Docker or Kubernetes secret), surrounding whitespace trimmed.
+enum EnvironmentToken {
+    static var value: String? {
+        let environment = ProcessInfo.processInfo.environment
+        if let token = environment["TRAINYARD_TOKEN"], !token.isEmpty { return token }
+        guard let path = environment["TRAINYARD_TOKEN_FILE"], !path.isEmpty,
+              let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return token.isEmpty ? nil : token
     }
 }

@@ -46,7 +46,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "Publish each successful job's model to this registry URL (http:// or https://).")
     var registry: String?
 
-    @Option(help: ArgumentHelp("API token (publisher role) for --registry; default: TRAINYARD_TOKEN.", valueName: "token"))
+    @Option(help: ArgumentHelp("API token for --registry (publisher; approver for pipelines that approve); default: TRAINYARD_TOKEN or TRAINYARD_TOKEN_FILE.", valueName: "token"))
     var registryToken: String?
 
     @OptionGroup(title: "Trust for an https:// --registry") var ca: CAFileOption
@@ -102,7 +102,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         }
         var services: [any Service] = []
         if let registry {
-            let token = registryToken ?? ProcessInfo.processInfo.environment["TRAINYARD_TOKEN"]
+            let token = registryToken ?? EnvironmentToken.value
             let client = RegistryClient(baseURL: registry, token: token, tlsConfiguration: try ca.configuration())
             settings.jobs.publisher = HTTPPublisher(client: client)
             settings.jobs.datasets = HTTPFetcher(client: client)

@@ -30,7 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "How often to check the alias for a new version (e.g. 1s, 250ms).") var pollInterval = DurationArgument.seconds(1)
     @Option(name: .customLong("poll-interval-ms"), help: .hidden) var pollIntervalMs: Int?
     @OptionGroup var access: AccessOptions
-    @Option(help: ArgumentHelp("API token for the registry; default: TRAINYARD_TOKEN.", valueName: "token"))
+    @Option(help: ArgumentHelp("API token for the registry; default: TRAINYARD_TOKEN or TRAINYARD_TOKEN_FILE.", valueName: "token"))
     var registryToken: String?
     @OptionGroup(title: "Trust for an https:// --registry") var ca: CAFileOption
     @OptionGroup var tls: TLSServerOptions
@@ -69,7 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let modelFile {
             source = .file(path: modelFile, name: model ?? ((modelFile as NSString).lastPathComponent as NSString).deletingPathExtension)
         } else {
-            let token = registryToken ?? ProcessInfo.processInfo.environment["TRAINYARD_TOKEN"]
+            let token = registryToken ?? EnvironmentToken.value
             source = .registry(RegistryClient(baseURL: registry, token: token, tlsConfiguration: try ca.configuration()), name: model!, alias: alias)
         }
         let replica = try Replica(source: source, settings: settings, logger: logger)

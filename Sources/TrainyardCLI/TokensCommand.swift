@@ -10,7 +10,7 @@ struct TokensCommand: ParsableCommand {
         discussion: """
             The file keeps each token's name, role and SHA-256, never the token: it is printed once, by create. \
             Servers read the file with --tokens FILE (or its JSON from TRAINYARD_TOKENS); clients send the token with \
-            --token or TRAINYARD_TOKEN.
+            --token, TRAINYARD_TOKEN or a file named by TRAINYARD_TOKEN_FILE.
             """,
         subcommands: [Create.self, List.self, Revoke.self]
     )

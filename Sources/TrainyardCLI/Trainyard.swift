@@ -12,7 +12,7 @@ public struct Trainyard: AsyncParsableCommand {
         subcommands: [TrainCommand.self, TuneCommand.self, DatasetsCommand.self, MonitorCommand.self, PredictCommand.self, EvaluateCommand.self, DataCommand.self, ExportCommand.self, ImportCommand.self,
                       CoordinatorCommand.self, WorkerCommand.self, ClusterCommand.self, SubmitCommand.self, JobsCommand.self, PipelineCommand.self,
                       RegistryCommand.self, ModelsCommand.self, ServeCommand.self, PredictionsCommand.self,
-                      LoadtestCommand.self, ProxyCommand.self, DemoCommand.self, KeysCommand.self, TokensCommand.self]
+                      LoadtestCommand.self, ProxyCommand.self, DemoCommand.self, KeysCommand.self, TokensCommand.self, HealthCommand.self]
     )
 
     public init() {}
