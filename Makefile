@@ -62,9 +62,9 @@ testports:
 		|| echo "could not reserve ports 56000-59999: a test server may rarely find its port taken"
 
 # Unit, property, multi-process and network-namespace tests; then the whole-system tests (the compose stack, pipelines,
-# batch prediction: many processes training and serving at once) apart, so their load does not stretch the
+# batch prediction: many processes training and serving at once; the Kubernetes manifests' kubectl and schema checks) apart, so their load does not stretch the
 # timing-bound tests that run beside each other in the first part.
-SYSTEM_TESTS := ComposeStackTests|PipelineProcessTests|PipelineTriggerTests|BatchPredictionTests
+SYSTEM_TESTS := ComposeStackTests|PipelineProcessTests|PipelineTriggerTests|BatchPredictionTests|KubernetesManifestTests|demoStartsWorkers
 test: deps pyenv testports
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip '$(SYSTEM_TESTS)'

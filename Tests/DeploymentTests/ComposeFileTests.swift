@@ -141,16 +141,8 @@ struct ComposeFileTests {
                    "needs docker-compose 1.29 in .venv-compose (make pyenv)"))
     func dockerCompose129LoadsTheFile() async throws {
         let root = TrainyardProcess.packageRoot
-        let process = Process()
-        process.executableURL = root.appendingPathComponent(".venv-compose/bin/docker-compose")
-        process.arguments = ["-f", root.appendingPathComponent("docker-compose.yml").path, "config", "--services"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(process.terminationStatus == 0, "\(text)")
+        let text = try await KubernetesManifestTests.run(root.appendingPathComponent(".venv-compose/bin/docker-compose").path,
+                                                         ["-f", root.appendingPathComponent("docker-compose.yml").path, "config", "--services"])
         #expect(Set(text.split(separator: "\n").map(String.init)) == Set(services.keys), "\(text)")
     }
 }

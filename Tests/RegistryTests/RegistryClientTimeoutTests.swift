@@ -44,7 +44,9 @@ struct RegistryClientTimeoutTests {
             #expect(message.contains("http://127.0.0.1:\(server.port)/api/v1/models"), "\(message)")
             #expect(message.contains("no complete answer within 1.0 seconds"), "\(message)")
         }
-        #expect(ContinuousClock.now - start < .seconds(30), "the old client took its 60 s default")
+        // The message names the 1 s timeout; the clock only rules out the old 60 s default (a loaded test process
+        // resumes late: 37 s was seen with the whole suite running on 2 cores).
+        #expect(ContinuousClock.now - start < .seconds(60), "the old client took its 60 s default")
     }
 
     @Test func theDefaultsFailFast() {
