@@ -280,8 +280,8 @@ struct CoordinatorPeerFuzzTests {
         try #require(await PipelinedExchange.run(endpoint: cluster.endpoint, context: context, fill, until: 5) != nil)
         let (full, _) = try #require(await peer.statusLatency(correlationID: 6))
         #expect(full.workers.count >= 1000, "\(full.workers.count) workers listed")
-        // The same 1,000 status requests without the churn, just before, set the bar on this machine at this moment
-        // (the whole suite runs beside it): the churn may cost a few times that, not the old per-request rebuild.
+        // 4 s, or four times the same 1,000 status requests without the churn, timed just before, when the machine is
+        // slower than that at this moment (the whole suite runs beside it): not the old per-request rebuild.
         let quiet = (0..<1000).map { WireCodec.encode(Envelope(.statusRequest, correlationID: UInt64(20_000 + $0))) }
         let baseline = await PipelinedExchange.run(endpoint: cluster.endpoint, context: context, quiet, until: 20_999)
         var churn: [[ZMQFrame]] = []
@@ -290,7 +290,7 @@ struct CoordinatorPeerFuzzTests {
             for k in 0..<20 { churn.append(WireCodec.encode(Envelope(.statusRequest, correlationID: UInt64(10_000 + 20 * i + k)))) }
         }
         let churnTime = await PipelinedExchange.run(endpoint: cluster.endpoint, context: context, churn, until: 10_999)
-        let bar = max(.seconds(2), (baseline ?? .seconds(1)) * 4)
+        let bar = max(.seconds(4), (baseline ?? .seconds(1)) * 4)     // 3 s when quiet; the old rebuild took 9–12 s
         #expect(churnTime.map { $0 < bar } ?? false,
                 "1,000 status requests amid churn took \(String(describing: churnTime)), without churn \(String(describing: baseline))")
         print("CoordinatorPeerFuzzTests: status after 80 MB of JSON in \(String(describing: behind)); 1,000 status requests amid churn "
