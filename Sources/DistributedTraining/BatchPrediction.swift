@@ -67,18 +67,8 @@ public struct PredictReply: Sendable, Codable, Equatable {
 }
 
 /// JOB_OUTPUT_REPLY: a succeeded batch prediction job's output file, whose bytes travel as the
-/// one `u8` payload frame (`bytes` long, with this SHA-256).
-public struct JobOutputReply: Sendable, Codable, Equatable {
-    public var job: JobInfo
-    public var bytes: Int
-    public var sha256: String
-
-    public init(job: JobInfo, bytes: Int, sha256: String) {
-        self.job = job
-        self.bytes = bytes
-        self.sha256 = sha256
-    }
-}
+/// one `u8` payload frame (`bytes` long, with this SHA-256) — the same body as JOB_MODEL_REPLY's.
+public typealias JobOutputReply = JobModelReply
 
 extension ShardCalls {
     /// PREDICT_REQUEST (+ the model, + a CSV slice) → PREDICT_REPLY (+ the output lines).

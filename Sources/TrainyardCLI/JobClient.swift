@@ -120,9 +120,9 @@ struct JobClient {
 }
 
 extension JobClient {
-    /// Follows a study until it ends, calling `update` with every reply (its trials so far);
-    /// returns the last. A coordinator that restarts mid-watch is waited for (the study resumes there).
-    func watchStudy(_ id: UInt64, poll: Duration = .milliseconds(500), update: (JobReply) -> Void) throws -> JobReply {
+    /// Follows a job (a study, a batch prediction) until it ends, calling `update` with every reply
+    /// (a study's trials so far, the job's progress); returns the last. A coordinator that restarts mid-watch is waited for (the study resumes there).
+    func follow(_ id: UInt64, poll: Duration = .milliseconds(500), update: (JobReply) -> Void) throws -> JobReply {
         var failures = 0
         while true {
             let reply: JobReply

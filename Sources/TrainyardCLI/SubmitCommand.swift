@@ -144,7 +144,7 @@ struct SubmitCommand: ParsableCommand {
             if json { printJSON(["event": "submitted", "job": job.jsonObject]) } else { printError("job \(job.id) queued: \(pinned) on \(workers) worker\(workers == 1 ? "" : "s")") }
             var printed = -1
             let start = ContinuousClock.now
-            let final = try client.watchStudy(job.id) { reply in
+            let final = try client.follow(job.id) { reply in
                 guard let progress = reply.job.progress, progress.round != printed else { return }
                 printed = progress.round
                 let rows = reply.job.predict?.rowsDone ?? 0

@@ -110,7 +110,7 @@ struct TuneCommand: ParsableCommand {
         static func follow(_ id: UInt64, client: JobClient, json: Bool) throws {
             var printed = Set<Int>()
             var lastStatus = ""
-            let reply = try client.watchStudy(id) { reply in
+            let reply = try client.follow(id) { reply in
                 let metric = reply.job.study?.metric ?? "value"
                 for trial in reply.trials ?? [] where trial.state != .running && !printed.contains(trial.trial) {
                     printed.insert(trial.trial)
